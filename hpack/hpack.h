@@ -1,0 +1,129 @@
+/* hpack/hpack.h — RFC 7541 header compression for HTTP/2. libc only.
+ *
+ * One decoder and one encoder per HTTP/2 connection (each direction has its
+ * own dynamic table). Neither does I/O or keeps pointers into the caller's
+ * input after a call returns.
+ *
+ * Errors: functions return 0 / a byte count, or a negative enum hpack_err.
+ * A decoding error that breaks the shared table state (anything malformed) is
+ * HPACK_ERR_COMPRESSION and is sticky: every later call fails the same way,
+ * because the two ends' tables can no longer be in sync (RFC 9113 §4.3:
+ * that is a connection error of type COMPRESSION_ERROR).
+ */
+#ifndef H2B_HPACK_H
+#define H2B_HPACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum hpack_err {
+    HPACK_OK = 0,
+    HPACK_ERR_COMPRESSION = -1, /* malformed block; context failed (sticky) */
+    HPACK_ERR_LIST_TOO_LARGE = -2, /* block decoded (table in sync) but the list
+                                      exceeded a limit; fields discarded */
+    HPACK_ERR_NOMEM = -3,
+    HPACK_ERR_BUFFER = -4, /* caller's output or scratch space too small */
+};
+
+/* "OK", "COMPRESSION", "LIST_TOO_LARGE", "NOMEM", "BUFFER", or "UNKNOWN". */
+const char *hpack_err_name(int err);
+
+/* Field flags. */
+#define HPACK_FIELD_NEVER_INDEX 0x1u /* decoded from / to be sent as a
+                                        never-indexed literal (§6.2.3) */
+
+/* One header field. name/value are not NUL-terminated. Who owns the bytes is
+ * said by the function that fills it. Lengths are uint32_t: no field can be
+ * larger than a header list limit anyway. */
+struct hpack_field {
+    const char *name;
+    const char *value;
+    uint32_t name_len;
+    uint32_t value_len;
+    uint32_t flags;
+};
+
+/* RFC 7541 §4.1: an entry's size is name + value + 32. SETTINGS_MAX_HEADER_LIST_SIZE
+ * counts the same way (RFC 9113 §6.5.2). */
+#define HPACK_ENTRY_OVERHEAD 32u
+
+/* ---- decoder -------------------------------------------------------------- */
+
+struct hpack_decoder;
+
+/* Creates a decoder whose dynamic table may hold at most max_table_size bytes
+ * (our SETTINGS_HEADER_TABLE_SIZE; 4096 is the protocol default). Limits
+ * start at max_list_size = 64 KiB and max_fields = 256. NULL when out of
+ * memory. Free with hpack_decoder_del(). */
+struct hpack_decoder *hpack_decoder_new(uint32_t max_table_size);
+void hpack_decoder_del(struct hpack_decoder *d);
+
+/* Limits on one decoded block: max_list_size counts name + value + 32 per
+ * field, like SETTINGS_MAX_HEADER_LIST_SIZE; max_fields counts fields. When a
+ * block goes over either, the rest of the block is still decoded (to keep the
+ * dynamic table in sync) without storing fields, and the call returns
+ * HPACK_ERR_LIST_TOO_LARGE. */
+void hpack_decoder_set_limits(struct hpack_decoder *d, size_t max_list_size, size_t max_fields);
+
+/* Changes the table size limit the encoder must respect (after our SETTINGS
+ * carrying a new SETTINGS_HEADER_TABLE_SIZE was acknowledged). A later block
+ * that does not start with a size update to at most the lowest limit set
+ * since the previous block is HPACK_ERR_COMPRESSION (§4.2). */
+void hpack_decoder_set_max_table_size(struct hpack_decoder *d, uint32_t max_table_size);
+
+/* Decodes one complete header block in[0..len) into fields[0..max_fields).
+ * Decoded strings are written into scratch[0..scratch_len) (or point into
+ * static storage of the library); a scratch of at least the max_list_size
+ * limit always suffices. *nfields receives the field count.
+ * Every pointer in fields stays valid until scratch is reused; none points
+ * into `in` or into the dynamic table.
+ * Returns 0, HPACK_ERR_COMPRESSION (sticky), HPACK_ERR_LIST_TOO_LARGE (also
+ * when more than max_fields fields arrive), HPACK_ERR_BUFFER (scratch too
+ * small: the context is failed, as the table may be half updated) or
+ * HPACK_ERR_NOMEM (failed). */
+int hpack_decode_block(struct hpack_decoder *d, const uint8_t *in, size_t len,
+                       struct hpack_field *fields, size_t max_fields, size_t *nfields,
+                       char *scratch, size_t scratch_len);
+
+/* After a failure, a short static description of the rule that was broken
+ * ("index out of range", "huffman padding", ...); "" when none. */
+const char *hpack_decoder_error_detail(const struct hpack_decoder *d);
+
+/* Current dynamic table size in bytes (entry sizes summed), for tests. */
+size_t hpack_decoder_table_size(const struct hpack_decoder *d);
+
+/* ---- encoder -------------------------------------------------------------- */
+
+struct hpack_encoder;
+
+/* Creates an encoder. The dynamic table starts at 4096 bytes (the protocol
+ * default), and may never exceed what the peer allows. NULL when out of
+ * memory. */
+struct hpack_encoder *hpack_encoder_new(void);
+void hpack_encoder_del(struct hpack_encoder *e);
+
+/* The peer's SETTINGS_HEADER_TABLE_SIZE changed to size. The encoder uses
+ * min(size, its own cap) and emits the dynamic table size update(s) the
+ * change requires at the start of the next block (§4.2, §6.3). */
+void hpack_encoder_set_peer_max_table_size(struct hpack_encoder *e, uint32_t size);
+
+/* Caps the encoder's own table (memory per connection); default 4096. */
+void hpack_encoder_set_table_cap(struct hpack_encoder *e, uint32_t cap);
+
+/* Adds a field name (lowercase) always sent as a never-indexed literal, in
+ * addition to authorization, cookie (short values excepted) and set-cookie.
+ * Returns 0 or HPACK_ERR_NOMEM. The name is copied. */
+int hpack_encoder_add_never_index(struct hpack_encoder *e, const char *name);
+
+/* An upper bound on the encoded size of fields[0..n). */
+size_t hpack_encode_bound(const struct hpack_field *fields, size_t n);
+
+/* Encodes fields[0..n) (names must be lowercase) as one header block into
+ * out[0..cap). A field with HPACK_FIELD_NEVER_INDEX is always a never-indexed
+ * literal. Returns the byte count, or HPACK_ERR_BUFFER when cap is too small
+ * (the encoder state is unchanged then), or HPACK_ERR_NOMEM. */
+ssize_t hpack_encode_block(struct hpack_encoder *e, const struct hpack_field *fields, size_t n,
+                           uint8_t *out, size_t cap);
+
+#endif
