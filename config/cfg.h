@@ -1,0 +1,414 @@
+/* config/cfg.h — h2bridge's configuration: a plain C struct, its defaults, the
+ * YAML loader, the builder used by the command line, and errors reported as
+ * "file:line:column: expected …, found …".
+ *
+ * One code path: the YAML loader and the quick-start command line both fill a
+ * struct cfg made by cfg_new_defaults() (the loader through the same helpers
+ * as cfg_add_listener()/cfg_add_backend()), and both end in cfg_finalize(),
+ * which fills derived values and runs every cross check.
+ *
+ *     struct cfg_errors errs;
+ *     cfg_errors_init(&errs);
+ *     struct cfg *c = cfg_new_defaults();
+ *     int rc = c ? cfg_parse_file(c, path, &errs) : HB_ENOMEM;   // optional
+ *     if (rc == 0) rc = cfg_add_backend(c, "127.0.0.1:8080", &errs); // flags
+ *     if (rc == 0) rc = cfg_finalize(c, &errs);
+ *     if (rc != 0) { cfg_errors_print(&errs, stderr); cfg_unref(c); }
+ *     cfg_errors_free(&errs);
+ *
+ * The struct holds no libyaml types. Every string and array inside a struct
+ * cfg is owned by it and lives until its last reference is dropped; a struct
+ * cfg is immutable after cfg_finalize() and may then be read from any thread
+ * without locks. Generations: on reload the proxy loads a new cfg, swaps its
+ * pointer in, and each connection holds a cfg_ref() of the generation it
+ * started with, so old generations die when their last connection does.
+ *
+ * Units: every duration field is in milliseconds (suffix _ms; YAML accepts
+ * "250ms", "5s", "1m", "1h" or a plain integer of milliseconds); every size
+ * field is in bytes (YAML accepts "64KiB", "1MiB", "1GiB", "512B", "16KB" =
+ * 16000, or a plain integer of bytes).
+ *
+ * docs/configuration.md lists every key with its type, default and meaning.
+ */
+#ifndef H2B_CONFIG_CFG_H
+#define H2B_CONFIG_CFG_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/log.h"
+
+/* ---- positions and errors ------------------------------------------------ */
+
+/* Where a value came from. line and col are 1-based; line 0 means "not from a
+ * file" (a default, or the command line: then file is "command line").
+ * file is owned by the struct cfg (or the struct cfg_errors) holding the
+ * mark. */
+struct cfg_mark {
+    const char *file;
+    uint32_t line, col;
+};
+
+/* A string value and where it was written. s is NUL-terminated, owned by the
+ * struct cfg; s is NULL when the key was absent and has no default. */
+struct cfg_string {
+    const char *s;
+    struct cfg_mark mark;
+};
+
+struct cfg_error {
+    char *file;         /* owned by the list; "command line" for flags */
+    uint32_t line, col; /* 1-based; 0 when not from a file */
+    char *msg;          /* "expected …, found …", no position, no newline */
+};
+
+/* A list of errors, in the order found. At most CFG_MAX_ERRORS are kept; the
+ * rest are counted in n_dropped. */
+#define CFG_MAX_ERRORS 100
+struct cfg_errors {
+    struct cfg_error *v;
+    size_t n, cap;
+    size_t n_dropped;
+    bool oom; /* an error could not be recorded for lack of memory */
+};
+
+/* Initialises an empty list (allocates nothing). */
+void cfg_errors_init(struct cfg_errors *errs);
+
+/* Frees every entry; the list is empty and reusable afterwards. */
+void cfg_errors_free(struct cfg_errors *errs);
+
+/* Appends "expected …, found …" at mark (mark may be NULL: no position).
+ * The text is formatted now and copied, as is mark->file, so neither needs
+ * to outlive the call. An identical message at the same position is
+ * recorded once. Used by config/ and by the proxy for errors it finds later
+ * (for example a key that does not match its certificate, at the key's
+ * mark). Returns 0, or HB_ENOMEM (then errs->oom is set). */
+int cfg_errors_add(struct cfg_errors *errs, const struct cfg_mark *mark, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int cfg_errors_addv(struct cfg_errors *errs, const struct cfg_mark *mark, const char *fmt,
+                    va_list ap);
+
+/* Writes one error per line: "file:line:column: msg\n" ("file: msg" when the
+ * line is 0, "msg" without a file), then "… and N more errors" if some were
+ * dropped. */
+void cfg_errors_print(const struct cfg_errors *errs, FILE *out);
+
+/* Formats one error as cfg_errors_print() does, without the newline, into
+ * buf (always NUL-terminated, truncated to size). Returns buf. */
+char *cfg_error_format(const struct cfg_error *e, char *buf, size_t size);
+
+/* Formats mark as "file:line:column" (or "file" when line is 0) into buf.
+ * Returns buf. For the proxy's own log lines. */
+char *cfg_mark_format(const struct cfg_mark *mark, char *buf, size_t size);
+
+/* ---- the configuration ---------------------------------------------------- */
+
+/* Protocols a listener accepts (bit set). h2 and http1.1 are negotiated by
+ * ALPN on TLS listeners; h2c (prior knowledge) and http1.1 on plaintext. */
+enum cfg_proto {
+    CFG_PROTO_H2 = 1u << 0,
+    CFG_PROTO_HTTP11 = 1u << 1,
+    CFG_PROTO_H2C = 1u << 2,
+};
+
+/* TLS protocol versions, with their wire values (RFC 8446 §4.2.1). */
+enum cfg_tls_version {
+    CFG_TLS_1_2 = 0x0303,
+    CFG_TLS_1_3 = 0x0304,
+};
+
+/* One certificate chain and its private key (PEM files), with the names it
+ * serves by SNI. The first certificate of a listener is the default one,
+ * served when SNI matches no server_names. cert/key are checked readable by
+ * cfg_finalize(); the proxy loads them with BoringSSL and reports a bad PEM
+ * or a key that does not match at cert.mark / key.mark. */
+struct cfg_cert {
+    struct cfg_mark mark; /* the list item */
+    struct cfg_string cert;
+    struct cfg_string key;
+    struct cfg_string *server_names; /* lowercased; "*.example.com" allowed */
+    size_t n_server_names;
+};
+
+struct cfg_tls {
+    struct cfg_cert *certs; /* n_certs >= 1 on a TLS listener */
+    size_t n_certs;
+    uint16_t min_version;          /* enum cfg_tls_version; default 1.2 */
+    struct cfg_string ciphers;     /* TLS 1.2 cipher list (BoringSSL syntax); NULL = library default */
+    struct cfg_string ticket_key_file; /* 80-byte key file; NULL = random keys, rotated */
+    uint32_t ticket_rotation_ms;   /* rotation interval of random keys; default 1h */
+};
+
+struct cfg_listener {
+    struct cfg_mark mark;      /* the list item (or the flag) */
+    struct cfg_string name;    /* optional; NULL when absent */
+    struct cfg_string address; /* host part: "0.0.0.0", "::", "127.0.0.1" ([] stripped) */
+    uint16_t port;
+    bool tls;                  /* true when a tls: section (or cert/key flag) was given */
+    struct cfg_tls tls_cfg;
+    unsigned protocols;        /* enum cfg_proto bits; default h2+http1.1 (TLS) or h2c+http1.1 */
+    uint32_t max_connections;  /* open connections on this listener, all workers; default 10000 */
+    uint32_t backlog;          /* listen(2) backlog; default 511 */
+};
+
+/* RFC 9113 §6.5.2 settings we announce, and the flood budgets (per
+ * connection, per second) beyond which the connection is closed with
+ * ENHANCE_YOUR_CALM (RFC 9113 §10.5). */
+struct cfg_http2 {
+    uint32_t max_concurrent_streams; /* default 100 */
+    uint32_t initial_window_size;    /* stream window; default 65535, max 2^31-1 */
+    uint32_t connection_window_size; /* connection window; default 1 MiB, min 65535 */
+    uint32_t max_frame_size;         /* 16384..16777215; default 16384 */
+    uint32_t header_table_size;      /* HPACK decoder table; default 4096 */
+    uint32_t max_header_list_size;   /* default 64 KiB */
+    struct {
+        uint32_t rst_stream_per_sec;    /* default 100 (CVE-2023-44487, rapid reset) */
+        uint32_t ping_per_sec;          /* default 50 */
+        uint32_t settings_per_sec;      /* default 50 */
+        uint32_t empty_frames_per_sec;  /* DATA/HEADERS/CONTINUATION with no payload; default 100 */
+        uint32_t priority_per_sec;      /* default 500 */
+        uint32_t window_update_per_sec; /* default 1000 */
+        uint32_t max_queued_control_frames; /* unsent PING/SETTINGS acks etc.; default 1000 */
+    } flood;
+};
+
+struct cfg_server {
+    struct cfg_mark mark;
+    struct cfg_string address; /* host part, [] stripped */
+    uint16_t port;
+    uint32_t weight;          /* 1..1000; default 1 */
+    uint32_t max_connections; /* per worker; 0 = no limit besides keepalive; default 0 */
+};
+
+struct cfg_upstream {
+    struct cfg_mark mark;
+    struct cfg_string name;
+    struct cfg_server *servers; /* n_servers >= 1 after cfg_finalize() */
+    size_t n_servers;
+    struct cfg_string balance;  /* one of cfg_balance_names[]; default "round_robin" */
+    uint32_t connect_timeout_ms; /* default 5s */
+    uint32_t read_timeout_ms;    /* between bytes from the backend; default 60s */
+    uint32_t idle_timeout_ms;    /* idle pooled connection; default 60s */
+    uint32_t keepalive;          /* idle connections kept per server per worker; default 32 */
+    uint32_t retries;            /* other servers tried when connecting fails; default 1 */
+};
+
+/* Balancing policy names accepted by upstreams.*.balance, NULL-terminated. */
+extern const char *const cfg_balance_names[];
+
+struct cfg_header {
+    struct cfg_string name;  /* lowercased (RFC 9113 §8.2.2 wants lowercase) */
+    struct cfg_string value; /* NULL for remove */
+};
+
+/* Header edits, applied in the order remove, set, add. */
+struct cfg_header_ops {
+    struct cfg_header *set; /* replace every field of that name */
+    size_t n_set;
+    struct cfg_header *add; /* append a field */
+    size_t n_add;
+    struct cfg_header *remove; /* value.s is NULL */
+    size_t n_remove;
+};
+
+enum cfg_path_match {
+    CFG_PATH_ANY,    /* no path condition */
+    CFG_PATH_PREFIX, /* path starts with path.s */
+    CFG_PATH_EXACT,  /* path (before '?') equals path.s */
+};
+
+/* A route: a match on host and path and an action. Routes are tried in
+ * order; the first match wins. A route with neither host nor path matches
+ * everything (the default route) and must be the last one. */
+struct cfg_route {
+    struct cfg_mark mark;
+    struct cfg_string host;     /* lowercased; NULL = any host */
+    bool host_wildcard;         /* host.s is "*.example.com": matches a.example.com, not example.com */
+    enum cfg_path_match path_match;
+    struct cfg_string path;     /* NULL for CFG_PATH_ANY */
+    struct cfg_string upstream; /* name of an upstream */
+    size_t upstream_index;      /* index into cfg->upstreams, set by cfg_finalize() */
+    struct cfg_string rewrite_prefix; /* replaces the matched prefix (CFG_PATH_PREFIX only); NULL = none */
+    struct cfg_header_ops request_headers;  /* edits on the request sent to the backend */
+    struct cfg_header_ops response_headers; /* edits on the response sent to the client */
+};
+
+struct cfg_limits {
+    uint32_t stream_buffer_size;     /* response bytes buffered per stream; default 64 KiB */
+    uint32_t request_buffer_size;    /* request body bytes buffered per stream; default 64 KiB */
+    uint32_t max_request_header_size; /* HTTP/1.1 request head (line + fields); default 64 KiB */
+    uint32_t max_response_header_size; /* backend response head; default 64 KiB */
+    uint32_t max_header_count;       /* fields per request or response; default 100 */
+    uint32_t max_connections;        /* whole process; default 10000 */
+    uint32_t handshake_timeout_ms;   /* TLS handshake; default 10s */
+    uint32_t h2_idle_timeout_ms;     /* h2 connection with no open stream; default 120s */
+    uint32_t h1_keepalive_timeout_ms; /* HTTP/1.1 between requests; default 15s */
+    uint32_t request_header_timeout_ms; /* whole request head must arrive (slowloris); default 10s */
+    uint32_t min_send_rate;          /* bytes/s a client must read, 0 = off; default 1024 */
+    uint32_t min_send_rate_window_ms; /* window the rate is measured over; default 10s */
+    uint32_t shutdown_timeout_ms;    /* graceful shutdown / reload drain; default 30s */
+};
+
+enum cfg_access_format {
+    CFG_ACCESS_COMBINED, /* NCSA combined + request time */
+    CFG_ACCESS_COMMON,   /* NCSA common */
+    CFG_ACCESS_JSON,     /* one JSON object per line */
+};
+
+struct cfg_logging {
+    enum hb_log_level level;        /* error log level; default info */
+    struct cfg_string access_log;   /* path, "-" = stdout; NULL = no access log */
+    enum cfg_access_format access_log_format; /* default combined */
+};
+
+struct cfg_admin {
+    bool enabled;              /* true when an admin: section with an address was given */
+    struct cfg_string address; /* default "127.0.0.1" */
+    uint16_t port;             /* default 9901 */
+};
+
+/* Forwarded-header policy on requests sent to backends (each on/off). */
+struct cfg_forwarded {
+    bool x_forwarded_for;   /* append the client address; default on */
+    bool x_forwarded_proto; /* set "https"/"http"; default on */
+    bool forwarded;         /* RFC 7239 Forwarded: for=…;proto=…; default off */
+    bool via;               /* RFC 9110 §7.6.3 Via: 2 h2bridge; default off */
+};
+
+struct cfg {
+    atomic_uint refs;           /* see cfg_ref()/cfg_unref() */
+    struct cfg_listener *listeners;
+    size_t n_listeners;
+    struct cfg_http2 http2;
+    struct cfg_upstream *upstreams;
+    size_t n_upstreams;
+    struct cfg_route *routes;
+    size_t n_routes;
+    struct cfg_limits limits;
+    struct cfg_logging logging;
+    struct cfg_admin admin;
+    uint32_t workers;           /* 0 = one per core; default 0 */
+    struct cfg_forwarded forwarded;
+    struct cfg_mem *mem;        /* private: owns every string and array above */
+};
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+/* A configuration with every default (no listeners, upstreams or routes),
+ * holding one reference. Returns NULL when out of memory. */
+struct cfg *cfg_new_defaults(void);
+
+/* Adds a reference and returns cfg (atomic; any thread). */
+struct cfg *cfg_ref(struct cfg *cfg);
+
+/* Drops a reference (atomic; any thread); the last one frees cfg and every
+ * string and array it owns. NULL is ignored. */
+void cfg_unref(struct cfg *cfg);
+
+/* Drops the creator's reference: the same as cfg_unref(). NULL is ignored. */
+void cfg_del(struct cfg *cfg);
+
+/* ---- loading --------------------------------------------------------------- */
+
+/* Applies the YAML file at path onto cfg (made by cfg_new_defaults(), not yet
+ * finalized): keys present replace defaults; listeners, upstreams and routes
+ * are appended. Collects every error it can find into errs. Files larger than
+ * CFG_MAX_FILE_SIZE are refused. Returns 0; HB_EINVAL when errors were
+ * recorded (cfg is then partly filled: only cfg_unref() it); HB_EIO when the
+ * file cannot be read (recorded in errs too); HB_ENOMEM. */
+#define CFG_MAX_FILE_SIZE (4u << 20)
+int cfg_parse_file(struct cfg *cfg, const char *path, struct cfg_errors *errs);
+
+/* The same on a buffer; name is used in marks ("file"). data need not be
+ * NUL-terminated; len <= CFG_MAX_FILE_SIZE. */
+int cfg_parse_buffer(struct cfg *cfg, const char *name, const void *data, size_t len,
+                     struct cfg_errors *errs);
+
+/* cfg_new_defaults() + cfg_parse_file() + cfg_finalize(). On success returns
+ * 0 and *out holds a new configuration with one reference (the caller's).
+ * Otherwise returns HB_EINVAL / HB_EIO / HB_ENOMEM, *out is NULL and errs
+ * holds every error found. */
+int cfg_load_file(const char *path, struct cfg **out, struct cfg_errors *errs);
+
+/* The same from a buffer (tests, fuzzing). */
+int cfg_load_buffer(const char *name, const void *data, size_t len, struct cfg **out,
+                    struct cfg_errors *errs);
+
+/* What `h2bridge -t -c FILE` runs: loads and finalizes path, prints
+ * "configuration OK\n" to out, or every error as
+ * "file:line:column: expected …, found …\n". Returns the exit status: 0 when
+ * valid, 1 otherwise (also when out of memory). */
+int cfg_check_file(const char *path, FILE *out);
+
+/* ---- builder (the command line uses these; so does the loader) ------------ */
+
+/* Appends a listener on "HOST:PORT" ("[::1]:8443", "0.0.0.0:443", ":8080" =
+ * all IPv4 addresses). With cert and key (PEM paths, both or neither) it is
+ * a TLS listener offering h2 and http/1.1 by ALPN; without, a plaintext
+ * listener accepting h2c and HTTP/1.1. The strings are copied. Returns 0,
+ * HB_EINVAL (bad HOST:PORT, or only one of cert/key; recorded in errs at
+ * the "command line" mark) or HB_ENOMEM. */
+int cfg_add_listener(struct cfg *cfg, const char *hostport, const char *cert, const char *key,
+                     struct cfg_errors *errs);
+
+/* Appends a server "HOST:PORT" to the upstream named "default" (creating it
+ * with default settings if absent) and, when there is no catch-all route
+ * yet, appends a catch-all route to "default". Returns 0, HB_EINVAL
+ * (recorded in errs) or HB_ENOMEM. */
+int cfg_add_backend(struct cfg *cfg, const char *hostport, struct cfg_errors *errs);
+
+/* Fills derived values and runs the cross checks: at least one listener; a
+ * TLS listener has at least one certificate; cert/key/ticket-key files
+ * readable (fopen); unique listener address:port and names; each upstream
+ * has servers; routes name defined upstreams (upstream_index is set) and no
+ * route follows the catch-all; rewrite_prefix only with a path prefix; the
+ * h2 connection window not below the stream window. Collects every error.
+ * Returns 0, HB_EINVAL (errors in errs) or HB_ENOMEM. After success cfg
+ * must not be modified. */
+int cfg_finalize(struct cfg *cfg, struct cfg_errors *errs);
+
+/* ---- lookups and units ----------------------------------------------------- */
+
+/* The upstream named name, or NULL. Pointer valid while cfg lives. */
+const struct cfg_upstream *cfg_find_upstream(const struct cfg *cfg, const char *name);
+
+/* The first route matching host (lowercase expected, without port; may be
+ * NULL/empty) and path (request target; a '?' and what follows are ignored
+ * for matching), or NULL when none matches (the proxy answers 404).
+ * host/path are not NUL-terminated views. */
+const struct cfg_route *cfg_route_match(const struct cfg *cfg, const char *host, size_t host_len,
+                                        const char *path, size_t path_len);
+
+/* Parses a duration: an integer followed by ms, s, m or h, or a bare integer
+ * of milliseconds. Returns 0 and sets *ms; HB_ESYNTAX on a malformed value;
+ * HB_ERANGE when the value exceeds UINT32_MAX ms. */
+int cfg_parse_duration_ms(const char *s, uint32_t *ms);
+
+/* Parses a size: an integer followed by B, KiB, MiB, GiB (x1024), KB, MB, GB
+ * (x1000), or a bare integer of bytes. Returns 0 and sets *bytes;
+ * HB_ESYNTAX; HB_ERANGE when it exceeds UINT32_MAX. */
+int cfg_parse_size(const char *s, uint32_t *bytes);
+
+/* Splits "HOST:PORT" / "[V6]:PORT" / ":PORT" (host "0.0.0.0"). On success
+ * returns 0, copies the host (brackets stripped, NUL-terminated) into host
+ * (host_size bytes) and sets *port (1..65535). Returns HB_ESYNTAX when
+ * malformed or the host does not fit, HB_ERANGE for a port out of range. */
+int cfg_parse_hostport(const char *s, char *host, size_t host_size, uint16_t *port);
+
+/* Names for logs: "h2", "http/1.1", "h2c"; "1.2", "1.3"; "combined", ... */
+const char *cfg_proto_name(enum cfg_proto p);
+const char *cfg_tls_version_name(enum cfg_tls_version v);
+const char *cfg_access_format_name(enum cfg_access_format f);
+
+/* Test hook: replaces the allocator config/ uses for everything it allocates
+ * (the cfg, its strings and arrays, errors, the YAML node tree); NULL restores
+ * malloc. libyaml's own allocations are not covered. Not thread-safe: tests
+ * only. */
+void cfg_set_alloc_hook(void *(*alloc)(size_t));
+
+#endif
