@@ -30,6 +30,8 @@
 #define HB_MSG_UPGRADE 0x40u    /* h1: Upgrade requested */
 #define HB_MSG_EXPECT_100 0x80u /* h1 request: Expect: 100-continue */
 #define HB_MSG_NO_REUSE 0x100u  /* h1 response: framing doubt, never reuse the connection */
+#define HB_MSG_TUNNEL 0x200u    /* h1: 2xx to CONNECT or 101: no longer HTTP after the head */
+#define HB_MSG_TE_CODED 0x400u  /* h1 response: a transfer coding other than chunked remains */
 
 struct hb_msg {
     /* request */
