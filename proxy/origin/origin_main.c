@@ -1,0 +1,228 @@
+/* proxy/origin/origin_main.c — h2bridge-origin: flags, listener, signals.
+ *
+ * The demo HTTP/1.1 keep-alive origin (docs/origin.md). Single-threaded, one
+ * event_base. SIGTERM/SIGINT: stop accepting, close idle connections, let
+ * responses in progress finish for up to --grace MS, then exit 0; a second
+ * signal exits at once.
+ */
+#include "proxy/origin/origin.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/log.h"
+#include "core/str.h"
+
+static const char usage[] =
+    "usage: h2bridge-origin [options]\n"
+    "The demo HTTP/1.1 keep-alive origin of h2bridge (see docs/origin.md).\n"
+    "  --listen HOST:PORT     address to listen on (default 127.0.0.1:8081; [::1]:PORT for IPv6)\n"
+    "  --id NAME              value of the X-Origin-Id response header (default: the address)\n"
+    "  --verbose              log one line per connection and per request to stderr\n"
+    "  --max-head BYTES       largest request line + header section (default 65536; 431 above)\n"
+    "  --max-fields N         most header fields per request (default 128; 431 above)\n"
+    "  --out-high BYTES       queued output above which reading pauses (default 262144)\n"
+    "  --idle-timeout MS      close a connection idle or stalled this long (default 60000)\n"
+    "  --max-delay MS         largest /delay/MS (default 60000)\n"
+    "  --max-resp-head BYTES  largest /headers n*size (default 1048576)\n"
+    "  --grace MS             on SIGTERM/SIGINT, time left to finish responses (default 5000)\n"
+    "  --help                 this text\n"
+    "Endpoints: / /page?n=N /asset/I.png|css|js /bytes/N /chunked/N /trailers?n=N /echo\n"
+    "           /inspect /delay/MS /status/CODE /headers?n=K&size=S /close\n";
+
+struct opts {
+    const char *listen;
+    unsigned grace_ms;
+};
+
+static struct event *grace_timer;
+static struct timeval grace_tv;
+
+static int num_opt(const char *name, const char *arg, unsigned long long min,
+                   unsigned long long max, unsigned long long *out)
+{
+    if (hb_str_to_u64(hb_str_c(arg), max, out) == 0 && *out >= min)
+        return 0;
+    fprintf(stderr, "h2bridge-origin: --%s takes a number in %llu..%llu, not '%s'\n", name, min,
+            max, arg);
+    return -1;
+}
+
+/* Returns 0, 1 for --help, or -1 after printing why. */
+static int parse_args(int argc, char **argv, struct og_server *srv, struct opts *o)
+{
+    static const struct option lo[] = {
+        {"listen", required_argument, 0, 'l'},       {"id", required_argument, 0, 'i'},
+        {"verbose", no_argument, 0, 'v'},           {"help", no_argument, 0, 'h'},
+        {"max-head", required_argument, 0, 'H'},    {"max-fields", required_argument, 0, 'F'},
+        {"out-high", required_argument, 0, 'o'},    {"idle-timeout", required_argument, 0, 't'},
+        {"max-delay", required_argument, 0, 'd'},   {"max-resp-head", required_argument, 0, 'r'},
+        {"grace", required_argument, 0, 'g'},       {0, 0, 0, 0},
+    };
+    unsigned long long v;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        int bad = 0;
+        switch (ch) {
+        case 'l': o->listen = optarg; break;
+        case 'i': srv->id = optarg; break;
+        case 'v': srv->verbose = 1; break;
+        case 'h': return 1;
+        case 'H': bad = num_opt("max-head", optarg, 256, 1 << 24, &v); srv->lim.max_head = v; break;
+        case 'F': bad = num_opt("max-fields", optarg, 1, 100000, &v); srv->lim.max_fields = (unsigned)v; break;
+        case 'o': bad = num_opt("out-high", optarg, 4096, 1 << 30, &v); srv->lim.out_high = v; break;
+        case 't': bad = num_opt("idle-timeout", optarg, 1, 86400000, &v); srv->lim.idle_timeout_ms = (unsigned)v; break;
+        case 'd': bad = num_opt("max-delay", optarg, 0, 86400000, &v); srv->lim.max_delay_ms = (unsigned)v; break;
+        case 'r': bad = num_opt("max-resp-head", optarg, 0, 1 << 30, &v); srv->lim.max_resp_head = v; break;
+        case 'g': bad = num_opt("grace", optarg, 0, 3600000, &v); o->grace_ms = (unsigned)v; break;
+        default: fputs(usage, stderr); return -1;
+        }
+        if (bad)
+            return -1;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "h2bridge-origin: unexpected argument '%s'\n%s", argv[optind], usage);
+        return -1;
+    }
+    return 0;
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+    og_conn_accept(arg, fd, sa, salen);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    /* EMFILE and friends: keep serving the connections we have */
+    hb_warn("accept: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+/* Splits "host:port" or "[v6]:port" and binds. Returns the listener or NULL
+ * after printing why. */
+static struct evconnlistener *listen_on(struct og_server *srv, const char *spec)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    size_t hl = colon ? (size_t)(colon - spec) : 0;
+    if (!colon || hl == 0 || hl >= sizeof(host) || colon[1] == '\0') {
+        fprintf(stderr, "h2bridge-origin: --listen takes HOST:PORT, not '%s'\n", spec);
+        return NULL;
+    }
+    if (spec[0] == '[' && spec[hl - 1] == ']') {
+        memcpy(host, spec + 1, hl - 2);
+        host[hl - 2] = '\0';
+    } else {
+        memcpy(host, spec, hl);
+        host[hl] = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    int rc = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (rc != 0) {
+        fprintf(stderr, "h2bridge-origin: cannot resolve '%s': %s\n", spec, gai_strerror(rc));
+        return NULL;
+    }
+    struct evconnlistener *l = evconnlistener_new_bind(
+        srv->base, accept_cb, srv, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        1024, ai->ai_addr, (int)ai->ai_addrlen);
+    if (!l)
+        fprintf(stderr, "h2bridge-origin: cannot listen on %s: %s\n", spec, strerror(errno));
+    freeaddrinfo(ai);
+    if (l)
+        evconnlistener_set_error_cb(l, accept_error_cb);
+    return l;
+}
+
+static void grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct og_server *srv = arg;
+    hb_warn("grace period over: closing the remaining connections");
+    og_conn_free_all(srv);
+    event_base_loopbreak(srv->base);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    struct og_server *srv = arg;
+    if (srv->shutting_down) {
+        event_base_loopbreak(srv->base); /* a second signal: now */
+        return;
+    }
+    if (srv->verbose)
+        hb_info("signal %d: finishing in-flight responses", (int)sig);
+    evconnlistener_disable(srv->listener);
+    event_add(grace_timer, &grace_tv);
+    og_conn_shutdown_all(srv);
+}
+
+static void print_bound(const struct og_server *srv)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char host[64] = "?", port[8] = "?";
+    if (getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&ss, &sl) == 0)
+        getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port, sizeof(port),
+                    NI_NUMERICHOST | NI_NUMERICSERV);
+    fprintf(stderr, "h2bridge-origin: listening on %s%s%s:%s (id %s)\n",
+            strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, srv->id);
+}
+
+int main(int argc, char **argv)
+{
+    struct og_server srv = {
+        .lim = {.max_head = 65536, .max_fields = 128, .out_high = 256 * 1024,
+                .idle_timeout_ms = 60000, .max_delay_ms = 60000, .max_resp_head = 1 << 20},
+    };
+    struct opts o = {.listen = "127.0.0.1:8081", .grace_ms = 5000};
+    int rc = parse_args(argc, argv, &srv, &o);
+    if (rc != 0) {
+        if (rc > 0)
+            fputs(usage, stdout);
+        return rc > 0 ? 0 : 2;
+    }
+    if (!srv.id)
+        srv.id = o.listen;
+    hb_log_set_level(srv.verbose ? HB_LOG_INFO : HB_LOG_WARN);
+    hb_list_init(&srv.conns);
+    signal(SIGPIPE, SIG_IGN);
+
+    srv.base = event_base_new();
+    if (!srv.base || !(srv.listener = listen_on(&srv, o.listen))) {
+        if (srv.base)
+            event_base_free(srv.base);
+        return 1;
+    }
+    struct event *sigterm = evsignal_new(srv.base, SIGTERM, signal_cb, &srv);
+    struct event *sigint = evsignal_new(srv.base, SIGINT, signal_cb, &srv);
+    grace_timer = evtimer_new(srv.base, grace_cb, &srv);
+    grace_tv.tv_sec = o.grace_ms / 1000;
+    grace_tv.tv_usec = (suseconds_t)(o.grace_ms % 1000) * 1000;
+    if (!sigterm || !sigint || !grace_timer || evsignal_add(sigterm, NULL) ||
+        evsignal_add(sigint, NULL)) {
+        fprintf(stderr, "h2bridge-origin: cannot set up signal handling\n");
+        return 1;
+    }
+    print_bound(&srv);
+
+    event_base_dispatch(srv.base);
+
+    og_conn_free_all(&srv);
+    evconnlistener_free(srv.listener);
+    event_free(sigterm);
+    event_free(sigint);
+    event_free(grace_timer);
+    event_base_free(srv.base);
+    libevent_global_shutdown();
+    if (srv.verbose)
+        hb_info("exit");
+    return 0;
+}
