@@ -69,7 +69,9 @@ void hpack_decoder_set_limits(struct hpack_decoder *d, size_t max_list_size, siz
 /* Changes the table size limit the encoder must respect (after our SETTINGS
  * carrying a new SETTINGS_HEADER_TABLE_SIZE was acknowledged). A later block
  * that does not start with a size update to at most the lowest limit set
- * since the previous block is HPACK_ERR_COMPRESSION (§4.2). */
+ * since the previous block is HPACK_ERR_COMPRESSION (§4.2) — required only when
+ * that lowest limit is below the table size in use (an encoder that keeps a
+ * size still allowed has nothing to signal). */
 void hpack_decoder_set_max_table_size(struct hpack_decoder *d, uint32_t max_table_size);
 
 /* Decodes one complete header block in[0..len) into fields[0..max_fields).
@@ -116,13 +118,39 @@ void hpack_encoder_set_table_cap(struct hpack_encoder *e, uint32_t cap);
  * Returns 0 or HPACK_ERR_NOMEM. The name is copied. */
 int hpack_encoder_add_never_index(struct hpack_encoder *e, const char *name);
 
+/* Values longer than len bytes are sent without indexing (default 512): one
+ * large value would evict many small entries that do repeat. */
+void hpack_encoder_set_large_value(struct hpack_encoder *e, uint32_t len);
+
+/* Cookie values of at least len bytes (default 20) are never-indexed
+ * literals (likely session secrets, RFC 7541 §7.1.3); shorter cookie crumbs
+ * are indexed like other fields. UINT32_MAX indexes every cookie; 0 never
+ * indexes any. */
+void hpack_encoder_set_cookie_short(struct hpack_encoder *e, uint32_t len);
+
+/* Encoder options (hpack_encoder_set_options). */
+#define HPACK_ENC_NO_HUFFMAN 0x1u /* send every string raw */
+#define HPACK_ENC_INDEX_ALL 0x2u  /* index every field that fits the table, except
+                                     HPACK_FIELD_NEVER_INDEX ones and names added with
+                                     hpack_encoder_add_never_index(): the built-in
+                                     policy off. To reproduce reference encodings
+                                     (RFC 7541 Appendix C) in tests. */
+#define HPACK_ENC_HUFFMAN_TIES 0x4u /* Huffman also when it is no longer than raw
+                                       (Appendix C.6 does so) */
+
+/* Sets the option bits above (default 0: Huffman when shorter, built-in
+ * indexing policy). */
+void hpack_encoder_set_options(struct hpack_encoder *e, uint32_t opts);
+
 /* An upper bound on the encoded size of fields[0..n). */
 size_t hpack_encode_bound(const struct hpack_field *fields, size_t n);
 
 /* Encodes fields[0..n) (names must be lowercase) as one header block into
  * out[0..cap). A field with HPACK_FIELD_NEVER_INDEX is always a never-indexed
  * literal. Returns the byte count, or HPACK_ERR_BUFFER when cap is too small
- * (the encoder state is unchanged then), or HPACK_ERR_NOMEM. */
+ * (the encoder state is unchanged then), or HPACK_ERR_NOMEM. "Too small" is
+ * decided before encoding: cap < hpack_encode_bound(fields, n) is
+ * HPACK_ERR_BUFFER, so give it at least the bound. */
 ssize_t hpack_encode_block(struct hpack_encoder *e, const struct hpack_field *fields, size_t n,
                            uint8_t *out, size_t cap);
 

@@ -1,0 +1,258 @@
+/* hpack/hpack_encode.c — encoding a header list as one header block
+ * (RFC 7541 §6) with an indexing policy (§7.1) and table size signalling
+ * (§4.2, §6.3). */
+#include "hpack/hpack_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TABLE 4096u
+#define DEFAULT_LARGE_VALUE 512u
+#define DEFAULT_COOKIE_SHORT 20u
+
+struct hpack_encoder {
+    struct hpack_table t;
+    uint32_t cap;         /* our own cap on the table */
+    uint32_t peer_max;    /* the peer's SETTINGS_HEADER_TABLE_SIZE */
+    uint32_t target;      /* min(cap, peer_max): the size to use */
+    uint32_t pending_min; /* smallest size used since the last block */
+    int pending;          /* size update(s) owed at the next block start */
+    uint32_t large_value;
+    uint32_t cookie_short;
+    uint32_t opts;
+    char **never;
+    size_t n_never;
+};
+
+enum rep { REP_INDEX, REP_NOINDEX, REP_NEVER };
+
+/* Static indexes of names the policy knows (RFC 7541 Appendix A). */
+enum {
+    S_AGE = 21,
+    S_AUTHORIZATION = 23,
+    S_CONTENT_LENGTH = 28,
+    S_COOKIE = 32,
+    S_ETAG = 34,
+    S_IF_MODIFIED_SINCE = 40,
+    S_IF_NONE_MATCH = 41,
+    S_LOCATION = 46,
+    S_PROXY_AUTHORIZATION = 49,
+    S_SET_COOKIE = 55,
+    S_PATH = 4,
+};
+
+struct hpack_encoder *hpack_encoder_new(void)
+{
+    struct hpack_encoder *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    if (hpack_table_init(&e->t, DEFAULT_TABLE, 1) != 0) {
+        free(e);
+        return NULL;
+    }
+    e->cap = e->peer_max = e->target = DEFAULT_TABLE;
+    e->pending_min = UINT32_MAX;
+    e->large_value = DEFAULT_LARGE_VALUE;
+    e->cookie_short = DEFAULT_COOKIE_SHORT;
+    return e;
+}
+
+void hpack_encoder_del(struct hpack_encoder *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n_never; i++)
+        free(e->never[i]);
+    free(e->never);
+    hpack_table_free(&e->t);
+    free(e);
+}
+
+static void retarget(struct hpack_encoder *e)
+{
+    uint32_t want = e->peer_max < e->cap ? e->peer_max : e->cap;
+    if (!e->pending) {
+        if (want == e->t.max_size)
+            return;
+        e->pending_min = want;
+    } else if (want < e->pending_min) {
+        /* §4.2: when the size changes more than once before the next
+         * block, the smallest one must be signalled too. */
+        e->pending_min = want;
+    }
+    e->target = want;
+    e->pending = 1;
+}
+
+void hpack_encoder_set_peer_max_table_size(struct hpack_encoder *e, uint32_t size)
+{
+    e->peer_max = size;
+    retarget(e);
+}
+
+void hpack_encoder_set_table_cap(struct hpack_encoder *e, uint32_t cap)
+{
+    e->cap = cap;
+    retarget(e);
+}
+
+void hpack_encoder_set_large_value(struct hpack_encoder *e, uint32_t len)
+{
+    e->large_value = len;
+}
+
+void hpack_encoder_set_cookie_short(struct hpack_encoder *e, uint32_t len)
+{
+    e->cookie_short = len;
+}
+
+void hpack_encoder_set_options(struct hpack_encoder *e, uint32_t opts)
+{
+    e->opts = opts;
+}
+
+int hpack_encoder_add_never_index(struct hpack_encoder *e, const char *name)
+{
+    char **v = realloc(e->never, (e->n_never + 1) * sizeof *v);
+    if (!v)
+        return HPACK_ERR_NOMEM;
+    e->never = v;
+    if (!(v[e->n_never] = strdup(name)))
+        return HPACK_ERR_NOMEM;
+    e->n_never++;
+    return 0;
+}
+
+size_t hpack_encode_bound(const struct hpack_field *fields, size_t n)
+{
+    /* Two size updates; per field a representation byte, two integers and
+     * the raw strings (Huffman is used only when shorter). */
+    size_t b = 2 * HPACK_INT_MAX_LEN;
+    for (size_t i = 0; i < n; i++)
+        b += 1 + 2 * HPACK_INT_MAX_LEN + (size_t)fields[i].name_len + fields[i].value_len;
+    return b;
+}
+
+static int configured_never(const struct hpack_encoder *e, const struct hpack_field *f)
+{
+    for (size_t i = 0; i < e->n_never; i++)
+        if (strlen(e->never[i]) == f->name_len && memcmp(e->never[i], f->name, f->name_len) == 0)
+            return 1;
+    return 0;
+}
+
+/* The indexing policy (§7.1.3). sname is the field's static name index. */
+static enum rep policy(const struct hpack_encoder *e, const struct hpack_field *f, unsigned sname)
+{
+    if (f->flags & HPACK_FIELD_NEVER_INDEX)
+        return REP_NEVER;
+    if (e->opts & HPACK_ENC_INDEX_ALL) {
+        if (e->n_never && configured_never(e, f))
+            return REP_NEVER;
+        return (uint64_t)f->name_len + f->value_len + HPACK_ENTRY_OVERHEAD <= e->t.max_size
+                   ? REP_INDEX
+                   : REP_NOINDEX;
+    }
+    switch (sname) {
+    case S_AUTHORIZATION:
+    case S_PROXY_AUTHORIZATION:
+    case S_SET_COOKIE:
+        return REP_NEVER;
+    case S_COOKIE:
+        /* Long cookie values are session secrets: never indexed, so they
+         * cannot be probed through the table (§7.1). Short crumbs ("lang=en")
+         * repeat on every request and are cheap to guess anyway. */
+        if (f->value_len >= e->cookie_short)
+            return REP_NEVER;
+        break;
+    case S_PATH:
+        /* Paths rarely repeat within one table's lifetime (and a query may
+         * carry tokens); "/" and "/index.html" are static entries anyway. */
+        return REP_NOINDEX;
+    case S_AGE:
+    case S_CONTENT_LENGTH:
+    case S_ETAG:
+    case S_IF_MODIFIED_SINCE:
+    case S_IF_NONE_MATCH:
+    case S_LOCATION:
+        /* Different on nearly every message: indexing would only evict
+         * entries that do repeat. */
+        return REP_NOINDEX;
+    default:
+        break;
+    }
+    if (e->n_never && configured_never(e, f))
+        return REP_NEVER;
+    if (f->value_len > e->large_value)
+        return REP_NOINDEX;
+    /* An entry larger than 3/4 of the table would evict nearly everything. */
+    if ((uint64_t)f->name_len + f->value_len + HPACK_ENTRY_OVERHEAD > e->t.max_size / 4 * 3)
+        return REP_NOINDEX;
+    return REP_INDEX;
+}
+
+/* §5.2: a string literal, Huffman-coded only when that is shorter. */
+static uint8_t *put_string(const struct hpack_encoder *e, uint8_t *o, const char *s,
+                           uint32_t len)
+{
+    size_t hl = e->opts & HPACK_ENC_NO_HUFFMAN ? len : hpack_huff_encoded_len(s, len);
+    if (hl < len || (hl == len && (e->opts & HPACK_ENC_HUFFMAN_TIES))) {
+        o = hpack_int_encode(o, 0x80, 7, (uint32_t)hl);
+        return hpack_huff_encode(o, s, len);
+    }
+    o = hpack_int_encode(o, 0x00, 7, len);
+    memcpy(o, s, len);
+    return o + len;
+}
+
+static uint8_t *encode_field(struct hpack_encoder *e, const struct hpack_field *f, uint8_t *o)
+{
+    unsigned sname;
+    unsigned sfull = hpack_static_find(f->name, f->name_len, f->value, f->value_len, &sname);
+    enum rep rep = policy(e, f, sname);
+    int full = 0;
+    uint32_t dyn = hpack_table_find(&e->t, f->name, f->name_len, f->value, f->value_len, &full);
+    if (rep != REP_NEVER) {
+        /* §6.1: the whole field is already in a table. */
+        if (sfull)
+            return hpack_int_encode(o, 0x80, 7, sfull);
+        if (full)
+            return hpack_int_encode(o, 0x80, 7, HPACK_STATIC_COUNT + dyn);
+    }
+    uint32_t name_idx = sname ? sname : dyn ? HPACK_STATIC_COUNT + dyn : 0;
+    if (rep == REP_INDEX)
+        o = hpack_int_encode(o, 0x40, 6, name_idx);
+    else
+        o = hpack_int_encode(o, rep == REP_NEVER ? 0x10 : 0x00, 4, name_idx);
+    if (!name_idx)
+        o = put_string(e, o, f->name, f->name_len);
+    o = put_string(e, o, f->value, f->value_len);
+    if (rep == REP_INDEX)
+        hpack_table_insert(&e->t, f->name, f->name_len, f->value, f->value_len);
+    return o;
+}
+
+ssize_t hpack_encode_block(struct hpack_encoder *e, const struct hpack_field *fields, size_t n,
+                           uint8_t *out, size_t cap)
+{
+    if (cap < hpack_encode_bound(fields, n))
+        return HPACK_ERR_BUFFER;
+    if (e->target > e->t.alloc_max && hpack_table_reserve(&e->t, e->target) != 0)
+        return HPACK_ERR_NOMEM;
+    uint8_t *o = out;
+    if (e->pending) {
+        /* §4.2, §6.3: at the start of the block; the smallest size first
+         * when the size went down and back up. */
+        if (e->pending_min < e->target) {
+            o = hpack_int_encode(o, 0x20, 5, e->pending_min);
+            hpack_table_set_max(&e->t, e->pending_min);
+        }
+        o = hpack_int_encode(o, 0x20, 5, e->target);
+        hpack_table_set_max(&e->t, e->target);
+        e->pending = 0;
+        e->pending_min = UINT32_MAX;
+    }
+    for (size_t i = 0; i < n; i++)
+        o = encode_field(e, &fields[i], o);
+    return o - out;
+}
