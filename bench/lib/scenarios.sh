@@ -1,0 +1,56 @@
+# bench/lib/scenarios.sh — the h2load scenarios and one measured run.
+# Needs: BENCH_DIR, BENCH_TMP (with upload.bin), DURATION and WARMUP
+# (seconds, integers or decimals), RAW (the TSV being written), IDLE_CONNS.
+
+SCENARIOS_ALL="small large upload handshake idle"
+
+# TLS 1.3 with one cipher suite for every proxy (--ciphers alone would only
+# pin TLS 1.2 suites); TLS 1.2 is pinned too in case a proxy lacks 1.3.
+H2LOAD_TLS=(--tls13-ciphers=TLS_AES_128_GCM_SHA256 --ciphers=ECDHE-ECDSA-AES128-GCM-SHA256)
+
+RAW_HEADER="rep	scenario	proxy	status	requests	seconds	req_per_s	cpu_us_per_req	peak_rss_kb	lat_mean_us	lat_max_us	errors	idle_conns	idle_failed	bytes_per_conn"
+
+# raw_row REP SCENARIO PROXY STATUS [FIELDS...] — appends one TSV row,
+# padding missing fields with "-".
+raw_row() {
+    local row=("$@") i
+    for ((i = ${#row[@]}; i < 15; i++)); do row+=("-"); done
+    (IFS=$'\t'; echo "${row[*]}") >>"$RAW"
+}
+
+ms() { awk -v s="$1" 'BEGIN { printf "%dms", s * 1000 }'; }
+
+# run_scenario REP SCENARIO PROXY PORT PID — measures one scenario against a
+# running proxy and appends its row.
+run_scenario() {
+    local rep=$1 sc=$2 name=$3 port=$4 pid=$5 url="https://127.0.0.1:$4" out
+    local timed=(--warm-up-time="$(ms "$WARMUP")" -D "$(ms "$DURATION")")
+    local m=("$BENCH_DIR/measure.py" --pid "$pid" --log "$BENCH_TMP/h2load.log")
+    case $sc in
+    small)  out=$("${m[@]}" --warm-up "$WARMUP" -- h2load "${H2LOAD_TLS[@]}" -c100 -m10 "${timed[@]}" "$url/1k") ;;
+    large)  out=$("${m[@]}" --warm-up "$WARMUP" -- h2load "${H2LOAD_TLS[@]}" -c10 -m4 "${timed[@]}" "$url/1m") ;;
+    upload) out=$("${m[@]}" --warm-up "$WARMUP" -- h2load "${H2LOAD_TLS[@]}" -c10 -m4 "${timed[@]}" \
+                  -d "$BENCH_TMP/upload.bin" "$url/upload") ;;
+    handshake)
+        # 50 concurrent clients, one request each, then the connection
+        # closes: every request pays a full TLS 1.3 handshake (h2load does
+        # not resume sessions). Repeated for DURATION seconds.
+        out=$("${m[@]}" --loop "$DURATION" -- h2load "${H2LOAD_TLS[@]}" -c50 -n50 -m1 "$url/1k") ;;
+    idle)
+        local r
+        r=$("$BENCH_DIR/idle.py" --port "$port" --pid "$pid" -n "$IDLE_CONNS") || r=
+        if [ -z "$r" ]; then raw_row "$rep" "$sc" "$name" error; return; fi
+        local opened failed alive rss0 rss1 per cpu secs
+        read -r opened failed alive rss0 rss1 per cpu secs <<<"$r"
+        local hwm
+        hwm=$("$BENCH_DIR/proctree.py" "$pid" | awk '{print $3}')
+        raw_row "$rep" "$sc" "$name" ok "$opened" "$secs" - "$cpu" "$hwm" - - \
+            "$((IDLE_CONNS - alive))" "$alive" "$failed" "$per"
+        return ;;
+    *) die "unknown scenario '$sc'" ;;
+    esac
+    if [ -z "$out" ]; then raw_row "$rep" "$sc" "$name" error; return; fi
+    local f
+    read -r -a f <<<"$out"
+    raw_row "$rep" "$sc" "$name" ok "${f[@]}"
+}
