@@ -93,7 +93,11 @@ def open_all(args, ctx):
     addr = (args.host, args.port)
     done, failed, started, pending = [], 0, 0, 0
     deadline = {}
+    give_up = time.monotonic() + args.max_seconds
     while started < args.n or pending:
+        if time.monotonic() > give_up:
+            failed += args.n - started  # a stalled server: stop opening more
+            started = args.n
         while started < args.n and pending < args.concurrency:
             started += 1
             try:
@@ -174,7 +178,10 @@ def main():
     p.add_argument("-n", type=int, default=10000, help="connections to hold")
     p.add_argument("--concurrency", type=int, default=64,
                    help="handshakes in flight at once")
-    p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds one connection may take to reach idle")
+    p.add_argument("--max-seconds", type=float, default=120.0,
+                   help="stop opening connections after this long")
     p.add_argument("--settle", type=float, default=1.0,
                    help="seconds to wait before sampling RSS")
     args = p.parse_args()

@@ -84,6 +84,8 @@ def main():
     p.add_argument("--pid", type=int, required=True)
     p.add_argument("--loop", type=float, default=0.0)
     p.add_argument("--warm-up", type=float, default=0.0)
+    p.add_argument("--timeout", type=float, default=60.0,
+                   help="kill an h2load run that takes longer (a stalled proxy)")
     p.add_argument("--log", help="append every h2load output here")
     p.add_argument("cmd", nargs=argparse.REMAINDER)
     args = p.parse_args()
@@ -103,7 +105,13 @@ def main():
         if args.warm_up > 0:
             time.sleep(args.warm_up + 0.05)
             cpu0 = proctree.cpu_us(proctree.tree_pids(args.pid))
-        out, _ = child.communicate()
+        try:
+            out, _ = child.communicate(timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, _ = child.communicate()
+            out += f"\nmeasure.py: killed after {args.timeout:g} s\n"
+            child.returncode = -9
         r = subprocess.CompletedProcess(cmd, child.returncode, out)
         if log:
             log.write(f"$ {' '.join(cmd)}\n{r.stdout}\n[exit {r.returncode}]\n")

@@ -41,6 +41,8 @@ IDLE_COLS = [
     ("cpu_us_per_req", "CPU µs / conn set-up", "median", False, "{:,.0f}"),
     ("peak_rss_kb", "peak RSS MiB", "max", False, "{:,.1f}"),
 ]
+COLORS = {"h2bridge": "#d62728", "nghttpx": "#9467bd", "h2o": "#2ca02c",
+          "haproxy": "#1f77b4", "nginx": "#ff7f0e"}
 SCALE = {"peak_rss_kb": 1 / 1024, "lat_mean_us": 1e-3, "lat_max_us": 1e-3,
          "bytes_per_conn": 1 / 1024}
 # issue 9's goals for h2bridge: (scenario, column, limit as ratio to best peer)
@@ -139,16 +141,17 @@ def goals(agg):
 
 def chart(out_dir, name, title, ylabel, series, proxies):
     """series: [(label, {proxy: value})]; a clustered bar chart per label."""
-    if not shutil.which("gnuplot") or not series:
+    proxies = [p for p in proxies if any(v.get(p) is not None for _, v in series)]
+    if not shutil.which("gnuplot") or not series or not proxies:
         return None
     dat = os.path.join(out_dir, name + ".dat")
     with open(dat, "w") as f:
-        f.write("label\t" + "\t".join(proxies) + "\n")
+        f.write("# label\t" + "\t".join(proxies) + "\n")
         for label, vals in series:
             f.write(label + "\t" + "\t".join(
                 f"{vals[p]:.4g}" if vals.get(p) is not None else "?" for p in proxies) + "\n")
     png = os.path.join(out_dir, name + ".png")
-    plots = ", ".join(f"'{dat}' using {i + 2}:xtic(1) title '{p}'"
+    plots = ", ".join(f"'{dat}' using {i + 2}:xtic(1) title '{p}' lc rgb '{COLORS[p]}'"
                       for i, p in enumerate(proxies))
     script = f"""set terminal pngcairo size 900,480 noenhanced
 set output '{png}'
@@ -159,9 +162,11 @@ set style data histogram
 set style histogram cluster gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
-set key top left
+set key outside bottom center horizontal
 set grid ytics
 set yrange [0:*]
+set offsets 0, 0, graph 0.05, 0
+set xrange [-0.5:{len(series) - 0.5}]
 plot {plots}
 """
     r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
