@@ -242,9 +242,11 @@ int h2_conn_submit_trailers(struct h2_conn *c, uint32_t stream_id, const struct 
  * read_data will be called from h2_conn_send() as windows allow. */
 int h2_conn_resume_data(struct h2_conn *c, uint32_t stream_id);
 
-/* The application consumed n bytes of request body of stream_id (0: the
- * stream is gone, only the connection window is credited). WINDOW_UPDATEs
- * are queued once enough credit accumulates (half a window). */
+/* The application consumed n bytes of request body of stream_id (bytes it
+ * got through on_data). WINDOW_UPDATEs are queued once enough credit
+ * accumulates (half a window). When a stream closes, the bytes it delivered
+ * but the app never reported are credited to the connection automatically;
+ * consumed() on a closed stream then returns HB_ENOTFOUND and does nothing. */
 int h2_conn_consumed(struct h2_conn *c, uint32_t stream_id, size_t n);
 
 /* Resets a stream with the given code (RST_STREAM; on_stream_close follows

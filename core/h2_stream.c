@@ -1,0 +1,182 @@
+/* core/h2_stream.c — the stream table and the RFC 9113 §5.1 state machine:
+ * streams by id (a chained hash sized for the concurrency limit), the
+ * transitions on END_STREAM in each direction, and the memory of recently
+ * closed streams that decides how late frames are answered. */
+#include <string.h>
+
+#include "core/err.h"
+#include "core/h2_int.h"
+
+int h2_streams_init(struct h2_conn *c)
+{
+    uint32_t want = c->cfg.max_concurrent_streams * 2u;
+    uint32_t n = 16;
+    while (n < want && n < (1u << 16))
+        n <<= 1;
+    c->buckets = h2_alloc(c, n * sizeof *c->buckets, false);
+    c->closed = h2_alloc(c, c->cfg.closed_streams_kept * sizeof *c->closed, false);
+    if (!c->buckets || !c->closed)
+        return HB_ENOMEM;
+    memset(c->buckets, 0, n * sizeof *c->buckets);
+    c->nbuckets = n;
+    return 0;
+}
+
+static void free_stream(struct h2_conn *c, struct h2_stream *s)
+{
+    h2_free(c, s->trailers, s->trailers_size);
+    h2_free(c, s, sizeof *s);
+}
+
+void h2_streams_free(struct h2_conn *c)
+{
+    for (uint32_t i = 0; c->buckets && i < c->nbuckets; i++) {
+        struct h2_stream *s = c->buckets[i];
+        while (s) {
+            struct h2_stream *next = s->hnext;
+            free_stream(c, s);
+            s = next;
+        }
+    }
+    h2_free(c, c->buckets, c->nbuckets * sizeof *c->buckets);
+    h2_free(c, c->closed, c->cfg.closed_streams_kept * sizeof *c->closed);
+    c->buckets = NULL;
+    c->closed = NULL;
+}
+
+static uint32_t bucket(const struct h2_conn *c, uint32_t id)
+{
+    /* Ids of one initiator step by 2: drop the parity bit. */
+    return (id >> 1) & (c->nbuckets - 1);
+}
+
+struct h2_stream *h2_stream_find(const struct h2_conn *c, uint32_t id)
+{
+    for (struct h2_stream *s = c->buckets[bucket(c, id)]; s; s = s->hnext)
+        if (s->id == id)
+            return s;
+    return NULL;
+}
+
+struct h2_stream *h2_stream_new(struct h2_conn *c, uint32_t id, enum h2_sstate state)
+{
+    struct h2_stream *s = h2_alloc(c, sizeof *s, true);
+    if (!s)
+        return NULL;
+    memset(s, 0, sizeof *s);
+    s->id = id;
+    s->state = (uint8_t)state;
+    s->urgency = 3; /* RFC 9218 §4.1 default */
+    s->weight = 16; /* RFC 7540 §5.3.5 default */
+    hb_list_init(&s->sched);
+    s->send_window = c->peer_set[H2_SET_INITIAL_WINDOW_SIZE];
+    s->recv_window = c->cfg.initial_window_size;
+    uint32_t b = bucket(c, id);
+    s->hnext = c->buckets[b];
+    c->buckets[b] = s;
+    c->nstreams++;
+    if (h2_id_is_peer(c, id)) {
+        if (id > c->last_peer_id)
+            c->last_peer_id = id;
+        s->counted = true;
+        c->open_peer++;
+    } else if (id > c->last_local_id) {
+        c->last_local_id = id;
+    }
+    return s;
+}
+
+void h2_closed_add(struct h2_conn *c, uint32_t id, enum h2_closed_how how)
+{
+    uint32_t n = c->cfg.closed_streams_kept;
+    c->closed[c->closed_pos] = (struct h2_closed){id, (uint8_t)how, c->now};
+    c->closed_pos = (c->closed_pos + 1) % n;
+    if (c->closed_n < n)
+        c->closed_n++;
+}
+
+const struct h2_closed *h2_closed_find(const struct h2_conn *c, uint32_t id)
+{
+    for (uint32_t i = 0; i < c->closed_n; i++)
+        if (c->closed[i].id == id)
+            return &c->closed[i];
+    return NULL;
+}
+
+void h2_stream_close(struct h2_conn *c, struct h2_stream *s, uint32_t code, enum h2_closed_how how)
+{
+    struct h2_stream **pp = &c->buckets[bucket(c, s->id)];
+    while (*pp != s)
+        pp = &(*pp)->hnext;
+    *pp = s->hnext;
+    c->nstreams--;
+    if (s->counted) {
+        if (h2_id_is_peer(c, s->id))
+            c->open_peer--;
+        else
+            c->open_local--;
+    }
+    h2_sched_remove(c, s);
+    h2_closed_add(c, s->id, how);
+    uint32_t id = s->id;
+    bool announced = s->announced;
+    /* Bytes delivered but never reported consumed would shrink the
+     * connection window for good (§6.9): return them now. */
+    uint64_t pending = s->recv_pending;
+    free_stream(c, s);
+    if (pending && c->in_state != H2_IN_DISCARD)
+        h2_flow_credit(c, NULL, pending);
+    if (announced && c->cb.on_stream_close)
+        c->cb.on_stream_close(c->ud, id, code);
+}
+
+void h2_stream_end_remote(struct h2_conn *c, struct h2_stream *s)
+{
+    if (s->state == H2_SS_OPEN)
+        s->state = H2_SS_HALF_CLOSED_REMOTE;
+    else if (s->state == H2_SS_HALF_CLOSED_LOCAL)
+        h2_stream_close(c, s, H2_NO_ERROR, H2_CLOSED_NORMAL);
+}
+
+void h2_stream_end_local(struct h2_conn *c, struct h2_stream *s)
+{
+    if (s->state == H2_SS_OPEN)
+        s->state = H2_SS_HALF_CLOSED_LOCAL;
+    else if (s->state == H2_SS_HALF_CLOSED_REMOTE || s->state == H2_SS_RESERVED_LOCAL)
+        h2_stream_close(c, s, H2_NO_ERROR, H2_CLOSED_NORMAL);
+}
+
+bool h2_id_is_peer(const struct h2_conn *c, uint32_t id)
+{
+    /* §5.1.1: clients use odd ids, servers even. */
+    return c->role == H2_ROLE_SERVER ? (id & 1) == 1 : (id & 1) == 0;
+}
+
+bool h2_id_is_idle(const struct h2_conn *c, uint32_t id)
+{
+    if (h2_id_is_peer(c, id))
+        return id > c->last_peer_id;
+    return id > c->last_local_id;
+}
+
+void h2_streams_each(struct h2_conn *c, void (*fn)(struct h2_conn *, struct h2_stream *, void *),
+                     void *arg)
+{
+    for (uint32_t i = 0; i < c->nbuckets; i++) {
+        struct h2_stream *s = c->buckets[i];
+        while (s) {
+            struct h2_stream *next = s->hnext;
+            fn(c, s, arg);
+            s = next;
+        }
+    }
+}
+
+void h2_streams_close_all(struct h2_conn *c, uint32_t code)
+{
+    /* Re-read the bucket head each time: on_stream_close may reset (and so
+     * remove) other streams. */
+    for (uint32_t i = 0; i < c->nbuckets; i++)
+        while (c->buckets[i])
+            h2_stream_close(c, c->buckets[i], code, H2_CLOSED_WE_RST);
+}
