@@ -41,7 +41,7 @@ struct h1_body {
     uint64_t remaining; /* LENGTH: body bytes left; CHUNKED: bytes left of the chunk */
     uint32_t ndigits;   /* chunk-size digits seen on the current line */
     uint32_t ext_len;   /* chunk extension bytes seen on the current line */
-    uint32_t in_quote;  /* inside a quoted-string of an extension (1), after '\' (2) */
+    bool ext_open;      /* a ";" was seen on the current chunk-size line */
     size_t scanned;     /* trailer section: offset scanned for its end */
     struct h1_limits lim;
 };

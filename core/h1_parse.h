@@ -13,7 +13,8 @@
  * Views: every view in `out` (method, path, authority, scheme, field names
  * and values) points into `buf` and is valid until the caller moves or reuses
  * those bytes. Field names are LOWERCASED IN PLACE in `buf` (so the h2 side
- * can use them as is); nothing else in `buf` is modified. `out->fields` is the
+ * can use them as is); nothing else in `buf` is modified (but see
+ * absolute-form below). `out->fields` is the
  * caller's array; the parser never allocates.
  *
  * Message body length (RFC 9112 §6.3), reported through out->flags:
@@ -43,7 +44,10 @@
  * Host; absolute-form (http/https only, no userinfo) → out->scheme,
  * out->authority and out->path from the target (Host is still required for
  * HTTP/1.1 but ignored); authority-form only for CONNECT → out->authority,
- * empty path; "*" only for OPTIONS → path "*". out->version is 10 or 11.
+ * empty path; "*" only for OPTIONS → path "*". An absolute-form target
+ * with a query but an empty path ("http://a?q") gets path "/?q": the
+ * authority is moved one byte left in buf (over the second '/' of "//") to
+ * make room for the '/'. out->version is 10 or 11.
  * Responses: out->status; the reason phrase is checked and dropped.
  */
 #ifndef H2B_CORE_H1_PARSE_H
@@ -58,6 +62,7 @@ struct h1_parser {
     struct h1_limits lim;
     size_t scanned; /* offset of the first byte not yet scanned for the end of the head */
     size_t skip;    /* leading empty lines skipped before a request line */
+    size_t first_lf; /* offset just past the start line's LF, 0 until seen */
     int err;        /* sticky: once negative, every call returns it */
 };
 

@@ -1,0 +1,254 @@
+/* HTTP/1.1 writer: message heads straight into the caller's buffer. Every
+ * name, value and target is checked before it is written, so nothing we emit
+ * can be framed differently by the next parser (RFC 9110 §5.5, RFC 9112 §11.2). */
+#include "core/h1_write.h"
+
+#include <string.h>
+
+#include "core/h1_chars.h"
+
+struct out {
+    char *p;
+    size_t cap, len;
+    bool full;
+};
+
+static void put(struct out *w, const char *s, size_t n)
+{
+    if (w->full || n > w->cap - w->len) {
+        w->full = true;
+        return;
+    }
+    memcpy(w->p + w->len, s, n);
+    w->len += n;
+}
+
+#define PUT_LIT(w, lit) put((w), (lit), sizeof(lit) - 1)
+
+static void put_str(struct out *w, struct hb_str s)
+{
+    put(w, s.p, s.len);
+}
+
+/* Title-Case: the first letter and each one after '-' upper case. */
+static void put_name(struct out *w, const char *name, size_t n, enum h1_name_case nc)
+{
+    if (nc == H1_CASE_LOWER || w->full) {
+        put(w, name, n);
+        return;
+    }
+    if (n > w->cap - w->len) {
+        w->full = true;
+        return;
+    }
+    char *d = w->p + w->len;
+    bool up = true;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (up && c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        else if (!up && c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        d[i] = c;
+        up = c == '-';
+    }
+    w->len += n;
+}
+
+static void put_u64(struct out *w, uint64_t v, unsigned base)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    put(w, tmp + i, sizeof tmp - i);
+}
+
+static bool all_class(const char *p, size_t n, unsigned cls)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!h1_is((unsigned char)p[i], cls))
+            return false;
+    return true;
+}
+
+static bool safe_field(const struct hpack_field *f)
+{
+    return f->name_len > 0 && all_class(f->name, f->name_len, H1_C_TCHAR) &&
+           h1_scan_value(f->value, 0, f->value_len) == f->value_len;
+}
+
+static bool name_eq(const struct hpack_field *f, struct hb_str lname)
+{
+    return hb_str_eq_lower(hb_str_make(f->name, f->name_len), lname);
+}
+
+/* Named in one of m's Connection fields (RFC 9110 §7.6.1). */
+static bool listed_in_connection(const struct hb_msg *m, const struct hpack_field *f)
+{
+    for (uint32_t i = 0; i < m->nfields; i++) {
+        if (!name_eq(&m->fields[i], HB_STR_LIT("connection")))
+            continue;
+        struct hb_str rest = hb_str_make(m->fields[i].value, m->fields[i].value_len), e;
+        while (hb_str_next_list_elem(&rest, &e))
+            if (e.len == f->name_len && hb_str_eq_lower(e, hb_str_make(f->name, f->name_len)))
+                return true;
+    }
+    return false;
+}
+
+static bool hop_name(const struct hpack_field *f)
+{
+    static const struct hb_str hop[] = {
+        HB_STR_LIT("connection"),        HB_STR_LIT("keep-alive"), HB_STR_LIT("proxy-connection"),
+        HB_STR_LIT("transfer-encoding"), HB_STR_LIT("upgrade"),    HB_STR_LIT("http2-settings"),
+    };
+    for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++)
+        if (name_eq(f, hop[i]))
+            return true;
+    return false;
+}
+
+bool h1_field_is_hop(const struct hb_msg *m, const struct hpack_field *f)
+{
+    if (hop_name(f))
+        return true;
+    /* RFC 9113 §8.2.2: TE may cross into h2 only as "trailers". */
+    if (name_eq(f, HB_STR_LIT("te")))
+        return !hb_str_eq_lower(hb_str_make(f->value, f->value_len), HB_STR_LIT("trailers"));
+    return listed_in_connection(m, f);
+}
+
+/* Fields we never copy to an h1 hop: hop-by-hop, TE (we would have to list
+ * it in Connection), and the framing, which comes from the options. */
+static bool skip_field(const struct hb_msg *m, const struct hpack_field *f, bool drop_host)
+{
+    return hop_name(f) || name_eq(f, HB_STR_LIT("te")) ||
+           name_eq(f, HB_STR_LIT("content-length")) ||
+           (drop_host && name_eq(f, HB_STR_LIT("host"))) || listed_in_connection(m, f);
+}
+
+static int put_field(struct out *w, const struct hpack_field *f, enum h1_name_case nc)
+{
+    if (!safe_field(f))
+        return H1_EWFIELD;
+    put_name(w, f->name, f->name_len, nc);
+    PUT_LIT(w, ": ");
+    put(w, f->value, f->value_len);
+    PUT_LIT(w, "\r\n");
+    return 0;
+}
+
+/* The fields, the framing and the empty line that end every head. */
+static ptrdiff_t finish_head(struct out *w, const struct hb_msg *m, const struct h1_write_opts *o,
+                             const struct hpack_field *extra, size_t nextra, bool drop_host)
+{
+    for (uint32_t i = 0; i < m->nfields; i++) {
+        if (skip_field(m, &m->fields[i], drop_host))
+            continue;
+        if (put_field(w, &m->fields[i], o->name_case) < 0)
+            return H1_EWFIELD;
+    }
+    for (size_t i = 0; i < nextra; i++)
+        if (put_field(w, &extra[i], o->name_case) < 0)
+            return H1_EWFIELD;
+    bool title = o->name_case == H1_CASE_TITLE;
+    if (o->framing == H1_FRAME_LENGTH) {
+        put(w, title ? "Content-Length: " : "content-length: ", 16);
+        put_u64(w, o->content_length, 10);
+        PUT_LIT(w, "\r\n");
+    } else if (o->framing == H1_FRAME_CHUNKED) {
+        put(w, title ? "Transfer-Encoding: chunked\r\n" : "transfer-encoding: chunked\r\n", 28);
+    }
+    if (o->close)
+        put(w, title ? "Connection: close\r\n" : "connection: close\r\n", 19);
+    PUT_LIT(w, "\r\n");
+    return w->full ? H1_EWBUF : (ptrdiff_t)w->len;
+}
+
+ptrdiff_t h1_write_request_head(const struct hb_msg *m, const struct h1_write_opts *o,
+                                const struct hpack_field *extra, size_t nextra, char *out,
+                                size_t cap)
+{
+    struct out w = {out, cap, 0, false};
+    struct hb_str target = m->path;
+    if (target.len == 0 && hb_str_eq(m->method, HB_STR_LIT("CONNECT")))
+        target = m->authority;
+    if (m->method.len == 0 || target.len == 0)
+        return H1_EWMSG;
+    if (!all_class(m->method.p, m->method.len, H1_C_TCHAR) ||
+        !all_class(target.p, target.len, H1_C_TARGET) ||
+        !all_class(m->authority.p, m->authority.len, H1_C_AUTH))
+        return H1_EWFIELD;
+    put_str(&w, m->method);
+    PUT_LIT(&w, " ");
+    put_str(&w, target);
+    PUT_LIT(&w, " HTTP/1.1\r\n");
+    bool has_auth = m->authority.len > 0;
+    if (has_auth) {
+        /* RFC 9112 §3.2: Host first, from :authority (RFC 9113 §8.3.1). */
+        put(&w, o->name_case == H1_CASE_TITLE ? "Host: " : "host: ", 6);
+        put_str(&w, m->authority);
+        PUT_LIT(&w, "\r\n");
+    }
+    return finish_head(&w, m, o, extra, nextra, has_auth);
+}
+
+ptrdiff_t h1_write_response_head(const struct hb_msg *m, const struct h1_write_opts *o,
+                                 const struct hpack_field *extra, size_t nextra, char *out,
+                                 size_t cap)
+{
+    struct out w = {out, cap, 0, false};
+    if (m->status < 100 || m->status > 599)
+        return H1_EWMSG;
+    PUT_LIT(&w, "HTTP/1.1 ");
+    put_u64(&w, (uint64_t)m->status, 10);
+    PUT_LIT(&w, " ");
+    const char *reason = h1_reason_phrase(m->status);
+    put(&w, reason, strlen(reason));
+    PUT_LIT(&w, "\r\n");
+    return finish_head(&w, m, o, extra, nextra, false);
+}
+
+size_t h1_write_head_bound(const struct hb_msg *m, const struct hpack_field *extra,
+                           size_t nextra)
+{
+    /* start line + Host + framing + Connection + final CRLF, then 4 bytes
+     * (": " and CRLF) around every field */
+    size_t n = m->method.len + m->path.len + 2 * m->authority.len + 192;
+    for (uint32_t i = 0; i < m->nfields; i++)
+        n += (size_t)m->fields[i].name_len + m->fields[i].value_len + 4;
+    for (size_t i = 0; i < nextra; i++)
+        n += (size_t)extra[i].name_len + extra[i].value_len + 4;
+    return n;
+}
+
+ptrdiff_t h1_write_chunk_header(uint64_t size, char *out, size_t cap)
+{
+    if (size == 0)
+        return H1_EWMSG;
+    struct out w = {out, cap, 0, false};
+    put_u64(&w, size, 16);
+    PUT_LIT(&w, "\r\n");
+    return w.full ? H1_EWBUF : (ptrdiff_t)w.len;
+}
+
+ptrdiff_t h1_write_last_chunk(const struct hpack_field *trailers, size_t n,
+                              enum h1_name_case name_case, char *out, size_t cap)
+{
+    struct out w = {out, cap, 0, false};
+    PUT_LIT(&w, "0\r\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct hpack_field *f = &trailers[i];
+        /* RFC 9110 §6.5.1: framing and routing fields are not trailers. */
+        if (hop_name(f) || name_eq(f, HB_STR_LIT("te")) ||
+            name_eq(f, HB_STR_LIT("content-length")) || name_eq(f, HB_STR_LIT("host")))
+            continue;
+        if (put_field(&w, f, name_case) < 0)
+            return H1_EWFIELD;
+    }
+    PUT_LIT(&w, "\r\n");
+    return w.full ? H1_EWBUF : (ptrdiff_t)w.len;
+}

@@ -1,0 +1,84 @@
+/* tests/core/test_h1_util.h — helpers shared by the h1 codec tests (and the
+ * round-trip fuzz target): a canonical text dump of a parsed message, so
+ * tables can state the expected result as one readable string. */
+#ifndef H2B_TEST_H1_UTIL_H
+#define H2B_TEST_H1_UTIL_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/h1_parse.h"
+
+static inline void h1t_cat(char *dst, size_t cap, const char *p, size_t n)
+{
+    size_t l = strlen(dst);
+    if (n == 0)
+        return;
+    if (l + n >= cap)
+        n = cap - l - 1;
+    memcpy(dst + l, p, n);
+    dst[l + n] = '\0';
+}
+
+static inline void h1t_flags(char *dst, size_t cap, uint32_t f)
+{
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } names[] = {
+        {HB_MSG_END_STREAM, "END"},     {HB_MSG_HAS_CL, "CL"},
+        {HB_MSG_CHUNKED, "CHUNKED"},    {HB_MSG_CLOSE, "CLOSE"},
+        {HB_MSG_CLOSE_DELIM, "DELIM"},  {HB_MSG_UPGRADE, "UPGRADE"},
+        {HB_MSG_EXPECT_100, "EXPECT"},  {HB_MSG_NO_REUSE, "NO_REUSE"},
+        {HB_MSG_TUNNEL, "TUNNEL"},      {HB_MSG_TE_CODED, "TE_CODED"},
+    };
+    bool first = true;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!(f & names[i].bit))
+            continue;
+        if (!first)
+            h1t_cat(dst, cap, ",", 1);
+        h1t_cat(dst, cap, names[i].name, strlen(names[i].name));
+        first = false;
+    }
+}
+
+/* "GET /p a=host v=11 [END] cl=0 | name: value | ..." for a request,
+ * "200 v=11 [CL] cl=5 | ..." for a response (status != 0). Fields for
+ * which omit(f) is true are left out (NULL: none). */
+static inline void h1t_dump(const struct hb_msg *m, char *dst, size_t cap,
+                            bool (*omit)(const struct hpack_field *))
+{
+    char tmp[64];
+    dst[0] = '\0';
+    if (m->status) {
+        snprintf(tmp, sizeof tmp, "%d", m->status);
+        h1t_cat(dst, cap, tmp, strlen(tmp));
+    } else {
+        h1t_cat(dst, cap, m->method.p, m->method.len);
+        h1t_cat(dst, cap, " ", 1);
+        if (m->scheme.len) {
+            h1t_cat(dst, cap, m->scheme.p, m->scheme.len);
+            h1t_cat(dst, cap, "://", 3);
+        }
+        h1t_cat(dst, cap, m->path.p, m->path.len);
+        h1t_cat(dst, cap, " a=", 3);
+        h1t_cat(dst, cap, m->authority.p, m->authority.len);
+    }
+    snprintf(tmp, sizeof tmp, " v=%d [", m->version);
+    h1t_cat(dst, cap, tmp, strlen(tmp));
+    h1t_flags(dst, cap, m->flags);
+    snprintf(tmp, sizeof tmp, "] cl=%llu", (unsigned long long)m->content_length);
+    h1t_cat(dst, cap, tmp, strlen(tmp));
+    for (uint32_t i = 0; i < m->nfields; i++) {
+        const struct hpack_field *f = &m->fields[i];
+        if (omit && omit(f))
+            continue;
+        h1t_cat(dst, cap, " | ", 3);
+        h1t_cat(dst, cap, f->name, f->name_len);
+        h1t_cat(dst, cap, ": ", 2);
+        h1t_cat(dst, cap, f->value, f->value_len);
+    }
+}
+
+#endif
