@@ -110,6 +110,7 @@ static int read_head(struct og_conn *c)
     if (end.pos < 0) {
         if (len >= max) {
             memset(&c->rq, 0, sizeof(c->rq));
+            c->rq.start_ns = hb_time_now_ns();
             start_fatal(c, 431, "request head larger than --max-head");
             c->nreq++;
             return 1;
