@@ -294,6 +294,7 @@ struct cfg {
     struct cfg_admin admin;
     uint32_t workers;           /* 0 = one per core; default 0 */
     struct cfg_forwarded forwarded;
+    struct cfg_mark source;     /* the last file parsed (line 0); file NULL for none */
     struct cfg_mem *mem;        /* private: owns every string and array above */
 };
 
@@ -318,9 +319,12 @@ void cfg_del(struct cfg *cfg);
 /* Applies the YAML file at path onto cfg (made by cfg_new_defaults(), not yet
  * finalized): keys present replace defaults; listeners, upstreams and routes
  * are appended. Collects every error it can find into errs. Files larger than
- * CFG_MAX_FILE_SIZE are refused. Returns 0; HB_EINVAL when errors were
- * recorded (cfg is then partly filled: only cfg_unref() it); HB_EIO when the
- * file cannot be read (recorded in errs too); HB_ENOMEM. */
+ * CFG_MAX_FILE_SIZE are refused. Relative paths of files named in the file
+ * (cert, key, ticket_key_file, access_log) are taken relative to the
+ * directory of the YAML file. Returns 0; HB_EINVAL when errors were recorded
+ * (cfg is then partly filled: only cfg_unref() it); HB_ESYNTAX when the YAML
+ * itself is malformed (recorded; nothing was applied); HB_EIO when the file
+ * cannot be read (recorded in errs too); HB_ENOMEM. */
 #define CFG_MAX_FILE_SIZE (4u << 20)
 int cfg_parse_file(struct cfg *cfg, const char *path, struct cfg_errors *errs);
 
@@ -366,8 +370,10 @@ int cfg_add_backend(struct cfg *cfg, const char *hostport, struct cfg_errors *er
  * TLS listener has at least one certificate; cert/key/ticket-key files
  * readable (fopen); unique listener address:port and names; each upstream
  * has servers; routes name defined upstreams (upstream_index is set) and no
- * route follows the catch-all; rewrite_prefix only with a path prefix; the
- * h2 connection window not below the stream window. Collects every error.
+ * route follows the catch-all or repeats an earlier route's match;
+ * rewrite_prefix only with a path prefix; unique servers per upstream and
+ * SNI names per listener; the admin address not used by a listener; the
+ * default protocols of listeners without protocols:. Collects every error.
  * Returns 0, HB_EINVAL (errors in errs) or HB_ENOMEM. After success cfg
  * must not be modified. */
 int cfg_finalize(struct cfg *cfg, struct cfg_errors *errs);

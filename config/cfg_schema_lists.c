@@ -1,0 +1,405 @@
+/* config/cfg_schema_lists.c — the list sections: listeners (with tls and
+ * certificates), upstreams (with servers) and routes (with header edits). */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/cfg_internal.h"
+#include "core/err.h"
+
+#define MAX_LIST 4096 /* listeners, upstreams, routes, servers */
+#define MAX_SMALL 64  /* certificates, server names, header edits */
+#define MAX_SERVERS 256 /* per upstream */
+
+#define U32(k, s, f, lo, hi) {k, SC_U32, offsetof(s, f), lo, hi, NULL, NULL}
+#define DUR(k, s, f, lo, hi) {k, SC_DURATION, offsetof(s, f), lo, hi, NULL, NULL}
+#define STR(k, s, f) {k, SC_STRING, offsetof(s, f), 0, 0, NULL, NULL}
+#define PATH(k, s, f) {k, SC_PATH, offsetof(s, f), 0, 0, NULL, NULL}
+#define PORT(k, s, f) {k, SC_PORT, offsetof(s, f), 0, 0, NULL, NULL}
+#define FUNC(k, s, f, fn) {k, SC_FUNC, offsetof(s, f), 0, 0, NULL, fn}
+/* A function that gets the whole struct, not one field of it. */
+#define WHOLE(k, fn) {k, SC_FUNC, 0, 0, 0, NULL, fn}
+#define END {NULL, SC_U32, 0, 0, 0, NULL, NULL}
+
+/* A sequence of at most max items, or an error. */
+static bool seq_of(struct sctx *c, const struct cfg_node *n, size_t max, const char *what)
+{
+    char buf[128];
+    if (n->kind != CFG_NODE_SEQ) {
+        snprintf(buf, sizeof buf, "a sequence of %s", what);
+        sc_expected(c, n, buf);
+        return false;
+    }
+    if (n->n > max) {
+        snprintf(buf, sizeof buf, "at most %zu %s (found %zu)", max, what, n->n);
+        sc_expected(c, n, buf);
+        return false;
+    }
+    return true;
+}
+
+static void missing(struct sctx *c, const struct cfg_mark *mark, const char *key, const char *what)
+{
+    sc_error(c, mark, "expected %s: (%s) in %s, found no such key", key, what, c->path);
+}
+
+/* Lowercases a host name and checks its characters (RFC 1123 names, or an
+ * IP address); "*." may start it when wildcard is allowed. */
+static bool host_name(struct sctx *c, const struct cfg_node *n, bool wildcard,
+                      struct cfg_string *out)
+{
+    if (sc_string(c, n, out) != 0)
+        return false;
+    char *s = (char *)out->s;
+    size_t i = wildcard && s[0] == '*' && s[1] == '.' ? 2 : 0;
+    bool ok = s[i] != '\0' && s[i] != '.';
+    for (; s[i] && ok; i++) {
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            s[i] = (char)(s[i] | 0x20);
+        ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+             s[i] == '.' || s[i] == '_' || s[i] == ':';
+    }
+    if (!ok) {
+        out->s = NULL;
+        sc_expected(c, n, wildcard ? "a host name (\"example.com\" or \"*.example.com\")"
+                                   : "a host name (\"example.com\")");
+    }
+    return ok;
+}
+
+/* ---- listeners -------------------------------------------------------------- */
+
+static void server_names(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_cert *ct = field;
+    if (!seq_of(c, n, MAX_SMALL, "server names"))
+        return;
+    for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
+        struct cfg_string name = {0};
+        size_t old = sc_path_index(c, i);
+        if (sc_visit(c, n->items[i]) && host_name(c, n->items[i], true, &name)) {
+            struct cfg_string *slot = cfg_mem_push(c->cfg->mem, &ct->server_names,
+                                                   &ct->n_server_names, sizeof *slot);
+            if (slot)
+                *slot = name;
+            else
+                sc_nomem(c);
+        }
+        sc_path_pop(c, old);
+    }
+}
+
+static const struct sc_field cert_fields[] = {
+    PATH("cert", struct cfg_cert, cert),
+    PATH("key", struct cfg_cert, key),
+    WHOLE("server_names", server_names),
+    END,
+};
+
+static void certificates(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_tls *t = field;
+    if (!seq_of(c, n, MAX_SMALL, "certificates"))
+        return;
+    for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
+        const struct cfg_node *item = n->items[i];
+        if (!sc_visit(c, item))
+            return;
+        struct cfg_cert *ct = cfg_mem_push(c->cfg->mem, &t->certs, &t->n_certs, sizeof *ct);
+        if (!ct) {
+            sc_nomem(c);
+            return;
+        }
+        ct->mark = item->mark;
+        size_t old = sc_path_index(c, i);
+        if (sc_apply_map(c, item, cert_fields, ct, "a mapping (cert, key, server_names)") &&
+            item->kind == CFG_NODE_MAP) {
+            if (!ct->cert.s && c->rc != HB_ENOMEM)
+                missing(c, &item->mark, "cert", "a PEM certificate chain file");
+            if (!ct->key.s && c->rc != HB_ENOMEM)
+                missing(c, &item->mark, "key", "a PEM private key file");
+        }
+        sc_path_pop(c, old);
+    }
+}
+
+static void tls_version(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    if (n->kind == CFG_NODE_SCALAR) {
+        if (!strcmp(n->text, "1.2") || !strcmp(n->text, "TLSv1.2")) {
+            *(uint16_t *)field = CFG_TLS_1_2;
+            return;
+        }
+        if (!strcmp(n->text, "1.3") || !strcmp(n->text, "TLSv1.3")) {
+            *(uint16_t *)field = CFG_TLS_1_3;
+            return;
+        }
+    }
+    sc_expected(c, n, "a TLS version (\"1.2\" or \"1.3\")");
+}
+
+static const struct sc_field tls_fields[] = {
+    WHOLE("certificates", certificates),
+    FUNC("min_version", struct cfg_tls, min_version, tls_version),
+    STR("ciphers", struct cfg_tls, ciphers),
+    PATH("ticket_key_file", struct cfg_tls, ticket_key_file),
+    DUR("ticket_rotation", struct cfg_tls, ticket_rotation_ms, 60000, 86400000),
+    END,
+};
+
+static void listener_tls(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_listener *l = field;
+    l->tls = true;
+    if (sc_apply_map(c, n, tls_fields, &l->tls_cfg, "a mapping") && l->tls_cfg.n_certs == 0 &&
+        c->rc != HB_ENOMEM)
+        missing(c, &n->mark, "certificates", "a list of cert and key files");
+}
+
+static void protocols(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    static const struct {
+        const char *name;
+        enum cfg_proto p;
+    } names[] = {{"h2", CFG_PROTO_H2}, {"http/1.1", CFG_PROTO_HTTP11},
+                 {"http1.1", CFG_PROTO_HTTP11}, {"h2c", CFG_PROTO_H2C}};
+    unsigned *set = field;
+    if (!seq_of(c, n, 8, "protocols (h2, http/1.1, h2c)"))
+        return;
+    for (size_t i = 0; i < n->n; i++) {
+        const struct cfg_node *it = n->items[i];
+        size_t k = 0;
+        while (k < 4 && !(it->kind == CFG_NODE_SCALAR && strcmp(it->text, names[k].name) == 0))
+            k++;
+        size_t old = sc_path_index(c, i);
+        if (k == 4)
+            sc_expected(c, it, "a protocol (h2, http/1.1 or h2c)");
+        else
+            *set |= names[k].p;
+        sc_path_pop(c, old);
+    }
+    c->proto_mark = n->mark;
+}
+
+/* ALPN carries h2 and http/1.1 over TLS; h2c is prior-knowledge cleartext
+ * (RFC 9113 §3.3), so each only makes sense on one kind of listener. */
+static void check_protocols(struct sctx *c, const struct cfg_listener *l)
+{
+    if (!c->proto_mark.line)
+        return;
+    if (l->tls && (l->protocols & CFG_PROTO_H2C))
+        sc_error(c, &c->proto_mark,
+                 "expected h2 or http/1.1 in %s.protocols of a TLS listener, found h2c", c->path);
+    if (!l->tls && (l->protocols & CFG_PROTO_H2))
+        sc_error(c, &c->proto_mark,
+                 "expected h2c or http/1.1 in %s.protocols of a listener without tls, found h2",
+                 c->path);
+    c->proto_mark = (struct cfg_mark){0};
+}
+
+static void listener_address(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_listener *l = field;
+    sc_address(c, n, &l->address, &l->port);
+}
+
+static const struct sc_field listener_fields[] = {
+    STR("name", struct cfg_listener, name),
+    WHOLE("address", listener_address),
+    PORT("port", struct cfg_listener, port),
+    WHOLE("tls", listener_tls),
+    FUNC("protocols", struct cfg_listener, protocols, protocols),
+    U32("max_connections", struct cfg_listener, max_connections, 1, 10000000),
+    U32("backlog", struct cfg_listener, backlog, 1, 65535),
+    END,
+};
+
+void sc_listeners(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg *cfg = c->cfg;
+    if (!seq_of(c, n, MAX_LIST, "listeners"))
+        return;
+    for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
+        const struct cfg_node *item = n->items[i];
+        if (!sc_visit(c, item))
+            return;
+        struct cfg_listener *l =
+            cfg_mem_push(cfg->mem, &cfg->listeners, &cfg->n_listeners, sizeof *l);
+        if (!l) {
+            sc_nomem(c);
+            return;
+        }
+        cfg_listener_defaults(l);
+        l->mark = item->mark;
+        size_t old = sc_path_index(c, i);
+        c->addr_port_mark = c->port_key_mark = c->proto_mark = (struct cfg_mark){0};
+        if (sc_apply_map(c, item, listener_fields, l, "a mapping (address, port, tls, ...)") &&
+            item->kind == CFG_NODE_MAP) {
+            sc_port_clash(c);
+            check_protocols(c, l);
+            if (!l->address.mark.line && c->rc != HB_ENOMEM)
+                missing(c, &item->mark, "address", "\"HOST:PORT\" or \"HOST\" with port:");
+            else if (l->address.s && !l->port && c->rc != HB_ENOMEM)
+                missing(c, &l->address.mark, "port", "in the address as \"HOST:PORT\", or port:");
+        }
+        sc_path_pop(c, old);
+    }
+}
+
+/* ---- upstreams ---------------------------------------------------------------- */
+
+static void server_address(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_server *s = field;
+    sc_address(c, n, &s->address, &s->port);
+}
+
+static const struct sc_field server_fields[] = {
+    WHOLE("address", server_address),
+    PORT("port", struct cfg_server, port),
+    U32("weight", struct cfg_server, weight, 1, 1000),
+    U32("max_connections", struct cfg_server, max_connections, 0, 1000000),
+    END,
+};
+
+static void one_server(struct sctx *c, const struct cfg_node *item, struct cfg_server *s)
+{
+    s->mark = item->mark;
+    s->weight = 1;
+    c->addr_port_mark = c->port_key_mark = (struct cfg_mark){0};
+    if (item->kind == CFG_NODE_SCALAR) {
+        sc_address(c, item, &s->address, &s->port); /* "HOST:PORT" shorthand */
+    } else if (item->kind != CFG_NODE_MAP) {
+        sc_expected(c, item, "a server (\"HOST:PORT\" or a mapping with address, port, weight)");
+        return;
+    } else {
+        sc_apply_map(c, item, server_fields, s, "a mapping");
+        sc_port_clash(c);
+    }
+    if (c->rc == HB_ENOMEM)
+        return;
+    if (!s->address.mark.line && item->kind == CFG_NODE_MAP)
+        missing(c, &item->mark, "address", "\"HOST:PORT\", or \"HOST\" with port:");
+    else if (s->address.s && !s->port)
+        missing(c, &s->address.mark, "port", "in the address as \"HOST:PORT\", or port:");
+}
+
+static void servers(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_upstream *u = field;
+    c->list_mark = n->mark;
+    if (!seq_of(c, n, MAX_SERVERS, "servers"))
+        return;
+    if (n->n == 0)
+        sc_expected(c, n, "at least one server");
+    for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
+        if (!sc_visit(c, n->items[i]))
+            return;
+        struct cfg_server *s = cfg_mem_push(c->cfg->mem, &u->servers, &u->n_servers, sizeof *s);
+        if (!s) {
+            sc_nomem(c);
+            return;
+        }
+        size_t old = sc_path_index(c, i);
+        one_server(c, n->items[i], s);
+        sc_path_pop(c, old);
+    }
+}
+
+static void balance(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_string *b = field;
+    char what[160];
+    size_t k = 0;
+    while (cfg_balance_names[k] &&
+           !(n->kind == CFG_NODE_SCALAR && strcmp(n->text, cfg_balance_names[k]) == 0))
+        k++;
+    if (cfg_balance_names[k]) {
+        *b = (struct cfg_string){cfg_balance_names[k], n->mark};
+        return;
+    }
+    const char *best = n->kind == CFG_NODE_SCALAR ? cfg_closest(n->text, cfg_balance_names, k) : NULL;
+    size_t o = (size_t)snprintf(what, sizeof what, "a balancing policy (");
+    for (size_t i = 0; i < k && o < sizeof what; i++)
+        o += (size_t)snprintf(what + o, sizeof what - o, "%s%s", i ? ", " : "", cfg_balance_names[i]);
+    if (o < sizeof what && best)
+        snprintf(what + o, sizeof what - o, "; did you mean \"%s\"?)", best);
+    else if (o < sizeof what)
+        snprintf(what + o, sizeof what - o, ")");
+    sc_expected(c, n, what);
+}
+
+#define UP struct cfg_upstream
+static const struct sc_field upstream_fields[] = {
+    WHOLE("servers", servers),
+    FUNC("balance", UP, balance, balance),
+    DUR("connect_timeout", UP, connect_timeout_ms, 1, 10 * 60000),
+    DUR("read_timeout", UP, read_timeout_ms, 1, 24 * 3600000),
+    DUR("idle_timeout", UP, idle_timeout_ms, 1, 24 * 3600000),
+    U32("keepalive", UP, keepalive, 0, 10000),
+    U32("retries", UP, retries, 0, 10),
+    END,
+};
+
+static bool upstream_name_ok(const struct cfg_node *k)
+{
+    if (k->kind != CFG_NODE_SCALAR || k->len == 0 || k->len > 64)
+        return false;
+    for (size_t i = 0; i < k->len; i++) {
+        char ch = k->text[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-' || ch == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* upstreams: a mapping from name to group, so a name is written once per
+ * group; a name given twice is reported at the second. */
+void sc_upstreams(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg *cfg = c->cfg;
+    if (n->kind != CFG_NODE_MAP) {
+        sc_expected(c, n, "a mapping from upstream names to upstream groups");
+        return;
+    }
+    size_t count;
+    const struct cfg_pair *pairs = sc_pairs(c, n, &count);
+    if (count > MAX_LIST) {
+        sc_expected(c, n, "at most 4096 upstreams");
+        return;
+    }
+    for (size_t i = 0; pairs && i < count && c->rc != HB_ENOMEM; i++) {
+        const struct cfg_node *key = pairs[i].key;
+        if (!sc_visit(c, key))
+            return;
+        if (!upstream_name_ok(key)) {
+            sc_expected(c, key, "an upstream name (1 to 64 of A-Z a-z 0-9 _ - .)");
+            continue;
+        }
+        const struct cfg_upstream *dup = cfg_find_upstream(cfg, key->text);
+        if (dup) {
+            sc_error(c, &key->mark,
+                     "expected a unique upstream name, found \"%s\" again (first at %u:%u)",
+                     key->text, (unsigned)dup->name.mark.line, (unsigned)dup->name.mark.col);
+            continue;
+        }
+        struct cfg_upstream *u =
+            cfg_mem_push(cfg->mem, &cfg->upstreams, &cfg->n_upstreams, sizeof *u);
+        if (!u || sc_string(c, key, &u->name) != 0) {
+            sc_nomem(c);
+            return;
+        }
+        cfg_upstream_defaults(u);
+        u->mark = key->mark;
+        size_t old = sc_path_key(c, u->name.s);
+        const struct cfg_node *v = pairs[i].value;
+        c->list_mark = (struct cfg_mark){0};
+        if (v->kind == CFG_NODE_NULL)
+            sc_expected(c, v, "a mapping with servers:");
+        else if (sc_apply_map(c, v, upstream_fields, u, "a mapping (servers, balance, ...)") &&
+                 !c->list_mark.line && c->rc != HB_ENOMEM)
+            missing(c, &v->mark, "servers", "a list of \"HOST:PORT\"");
+        sc_path_pop(c, old);
+    }
+}
