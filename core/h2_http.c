@@ -182,7 +182,8 @@ const char *h2_http_request(struct hpack_field *f, size_t n, bool connect_protoc
     memset(m, 0, sizeof *m);
     unsigned seen = 0;
     bool regular = false;
-    const struct hpack_field *host = NULL;
+    struct hb_str host = HB_STR_NULL; /* a copy: the array is compacted below */
+    bool has_host = false;
     size_t out = 0;
     const char *why;
     for (size_t i = 0; i < n; i++) {
@@ -198,9 +199,10 @@ const char *h2_http_request(struct hpack_field *f, size_t n, bool connect_protoc
         if ((why = check_regular(&f[i])) != NULL)
             return why;
         if (eq_lit(f[i].name, f[i].name_len, "host")) {
-            if (host)
+            if (has_host)
                 return "more than one host field";
-            host = &f[i];
+            has_host = true;
+            host = hb_str_make(f[i].value, f[i].value_len);
         } else if (eq_lit(f[i].name, f[i].name_len, "content-length") &&
                    (why = check_content_length(&f[i], m)) != NULL) {
             return why;
@@ -211,8 +213,8 @@ const char *h2_http_request(struct hpack_field *f, size_t n, bool connect_protoc
     m->nfields = (uint32_t)out;
     if ((why = check_target(m, seen, connect_protocol)) != NULL)
         return why;
-    if (host) {
-        struct hb_str hv = hb_str_make(host->value, host->value_len);
+    if (has_host) {
+        struct hb_str hv = host;
         if (!visible_ok(hv) || memchr(hv.p, '@', hv.len))
             return "invalid host";
         /* §8.3.1: host and :authority must name the same thing. */

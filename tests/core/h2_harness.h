@@ -58,7 +58,7 @@ struct hx {
     size_t nbodies;
     bool auto_consume;
     size_t out_bytes;
-    uint8_t pend[1 << 16]; /* packed frames not yet fed */
+    uint8_t pend[1 << 20]; /* packed frames not yet fed */
     size_t npend;
 };
 
