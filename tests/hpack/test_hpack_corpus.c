@@ -47,7 +47,8 @@ static size_t list_stories(const char *folder, char ***out)
     }
     if (d)
         closedir(d);
-    qsort(v, n, sizeof *v, cmp_str);
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_str);
     *out = v;
     return n;
 }
