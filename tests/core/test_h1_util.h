@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/h1_parse.h"
+#include "core/h1_write.h"
 
 static inline void h1t_cat(char *dst, size_t cap, const char *p, size_t n)
 {
@@ -47,7 +48,7 @@ static inline void h1t_flags(char *dst, size_t cap, uint32_t f)
  * "200 v=11 [CL] cl=5 | ..." for a response (status != 0). Fields for
  * which omit(f) is true are left out (NULL: none). */
 static inline void h1t_dump(const struct hb_msg *m, char *dst, size_t cap,
-                            bool (*omit)(const struct hpack_field *))
+                            bool (*omit)(const struct hb_msg *, const struct hpack_field *))
 {
     char tmp[64];
     dst[0] = '\0';
@@ -72,13 +73,47 @@ static inline void h1t_dump(const struct hb_msg *m, char *dst, size_t cap,
     h1t_cat(dst, cap, tmp, strlen(tmp));
     for (uint32_t i = 0; i < m->nfields; i++) {
         const struct hpack_field *f = &m->fields[i];
-        if (omit && omit(f))
+        if (omit && omit(m, f))
             continue;
         h1t_cat(dst, cap, " | ", 3);
         h1t_cat(dst, cap, f->name, f->name_len);
         h1t_cat(dst, cap, ": ", 2);
         h1t_cat(dst, cap, f->value, f->value_len);
     }
+}
+
+/* Fields the writer never copies to an h1 hop (see h1_write.h). */
+static inline bool h1t_not_forwarded(const struct hb_msg *m, const struct hpack_field *f)
+{
+    struct hb_str n = hb_str_make(f->name, f->name_len);
+    return h1_field_is_hop(m, f) || hb_str_eq(n, HB_STR_LIT("te")) ||
+           hb_str_eq(n, HB_STR_LIT("content-length")) || hb_str_eq(n, HB_STR_LIT("host"));
+}
+
+/* What must survive parse → write → parse: method, path, authority, the
+ * framing and the forwarded fields (scheme and version are not written:
+ * the writer uses origin-form and HTTP/1.1). */
+static inline void h1t_roundtrip_dump(const struct hb_msg *m, char *dst, size_t cap)
+{
+    struct hb_msg c = *m;
+    c.scheme = HB_STR_NULL;
+    c.version = 0;
+    c.flags &= HB_MSG_END_STREAM | HB_MSG_HAS_CL | HB_MSG_CHUNKED | HB_MSG_CLOSE |
+               HB_MSG_EXPECT_100;
+    h1t_dump(&c, dst, cap, h1t_not_forwarded);
+}
+
+/* Write options that reproduce m's framing. */
+static inline struct h1_write_opts h1t_opts_for(const struct hb_msg *m, enum h1_name_case nc)
+{
+    struct h1_write_opts o = {.name_case = nc};
+    if (m->flags & HB_MSG_CHUNKED)
+        o.framing = H1_FRAME_CHUNKED;
+    else if (m->flags & HB_MSG_HAS_CL)
+        o.framing = H1_FRAME_LENGTH;
+    o.content_length = m->content_length;
+    o.close = (m->flags & HB_MSG_CLOSE) != 0;
+    return o;
 }
 
 #endif

@@ -1,0 +1,236 @@
+/* HTTP/1.1 writer: exact bytes for request and response heads, hop-by-hop
+ * removal, name case, framing, refusal of unsafe bytes, exact buffer sizes
+ * (written into buffers that end at a guard page), chunk framing, and the
+ * differential round trip parse → write → parse. */
+#include "testutil/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/h1_parse.h"
+#include "core/h1_write.h"
+#include "test_h1_util.h"
+
+#define F(n, v) {(n), (v), sizeof(n) - 1, sizeof(v) - 1, 0}
+
+static struct hb_msg request(const char *method, const char *path, const char *authority,
+                             struct hpack_field *f, uint32_t n)
+{
+    struct hb_msg m = {0};
+    m.method = hb_str_c(method);
+    m.path = hb_str_c(path);
+    m.authority = hb_str_c(authority);
+    m.fields = f;
+    m.nfields = n;
+    return m;
+}
+
+/* Writes with every capacity from 0 up: too small must say so and never
+ * write past the end; exactly enough must give `want`. */
+static void expect_head(const struct hb_msg *m, const struct h1_write_opts *o,
+                        const struct hpack_field *extra, size_t nextra, bool resp,
+                        const char *want)
+{
+    size_t n = strlen(want);
+    assert_true(h1_write_head_bound(m, extra, nextra) >= n);
+    for (size_t cap = 0; cap <= n; cap++) {
+        uint8_t *g = tu_guard_copy(want, cap); /* any bytes: it is overwritten */
+        ptrdiff_t r = resp ? h1_write_response_head(m, o, extra, nextra, (char *)g, cap)
+                           : h1_write_request_head(m, o, extra, nextra, (char *)g, cap);
+        if (cap < n) {
+            assert_int_equal(r, H1_EWBUF);
+        } else {
+            if (r != (ptrdiff_t)n || memcmp(g, want, n) != 0) {
+                fprintf(stderr, "got  %.*s\nwant %s\n", r > 0 ? (int)r : 0, (char *)g, want);
+                fail();
+            }
+        }
+        tu_guard_free(g, cap);
+    }
+}
+
+static void test_request_from_h2(void **state)
+{
+    struct hpack_field f[] = {
+        F("user-agent", "ua/1"),      F("connection", "foo, close"), F("foo", "bar"),
+        F("te", "trailers"),          F("keep-alive", "1"),          F("content-length", "5"),
+        F("host", "other"),           F("accept", "*/*"),            F("upgrade", "h2c"),
+        F("transfer-encoding", "chunked"), F("proxy-connection", "x"), F("http2-settings", "y"),
+        F("cookie", "a=b"),
+    };
+    struct hpack_field extra[] = {F("x-forwarded-for", "192.0.2.1")};
+    struct hb_msg m = request("GET", "/x?y", "example.com", f, sizeof f / sizeof f[0]);
+    struct h1_write_opts o = {0};
+    expect_head(&m, &o, extra, 1, false,
+                "GET /x?y HTTP/1.1\r\nhost: example.com\r\nuser-agent: ua/1\r\naccept: */*\r\n"
+                "cookie: a=b\r\nx-forwarded-for: 192.0.2.1\r\n\r\n");
+
+    o = (struct h1_write_opts){H1_CASE_TITLE, H1_FRAME_LENGTH, 10, true};
+    struct hpack_field g[] = {F("content-type", "text/plain"), F("x-request-id", "1"),
+                              F("www-authenticate", "x")};
+    m = request("POST", "/u", "a", g, 3);
+    expect_head(&m, &o, NULL, 0, false,
+                "POST /u HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nX-Request-Id: 1\r\n"
+                "Www-Authenticate: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\n");
+
+    o = (struct h1_write_opts){.framing = H1_FRAME_CHUNKED};
+    m = request("PUT", "/", "a", NULL, 0);
+    expect_head(&m, &o, NULL, 0, false,
+                "PUT / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n");
+
+    /* CONNECT: authority-form; no :authority → the host field is kept */
+    o = (struct h1_write_opts){0};
+    m = request("CONNECT", "", "a:443", NULL, 0);
+    expect_head(&m, &o, NULL, 0, false, "CONNECT a:443 HTTP/1.1\r\nhost: a:443\r\n\r\n");
+    struct hpack_field h[] = {F("host", "b")};
+    m = request("OPTIONS", "*", "", h, 1);
+    expect_head(&m, &o, NULL, 0, false, "OPTIONS * HTTP/1.1\r\nhost: b\r\n\r\n");
+}
+
+static void test_unsafe_refused(void **state)
+{
+    char buf[512];
+    struct h1_write_opts o = {0};
+    static const struct hpack_field bad[][1] = {
+        {F("x", "a\r\nInjected: 1")}, {F("x", "a\nb")}, {F("x", "a\rb")},
+        {F("x", "a\0b")},             {F("x", "a\x7f")}, {F("x y", "1")},
+        {F("x:", "1")},               {F("", "1")},      {F("x\r\n", "1")},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct hb_msg m = request("GET", "/", "a", (struct hpack_field *)bad[i], 1);
+        assert_int_equal(h1_write_request_head(&m, &o, NULL, 0, buf, sizeof buf), H1_EWFIELD);
+        m.nfields = 0;
+        assert_int_equal(h1_write_request_head(&m, &o, bad[i], 1, buf, sizeof buf), H1_EWFIELD);
+        m.status = 200;
+        m.nfields = 1;
+        assert_int_equal(h1_write_response_head(&m, &o, NULL, 0, buf, sizeof buf), H1_EWFIELD);
+        assert_int_equal(h1_write_last_chunk(bad[i], 1, H1_CASE_LOWER, buf, sizeof buf),
+                         H1_EWFIELD);
+    }
+    struct hb_msg m = request("GET", "/a b", "a", NULL, 0);
+    assert_int_equal(h1_write_request_head(&m, &o, NULL, 0, buf, sizeof buf), H1_EWFIELD);
+    m = request("GET", "/a\r\nX: y", "a", NULL, 0);
+    assert_int_equal(h1_write_request_head(&m, &o, NULL, 0, buf, sizeof buf), H1_EWFIELD);
+    m = request("GET", "/", "a\r\nX: y", NULL, 0);
+    assert_int_equal(h1_write_request_head(&m, &o, NULL, 0, buf, sizeof buf), H1_EWFIELD);
+    m = request("G T", "/", "a", NULL, 0);
+    assert_int_equal(h1_write_request_head(&m, &o, NULL, 0, buf, sizeof buf), H1_EWFIELD);
+    m = request("", "/", "a", NULL, 0);
+    assert_int_equal(h1_write_request_head(&m, &o, NULL, 0, buf, sizeof buf), H1_EWMSG);
+    m = request("GET", "", "a", NULL, 0);
+    assert_int_equal(h1_write_request_head(&m, &o, NULL, 0, buf, sizeof buf), H1_EWMSG);
+}
+
+static void test_response(void **state)
+{
+    struct hpack_field f[] = {F("content-type", "text/html"), F("connection", "x-hop"),
+                              F("x-hop", "1"),                F("set-cookie", "a=b"),
+                              F("transfer-encoding", "chunked"), F("content-length", "9")};
+    struct hb_msg m = {.status = 404, .fields = f, .nfields = 6};
+    struct h1_write_opts o = {.framing = H1_FRAME_LENGTH, .content_length = 0};
+    expect_head(&m, &o, NULL, 0, true,
+                "HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\nset-cookie: a=b\r\n"
+                "content-length: 0\r\n\r\n");
+    m = (struct hb_msg){.status = 599};
+    o = (struct h1_write_opts){.close = true};
+    expect_head(&m, &o, NULL, 0, true, "HTTP/1.1 599 \r\nconnection: close\r\n\r\n");
+    m.status = 99;
+    char buf[64];
+    assert_int_equal(h1_write_response_head(&m, &o, NULL, 0, buf, sizeof buf), H1_EWMSG);
+    m.status = 600;
+    assert_int_equal(h1_write_response_head(&m, &o, NULL, 0, buf, sizeof buf), H1_EWMSG);
+    assert_string_equal(h1_reason_phrase(200), "OK");
+    assert_string_equal(h1_reason_phrase(431), "Request Header Fields Too Large");
+    assert_string_equal(h1_reason_phrase(299), "");
+}
+
+static void test_chunks(void **state)
+{
+    char buf[64];
+    assert_int_equal(h1_write_chunk_header(1, buf, sizeof buf), 3);
+    assert_memory_equal(buf, "1\r\n", 3);
+    assert_int_equal(h1_write_chunk_header(0xabc, buf, sizeof buf), 5);
+    assert_memory_equal(buf, "abc\r\n", 5);
+    assert_int_equal(h1_write_chunk_header(UINT64_MAX, buf, sizeof buf), H1_CHUNK_HEADER_MAX);
+    assert_memory_equal(buf, "ffffffffffffffff\r\n", 18);
+    assert_int_equal(h1_write_chunk_header(0, buf, sizeof buf), H1_EWMSG);
+    assert_int_equal(h1_write_chunk_header(0xabc, buf, 4), H1_EWBUF);
+
+    struct hpack_field t[] = {F("grpc-status", "0"), F("content-length", "5"),
+                              F("transfer-encoding", "x"), F("x-y", "z")};
+    assert_int_equal(h1_write_last_chunk(t, 4, H1_CASE_TITLE, buf, sizeof buf), 29);
+    assert_memory_equal(buf, "0\r\nGrpc-Status: 0\r\nX-Y: z\r\n\r\n", 29);
+    assert_int_equal(h1_write_last_chunk(NULL, 0, H1_CASE_LOWER, buf, sizeof buf), 5);
+    assert_memory_equal(buf, "0\r\n\r\n", 5);
+    assert_int_equal(h1_write_last_chunk(t, 4, H1_CASE_LOWER, buf, 28), H1_EWBUF);
+}
+
+static void test_field_is_hop(void **state)
+{
+    struct hpack_field f[] = {F("connection", "X-Custom"), F("x-custom", "1"),
+                              F("te", "trailers"),        F("te", "gzip"),
+                              F("keep-alive", "t=5"),     F("content-length", "1"),
+                              F("accept", "*/*")};
+    struct hb_msg m = {.fields = f, .nfields = 7};
+    bool want[] = {true, true, false, true, true, false, false};
+    for (size_t i = 0; i < 7; i++)
+        assert_int_equal(h1_field_is_hop(&m, &f[i]), want[i]);
+}
+
+/* parse → write → parse gives the same message (what the writer forwards). */
+static void roundtrip(const char *raw, enum h1_name_case nc)
+{
+    char in[2048], out[4096], d1[4096], d2[4096];
+    struct h1_parser p;
+    struct hb_msg m1, m2;
+    struct hpack_field f1[64], f2[64];
+    size_t n = strlen(raw);
+    memcpy(in, raw, n);
+    h1_parser_init(&p, NULL);
+    assert_int_equal(h1_parse_request(&p, in, n, &m1, f1, 64), (ptrdiff_t)n);
+    struct h1_write_opts o = h1t_opts_for(&m1, nc);
+    ptrdiff_t w = h1_write_request_head(&m1, &o, NULL, 0, out, sizeof out);
+    assert_true(w > 0);
+    h1t_roundtrip_dump(&m1, d1, sizeof d1);
+    h1_parser_init(&p, NULL);
+    assert_int_equal(h1_parse_request(&p, out, (size_t)w, &m2, f2, 64), w);
+    h1t_roundtrip_dump(&m2, d2, sizeof d2);
+    if (strcmp(d1, d2) != 0) {
+        fprintf(stderr, "wrote %.*s\n1: %s\n2: %s\n", (int)w, out, d1, d2);
+        fail();
+    }
+}
+
+static void test_roundtrip(void **state)
+{
+    static const char *const raw[] = {
+        "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        "GET /a?b HTTP/1.1\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\nHost: a:8080\r\n"
+        "Accept: text/html,*/*;q=0.8\r\nAccept-Encoding: gzip, br\r\nCookie: a=b; c=d\r\n"
+        "Connection: keep-alive, X-Hop\r\nX-Hop: 1\r\nTE: trailers\r\n\r\n",
+        "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\nExpect: 100-continue\r\n\r\n",
+        "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-Empty:\r\n\r\n",
+        "GET / HTTP/1.0\r\nHost: a\r\n\r\n",
+        "GET http://example.com/p HTTP/1.1\r\nHost: b\r\n\r\n",
+        "GET http://example.com?q HTTP/1.1\r\nHost: b\r\n\r\n",
+        "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n",
+        "DELETE /x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Obs: caf\xc3\xa9\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+        roundtrip(raw[i], H1_CASE_LOWER);
+        roundtrip(raw[i], H1_CASE_TITLE);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_request_from_h2), cmocka_unit_test(test_unsafe_refused),
+        cmocka_unit_test(test_response),        cmocka_unit_test(test_chunks),
+        cmocka_unit_test(test_field_is_hop),    cmocka_unit_test(test_roundtrip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
