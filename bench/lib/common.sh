@@ -17,14 +17,15 @@ descendants() {
     done
 }
 
-# stop_pid PID — SIGTERM PID and its descendants, wait up to 3 s, then
-# SIGKILL whatever is left. Quiet if PID is already gone.
+# stop_pid PID [TENTHS] — SIGTERM PID and its descendants, wait up to
+# TENTHS tenths of a second (default 30), then SIGKILL whatever is left.
+# Quiet if PID is already gone.
 stop_pid() {
-    local pid=$1 all p i
+    local pid=$1 tenths=${2:-30} all p i
     kill -0 "$pid" 2>/dev/null || return 0
     all="$(descendants "$pid") $pid"
     for p in $all; do kill -TERM "$p" 2>/dev/null || true; done
-    for ((i = 0; i < 30; i++)); do
+    for ((i = 0; i < tenths; i++)); do
         local alive=0
         for p in $all; do kill -0 "$p" 2>/dev/null && alive=1; done
         [ $alive -eq 0 ] && break

@@ -79,7 +79,9 @@ start_proxy() {
 
 stop_proxy() {
     [ -n "${PROXY_PID:-}" ] || return 0
-    stop_pid "$PROXY_PID"
+    # Its figures are taken: 1 s of grace is enough (nghttpx and h2o take
+    # ~2 s to wind down on SIGTERM).
+    stop_pid "$PROXY_PID" 10
     untrack "$PROXY_PID"
     PROXY_PID=
 }
