@@ -153,6 +153,8 @@ struct og_conn {
     size_t head_scan;  /* input bytes already searched for the end of head */
     int in_request;    /* a head was parsed; the request is in progress */
     int closing;       /* close once the output is flushed */
+    int lingering;     /* half-closed; discarding input until EOF (§9.6) */
+    size_t linger_bytes;
     int dead;          /* close now */
     int peer_eof;      /* the client shut down its sending side */
     int in_pump;       /* guard: pump() is running */

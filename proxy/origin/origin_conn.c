@@ -269,21 +269,45 @@ static void pump(struct og_conn *c)
     c->in_pump = 0;
 }
 
+/* RFC 9112 §9.6: after our last response, half-close and keep reading (and
+ * discarding) for a moment, so that bytes the client already sent do not make
+ * our close a TCP reset that destroys the response before it is read. */
+#define LINGER_MS 2000
+#define LINGER_BYTES (1u << 20)
+
+static void start_linger(struct og_conn *c)
+{
+    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    if (c->peer_eof) {
+        c->dead = 1;
+        return;
+    }
+    c->lingering = 1;
+    struct timeval tv = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
+    bufferevent_set_timeouts(c->bev, &tv, NULL);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+}
+
 /* The one place a connection closes; also sets whether we read. */
 static void settle(struct og_conn *c)
 {
     struct evbuffer *out = og_out(c);
-    if (!c->dead && c->closing && evbuffer_get_length(out) == 0) {
-        /* RFC 9112 §9.6: half-close first so the peer reads our response */
-        shutdown(bufferevent_getfd(c->bev), SHUT_WR);
-        c->dead = 1;
+    if (!c->dead && c->closing && !c->lingering && evbuffer_get_length(out) == 0)
+        start_linger(c);
+    if (c->lingering) {
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        c->linger_bytes += evbuffer_get_length(in);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        if (c->linger_bytes > LINGER_BYTES)
+            c->dead = 1;
     }
     if (c->dead) {
         conn_free(c);
         return;
     }
-    int want = !c->closing && !c->peer_eof && evbuffer_get_length(out) < c->srv->lim.out_high &&
-               (!c->in_request || !c->rq.body_done);
+    int want = c->lingering ||
+               (!c->closing && !c->peer_eof && evbuffer_get_length(out) < c->srv->lim.out_high &&
+                (!c->in_request || !c->rq.body_done));
     if (want)
         bufferevent_enable(c->bev, EV_READ);
     else
@@ -309,7 +333,9 @@ static void write_cb(struct bufferevent *bev, void *arg)
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct og_conn *c = arg;
-    if (what & BEV_EVENT_EOF) {
+    if (c->lingering) {
+        c->dead = 1; /* EOF, error or the linger timeout: done */
+    } else if (what & BEV_EVENT_EOF) {
         /* The peer half-closed: complete requests still get their
          * responses; a request cut short closes the connection now. */
         c->peer_eof = 1;

@@ -277,6 +277,10 @@ import os; from h1 import *
 rs, closed, rest = exchange(int(os.environ["PORT"]), b"GET /close HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
 assert rs[0][0] == 200 and ("Connection", "close") in rs[0][1] and rs[0][2] == b"closing\n", rs
 assert closed and rest == b"", (closed, rest)
+# RFC 9112 §9.6: requests already sent behind /close must not turn the close
+# into a reset that destroys the response (the origin half-closes, lingers)
+rs, closed, rest = exchange(int(os.environ["PORT"]), b"GET /close HTTP/1.1\r\nHost: x\r\n\r\n" + b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 20000)
+assert rs[0][0] == 200 and rs[0][2] == b"closing\n" and closed, rs
 EOF
 
 # ---- keep-alive reuse and pipelining ---------------------------------------------------
