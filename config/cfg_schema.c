@@ -441,6 +441,14 @@ bool sc_apply_map(struct sctx *c, const struct cfg_node *n, const struct sc_fiel
     return true;
 }
 
+static bool clean_host(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] <= ' ' || (unsigned char)p[i] >= 0x7f || strchr("/[]", p[i]))
+            return false;
+    return true;
+}
+
 void sc_address(struct sctx *c, const struct cfg_node *n, struct cfg_string *addr, uint16_t *port)
 {
     char host[256];
@@ -451,12 +459,15 @@ void sc_address(struct sctx *c, const struct cfg_node *n, struct cfg_string *add
     }
     /* A bare IPv6 address ("::1") has several colons and no port. */
     const char *first = strchr(n->text, ':');
-    bool has_port = n->text[0] == '[' || (first && !strchr(first + 1, ':'));
+    bool bracketed = n->text[0] == '[' && n->text[n->len - 1] == ']';
+    bool has_port = (n->text[0] == '[' && !bracketed) || (first && !strchr(first + 1, ':'));
     int rc = 0;
     uint16_t p = 0;
     if (has_port)
         rc = cfg_parse_hostport(n->text, host, sizeof host, &p);
-    else if (n->len >= sizeof host || strpbrk(n->text, " \t/[]"))
+    else if (bracketed && n->len > 2 && n->len < sizeof host && clean_host(n->text + 1, n->len - 2))
+        snprintf(host, sizeof host, "%.*s", (int)n->len - 2, n->text + 1);
+    else if (bracketed || n->len >= sizeof host || !clean_host(n->text, n->len))
         rc = HB_ESYNTAX;
     else
         memcpy(host, n->text, n->len + 1);
