@@ -195,7 +195,7 @@ static enum rep policy(const struct hpack_encoder *e, const struct hpack_field *
 static uint8_t *put_string(const struct hpack_encoder *e, uint8_t *o, const char *s,
                            uint32_t len)
 {
-    size_t hl = e->opts & HPACK_ENC_NO_HUFFMAN ? len : hpack_huff_encoded_len(s, len);
+    size_t hl = e->opts & HPACK_ENC_NO_HUFFMAN ? SIZE_MAX : hpack_huff_encoded_len(s, len);
     if (hl < len || (hl == len && (e->opts & HPACK_ENC_HUFFMAN_TIES))) {
         o = hpack_int_encode(o, 0x80, 7, (uint32_t)hl);
         return hpack_huff_encode(o, s, len);
