@@ -14,12 +14,12 @@ int h2_streams_init(struct h2_conn *c)
     while (n < want && n < (1u << 16))
         n <<= 1;
     c->buckets = h2_alloc(c, n * sizeof *c->buckets, false);
-    c->closed = h2_alloc(c, c->cfg.closed_streams_kept * sizeof *c->closed, false);
-    if (!c->buckets || !c->closed)
+    if (!c->buckets)
         return HB_ENOMEM;
     memset(c->buckets, 0, n * sizeof *c->buckets);
     c->nbuckets = n;
-    return 0;
+    c->closed = h2_alloc(c, c->cfg.closed_streams_kept * sizeof *c->closed, false);
+    return c->closed ? 0 : HB_ENOMEM;
 }
 
 static void free_stream(struct h2_conn *c, struct h2_stream *s)
