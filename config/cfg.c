@@ -218,6 +218,7 @@ static int load(const char *name, const void *data, size_t len, bool is_file, st
             rc = frc;
     }
     if (rc != 0) {
+        cfg_errors_sort(errs);
         cfg_unref(c);
         return rc == HB_ESYNTAX ? HB_EINVAL : rc;
     }

@@ -116,6 +116,28 @@ char *cfg_mark_format(const struct cfg_mark *mark, char *buf, size_t size)
     return buf;
 }
 
+static int by_position(const struct cfg_error *a, const struct cfg_error *b)
+{
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    if (a->col != b->col)
+        return a->col < b->col ? -1 : 1;
+    return 0;
+}
+
+void cfg_errors_sort(struct cfg_errors *errs)
+{
+    /* Insertion sort: stable (same position keeps the order found) and the
+     * list is short (CFG_MAX_ERRORS) and mostly sorted already. */
+    for (size_t i = 1; i < errs->n; i++) {
+        struct cfg_error e = errs->v[i];
+        size_t j = i;
+        for (; j > 0 && by_position(&errs->v[j - 1], &e) > 0; j--)
+            errs->v[j] = errs->v[j - 1];
+        errs->v[j] = e;
+    }
+}
+
 void cfg_errors_print(const struct cfg_errors *errs, FILE *out)
 {
     char line[1536];

@@ -104,8 +104,8 @@ static const struct ecase key_cases[] = {
     {"unknown nested", BASE "limits:\n  handshake_timout: 1s\n", {"t.yaml:6:3: expected a known key in limits (did you mean \"handshake_timeout\"?), found \"handshake_timout\"", NULL}},
     {"repeated key", BASE "workers: 1\nworkers: 2\n", {"t.yaml:6:1: expected each key once in the top level, found \"workers\" again (first at 5:1)", NULL}},
     {"section not a mapping", BASE "http2: [1]\n", {"t.yaml:5:8: expected a mapping for http2, found a sequence", NULL}},
-    {"top not a mapping", "- 1\n", {"t.yaml:1:1: expected a mapping of configuration sections, found a sequence", "t.yaml: expected at least one listener (listeners: in the file or a listen flag), found none", NULL}},
-    {"listeners not a sequence", "listeners: {a: 1}\n", {"t.yaml:1:12: expected a sequence of listeners for listeners, found a mapping", "t.yaml: expected at least one listener (listeners: in the file or a listen flag), found none", NULL}},
+    {"top not a mapping", "- 1\n", {"t.yaml: expected at least one listener (listeners: in the file or a listen flag), found none", "t.yaml:1:1: expected a mapping of configuration sections, found a sequence", NULL}},
+    {"listeners not a sequence", "listeners: {a: 1}\n", {"t.yaml: expected at least one listener (listeners: in the file or a listen flag), found none", "t.yaml:1:12: expected a sequence of listeners for listeners, found a mapping", NULL}},
     {"string expected", BASE "logging:\n  access_log: [a]\n", {"t.yaml:6:15: expected a non-empty string for logging.access_log, found a sequence", NULL}},
     {"bool expected", BASE "forwarded:\n  via: maybe\n", {"t.yaml:6:8: expected a boolean (true or false) for forwarded.via, found \"maybe\"", NULL}},
     {"integer expected", BASE "workers: two\n", {"t.yaml:5:10: expected an integer from 0 to 1024 for workers, found \"two\"", NULL}},
@@ -174,7 +174,7 @@ static const struct ecase upstream_cases[] = {
     {"bad upstream name", LST "upstreams:\n  \"a b\": {servers: [\"h:1\"]}\n", {"t.yaml:4:3: expected an upstream name (1 to 64 of A-Z a-z 0-9 _ - .) for upstreams, found \"a b\"", NULL}},
     {"no servers", LST "upstreams:\n  a: {balance: random}\n  b:\n  c: {servers: []}\n", {"t.yaml:4:6: expected servers: (a list of \"HOST:PORT\") in upstreams.a, found no such key", "t.yaml:5:5: expected a mapping with servers: for upstreams.b, found null", "t.yaml:6:16: expected at least one server for upstreams.c.servers, found an empty sequence", NULL}},
     {"bad server", LST "upstreams:\n  a:\n    servers:\n      - \"h\"\n      - [1]\n"
-                       "      - {address: h, weight: 0}\n      - {port: 1}\n", {"t.yaml:6:9: expected port: (in the address as \"HOST:PORT\", or port:) in upstreams.a.servers[0], found no such key", "t.yaml:7:9: expected a server (\"HOST:PORT\" or a mapping with address, port, weight) for upstreams.a.servers[1], found a sequence", "t.yaml:8:30: expected an integer from 1 to 1000 for upstreams.a.servers[2].weight, found \"0\"", "t.yaml:8:19: expected port: (in the address as \"HOST:PORT\", or port:) in upstreams.a.servers[2], found no such key", "t.yaml:9:9: expected address: (\"HOST:PORT\", or \"HOST\" with port:) in upstreams.a.servers[3], found no such key", NULL}},
+                       "      - {address: h, weight: 0}\n      - {port: 1}\n", {"t.yaml:6:9: expected port: (in the address as \"HOST:PORT\", or port:) in upstreams.a.servers[0], found no such key", "t.yaml:7:9: expected a server (\"HOST:PORT\" or a mapping with address, port, weight) for upstreams.a.servers[1], found a sequence", "t.yaml:8:19: expected port: (in the address as \"HOST:PORT\", or port:) in upstreams.a.servers[2], found no such key", "t.yaml:8:30: expected an integer from 1 to 1000 for upstreams.a.servers[2].weight, found \"0\"", "t.yaml:9:9: expected address: (\"HOST:PORT\", or \"HOST\" with port:) in upstreams.a.servers[3], found no such key", NULL}},
     {"duplicate server", LST "upstreams:\n  a:\n    servers: [\"h:1\", {address: h, port: 1}]\n",
      {"t.yaml:5:22: expected a unique server in upstream \"a\", found h:1 again (first at 5:15)", NULL}},
     {"balance", LST "upstreams:\n  a: {servers: [\"h:1\"], balance: least_con}\n"
@@ -206,7 +206,7 @@ static const struct ecase route_cases[] = {
 
 static const struct ecase limit_cases[] = {
     {"alias to merged mapping", BASE "x-l: &l {handshake_timeout: 1x}\nlimits:\n  <<: *l\n"
-                                "http2:\n  <<: *l\n", {"t.yaml:5:29: expected a duration from 100ms to 10m (like \"250ms\", \"5s\", \"1m\") for limits.handshake_timeout, found \"1x\"", "t.yaml:5:10: expected a known key in http2 (one of: max_concurrent_streams, initial_window_size, connection_window_size, max_frame_size, header_table_size, max_header_list_size, rst_stream_per_second, ping_per_second, settings_per_second, empty_frames_per_second, priority_per_second, window_update_per_second, max_queued_control_frames), found \"handshake_timeout\"", NULL}},
+                                "http2:\n  <<: *l\n", {"t.yaml:5:10: expected a known key in http2 (one of: max_concurrent_streams, initial_window_size, connection_window_size, max_frame_size, header_table_size, max_header_list_size, rst_stream_per_second, ping_per_second, settings_per_second, empty_frames_per_second, priority_per_second, window_update_per_second, max_queued_control_frames), found \"handshake_timeout\"", "t.yaml:5:29: expected a duration from 100ms to 10m (like \"250ms\", \"5s\", \"1m\") for limits.handshake_timeout, found \"1x\"", NULL}},
 };
 
 static void test_yaml_errors(void **state)

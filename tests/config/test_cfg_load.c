@@ -448,6 +448,18 @@ static void test_check_file(void **state)
     assert_string_equal(s, want);
     free(s);
     unlink(path);
+
+    /* The example of docs/configuration.md, word for word. */
+    s = check_output(DATA "/broken.yaml", &status);
+    assert_int_equal(status, 1);
+    assert_string_equal(
+        s, DATA "/broken.yaml:3:5: expected a known key in listeners[0] (did you mean \"port\"?), "
+                "found \"prot\"\n" DATA
+                "/broken.yaml:9:15: expected the name of a defined upstream (did you mean "
+                "\"api\"?), found \"apx\"\n" DATA
+                "/broken.yaml:11:22: expected a duration from 100ms to 10m (like \"250ms\", "
+                "\"5s\", \"1m\") for limits.handshake_timeout, found \"5x\"\n");
+    free(s);
 }
 
 /* The loader reads exactly len bytes: a buffer ending at a guard page
