@@ -71,7 +71,11 @@ start_proxy() {
     if wait_ready "$PROXY_PID" "https://127.0.0.1:$port/1k" 1024 "$wait"; then
         return 0
     fi
-    log "$name: not ready within ${wait}s; last output:"
+    if kill -0 "$PROXY_PID" 2>/dev/null; then
+        log "$name: no correct answer to an h2 GET within ${wait}s; last output:"
+    else
+        log "$name: exited at start-up; last output:"
+    fi
     tail -n 5 "$BENCH_TMP/$name.out" >&2
     stop_proxy
     return 1
