@@ -93,14 +93,14 @@ int cfg_errors_add(struct cfg_errors *errs, const struct cfg_mark *mark, const c
 int cfg_errors_addv(struct cfg_errors *errs, const struct cfg_mark *mark, const char *fmt,
                     va_list ap);
 
-/* Orders the errors by line and column (stable; errors without a line come
- * first), as a compiler lists them. cfg_load_file()/cfg_load_buffer() do it
+/* Orders the errors by file, line and column (stable; errors without a line
+ * come first), as a compiler lists them. cfg_load_file()/cfg_load_buffer() do it
  * before returning. */
 void cfg_errors_sort(struct cfg_errors *errs);
 
-/* Writes one error per line: "file:line:column: msg\n" ("file: msg" when the
- * line is 0, "msg" without a file), then "… and N more errors" if some were
- * dropped. */
+/* Writes one error per line, in position order (as cfg_errors_sort()):
+ * "file:line:column: msg\n" ("file: msg" when the line is 0, "msg" without a
+ * file), then "... and N more errors" if some were dropped. */
 void cfg_errors_print(const struct cfg_errors *errs, FILE *out);
 
 /* Formats one error as cfg_errors_print() does, without the newline, into

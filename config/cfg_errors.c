@@ -116,8 +116,15 @@ char *cfg_mark_format(const struct cfg_mark *mark, char *buf, size_t size)
     return buf;
 }
 
+/* Errors without a line first (the file as a whole, the command line), then
+ * by file, line and column. */
 static int by_position(const struct cfg_error *a, const struct cfg_error *b)
 {
+    if (!a->line || !b->line)
+        return !a->line && !b->line ? 0 : !a->line ? -1 : 1;
+    int f = strcmp(a->file ? a->file : "", b->file ? b->file : "");
+    if (f != 0)
+        return f;
     if (a->line != b->line)
         return a->line < b->line ? -1 : 1;
     if (a->col != b->col)
@@ -140,9 +147,17 @@ void cfg_errors_sort(struct cfg_errors *errs)
 
 void cfg_errors_print(const struct cfg_errors *errs, FILE *out)
 {
+    /* In position order without touching the list: an index sort. */
+    size_t order[CFG_MAX_ERRORS];
+    for (size_t i = 0; i < errs->n; i++) {
+        size_t j = i;
+        for (; j > 0 && by_position(&errs->v[order[j - 1]], &errs->v[i]) > 0; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
     char line[1536];
     for (size_t i = 0; i < errs->n; i++)
-        fprintf(out, "%s\n", cfg_error_format(&errs->v[i], line, sizeof line));
+        fprintf(out, "%s\n", cfg_error_format(&errs->v[order[i]], line, sizeof line));
     if (errs->n_dropped)
         fprintf(out, "... and %zu more errors\n", errs->n_dropped);
     if (errs->oom)

@@ -166,6 +166,8 @@ static void protocols(struct sctx *c, const struct cfg_node *n, void *field)
     unsigned *set = field;
     if (!seq_of(c, n, 8, "protocols (h2, http/1.1, h2c)"))
         return;
+    if (n->n == 0)
+        sc_expected(c, n, "at least one protocol (h2, http/1.1 or h2c)");
     for (size_t i = 0; i < n->n; i++) {
         const struct cfg_node *it = n->items[i];
         size_t k = 0;

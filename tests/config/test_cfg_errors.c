@@ -137,6 +137,7 @@ static const struct ecase listener_cases[] = {
     {"bad address", "listeners:\n  - address: \"127.0.0.1:http\"\n  - address: \"[::1\"\n"
                     "  - address: \"h:0\"\n", {"t.yaml:2:14: expected an address (\"HOST\", \"HOST:PORT\" or \"[IPv6]:PORT\") for listeners[0].address, found \"127.0.0.1:http\"", "t.yaml:3:14: expected an address (\"HOST\", \"HOST:PORT\" or \"[IPv6]:PORT\") for listeners[1].address, found \"[::1\"", "t.yaml:4:14: expected a port from 1 to 65535 in \"HOST:PORT\" for listeners[2].address, found \"h:0\"", NULL}},
     {"protocols", "listeners:\n  - address: \"127.0.0.1:8081\"\n    protocols: [h2c, spdy]\n", {"t.yaml:3:22: expected a protocol (h2, http/1.1 or h2c) for listeners[0].protocols[1], found \"spdy\"", NULL}},
+    {"no protocols", "listeners:\n  - address: \"127.0.0.1:8081\"\n    protocols: []\n", {"t.yaml:3:16: expected at least one protocol (h2, http/1.1 or h2c) for listeners[0].protocols, found an empty sequence", NULL}},
     {"h2 without tls", "listeners:\n  - address: \"127.0.0.1:8081\"\n    protocols: [h2]\n", {"t.yaml:3:16: expected h2c or http/1.1 in listeners[0].protocols of a listener without tls, found h2", NULL}},
     {"h2c on tls", "listeners:\n  - address: \":443\"\n    protocols: [h2c]\n    tls:\n"
                    "      certificates: [{cert: @D@/cert.pem, key: @D@/key.pem}]\n", {"t.yaml:3:16: expected h2 or http/1.1 in listeners[0].protocols of a TLS listener, found h2c", NULL}},

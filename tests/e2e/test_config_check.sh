@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# tests/e2e/test_config_check.sh — `h2bridge -t -c FILE` validates a
+# configuration as `nginx -t` does: "configuration OK" and status 0, or every
+# error as "file:line:column: expected …, found …" and status 1.
+# env: H2B_BIN (the h2bridge binary), H2B_SOURCE_DIR (the repository root).
+# SKIPs (exit 0, saying so) when the binary does not accept -t yet.
+set -u
+src=${H2B_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+bin=${H2B_BIN:-}
+if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+    echo "SKIP: H2B_BIN is not an executable h2bridge binary ('$bin')"
+    exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Does this binary know -t? An unknown option gives the usage and status 2.
+"$bin" -t -c "$src/config/examples/minimal.yaml" >"$tmp/probe" 2>&1
+probe=$?
+if [ $probe -eq 2 ] && ! grep -q "configuration OK" "$tmp/probe"; then
+    echo "SKIP: $bin does not accept -t -c yet (status 2):"
+    sed 's/^/  /' "$tmp/probe"
+    exit 0
+fi
+
+fails=0
+check() { # name, condition-status
+    if [ "$2" -eq 0 ]; then echo "PASS $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+
+for f in demo minimal multi-host; do
+    out=$("$bin" -t -c "$src/config/examples/$f.yaml" 2>&1)
+    st=$?
+    [ $st -eq 0 ] && [ "$out" = "configuration OK" ]
+    check "examples/$f.yaml: configuration OK, status 0 (got $st: $out)" $?
+done
+
+b="$src/tests/config/data/broken.yaml"
+out=$("$bin" -t -c "$b" 2>&1)
+st=$?
+want="$b:3:5: expected a known key in listeners[0] (did you mean \"port\"?), found \"prot\"
+$b:9:15: expected the name of a defined upstream (did you mean \"api\"?), found \"apx\"
+$b:11:22: expected a duration from 100ms to 10m (like \"250ms\", \"5s\", \"1m\") for limits.handshake_timeout, found \"5x\""
+[ $st -eq 1 ] && [ "$out" = "$want" ]
+check "broken.yaml: every error with its position, status 1" $?
+if [ $st -ne 1 ] || [ "$out" != "$want" ]; then
+    echo "  status $st, output:"; echo "$out" | sed 's/^/  | /'
+fi
+
+out=$("$bin" -t -c "$tmp/missing.yaml" 2>&1)
+st=$?
+[ $st -eq 1 ] && echo "$out" | grep -qF "$tmp/missing.yaml: expected a readable configuration file, found No such file or directory"
+check "a missing file: status 1 and the reason" $?
+
+[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+echo "all config check tests passed"
