@@ -1,0 +1,528 @@
+/* proxy/exchange.c — an exchange's life cycle and its request side. */
+#include "proxy/exchange_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "core/h1_write.h"
+#include "core/h2_conn.h"
+#include "core/log.h"
+#include "proxy/forward_headers.h"
+#include "proxy/h2_frontend.h"
+#include "proxy/worker.h"
+
+static void on_ready(void *owner, struct px_bconn *c);
+static void on_fail(void *owner, int err);
+static void on_readable(void *owner, struct px_bconn *c);
+static void on_writable(void *owner, struct px_bconn *c);
+static void on_timeout(void *owner, struct px_bconn *c);
+
+static const struct px_bconn_ops bconn_ops = {
+    .on_ready = on_ready,
+    .on_fail = on_fail,
+    .on_readable = on_readable,
+    .on_writable = on_writable,
+    .on_timeout = on_timeout,
+};
+
+static struct hb_list *bucket(struct px_fconn *fc, uint32_t sid)
+{
+    return &fc->streams[(sid >> 1) % PX_FCONN_BUCKETS];
+}
+
+struct px_exchange *px_exchange_find(struct px_fconn *fc, uint32_t sid)
+{
+    struct hb_list *head = bucket(fc, sid), *it;
+    hb_list_foreach(it, head)
+    {
+        struct px_exchange *ex = hb_container_of(it, struct px_exchange, link);
+        if (ex->sid == sid)
+            return ex;
+    }
+    return NULL;
+}
+
+const char *px_ex_backend_name(const struct px_exchange *ex)
+{
+    return ex->pool ? px_pool_name(ex->pool) : "-";
+}
+
+/* Answers a request that never reached a backend. */
+static void answer(struct px_fconn *fc, uint32_t sid, int status)
+{
+    struct hb_msg resp = {.status = status};
+    h2_conn_submit_response(fc->h2, sid, &resp, true);
+    px_fconn_kick(fc);
+}
+
+void px_ex_drop_backend(struct px_exchange *ex, bool reusable)
+{
+    if (ex->waiting) {
+        px_pool_cancel(&ex->wait);
+        ex->waiting = false;
+    }
+    if (ex->bc) {
+        struct px_bconn *c = ex->bc;
+        ex->bc = NULL;
+        if (reusable)
+            px_bconn_release(c);
+        else
+            px_bconn_close(c);
+    }
+}
+
+void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
+{
+    struct px_fconn *fc = ex->fc;
+    hb_warn("client %s stream %u backend %s: %s → %s", fc->peer, ex->sid, px_ex_backend_name(ex),
+            reason, ex->head_sent ? "RST_STREAM INTERNAL_ERROR" : (status == 504 ? "504"
+                                                                  : status == 503 ? "503"
+                                                                                  : "502"));
+    px_ex_drop_backend(ex, false);
+    ex->failed = true;
+    if (ex->head_sent)
+        h2_conn_reset_stream(fc->h2, ex->sid, H2_INTERNAL_ERROR);
+    else
+        answer(fc, ex->sid, status);
+    ex->head_sent = true;
+    /* Whatever the client still sends is discarded: credit it back. */
+    if (ex->uncredited) {
+        h2_conn_consumed(fc->h2, ex->sid, ex->uncredited);
+        ex->uncredited = 0;
+    }
+    hb_buf_free(&ex->reqbuf);
+    px_fconn_kick(fc);
+}
+
+bool px_ex_can_retry(const struct px_exchange *ex)
+{
+    return !ex->retried && !ex->got_byte && ex->idempotent && !ex->body_written && ex->bc &&
+           px_bconn_reused(ex->bc);
+}
+
+static void credit(struct px_exchange *ex, size_t written)
+{
+    size_t n = written < ex->uncredited ? written : ex->uncredited;
+    if (hb_buf_len(&ex->reqbuf) == 0)
+        n = ex->uncredited; /* the rest was framing; all body bytes are out */
+    if (n) {
+        ex->uncredited -= n;
+        h2_conn_consumed(ex->fc->h2, ex->sid, n);
+        px_fconn_kick(ex->fc);
+    }
+}
+
+/* Writes the head and buffered body. Returns 0 (all out, or waiting for
+ * the socket) or -1 on a write error (errno set). */
+int px_ex_pump_request(struct px_exchange *ex)
+{
+    const struct cfg_upstream *uc = ex->up->cfg;
+    while (ex->head_off < ex->head_len || hb_buf_len(&ex->reqbuf)) {
+        struct iovec iov[2];
+        int n = 0;
+        if (ex->head_off < ex->head_len)
+            iov[n++] = (struct iovec){ex->head + ex->head_off, ex->head_len - ex->head_off};
+        if (hb_buf_len(&ex->reqbuf))
+            iov[n++] = (struct iovec){hb_buf_rptr(&ex->reqbuf), hb_buf_len(&ex->reqbuf)};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(px_bconn_fd(ex->bc), &mh, MSG_NOSIGNAL);
+        if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+            px_bconn_want_write(ex->bc, true);
+            return 0;
+        }
+        if (w < 0)
+            return -1;
+        size_t left = (size_t)w;
+        size_t h = ex->head_len - ex->head_off;
+        h = left < h ? left : h;
+        ex->head_off += h;
+        left -= h;
+        if (left) {
+            hb_buf_consume(&ex->reqbuf, left);
+            ex->body_written = true;
+            credit(ex, left);
+        }
+        px_bconn_set_timeout(ex->bc, uc->read_timeout_ms);
+    }
+    px_bconn_want_write(ex->bc, false);
+    hb_buf_release_if_empty(&ex->reqbuf);
+    return 0;
+}
+
+static void write_failed(struct px_exchange *ex, int err)
+{
+    if (px_ex_can_retry(ex)) {
+        hb_info("client %s stream %u backend %s: reused connection failed (%s), retrying once",
+                ex->fc->peer, ex->sid, px_ex_backend_name(ex), strerror(err));
+        px_ex_drop_backend(ex, false);
+        ex->retried = true;
+        ex->head_off = 0;
+        px_ex_connect(ex, true);
+        return;
+    }
+    char reason[96];
+    snprintf(reason, sizeof reason, "writing the request failed: %s", strerror(err));
+    px_ex_fail(ex, 502, reason);
+}
+
+static void start_io(struct px_exchange *ex, struct px_bconn *c)
+{
+    ex->bc = c;
+    h1_parser_reset(&ex->parser);
+    if (px_ex_pump_request(ex) != 0)
+        write_failed(ex, errno);
+}
+
+static void on_ready(void *owner, struct px_bconn *c)
+{
+    struct px_exchange *ex = owner;
+    ex->waiting = false;
+    start_io(ex, c);
+}
+
+static int fail_status(int err)
+{
+    return err == HB_ETIMEOUT ? 504 : (err == HB_ELIMIT ? 503 : 502);
+}
+
+static const char *fail_reason(int err)
+{
+    switch (err) {
+    case HB_ETIMEOUT:
+        return "connect timed out";
+    case HB_ELIMIT:
+        return "no backend connection free in time (pool queue)";
+    case HB_ENOMEM:
+        return "out of memory";
+    default:
+        return "connect failed";
+    }
+}
+
+/* Moves to the next server of the upstream after a failed connect, while
+ * the upstream's retries allow. */
+static bool next_server(struct px_exchange *ex)
+{
+    if (ex->tries > ex->up->cfg->retries || ex->tries >= ex->up->npools)
+        return false;
+    ex->server = (ex->server + 1) % ex->up->npools;
+    ex->tries++;
+    return true;
+}
+
+static void on_fail(void *owner, int err)
+{
+    struct px_exchange *ex = owner;
+    ex->waiting = false;
+    if (err == HB_EIO && next_server(ex)) {
+        px_ex_connect(ex, false);
+        return;
+    }
+    px_ex_fail(ex, fail_status(err), fail_reason(err));
+}
+
+void px_ex_connect(struct px_exchange *ex, bool fresh)
+{
+    for (;;) {
+        ex->pool = ex->up->pools[ex->server];
+        struct px_bconn *c = NULL;
+        int rc = px_pool_lease(ex->pool, &ex->wait, ex, &bconn_ops, fresh, &c);
+        if (rc == 0) {
+            if (c)
+                start_io(ex, c);
+            else
+                ex->waiting = true;
+            return;
+        }
+        if (rc == HB_EIO && next_server(ex))
+            continue;
+        px_ex_fail(ex, fail_status(rc), rc == HB_ELIMIT ? "pool queue full" : fail_reason(rc));
+        return;
+    }
+}
+
+static void on_writable(void *owner, struct px_bconn *c)
+{
+    struct px_exchange *ex = owner;
+    if (px_ex_pump_request(ex) != 0)
+        write_failed(ex, errno);
+}
+
+static void on_readable(void *owner, struct px_bconn *c)
+{
+    px_ex_on_readable(owner);
+}
+
+static void on_timeout(void *owner, struct px_bconn *c)
+{
+    px_ex_on_timeout(owner);
+}
+
+/* ---- starting an exchange -------------------------------------------------- */
+
+static bool method_is(const struct hb_msg *m, const char *s)
+{
+    return hb_str_eq(m->method, hb_str_c(s));
+}
+
+/* RFC 9110 §9.2.2. */
+static bool idempotent(const struct hb_msg *m)
+{
+    return method_is(m, "GET") || method_is(m, "HEAD") || method_is(m, "OPTIONS") ||
+           method_is(m, "PUT") || method_is(m, "DELETE") || method_is(m, "TRACE");
+}
+
+static struct hb_str host_of(struct hb_str authority)
+{
+    size_t n = authority.len;
+    if (n && authority.p[0] == '[') { /* [v6]:port */
+        const char *e = memchr(authority.p, ']', n);
+        return e ? hb_str_make(authority.p, (size_t)(e - authority.p) + 1) : authority;
+    }
+    const char *c = memchr(authority.p, ':', n);
+    return c ? hb_str_make(authority.p, (size_t)(c - authority.p)) : authority;
+}
+
+static void framing(struct px_exchange *ex, const struct hb_msg *req, bool end_stream,
+                    struct h1_write_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    if (end_stream) {
+        /* RFC 9110 §8.6: a body-carrying method says "empty" explicitly. */
+        bool body_method = method_is(req, "POST") || method_is(req, "PUT") ||
+                           method_is(req, "PATCH");
+        o->framing = body_method ? H1_FRAME_LENGTH : H1_FRAME_NONE;
+        ex->req_end = true;
+    } else if (req->flags & HB_MSG_HAS_CL) {
+        o->framing = H1_FRAME_LENGTH;
+        o->content_length = req->content_length;
+    } else {
+        o->framing = H1_FRAME_CHUNKED;
+        ex->chunked = true;
+    }
+}
+
+/* Writes the backend request head into ex->head. Returns 0 or a status. */
+static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end_stream)
+{
+    const struct cfg *cfg = ex->fc->w->cfg;
+    char initial[2048];
+    struct hb_arena a;
+    hb_arena_init(&a, initial, sizeof initial, 4096, cfg->limits.max_request_header_size);
+    size_t cap = px_fwd_fields_bound(req);
+    struct hpack_field *fields = hb_arena_alloc(&a, cap * sizeof *fields);
+    struct px_fwd_opts fo = {
+        .x_forwarded_for = cfg->forwarded.x_forwarded_for,
+        .x_forwarded_proto = cfg->forwarded.x_forwarded_proto,
+        .forwarded = cfg->forwarded.forwarded,
+        .via = cfg->forwarded.via,
+        .proto = "https",
+        .client_addr = ex->fc->peer_addr,
+    };
+    struct hb_msg m = *req;
+    size_t n = 0;
+    int status = 0;
+    if (!fields || px_fwd_build(req, &fo, &a, fields, cap, &n) != 0)
+        status = 503;
+    m.fields = fields;
+    m.nfields = (uint32_t)n;
+    struct h1_write_opts o;
+    framing(ex, req, end_stream, &o);
+    size_t bound = status ? 0 : h1_write_head_bound(&m, NULL, 0);
+    ex->head = status ? NULL : malloc(bound);
+    if (!status && !ex->head)
+        status = 503;
+    if (!status) {
+        ptrdiff_t len = h1_write_request_head(&m, &o, NULL, 0, ex->head, bound);
+        if (len < 0) {
+            hb_warn("client %s stream %u: request not forwardable: %s", ex->fc->peer, ex->sid,
+                    h1_err_message((int)len));
+            status = 400;
+        } else {
+            ex->head_len = (size_t)len;
+        }
+    }
+    hb_arena_free(&a);
+    return status;
+}
+
+static int init_exchange(struct px_exchange *ex, const struct hb_msg *req)
+{
+    const struct cfg *cfg = ex->fc->w->cfg;
+    struct hb_str host = host_of(req->authority);
+    const struct cfg_route *r = cfg_route_match(cfg, host.p, host.len, req->path.p, req->path.len);
+    if (!r)
+        return 404;
+    if (method_is(req, "CONNECT"))
+        return 501;
+    ex->up = &ex->fc->w->ups[r->upstream_index];
+    ex->server = ex->up->rr++ % ex->up->npools;
+    ex->tries = 1;
+    ex->idempotent = idempotent(req);
+    ex->req_flags = method_is(req, "HEAD") ? H1_REQ_HEAD : 0;
+    struct h1_limits lim;
+    h1_limits_default(&lim);
+    lim.max_head = cfg->limits.max_response_header_size;
+    lim.max_fields = cfg->limits.max_header_count;
+    h1_parser_init(&ex->parser, &lim);
+    ex->max_rfields = cfg->limits.max_header_count;
+    ex->rfields = malloc(ex->max_rfields * sizeof *ex->rfields);
+    if (!ex->rfields)
+        return 503;
+    hb_buf_init(&ex->rin, cfg->limits.max_response_header_size > cfg->limits.stream_buffer_size
+                              ? cfg->limits.max_response_header_size
+                              : cfg->limits.stream_buffer_size);
+    /* Body bytes are credited back only once written, so the client's stream
+     * window bounds them; chunk framing adds a little per DATA frame. */
+    hb_buf_init(&ex->reqbuf, (size_t)cfg->http2.initial_window_size * 2 +
+                                 cfg->limits.request_buffer_size);
+    return 0;
+}
+
+static void ex_free(struct px_exchange *ex)
+{
+    hb_list_remove(&ex->link);
+    free(ex->head);
+    free(ex->rfields);
+    hb_buf_free(&ex->reqbuf);
+    hb_buf_free(&ex->rin);
+    free(ex);
+}
+
+struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req,
+                                      bool end_stream)
+{
+    struct px_exchange *ex = calloc(1, sizeof *ex);
+    if (!ex) {
+        answer(fc, sid, 503);
+        return NULL;
+    }
+    ex->fc = fc;
+    ex->sid = sid;
+    hb_list_init(&ex->link);
+    int status = init_exchange(ex, req);
+    if (!status)
+        status = build_head(ex, req, end_stream);
+    if (status) {
+        answer(fc, sid, status);
+        ex_free(ex);
+        return NULL;
+    }
+    hb_list_push_back(bucket(fc, sid), &ex->link);
+    px_ex_connect(ex, false);
+    return ex;
+}
+
+/* ---- request body ------------------------------------------------------------ */
+
+static int append_chunk(struct px_exchange *ex, const uint8_t *data, size_t len)
+{
+    char hdr[H1_CHUNK_HEADER_MAX];
+    ptrdiff_t hl = h1_write_chunk_header(len, hdr, sizeof hdr);
+    if (hl < 0)
+        return HB_EINVAL;
+    int rc = hb_buf_reserve(&ex->reqbuf, (size_t)hl + len + 2);
+    if (rc == 0) {
+        hb_buf_append(&ex->reqbuf, hdr, (size_t)hl);
+        hb_buf_append(&ex->reqbuf, data, len);
+        hb_buf_append(&ex->reqbuf, H1_CRLF, 2);
+    }
+    return rc;
+}
+
+static void body_appended(struct px_exchange *ex, int rc)
+{
+    if (rc != 0) {
+        px_ex_fail(ex, 502, rc == HB_ENOMEM ? "out of memory for the request body"
+                                            : "request body over the buffer limit");
+        return;
+    }
+    if (ex->bc && px_ex_pump_request(ex) != 0)
+        write_failed(ex, errno);
+}
+
+void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len, bool end)
+{
+    if (ex->failed || ex->body_done) {
+        /* Nobody will read it: give the window back at once. */
+        if (len)
+            h2_conn_consumed(ex->fc->h2, ex->sid, len);
+        return;
+    }
+    int rc = 0;
+    ex->uncredited += len;
+    if (len)
+        rc = ex->chunked ? append_chunk(ex, data, len) : hb_buf_append(&ex->reqbuf, data, len);
+    if (rc == 0 && end) {
+        ex->req_end = true;
+        if (ex->chunked)
+            rc = hb_buf_append(&ex->reqbuf, "0\r\n\r\n", 5);
+    }
+    body_appended(ex, rc);
+}
+
+void px_exchange_on_trailers(struct px_exchange *ex, const struct hb_msg *trailers)
+{
+    ex->req_end = true;
+    if (ex->failed || ex->body_done)
+        return;
+    if (!ex->chunked) { /* Content-Length framing has no place for them */
+        hb_debug("client %s stream %u: request trailers dropped (Content-Length body)",
+                 ex->fc->peer, ex->sid);
+        return;
+    }
+    size_t cap = 5 + 2;
+    for (uint32_t i = 0; i < trailers->nfields; i++)
+        cap += trailers->fields[i].name_len + trailers->fields[i].value_len + 4;
+    int rc = hb_buf_reserve(&ex->reqbuf, cap);
+    if (rc == 0) {
+        ptrdiff_t n = h1_write_last_chunk(trailers->fields, trailers->nfields, H1_CASE_LOWER,
+                                          (char *)hb_buf_wptr(&ex->reqbuf), cap);
+        if (n < 0)
+            rc = HB_EINVAL;
+        else
+            hb_buf_commit(&ex->reqbuf, (size_t)n);
+    }
+    body_appended(ex, rc);
+}
+
+void px_exchange_on_close(struct px_exchange *ex, uint32_t error_code)
+{
+    if (error_code != H2_NO_ERROR && !ex->failed && !(ex->body_done && !ex->bc)) {
+        hb_info("client %s stream %u backend %s: stream closed by %s before the response "
+                "ended; backend connection closed",
+                ex->fc->peer, ex->sid, px_ex_backend_name(ex), h2_error_name(error_code));
+    }
+    px_ex_drop_backend(ex, false);
+    ex->failed = true;
+    hb_list_remove(&ex->link);
+    hb_list_push_back(&ex->fc->dead, &ex->link);
+    px_fconn_kick(ex->fc);
+}
+
+void px_exchange_reap(struct px_fconn *fc)
+{
+    struct hb_list *it;
+    while ((it = hb_list_pop_front(&fc->dead)) != NULL) {
+        hb_list_init(it);
+        ex_free(hb_container_of(it, struct px_exchange, link));
+    }
+}
+
+void px_exchange_abort_all(struct px_fconn *fc)
+{
+    for (size_t i = 0; i < PX_FCONN_BUCKETS; i++) {
+        struct hb_list *it, *tmp;
+        hb_list_foreach_safe(it, tmp, &fc->streams[i])
+        {
+            struct px_exchange *ex = hb_container_of(it, struct px_exchange, link);
+            px_ex_drop_backend(ex, false);
+            ex_free(ex);
+        }
+    }
+    px_exchange_reap(fc);
+}

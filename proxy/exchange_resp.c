@@ -1,0 +1,284 @@
+/* proxy/exchange_resp.c — an exchange's response side: backend bytes →
+ * parsed head → HEADERS; decoded body → DATA through the engine's pull. */
+#include "proxy/exchange_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/err.h"
+#include "core/h1_write.h"
+#include "core/h2_conn.h"
+#include "core/log.h"
+#include "proxy/h2_frontend.h"
+#include "proxy/worker.h"
+
+#define READ_CHUNK 16384
+
+/* Keeps the fields that may cross to h2 (hop-by-hop ones dropped), in
+ * place. */
+static uint32_t filter_fields(const struct hb_msg *m, struct hpack_field *f, uint32_t n)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (!h1_field_is_hop(m, &f[i]))
+            f[k++] = f[i];
+    return k;
+}
+
+static bool reusable(const struct px_exchange *ex)
+{
+    return !(ex->resp_flags & (HB_MSG_CLOSE | HB_MSG_NO_REUSE)) && ex->req_end &&
+           ex->head_off == ex->head_len && hb_buf_len(&ex->reqbuf) == 0 &&
+           hb_buf_len(&ex->rin) == ex->parsed;
+}
+
+/* The response body is fully decoded: the backend connection goes back to
+ * the pool when it may be reused, else it is closed. */
+static void body_complete(struct px_exchange *ex)
+{
+    ex->body_done = true;
+    px_ex_drop_backend(ex, reusable(ex));
+}
+
+static void submit_head(struct px_exchange *ex, struct hb_msg *m, bool end_stream)
+{
+    struct hb_msg resp = {.status = m->status, .fields = m->fields};
+    resp.nfields = filter_fields(m, m->fields, m->nfields);
+    int rc = h2_conn_submit_response(ex->fc->h2, ex->sid, &resp, end_stream);
+    if (rc != 0)
+        hb_debug("client %s stream %u: submit_response: %s", ex->fc->peer, ex->sid,
+                 hb_err_name(rc));
+}
+
+/* Handles one complete head of r bytes. Returns true to keep parsing (a 1xx
+ * came), false otherwise. */
+static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
+{
+    if (m->status < 200) {
+        if (m->status == 101) {
+            px_ex_fail(ex, 502, "backend answered 101 Switching Protocols to a plain request");
+            return false;
+        }
+        /* 100 Continue and 103 Early Hints go to the client (RFC 9113 §8.1);
+         * other 1xx (102) are dropped. */
+        if (m->status == 100 || m->status == 103)
+            submit_head(ex, m, false);
+        hb_buf_consume(&ex->rin, r);
+        h1_parser_reset(&ex->parser);
+        return true;
+    }
+    if (m->flags & HB_MSG_TE_CODED) {
+        px_ex_fail(ex, 502, "response with a transfer coding other than chunked");
+        return false;
+    }
+    ex->status = m->status;
+    ex->resp_flags = m->flags;
+    struct h1_limits lim;
+    h1_limits_default(&lim);
+    h1_body_init(&ex->body, m, &lim);
+    bool none = ex->body.kind == H1_BODY_NONE;
+    ex->head_sent = true;
+    if (none) {
+        /* Give the connection back before the stream may close. */
+        ex->parsed = r;
+        body_complete(ex);
+        ex->parsed = 0;
+    }
+    submit_head(ex, m, none);
+    hb_buf_consume(&ex->rin, r);
+    if (!none)
+        h2_conn_resume_data(ex->fc->h2, ex->sid);
+    px_fconn_kick(ex->fc);
+    return false;
+}
+
+static void parse_head(struct px_exchange *ex)
+{
+    for (;;) {
+        struct hb_msg m;
+        ptrdiff_t r = h1_parse_response(&ex->parser, ex->req_flags, (char *)hb_buf_rptr(&ex->rin),
+                                        hb_buf_len(&ex->rin), &m, ex->rfields, ex->max_rfields);
+        if (r == 0)
+            return;
+        if (r < 0) {
+            char reason[160];
+            snprintf(reason, sizeof reason, "malformed response head: %s",
+                     h1_err_message((int)r));
+            px_ex_fail(ex, 502, reason);
+            return;
+        }
+        if (!on_head(ex, &m, (size_t)r))
+            return;
+    }
+}
+
+/* EOF from the backend. */
+static void on_eof(struct px_exchange *ex)
+{
+    if (!ex->head_sent) {
+        if (px_ex_can_retry(ex)) {
+            hb_info("client %s stream %u backend %s: reused connection closed before any "
+                    "response byte, retrying once",
+                    ex->fc->peer, ex->sid, px_ex_backend_name(ex));
+            px_ex_drop_backend(ex, false);
+            ex->retried = true;
+            ex->head_off = 0;
+            h1_parser_reset(&ex->parser);
+            px_ex_connect(ex, true);
+            return;
+        }
+        px_ex_fail(ex, 502, ex->got_byte ? "connection closed inside the response head"
+                                         : "connection closed before any response byte");
+        return;
+    }
+    if (h1_body_eof(&ex->body) != 0) {
+        px_ex_fail(ex, 502, "connection closed before the response body ended");
+        return;
+    }
+    /* A close-delimited body ends here; the connection is done either way. */
+    ex->resp_flags |= HB_MSG_CLOSE;
+    if (ex->span_len == 0 && !ex->body_done) {
+        /* read_data will see the decoder done */
+    }
+    px_bconn_want_read(ex->bc, false);
+    h2_conn_resume_data(ex->fc->h2, ex->sid);
+    px_fconn_kick(ex->fc);
+}
+
+/* How many bytes may be read now: the head phase may fill the buffer up to
+ * the head limit, the body phase up to stream_buffer_size. */
+static size_t room(const struct px_exchange *ex)
+{
+    const struct cfg_limits *l = &ex->fc->w->cfg->limits;
+    size_t cap = ex->head_sent ? l->stream_buffer_size : l->max_response_header_size;
+    size_t len = hb_buf_len(&ex->rin);
+    return len >= cap ? 0 : (cap - len < READ_CHUNK ? cap - len : READ_CHUNK);
+}
+
+void px_ex_on_readable(struct px_exchange *ex)
+{
+    size_t want = room(ex);
+    if (want == 0) {
+        if (!ex->head_sent) {
+            px_ex_fail(ex, 502, "response head larger than limits.max_response_header_size");
+            return;
+        }
+        px_bconn_want_read(ex->bc, false); /* back-pressure: the client is slower */
+        return;
+    }
+    if (hb_buf_reserve(&ex->rin, want) != 0) {
+        px_ex_fail(ex, 502, "out of memory for the response");
+        return;
+    }
+    ssize_t n = recv(px_bconn_fd(ex->bc), hb_buf_wptr(&ex->rin), want, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        if (n < 0 && !ex->got_byte && !px_ex_can_retry(ex)) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "read failed: %s", strerror(errno));
+            px_ex_fail(ex, 502, reason);
+            return;
+        }
+        on_eof(ex);
+        return;
+    }
+    ex->got_byte = true;
+    hb_buf_commit(&ex->rin, (size_t)n);
+    px_bconn_set_timeout(ex->bc, ex->up->cfg->read_timeout_ms);
+    if (!ex->head_sent) {
+        parse_head(ex);
+    } else {
+        h2_conn_resume_data(ex->fc->h2, ex->sid);
+        px_fconn_kick(ex->fc);
+    }
+}
+
+void px_ex_on_timeout(struct px_exchange *ex)
+{
+    char reason[96];
+    snprintf(reason, sizeof reason, "no data from the backend for %u ms",
+             ex->up->cfg->read_timeout_ms);
+    px_ex_fail(ex, 504, reason);
+}
+
+/* ---- the engine's pull ------------------------------------------------------ */
+
+static void submit_trailers(struct px_exchange *ex, struct hpack_field *t, size_t n)
+{
+    struct hb_msg m = {.fields = t, .nfields = (uint32_t)n};
+    m.nfields = filter_fields(&m, t, m.nfields);
+    if (m.nfields)
+        h2_conn_submit_trailers(ex->fc->h2, ex->sid, &m);
+}
+
+/* Decodes the next piece of body into the pending span. Returns 1 when
+ * something happened, 0 when more backend bytes are needed, -1 on a
+ * malformed body. */
+static int decode_step(struct px_exchange *ex)
+{
+    struct h1_body_event ev;
+    char *base = (char *)hb_buf_rptr(&ex->rin);
+    ptrdiff_t r = h1_body_parse(&ex->body, base + ex->parsed, hb_buf_len(&ex->rin) - ex->parsed,
+                                ex->rfields, ex->max_rfields, &ev);
+    if (r < 0) {
+        hb_warn("client %s stream %u backend %s: malformed response body: %s", ex->fc->peer,
+                ex->sid, px_ex_backend_name(ex), h1_err_message((int)r));
+        return -1;
+    }
+    ex->parsed += (size_t)r;
+    if (ev.data_len) {
+        ex->span_off = (size_t)(ev.data - base);
+        ex->span_len = ev.data_len;
+    }
+    if (ev.done) {
+        if (ev.ntrailers)
+            submit_trailers(ex, ev.trailers, ev.ntrailers);
+        if (!ex->span_len) {
+            hb_buf_consume(&ex->rin, ex->parsed);
+            ex->parsed = 0;
+        }
+        body_complete(ex);
+        return 1;
+    }
+    return (r > 0 || ev.data_len) ? 1 : 0;
+}
+
+ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max, bool *eof)
+{
+    size_t n = 0;
+    *eof = false;
+    if (ex->failed)
+        return -1;
+    while (n < max) {
+        if (ex->span_len) {
+            size_t take = ex->span_len < max - n ? ex->span_len : max - n;
+            memcpy(dst + n, hb_buf_rptr(&ex->rin) + ex->span_off, take);
+            n += take;
+            ex->span_off += take;
+            ex->span_len -= take;
+            if (ex->span_len == 0) {
+                hb_buf_consume(&ex->rin, ex->parsed);
+                ex->parsed = 0;
+            }
+            continue;
+        }
+        if (ex->body_done) {
+            *eof = true;
+            break;
+        }
+        int s = decode_step(ex);
+        if (s < 0) {
+            ex->failed = true;
+            px_ex_drop_backend(ex, false);
+            return -1; /* the engine resets the stream (INTERNAL_ERROR) */
+        }
+        if (s == 0)
+            break;
+    }
+    if (ex->bc && !ex->body_done && room(ex) > 0)
+        px_bconn_want_read(ex->bc, true);
+    return (ptrdiff_t)n;
+}

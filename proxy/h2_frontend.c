@@ -1,0 +1,348 @@
+/* proxy/h2_frontend.c — client connections: TLS handshake, then HTTP/2. */
+#include "proxy/h2_frontend.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "core/err.h"
+#include "core/h2_conn.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "proxy/exchange.h"
+#include "proxy/worker.h"
+
+#define READ_BUF 16384
+#define READS_PER_EVENT 16 /* fairness between connections of a worker */
+
+static void on_read(evutil_socket_t fd, short what, void *arg);
+static void on_write(evutil_socket_t fd, short what, void *arg);
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void on_flush(evutil_socket_t fd, short what, void *arg);
+
+/* ---- engine callbacks ------------------------------------------------------- */
+
+static void cb_request(void *ud, uint32_t sid, const struct hb_msg *req, bool end_stream)
+{
+    px_exchange_start(ud, sid, req, end_stream);
+}
+
+static void cb_data(void *ud, uint32_t sid, const uint8_t *data, size_t len, bool end)
+{
+    struct px_fconn *fc = ud;
+    struct px_exchange *ex = px_exchange_find(fc, sid);
+    if (ex)
+        px_exchange_on_data(ex, data, len, end);
+    else if (len)
+        h2_conn_consumed(fc->h2, sid, len); /* answered without a backend */
+}
+
+static void cb_trailers(void *ud, uint32_t sid, const struct hb_msg *trailers)
+{
+    struct px_exchange *ex = px_exchange_find(ud, sid);
+    if (ex)
+        px_exchange_on_trailers(ex, trailers);
+}
+
+static void cb_close(void *ud, uint32_t sid, uint32_t code)
+{
+    struct px_exchange *ex = px_exchange_find(ud, sid);
+    if (ex)
+        px_exchange_on_close(ex, code);
+}
+
+static ptrdiff_t cb_read_data(void *ud, uint32_t sid, uint8_t *dst, size_t max, bool *eof)
+{
+    struct px_exchange *ex = px_exchange_find(ud, sid);
+    if (!ex)
+        return -1;
+    return px_exchange_read_data(ex, dst, max, eof);
+}
+
+static const struct h2_callbacks callbacks = {
+    .on_request = cb_request,
+    .on_data = cb_data,
+    .on_trailers = cb_trailers,
+    .on_stream_close = cb_close,
+    .read_data = cb_read_data,
+};
+
+/* ---- life cycle --------------------------------------------------------------- */
+
+static void format_peer(struct px_fconn *fc, const struct sockaddr *sa)
+{
+    char a[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const void *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
+        port = ntohs(s6->sin6_port);
+        snprintf(fc->peer, sizeof fc->peer, "[%s]:%u", a, port);
+    } else {
+        const struct sockaddr_in *s4 = (const void *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
+        port = ntohs(s4->sin_port);
+        snprintf(fc->peer, sizeof fc->peer, "%s:%u", a, port);
+    }
+    snprintf(fc->peer_addr, sizeof fc->peer_addr, "%s", a);
+}
+
+static struct timeval tv_ns(hb_ns_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    return (struct timeval){.tv_sec = ns / HB_NS_PER_SEC, .tv_usec = (ns % HB_NS_PER_SEC) / 1000};
+}
+
+void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
+                     socklen_t peerlen)
+{
+    struct px_worker *w = l->w;
+    struct px_fconn *fc = calloc(1, sizeof *fc);
+    SSL *ssl = fc ? px_tls_new_ssl(l->tls) : NULL;
+    if (!ssl) {
+        hb_warn("accept: out of memory, connection closed");
+        free(fc);
+        close(fd);
+        return;
+    }
+    fc->w = w;
+    fc->l = l;
+    fc->fd = fd;
+    fc->handshaking = true;
+    format_peer(fc, peer);
+    for (size_t i = 0; i < PX_FCONN_BUCKETS; i++)
+        hb_list_init(&fc->streams[i]);
+    hb_list_init(&fc->dead);
+    fc->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, fc);
+    fc->ev_write = event_new(w->base, fd, EV_WRITE, on_write, fc);
+    fc->ev_timer = evtimer_new(w->base, on_timer, fc);
+    fc->ev_flush = event_new(w->base, -1, 0, on_flush, fc);
+    hb_list_push_back(&w->conns, &fc->link);
+    w->nconns++;
+    if (px_tls_io_init(&fc->io, ssl, fd) != 0 || !fc->ev_read || !fc->ev_write ||
+        !fc->ev_timer || !fc->ev_flush) {
+        if (!fc->io.ssl)
+            SSL_free(ssl);
+        hb_warn("client %s: out of memory, connection closed", fc->peer);
+        px_fconn_close(fc);
+        return;
+    }
+    event_add(fc->ev_read, NULL);
+    struct timeval tv = tv_ns((hb_ns_t)w->cfg->limits.handshake_timeout_ms * HB_NS_PER_MS);
+    evtimer_add(fc->ev_timer, &tv);
+}
+
+void px_fconn_close(struct px_fconn *fc)
+{
+    if (fc->h2) {
+        int64_t code = h2_conn_goaway_sent_code(fc->h2);
+        if (code >= 0)
+            hb_info("client %s: connection closed after GOAWAY %s (%s)", fc->peer,
+                    h2_error_name((uint32_t)code), h2_conn_error_reason(fc->h2));
+        px_exchange_abort_all(fc);
+    }
+    h2_conn_del(fc->h2);
+    fc->h2 = NULL;
+    if (fc->io.ssl) {
+        px_tls_io_shutdown(&fc->io);
+        px_tls_io_free(&fc->io);
+    }
+    if (fc->ev_read)
+        event_free(fc->ev_read);
+    if (fc->ev_write)
+        event_free(fc->ev_write);
+    if (fc->ev_timer)
+        event_free(fc->ev_timer);
+    if (fc->ev_flush)
+        event_free(fc->ev_flush);
+    close(fc->fd);
+    hb_list_remove(&fc->link);
+    fc->w->nconns--;
+    free(fc);
+}
+
+void px_fconn_kick(struct px_fconn *fc)
+{
+    event_active(fc->ev_flush, EV_TIMEOUT, 0);
+}
+
+/* ---- HTTP/2 ------------------------------------------------------------------- */
+
+static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
+{
+    h2_config_defaults(h);
+    h->max_concurrent_streams = cfg->http2.max_concurrent_streams;
+    h->initial_window_size = cfg->http2.initial_window_size;
+    h->connection_window_size = cfg->http2.connection_window_size;
+    h->max_frame_size = cfg->http2.max_frame_size;
+    h->header_table_size = cfg->http2.header_table_size;
+    h->max_header_list_size = cfg->http2.max_header_list_size;
+}
+
+static void arm_timer(struct px_fconn *fc)
+{
+    hb_ns_t next = h2_conn_next_timeout(fc->h2);
+    if (next == 0) {
+        evtimer_del(fc->ev_timer);
+        return;
+    }
+    struct timeval tv = tv_ns(next - hb_time_now_ns());
+    evtimer_add(fc->ev_timer, &tv);
+}
+
+/* Writes what the engine has. Returns 0, or -1 when the connection must
+ * close (fatal engine error, write error, or the engine is done). */
+static int flush(struct px_fconn *fc)
+{
+    for (;;) {
+        const uint8_t *data;
+        ptrdiff_t n = h2_conn_send(fc->h2, &data);
+        if (n < 0) {
+            hb_warn("client %s: out of memory in the HTTP/2 engine, connection closed",
+                    fc->peer);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        ssize_t w = px_tls_io_write(&fc->io, data, (size_t)n, hb_time_now_ns());
+        if (w == PX_IO_WANT_WRITE || w == PX_IO_WANT_READ) {
+            event_add(fc->ev_write, NULL);
+            return 0;
+        }
+        if (w < 0) {
+            hb_debug("client %s: TLS write error", fc->peer);
+            return -1;
+        }
+        h2_conn_sent(fc->h2, (size_t)w);
+    }
+    event_del(fc->ev_write);
+    if (h2_conn_want_close(fc->h2)) {
+        hb_debug("client %s: HTTP/2 connection done", fc->peer);
+        return -1;
+    }
+    arm_timer(fc);
+    return 0;
+}
+
+static int start_h2(struct px_fconn *fc)
+{
+    if (px_tls_alpn_version(fc->io.ssl) != 2) {
+        hb_info("client %s: no h2 in ALPN; HTTP/1.1 clients are not served yet", fc->peer);
+        return -1;
+    }
+    struct h2_config hc;
+    h2_config_from(fc->w->cfg, &hc);
+    fc->h2 = h2_conn_new(H2_ROLE_SERVER, &hc, &callbacks, fc);
+    if (!fc->h2) {
+        hb_warn("client %s: cannot create the HTTP/2 connection (out of memory)", fc->peer);
+        return -1;
+    }
+    fc->handshaking = false;
+    evtimer_del(fc->ev_timer);
+    return 0;
+}
+
+/* Returns 0 to go on, -1 to close. */
+static int do_handshake(struct px_fconn *fc)
+{
+    int r = px_tls_io_handshake(&fc->io);
+    if (r == PX_IO_WANT_WRITE) {
+        event_add(fc->ev_write, NULL);
+        return 0;
+    }
+    if (r == PX_IO_WANT_READ)
+        return 0;
+    if (r != 1) {
+        hb_debug("client %s: TLS handshake failed", fc->peer);
+        return -1;
+    }
+    return start_h2(fc);
+}
+
+static int read_client(struct px_fconn *fc)
+{
+    uint8_t buf[READ_BUF];
+    for (int i = 0; i < READS_PER_EVENT; i++) {
+        ssize_t n = px_tls_io_read(&fc->io, buf, sizeof buf);
+        if (n == PX_IO_WANT_READ)
+            return 0;
+        if (n == PX_IO_WANT_WRITE) {
+            event_add(fc->ev_write, NULL);
+            return 0;
+        }
+        if (n < 0) {
+            hb_debug("client %s: %s", fc->peer, n == PX_IO_EOF ? "closed the connection"
+                                                              : "TLS read error");
+            return -1;
+        }
+        if (h2_conn_recv(fc->h2, buf, (size_t)n, hb_time_now_ns()) < 0) {
+            hb_warn("client %s: out of memory in the HTTP/2 engine, connection closed",
+                    fc->peer);
+            return -1;
+        }
+    }
+    /* Still more to read: come back after other connections had a turn. */
+    if (px_tls_io_pending(&fc->io))
+        event_active(fc->ev_read, EV_READ, 0);
+    return 0;
+}
+
+static void step(struct px_fconn *fc, bool readable)
+{
+    int rc = 0;
+    if (fc->handshaking) {
+        rc = do_handshake(fc);
+        if (rc == 0 && !fc->handshaking)
+            rc = read_client(fc); /* the client's preface may be here */
+    } else if (readable) {
+        rc = read_client(fc);
+    }
+    if (rc == 0 && !fc->handshaking)
+        rc = flush(fc);
+    if (rc != 0)
+        px_fconn_close(fc);
+    else
+        px_exchange_reap(fc);
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    step(arg, true);
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_fconn *fc = arg;
+    /* A TLS write that wanted the socket may also unblock reading. */
+    step(fc, !fc->handshaking);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_fconn *fc = arg;
+    if (!fc->handshaking && flush(fc) != 0)
+        px_fconn_close(fc);
+    else
+        px_exchange_reap(fc);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_fconn *fc = arg;
+    if (fc->handshaking) {
+        hb_info("client %s: TLS handshake timed out", fc->peer);
+        px_fconn_close(fc);
+        return;
+    }
+    if (h2_conn_on_timeout(fc->h2, hb_time_now_ns()) != 0 || flush(fc) != 0)
+        px_fconn_close(fc);
+    else
+        px_exchange_reap(fc);
+}

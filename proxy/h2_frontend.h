@@ -1,0 +1,51 @@
+/* proxy/h2_frontend.h — one client connection: TLS over a raw socket driven
+ * by libevent, then an h2_conn (server role) fed with the decrypted bytes.
+ * Each stream becomes an exchange (proxy/exchange.h).
+ */
+#ifndef H2B_PROXY_H2_FRONTEND_H
+#define H2B_PROXY_H2_FRONTEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/list.h"
+#include "proxy/tls_io.h"
+
+struct px_worker;
+struct px_listener;
+struct px_exchange;
+struct h2_conn;
+struct event;
+
+#define PX_FCONN_BUCKETS 64
+
+struct px_fconn {
+    struct hb_list link; /* worker->conns */
+    struct px_worker *w;
+    struct px_listener *l;
+    int fd;
+    struct px_tls_io io;
+    bool handshaking;
+    bool closed;
+    struct event *ev_read, *ev_write, *ev_timer, *ev_flush;
+    struct h2_conn *h2;
+    struct hb_list streams[PX_FCONN_BUCKETS]; /* exchanges by stream id */
+    struct hb_list dead; /* closed exchanges, freed from the event loop */
+    char peer[64];      /* "192.0.2.1:5555" / "[2001:db8::1]:5555" for logs */
+    char peer_addr[48]; /* address only, no brackets: for X-Forwarded-For */
+};
+
+/* Takes ownership of the accepted, non-blocking socket fd and starts the
+ * TLS handshake. On failure (out of memory) closes fd. */
+void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
+                     socklen_t peerlen);
+
+/* Closes the connection and every exchange on it (worker shutdown). */
+void px_fconn_close(struct px_fconn *fc);
+
+/* Asks for output to be produced and written soon (from the event loop,
+ * after the current callback): exchanges call it after submitting. */
+void px_fconn_kick(struct px_fconn *fc);
+
+#endif

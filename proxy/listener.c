@@ -1,0 +1,103 @@
+/* proxy/listener.c — SO_REUSEPORT listening sockets, batched accept. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "core/log.h"
+#include "proxy/h2_frontend.h"
+#include "proxy/listener.h"
+#include "proxy/worker.h"
+
+#define ACCEPT_BATCH 64
+
+int px_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr, socklen_t *len)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    char ps[8];
+    snprintf(ps, sizeof ps, "%u", port);
+    int rc = getaddrinfo(host, ps, &hints, &res);
+    if (rc != 0 || !res) {
+        hb_error("cannot resolve %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(addr, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* Each worker has its own socket on the same address (SO_REUSEPORT): the
+ * kernel spreads connections over them, no accept lock, no thundering herd. */
+int px_listen_socket(const struct cfg_listener *lc)
+{
+    struct sockaddr_storage sa;
+    socklen_t len;
+    if (px_resolve(lc->address.s, lc->port, &sa, &len) != 0)
+        return -1;
+    int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        hb_error("listen %s:%u: socket: %s", lc->address.s, lc->port, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (sa.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sa, len) != 0 || listen(fd, (int)lc->backlog) != 0) {
+        hb_error("listen %s:%u: %s", lc->address.s, lc->port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+    struct px_listener *l = arg;
+    struct px_worker *w = l->w;
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE)
+                hb_warn("accept: %s (raise the file-descriptor limit)", strerror(errno));
+            else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                hb_warn("accept: %s", strerror(errno));
+            return;
+        }
+        if (w->nconns >= w->max_conns) {
+            hb_warn("accept: limits.max_connections reached, connection refused");
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        px_fconn_accept(l, fd, (struct sockaddr *)&peer, plen);
+    }
+}
+
+int px_listener_start(struct px_listener *l)
+{
+    l->ev = event_new(l->w->base, l->fd, EV_READ | EV_PERSIST, on_accept, l);
+    return l->ev && event_add(l->ev, NULL) == 0 ? 0 : -1;
+}
+
+void px_listener_free(struct px_listener *l)
+{
+    if (l->ev)
+        event_free(l->ev);
+    l->ev = NULL;
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = -1;
+}

@@ -1,0 +1,168 @@
+/* proxy/runtime.c — TLS contexts, workers, signals. */
+#include "proxy/runtime.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "proxy/tls.h"
+#include "proxy/worker.h"
+
+/* Builds one listener's TLS context. Returns NULL with errors recorded. */
+static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_errors *errs)
+{
+    const struct cfg_tls *t = &l->tls_cfg;
+    struct px_tls_cert_spec *specs = calloc(t->n_certs, sizeof *specs);
+    const char ***names = calloc(t->n_certs, sizeof *names);
+    struct px_tls *tls = NULL;
+    bool ok = specs && names;
+    for (size_t i = 0; ok && i < t->n_certs; i++) {
+        const struct cfg_cert *c = &t->certs[i];
+        char err[512];
+        if (px_tls_check_pair(c->cert.s, c->key.s, err, sizeof err) != 0) {
+            /* The reason names the file that is wrong: mark that one. */
+            bool key_bad = strncmp(err, c->key.s, strlen(c->key.s)) == 0;
+            cfg_errors_add(errs, key_bad ? &c->key.mark : &c->cert.mark,
+                           "expected a PEM %s, found: %s",
+                           key_bad ? "private key matching its certificate" : "certificate chain",
+                           err);
+            ok = false;
+            continue;
+        }
+        names[i] = calloc(c->n_server_names + 1, sizeof **names);
+        ok = names[i] != NULL;
+        for (size_t j = 0; ok && j < c->n_server_names; j++)
+            names[i][j] = c->server_names[j].s;
+        specs[i] = (struct px_tls_cert_spec){c->cert.s, c->key.s, names[i], c->n_server_names};
+    }
+    if (ok) {
+        struct px_tls_opts o;
+        px_tls_opts_default(&o);
+        o.min_version = t->min_version;
+        o.alpn_http1 = false; /* the HTTP/1.1 frontend is not there yet */
+        o.ticket_key_file = t->ticket_key_file.s;
+        o.ticket_rotate_sec = t->ticket_rotation_ms / 1000;
+        char err[512];
+        tls = px_tls_new(specs, t->n_certs, &o, err, sizeof err);
+        if (!tls)
+            cfg_errors_add(errs, &l->mark, "expected a usable TLS configuration, found: %s", err);
+    }
+    for (size_t i = 0; names && i < t->n_certs; i++)
+        free(names[i]);
+    free(names);
+    free(specs);
+    return tls;
+}
+
+int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct px_tls **out)
+{
+    int rc = 0;
+    for (size_t i = 0; i < cfg->n_listeners; i++) {
+        const struct cfg_listener *l = &cfg->listeners[i];
+        if (out)
+            out[i] = NULL;
+        if (!l->tls) {
+            cfg_errors_add(errs, &l->mark,
+                           "expected a TLS listener (cert and key), found a cleartext one "
+                           "(not served yet)");
+            rc = -1;
+            continue;
+        }
+        struct px_tls *t = listener_tls(l, errs);
+        if (!t)
+            rc = -1;
+        else if (out)
+            out[i] = t;
+        else
+            px_tls_del(t);
+    }
+    return rc;
+}
+
+void px_runtime_raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    hb_info("file-descriptor limit: %llu", (unsigned long long)rl.rlim_cur);
+}
+
+static uint32_t worker_count(const struct cfg *cfg)
+{
+    if (cfg->workers)
+        return cfg->workers;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (uint32_t)n : 1;
+}
+
+static int start_workers(struct cfg *cfg, struct px_tls **tls, struct px_worker *w, uint32_t n,
+                         uint32_t *started)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (px_worker_init(&w[i], (int)i, cfg, tls, n) != 0) {
+            px_worker_free(&w[i]);
+            return -1;
+        }
+        if (px_worker_start(&w[i]) != 0) {
+            px_worker_free(&w[i]);
+            return -1;
+        }
+        (*started)++;
+    }
+    return 0;
+}
+
+int px_runtime_run(struct cfg *cfg)
+{
+    hb_log_set_level(cfg->logging.level);
+    signal(SIGPIPE, SIG_IGN);
+    px_runtime_raise_nofile();
+    struct cfg_errors errs;
+    cfg_errors_init(&errs);
+    struct px_tls **tls = calloc(cfg->n_listeners, sizeof *tls);
+    if (!tls || px_runtime_load_tls(cfg, &errs, tls) != 0) {
+        cfg_errors_print(&errs, stderr);
+        cfg_errors_free(&errs);
+        for (size_t i = 0; tls && i < cfg->n_listeners; i++)
+            px_tls_del(tls[i]);
+        free(tls);
+        return 1;
+    }
+    cfg_errors_free(&errs);
+    /* Workers inherit a mask without the stop signals: only main waits. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    uint32_t n = worker_count(cfg), started = 0;
+    struct px_worker *w = calloc(n, sizeof *w);
+    int rc = w ? start_workers(cfg, tls, w, n, &started) : -1;
+    if (rc == 0) {
+        for (size_t i = 0; i < cfg->n_listeners; i++)
+            hb_info("listening on %s:%u (TLS, h2), %u workers", cfg->listeners[i].address.s,
+                    cfg->listeners[i].port, n);
+        int sig = 0;
+        sigwait(&set, &sig);
+        hb_info("signal %d: stopping", sig);
+    }
+    for (uint32_t i = 0; i < started; i++)
+        px_worker_stop(&w[i]);
+    for (uint32_t i = 0; i < started; i++)
+        px_worker_free(&w[i]);
+    free(w);
+    for (size_t i = 0; i < cfg->n_listeners; i++)
+        px_tls_del(tls[i]);
+    free(tls);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,165 @@
+/* proxy/worker.c — worker threads: one event loop, listeners, pools each. */
+#include "proxy/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "core/log.h"
+#include "proxy/h2_frontend.h"
+#include "proxy/listener.h"
+
+/* Waiters per backend per worker beyond max_connections: a bounded queue
+ * (docs/proxy.md). */
+#define QUEUE_PER_CONN 8u
+#define QUEUE_MIN 64u
+
+static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server *s,
+                           struct px_pool_opts *o)
+{
+    o->connect_timeout_ms = u->connect_timeout_ms;
+    o->idle_timeout_ms = u->idle_timeout_ms;
+    o->keepalive = u->keepalive;
+    o->max_conns = s->max_connections;
+    o->queue_max = s->max_connections * QUEUE_PER_CONN;
+    if (o->queue_max < QUEUE_MIN)
+        o->queue_max = QUEUE_MIN;
+    /* The queue wait is bounded like a connect: a request waits at most this
+     * long for a connection slot before its 503. */
+    o->queue_timeout_ms = u->connect_timeout_ms;
+}
+
+static int init_upstream(struct px_worker *w, struct px_upstream *up, const struct cfg_upstream *u)
+{
+    up->cfg = u;
+    up->pools = calloc(u->n_servers, sizeof *up->pools);
+    if (!up->pools)
+        return -1;
+    for (size_t i = 0; i < u->n_servers; i++) {
+        const struct cfg_server *s = &u->servers[i];
+        struct sockaddr_storage sa;
+        socklen_t len;
+        if (px_resolve(s->address.s, s->port, &sa, &len) != 0)
+            return -1;
+        char name[300];
+        snprintf(name, sizeof name, strchr(s->address.s, ':') ? "[%s]:%u" : "%s:%u",
+                 s->address.s, s->port);
+        struct px_pool_opts o;
+        pool_opts_from(u, s, &o);
+        up->pools[i] = px_pool_new(w->base, (struct sockaddr *)&sa, len, name, &o);
+        if (!up->pools[i])
+            return -1;
+        up->npools++;
+    }
+    up->rr = (size_t)w->id; /* workers start at different servers */
+    return 0;
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_worker *w = arg;
+    char b[16];
+    while (read(fd, b, sizeof b) > 0)
+        ;
+    event_base_loopbreak(w->base);
+}
+
+static int init_listeners(struct px_worker *w, struct px_tls **tls)
+{
+    const struct cfg *cfg = w->cfg;
+    w->listeners = calloc(cfg->n_listeners, sizeof *w->listeners);
+    if (!w->listeners)
+        return -1;
+    for (size_t i = 0; i < cfg->n_listeners; i++) {
+        struct px_listener *l = &w->listeners[i];
+        l->w = w;
+        l->cfg = &cfg->listeners[i];
+        l->tls = tls[i];
+        l->fd = -1;
+        w->nlisteners++;
+        if (!l->tls)
+            continue; /* cleartext listeners: not served yet (main refuses them) */
+        l->fd = px_listen_socket(l->cfg);
+        if (l->fd < 0 || px_listener_start(l) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px_tls **tls,
+                   uint32_t nworkers)
+{
+    memset(w, 0, sizeof *w);
+    w->id = id;
+    w->cfg = cfg;
+    w->wake[0] = w->wake[1] = -1;
+    hb_list_init(&w->conns);
+    w->max_conns = cfg->limits.max_connections / (nworkers ? nworkers : 1);
+    if (w->max_conns == 0)
+        w->max_conns = 1;
+    w->base = event_base_new();
+    if (!w->base || pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0)
+        return -1;
+    w->wake_ev = event_new(w->base, w->wake[0], EV_READ | EV_PERSIST, on_wake, w);
+    if (!w->wake_ev || event_add(w->wake_ev, NULL) != 0)
+        return -1;
+    w->ups = calloc(cfg->n_upstreams, sizeof *w->ups);
+    if (!w->ups)
+        return -1;
+    for (size_t i = 0; i < cfg->n_upstreams; i++) {
+        w->nups++;
+        if (init_upstream(w, &w->ups[i], &cfg->upstreams[i]) != 0)
+            return -1;
+    }
+    return init_listeners(w, tls);
+}
+
+static void *run(void *arg)
+{
+    struct px_worker *w = arg;
+    event_base_dispatch(w->base);
+    return NULL;
+}
+
+int px_worker_start(struct px_worker *w)
+{
+    return pthread_create(&w->thread, NULL, run, w) == 0 ? 0 : -1;
+}
+
+void px_worker_stop(struct px_worker *w)
+{
+    ssize_t r = write(w->wake[1], "x", 1);
+    (void)r;
+    pthread_join(w->thread, NULL);
+}
+
+void px_worker_free(struct px_worker *w)
+{
+    struct hb_list *it, *tmp;
+    hb_list_foreach_safe(it, tmp, &w->conns)
+    {
+        px_fconn_close(hb_container_of(it, struct px_fconn, link));
+    }
+    for (size_t i = 0; i < w->nlisteners; i++)
+        px_listener_free(&w->listeners[i]);
+    free(w->listeners);
+    for (size_t i = 0; i < w->nups; i++) {
+        for (size_t j = 0; j < w->ups[i].npools; j++)
+            px_pool_del(w->ups[i].pools[j]);
+        free(w->ups[i].pools);
+    }
+    free(w->ups);
+    if (w->wake_ev)
+        event_free(w->wake_ev);
+    if (w->wake[0] >= 0)
+        close(w->wake[0]);
+    if (w->wake[1] >= 0)
+        close(w->wake[1]);
+    if (w->base)
+        event_base_free(w->base);
+}

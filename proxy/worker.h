@@ -1,0 +1,72 @@
+/* proxy/worker.h — one worker thread: its event_base, its SO_REUSEPORT
+ * listeners, its client connections and its backend pools. Nothing here is
+ * shared with another worker, so the request path takes no lock. What all
+ * workers share is read-only: the configuration and the TLS contexts.
+ */
+#ifndef H2B_PROXY_WORKER_H
+#define H2B_PROXY_WORKER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/cfg.h"
+#include "core/list.h"
+#include "proxy/pool.h"
+#include "proxy/tls.h"
+
+struct event_base;
+struct event;
+
+/* One upstream group of the configuration, in one worker. */
+struct px_upstream {
+    const struct cfg_upstream *cfg;
+    struct px_pool **pools; /* one per server */
+    size_t npools;
+    size_t rr; /* round-robin cursor */
+};
+
+struct px_listener {
+    struct px_worker *w;
+    const struct cfg_listener *cfg;
+    struct px_tls *tls; /* shared, read-only */
+    int fd;
+    struct event *ev;
+};
+
+struct px_worker {
+    int id;
+    struct event_base *base;
+    const struct cfg *cfg; /* shared, read-only */
+    struct px_listener *listeners;
+    size_t nlisteners;
+    struct px_upstream *ups;
+    size_t nups;
+    struct hb_list conns; /* struct px_fconn */
+    uint32_t nconns;
+    uint32_t max_conns; /* this worker's share of limits.max_connections */
+    pthread_t thread;
+    int wake[2]; /* pipe: main thread → worker (stop) */
+    struct event *wake_ev;
+};
+
+/* Builds a worker: its event_base, listeners bound with SO_REUSEPORT (tls[i]
+ * for cfg->listeners[i], NULL for a plaintext one) and one pool per
+ * upstream server. Returns 0, or -1 after logging why (address in use,
+ * unresolvable backend, out of memory). */
+int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px_tls **tls,
+                   uint32_t nworkers);
+
+/* Runs the event loop in a new thread. Returns 0 or -1. */
+int px_worker_start(struct px_worker *w);
+
+/* Asks the worker to stop (from any thread) and joins it. */
+void px_worker_stop(struct px_worker *w);
+
+/* Frees everything (after px_worker_stop, or instead of start). */
+void px_worker_free(struct px_worker *w);
+
+/* Resolves "host" + port (numeric or a name) into addr. Returns 0 or -1. */
+int px_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr, socklen_t *len);
+
+#endif
