@@ -117,7 +117,9 @@ struct h2_conn *h2_conn_new(enum h2_role role, const struct h2_config *cfg,
     h2_budget_init(&c->b_settings, cfg->settings_budget);
     h2_budget_init(&c->b_ping, cfg->ping_budget);
     h2_budget_init(&c->b_wu, cfg->window_update_budget);
-    c->dec = hpack_decoder_new(cfg->header_table_size);
+    /* Until our SETTINGS are acknowledged the peer may use the default
+     * 4096-byte table (§6.5.3); the smaller limit applies at the ACK. */
+    c->dec = hpack_decoder_new(cfg->header_table_size > 4096 ? cfg->header_table_size : 4096);
     c->enc = hpack_encoder_new();
     if (!c->dec || !c->enc || h2_streams_init(c) != 0 || h2_queue_our_settings(c) != 0 ||
         c->fatal) {

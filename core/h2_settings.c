@@ -50,6 +50,12 @@ static void settings_ack(struct h2_conn *c)
         return; /* §6.5.3 has no error for a spurious ACK */
     c->settings_acked = true;
     c->settings_deadline = 0;
+    /* §6.9.2: streams opened before the ACK move to our window size (and
+     * may go negative: the peer had to stop at the smaller value). */
+    int64_t delta = (int64_t)c->cfg.initial_window_size - H2_DEFAULT_WINDOW;
+    for (uint32_t i = 0; delta && i < c->nbuckets; i++)
+        for (struct h2_stream *s = c->buckets[i]; s; s = s->hnext)
+            s->recv_window += delta;
     /* Our SETTINGS are in force: the limits the peer now knows. */
     hpack_decoder_set_max_table_size(c->dec, c->cfg.header_table_size);
 }

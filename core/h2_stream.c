@@ -70,7 +70,9 @@ struct h2_stream *h2_stream_new(struct h2_conn *c, uint32_t id, enum h2_sstate s
     s->weight = 16; /* RFC 7540 §5.3.5 default */
     hb_list_init(&s->sched);
     s->send_window = c->peer_set[H2_SET_INITIAL_WINDOW_SIZE];
-    s->recv_window = c->cfg.initial_window_size;
+    /* §6.9.2: our INITIAL_WINDOW_SIZE binds the peer only once it has
+     * acknowledged our SETTINGS; until then the default applies. */
+    s->recv_window = c->settings_acked ? c->cfg.initial_window_size : H2_DEFAULT_WINDOW;
     uint32_t b = bucket(c, id);
     s->hnext = c->buckets[b];
     c->buckets[b] = s;
