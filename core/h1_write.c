@@ -15,6 +15,8 @@ struct out {
 
 static void put(struct out *w, const char *s, size_t n)
 {
+    if (n == 0)
+        return; /* s may be NULL then (an empty view) */
     if (w->full || n > w->cap - w->len) {
         w->full = true;
         return;
@@ -186,9 +188,10 @@ ptrdiff_t h1_write_request_head(const struct hb_msg *m, const struct h1_write_op
     PUT_LIT(&w, " ");
     put_str(&w, target);
     PUT_LIT(&w, " HTTP/1.1\r\n");
+    /* RFC 9112 §3.2: Host first, from :authority (RFC 9113 §8.3.1); with
+     * no authority and no host field, an empty Host (HTTP/1.1 requires one). */
     bool has_auth = m->authority.len > 0;
-    if (has_auth) {
-        /* RFC 9112 §3.2: Host first, from :authority (RFC 9113 §8.3.1). */
+    if (has_auth || !hb_msg_find(m, HB_STR_LIT("host"))) {
         put(&w, o->name_case == H1_CASE_TITLE ? "Host: " : "host: ", 6);
         put_str(&w, m->authority);
         PUT_LIT(&w, "\r\n");

@@ -9,7 +9,8 @@
  *   http2-settings, and every field named in the message's Connection
  *   field(s). content-length is never copied either: framing comes from the
  *   options only. host is not copied when m->authority is set (Host is
- *   written from it, first after the request line).
+ *   written from it, first after the request line); with neither, an empty
+ *   Host is written (RFC 9112 §3.2).
  * - Field names in the chosen case: as stored (lowercase) or Title-Case
  *   ("content-type" → "Content-Type") for legacy applications.
  * - Every name must be a token and every value free of NUL/CR/LF (and other

@@ -86,6 +86,8 @@ static void test_request_from_h2(void **state)
     struct hpack_field h[] = {F("host", "b")};
     m = request("OPTIONS", "*", "", h, 1);
     expect_head(&m, &o, NULL, 0, false, "OPTIONS * HTTP/1.1\r\nhost: b\r\n\r\n");
+    m = request("GET", "/", "", NULL, 0);
+    expect_head(&m, &o, NULL, 0, false, "GET / HTTP/1.1\r\nhost: \r\n\r\n");
 }
 
 static void test_unsafe_refused(void **state)
@@ -212,6 +214,8 @@ static void test_roundtrip(void **state)
         "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\nExpect: 100-continue\r\n\r\n",
         "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-Empty:\r\n\r\n",
         "GET / HTTP/1.0\r\nHost: a\r\n\r\n",
+        "GET / HTTP/1.0\r\n\r\n",
+        "PUT / HTTP/1.1\r\nHost: a\r\nConnection: expect, x\r\nExpect: 100-continue\r\n\r\n",
         "GET http://example.com/p HTTP/1.1\r\nHost: b\r\n\r\n",
         "GET http://example.com?q HTTP/1.1\r\nHost: b\r\n\r\n",
         "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
