@@ -145,7 +145,7 @@ struct cfg_tls {
     size_t n_certs;
     uint16_t min_version;          /* enum cfg_tls_version; default 1.2 */
     struct cfg_string ciphers;     /* TLS 1.2 cipher list (BoringSSL syntax); NULL = library default */
-    struct cfg_string ticket_key_file; /* 80-byte key file; NULL = random keys, rotated */
+    struct cfg_string ticket_key_file; /* 48 random bytes (SSL_CTX_set_tlsext_ticket_keys); NULL = random keys, rotated */
     uint32_t ticket_rotation_ms;   /* rotation interval of random keys; default 1h */
 };
 
@@ -327,14 +327,17 @@ void cfg_del(struct cfg *cfg);
  * CFG_MAX_FILE_SIZE are refused. Relative paths of files named in the file
  * (cert, key, ticket_key_file, access_log) are taken relative to the
  * directory of the YAML file. Returns 0; HB_EINVAL when errors were recorded
- * (cfg is then partly filled: only cfg_unref() it); HB_ESYNTAX when the YAML
+ * (cfg is then partly filled: still run cfg_finalize() on it so that the
+ * cross checks are reported in the same run, then cfg_unref() it; this is
+ * what cfg_load_file() does); HB_ESYNTAX when the YAML
  * itself is malformed (recorded; nothing was applied); HB_EIO when the file
  * cannot be read (recorded in errs too); HB_ENOMEM. */
 #define CFG_MAX_FILE_SIZE (4u << 20)
 int cfg_parse_file(struct cfg *cfg, const char *path, struct cfg_errors *errs);
 
-/* The same on a buffer; name is used in marks ("file"). data need not be
- * NUL-terminated; len <= CFG_MAX_FILE_SIZE. */
+/* The same on a buffer; name is used in marks ("file") and for relative
+ * paths. data need not be NUL-terminated and is only read, exactly len bytes;
+ * a len above CFG_MAX_FILE_SIZE is reported as an error. */
 int cfg_parse_buffer(struct cfg *cfg, const char *name, const void *data, size_t len,
                      struct cfg_errors *errs);
 
