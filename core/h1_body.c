@@ -144,14 +144,15 @@ static ptrdiff_t trailer_section(struct h1_body *b, char *in, size_t len,
                                  struct hpack_field *trailers, size_t max,
                                  struct h1_body_event *ev)
 {
-    size_t end = h1_find_section_end(in, len, 0, &b->scanned, NULL);
-    if ((end ? end : len) > b->lim.max_trailer)
-        return H1_ETRAILER_TOO_LARGE;
+    /* Never scan past the limit: an end beyond it is too large anyway. */
+    size_t scan = len < b->lim.max_trailer ? len : b->lim.max_trailer;
+    size_t end = h1_find_section_end(in, scan, 0, &b->scanned, NULL);
     if (end == 0)
-        return 0;
+        return len >= b->lim.max_trailer ? H1_ETRAILER_TOO_LARGE : 0;
     size_t cap = max < b->lim.max_trailers ? max : b->lim.max_trailers;
     uint32_t n = 0;
-    int e = h1_parse_field_lines(in, 0, end, &b->lim, trailers, cap, H1_ETRAILER_TOO_MANY, &n);
+    ptrdiff_t e =
+        h1_parse_field_lines(in, 0, end, &b->lim, trailers, cap, H1_ETRAILER_TOO_MANY, &n);
     if (e < 0)
         return e;
     ev->trailers = n ? trailers : NULL;

@@ -193,40 +193,36 @@ static int name_error(const char *buf, size_t line, size_t stop)
     return H1_ENAME;
 }
 
-int h1_parse_field_lines(char *buf, size_t pos, size_t end, const struct h1_limits *lim,
-                         struct hpack_field *fields, size_t max, int too_many, uint32_t *n)
+ptrdiff_t h1_parse_field_lines(char *buf, size_t pos, size_t bound, const struct h1_limits *lim,
+                               struct hpack_field *fields, size_t max, int too_many, uint32_t *n)
 {
     uint32_t count = 0;
     for (;;) {
         size_t line = pos;
         char c = buf[pos];
         if (c == '\r' || c == '\n') {
+            /* The first empty line ends the section, wherever the bound is. */
             ptrdiff_t e = h1_line_end(buf, pos, lim->allow_bare_lf);
-            if (e < 0)
-                return (int)e;
-            /* The section end was found by the same rules; anything else
-             * would be a parser bug, never accepted silently. */
-            if ((size_t)e != end)
-                return H1_EBARE_CR;
-            *n = count;
-            return 0;
+            if (e > 0)
+                *n = count;
+            return e;
         }
         if (c == ' ' || c == '\t')
             return H1_EOBS_FOLD; /* RFC 9112 §5.2: we reject obs-fold */
-        size_t nend = scan_name(buf, pos, end);
+        size_t nend = scan_name(buf, pos, bound);
         if (nend == line || buf[nend] != ':')
             return name_error(buf, line, nend);
         pos = nend + 1;
         while (buf[pos] == ' ' || buf[pos] == '\t')
             pos++;
         size_t vstart = pos;
-        size_t stop = scan_value(buf, pos, end);
+        size_t stop = scan_value(buf, pos, bound);
         c = buf[stop];
         if (c != '\r' && c != '\n')
             return H1_EVALUE; /* NUL, other CTL or DEL: RFC 9110 §5.5 */
         ptrdiff_t e = h1_line_end(buf, stop, lim->allow_bare_lf);
         if (e < 0)
-            return (int)e;
+            return e;
         if ((size_t)e - line > lim->max_field_line)
             return H1_EFIELD_TOO_LONG;
         size_t vend = stop;

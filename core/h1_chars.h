@@ -45,13 +45,15 @@ size_t h1_scan_value(const char *p, size_t from, size_t to);
 size_t h1_find_section_end(const char *buf, size_t len, size_t start, size_t *scanned,
                            size_t *first_lf);
 
-/* Parses the field lines of buf[pos..end), `end` being just past the empty
- * line that closes the section (as found by h1_find_section_end). Names are
- * lowercased in place; fields[] get views into buf. At most `max` fields;
- * one more is `too_many` (TOO_MANY_FIELDS or TRAILER_TOO_MANY).
- * Returns 0 and sets *n, or a negative H1_E* code. */
-int h1_parse_field_lines(char *buf, size_t pos, size_t end, const struct h1_limits *lim,
-                         struct hpack_field *fields, size_t max, int too_many, uint32_t *n);
+/* Parses the field lines from buf[pos] up to the first empty line, which
+ * must exist before `bound` (buf[bound-1] is a LF that ends or follows that
+ * empty line: as found by h1_find_section_end, or the end of a buffer that
+ * ends with an empty line). Names are lowercased in place; fields[] get
+ * views into buf. At most `max` fields; one more is `too_many`
+ * (TOO_MANY_FIELDS or TRAILER_TOO_MANY). Returns the offset just past the
+ * empty line (and sets *n), or a negative H1_E* code. */
+ptrdiff_t h1_parse_field_lines(char *buf, size_t pos, size_t bound, const struct h1_limits *lim,
+                               struct hpack_field *fields, size_t max, int too_many, uint32_t *n);
 
 /* Checks the line ending at buf[i], which must be '\r' or '\n': returns the
  * offset just past the LF, or a negative H1_E* code (BARE_CR, or BARE_LF

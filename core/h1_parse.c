@@ -46,25 +46,44 @@ static int skip_empty_lines(struct h1_parser *p, const char *buf, size_t len)
     return 1;
 }
 
-/* Finds the end of the head. Returns its offset, 0 for need more, or an
- * error (limits are checked here so a huge head fails before it is whole). */
+/* True when buf[start..len) ends with an empty line ("\n\n" or "\n\r\n"):
+ * then it holds a whole head, whose first empty line the field parser finds. */
+static bool ends_with_empty_line(const char *buf, size_t len, size_t start)
+{
+    if (len < start + 2 || buf[len - 1] != '\n')
+        return false;
+    return buf[len - 2] == '\n' || (len >= start + 3 && buf[len - 2] == '\r' && buf[len - 3] == '\n');
+}
+
+/* Decides whether a whole head is in buf. Returns the bound to parse up to
+ * (buf[bound-1] is a LF at or after the head's empty line), 0 for need more,
+ * or an error. Size limits are checked here, before any parsing, so a huge
+ * head fails before it is whole and the answer never depends on the split. */
 static ptrdiff_t find_head(struct h1_parser *p, const char *buf, size_t len, bool request)
 {
+    const struct h1_limits *lim = &p->lim;
     if (request && p->first_lf == 0 && p->scanned <= p->skip) {
-        if (skip_empty_lines(p, buf, len)) {
-            if (p->skip > p->lim.max_head)
-                return H1_EHEAD_TOO_LARGE;
-            return H1_NEED_MORE;
-        }
+        if (skip_empty_lines(p, buf, len))
+            return p->skip > lim->max_head ? H1_EHEAD_TOO_LARGE : H1_NEED_MORE;
     }
-    size_t end = h1_find_section_end(buf, len, p->skip, &p->scanned, &p->first_lf);
+    if (len <= lim->max_head && ends_with_empty_line(buf, len, p->skip)) {
+        /* Fast path (the usual whole head in one read): no end scan. No
+         * size limit can be broken but the start line's, checked as below. */
+        const char *lf = memchr(buf + p->skip, '\n', len - p->skip);
+        p->first_lf = (size_t)(lf - buf) + 1;
+        if (p->first_lf - p->skip > lim->max_start_line)
+            return H1_ELINE_TOO_LONG;
+        return (ptrdiff_t)len;
+    }
+    size_t cap = len < lim->max_head ? len : lim->max_head;
+    size_t end = h1_find_section_end(buf, cap, p->skip, &p->scanned, &p->first_lf);
     if (end && p->first_lf == 0)
         p->first_lf = end; /* the head is a single empty line */
-    size_t line = p->first_lf ? p->first_lf - p->skip : (end ? end : len) - p->skip;
-    if (line > p->lim.max_start_line)
+    size_t line = (p->first_lf ? p->first_lf : end ? end : cap) - p->skip;
+    if (line > lim->max_start_line)
         return H1_ELINE_TOO_LONG;
-    if ((end ? end : len) > p->lim.max_head)
-        return H1_EHEAD_TOO_LARGE;
+    if (end == 0 && len >= lim->max_head)
+        return H1_EHEAD_TOO_LARGE; /* an end past here would be too far */
     return (ptrdiff_t)end;
 }
 
@@ -170,9 +189,9 @@ ptrdiff_t h1_parse_request(struct h1_parser *p, char *buf, size_t len, struct hb
 {
     if (p->err)
         return p->err;
-    ptrdiff_t end = find_head(p, buf, len, true);
-    if (end <= 0)
-        return end < 0 ? fail(p, end) : H1_NEED_MORE;
+    ptrdiff_t bound = find_head(p, buf, len, true);
+    if (bound <= 0)
+        return bound < 0 ? fail(p, bound) : H1_NEED_MORE;
     struct hb_msg m;
     size_t target[2]; /* offset, length */
     msg_clear(&m, fields);
@@ -180,11 +199,11 @@ ptrdiff_t h1_parse_request(struct h1_parser *p, char *buf, size_t len, struct hb
     if (r < 0)
         return fail(p, r);
     size_t max = max_fields < p->lim.max_fields ? max_fields : p->lim.max_fields;
-    int e = h1_parse_field_lines(buf, (size_t)r, (size_t)end, &p->lim, fields, max,
-                                 H1_ETOO_MANY_FIELDS, &m.nfields);
-    if (e < 0)
-        return fail(p, e);
-    e = h1_request_semantics(&m, buf + target[0], target[1]);
+    ptrdiff_t end = h1_parse_field_lines(buf, (size_t)r, (size_t)bound, &p->lim, fields, max,
+                                         H1_ETOO_MANY_FIELDS, &m.nfields);
+    if (end < 0)
+        return fail(p, end);
+    int e = h1_request_semantics(&m, buf + target[0], target[1]);
     if (e < 0)
         return fail(p, e);
     *out = m;
@@ -196,20 +215,20 @@ ptrdiff_t h1_parse_response(struct h1_parser *p, unsigned req, char *buf, size_t
 {
     if (p->err)
         return p->err;
-    ptrdiff_t end = find_head(p, buf, len, false);
-    if (end <= 0)
-        return end < 0 ? fail(p, end) : H1_NEED_MORE;
+    ptrdiff_t bound = find_head(p, buf, len, false);
+    if (bound <= 0)
+        return bound < 0 ? fail(p, bound) : H1_NEED_MORE;
     struct hb_msg m;
     msg_clear(&m, fields);
     ptrdiff_t r = parse_status_line(buf, 0, p->first_lf, &p->lim, &m);
     if (r < 0)
         return fail(p, r);
     size_t max = max_fields < p->lim.max_fields ? max_fields : p->lim.max_fields;
-    int e = h1_parse_field_lines(buf, (size_t)r, (size_t)end, &p->lim, fields, max,
-                                 H1_ETOO_MANY_FIELDS, &m.nfields);
-    if (e < 0)
-        return fail(p, e);
-    e = h1_response_semantics(&m, req);
+    ptrdiff_t end = h1_parse_field_lines(buf, (size_t)r, (size_t)bound, &p->lim, fields, max,
+                                         H1_ETOO_MANY_FIELDS, &m.nfields);
+    if (end < 0)
+        return fail(p, end);
+    int e = h1_response_semantics(&m, req);
     if (e < 0)
         return fail(p, e);
     *out = m;
