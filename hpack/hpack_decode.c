@@ -331,7 +331,7 @@ static int literal_store(struct hpack_decoder *d, struct blk *b, const struct ln
     b->used += in_scratch + vl;
     emit(b, name, nl, vdst, vl, flags);
     if (incr) /* after the copy: evicting the entry named by index is harmless */
-        hpack_table_insert(&d->t, name, (uint32_t)nl, vdst, (uint32_t)vl);
+        hpack_table_insert(&d->t, name, (uint32_t)nl, vdst, (uint32_t)vl, NULL);
     return 0;
 }
 
@@ -360,7 +360,7 @@ static int literal_skip(struct hpack_decoder *d, const struct lname *n, const st
         return r;
     }
     if (r == 0)
-        hpack_table_insert(&d->t, name, (uint32_t)nl, d->tmp + in_tmp, (uint32_t)vl);
+        hpack_table_insert(&d->t, name, (uint32_t)nl, d->tmp + in_tmp, (uint32_t)vl, NULL);
     return r;
 }
 

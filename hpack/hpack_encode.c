@@ -201,7 +201,8 @@ static uint8_t *put_string(const struct hpack_encoder *e, uint8_t *o, const char
         return hpack_huff_encode(o, s, len);
     }
     o = hpack_int_encode(o, 0x00, 7, len);
-    memcpy(o, s, len);
+    if (len)
+        memcpy(o, s, len);
     return o + len;
 }
 
@@ -211,7 +212,9 @@ static uint8_t *encode_field(struct hpack_encoder *e, const struct hpack_field *
     unsigned sfull = hpack_static_find(f->name, f->name_len, f->value, f->value_len, &sname);
     enum rep rep = policy(e, f, sname);
     int full = 0;
-    uint32_t dyn = hpack_table_find(&e->t, f->name, f->name_len, f->value, f->value_len, &full);
+    struct hpack_hashes h;
+    uint32_t dyn =
+        hpack_table_find(&e->t, f->name, f->name_len, f->value, f->value_len, &full, &h);
     if (rep != REP_NEVER) {
         /* §6.1: the whole field is already in a table. */
         if (sfull)
@@ -228,7 +231,7 @@ static uint8_t *encode_field(struct hpack_encoder *e, const struct hpack_field *
         o = put_string(e, o, f->name, f->name_len);
     o = put_string(e, o, f->value, f->value_len);
     if (rep == REP_INDEX)
-        hpack_table_insert(&e->t, f->name, f->name_len, f->value, f->value_len);
+        hpack_table_insert(&e->t, f->name, f->name_len, f->value, f->value_len, &h);
     return o;
 }
 

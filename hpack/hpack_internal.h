@@ -87,7 +87,8 @@ struct hpack_entry {
     uint32_t off;       /* of the name in the byte ring */
     uint32_t name_len;
     uint32_t value_len;
-    uint32_t name_hash; /* encoder's index only */
+    uint32_t name_hash; /* encoder's index only: hash of the name */
+    uint32_t nv_hash;   /* and of name and value */
     uint64_t next;      /* encoder's index: older entry in the same bucket */
 };
 
@@ -119,11 +120,18 @@ int hpack_table_reserve(struct hpack_table *t, uint32_t alloc_max);
 /* Sets the maximum size (<= alloc_max), evicting as needed (§4.3). */
 void hpack_table_set_max(struct hpack_table *t, uint32_t max_size);
 
+/* Hashes of a field for the encoder's index (filled by hpack_table_find). */
+struct hpack_hashes {
+    uint32_t name;
+    uint32_t nv;
+};
+
 /* Adds an entry at the front (§4.4): evicts oldest entries until it fits; an
  * entry larger than max_size empties the table and is not added. The
- * sources must not point into the table. */
+ * sources must not point into the table. A table with an index needs the
+ * field's hashes h (from hpack_table_find); others pass NULL. */
 void hpack_table_insert(struct hpack_table *t, const char *name, uint32_t name_len,
-                        const char *value, uint32_t value_len);
+                        const char *value, uint32_t value_len, const struct hpack_hashes *h);
 
 /* Empties the table. */
 void hpack_table_clear(struct hpack_table *t);
@@ -149,8 +157,9 @@ int hpack_table_equal(const struct hpack_table *t, uint32_t off, uint32_t len, c
 
 /* Encoder lookup: the dynamic index of the newest entry equal to
  * name/value (*full = 1), else of the newest entry with that name
- * (*full = 0), else 0. */
+ * (*full = 0), else 0. *h receives the field's hashes. */
 uint32_t hpack_table_find(const struct hpack_table *t, const char *name, uint32_t name_len,
-                          const char *value, uint32_t value_len, int *full);
+                          const char *value, uint32_t value_len, int *full,
+                          struct hpack_hashes *h);
 
 #endif

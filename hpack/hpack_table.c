@@ -66,6 +66,8 @@ void hpack_table_copy(const struct hpack_table *t, uint32_t off, uint32_t len, c
 
 int hpack_table_equal(const struct hpack_table *t, uint32_t off, uint32_t len, const char *s)
 {
+    if (len == 0)
+        return 1;
     uint32_t cap = t->byte_mask + 1;
     off &= t->byte_mask;
     uint32_t first = cap - off < len ? cap - off : len;
@@ -144,16 +146,30 @@ void hpack_table_clear(struct hpack_table *t)
     t->tail = 0;
 }
 
-static uint32_t name_hash(const char *s, uint32_t len)
+/* A fast non-cryptographic hash, 8 bytes per step; the index only needs
+ * an even spread (a collision costs one memcmp). */
+static uint32_t hash_bytes(const char *s, uint32_t len, uint64_t seed)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (uint32_t i = 0; i < len; i++)
-        h = (h ^ (uint8_t)s[i]) * 16777619u;
-    return h;
+    const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
+    uint64_t h = (seed ^ len) * k;
+    uint64_t w;
+    while (len >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+        s += 8;
+        len -= 8;
+    }
+    w = 0;
+    if (len)
+        memcpy(&w, s, len);
+    h = (h ^ w) * k;
+    h ^= h >> 32;
+    return (uint32_t)h;
 }
 
 void hpack_table_insert(struct hpack_table *t, const char *name, uint32_t name_len,
-                        const char *value, uint32_t value_len)
+                        const char *value, uint32_t value_len, const struct hpack_hashes *h)
 {
     uint64_t need = (uint64_t)name_len + value_len + HPACK_ENTRY_OVERHEAD;
     if (need > t->max_size) {
@@ -170,9 +186,10 @@ void hpack_table_insert(struct hpack_table *t, const char *name, uint32_t name_l
     e->value_len = value_len;
     write_bytes(t, name, name_len);
     write_bytes(t, value, value_len);
-    if (t->buckets) {
-        e->name_hash = name_hash(name, name_len);
-        uint64_t *head = &t->buckets[e->name_hash & (HPACK_INDEX_BUCKETS - 1)];
+    if (t->buckets && h) {
+        e->name_hash = h->name;
+        e->nv_hash = h->nv;
+        uint64_t *head = &t->buckets[h->name & (HPACK_INDEX_BUCKETS - 1)];
         e->next = *head;
         *head = t->next_seq;
     }
@@ -181,26 +198,29 @@ void hpack_table_insert(struct hpack_table *t, const char *name, uint32_t name_l
 }
 
 uint32_t hpack_table_find(const struct hpack_table *t, const char *name, uint32_t name_len,
-                          const char *value, uint32_t value_len, int *full)
+                          const char *value, uint32_t value_len, int *full,
+                          struct hpack_hashes *h)
 {
     *full = 0;
-    if (!t->buckets || t->first_seq == t->next_seq)
+    if (!t->buckets)
         return 0;
-    uint32_t h = name_hash(name, name_len);
+    h->name = hash_bytes(name, name_len, 0);
+    h->nv = hash_bytes(value, value_len, h->name);
     uint64_t best_name = 0;
     /* Chains run newest to oldest; a link older than the oldest live entry
-     * ends the chain (its slot may have been reused since). */
-    for (uint64_t s = t->buckets[h & (HPACK_INDEX_BUCKETS - 1)]; s >= t->first_seq;) {
+     * ends the chain (its slot may have been reused since). Bytes are
+     * compared only when the hashes agree. */
+    for (uint64_t s = t->buckets[h->name & (HPACK_INDEX_BUCKETS - 1)]; s >= t->first_seq;) {
         const struct hpack_entry *e = &t->ents[s & t->ent_mask];
-        if (e->name_hash == h && e->name_len == name_len &&
-            hpack_table_equal(t, e->off, name_len, name)) {
-            if (!best_name)
-                best_name = s;
-            if (e->value_len == value_len &&
+        if (e->name_hash == h->name && e->name_len == name_len) {
+            if (e->nv_hash == h->nv && e->value_len == value_len &&
+                hpack_table_equal(t, e->off, name_len, name) &&
                 hpack_table_equal(t, e->off + name_len, value_len, value)) {
                 *full = 1;
                 return (uint32_t)(t->next_seq - s);
             }
+            if (!best_name && hpack_table_equal(t, e->off, name_len, name))
+                best_name = s;
         }
         s = e->next;
     }
