@@ -124,7 +124,9 @@ int cfg_parse_buffer(struct cfg *cfg, const char *name, const void *data, size_t
     if (len > CFG_MAX_FILE_SIZE) {
         struct cfg_mark mk = {file, 0, 0};
         rc = cfg_errors_add(errs, &mk, "expected a file of at most %u bytes, found %zu bytes",
-                            CFG_MAX_FILE_SIZE, len) ? HB_ENOMEM : HB_EINVAL;
+                            CFG_MAX_FILE_SIZE, len)
+                 ? HB_ENOMEM
+                 : HB_EINVAL;
         cfg_mem_del(tmp);
         return rc;
     }

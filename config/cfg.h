@@ -143,10 +143,11 @@ struct cfg_cert {
 struct cfg_tls {
     struct cfg_cert *certs; /* n_certs >= 1 on a TLS listener */
     size_t n_certs;
-    uint16_t min_version;          /* enum cfg_tls_version; default 1.2 */
-    struct cfg_string ciphers;     /* TLS 1.2 cipher list (BoringSSL syntax); NULL = library default */
-    struct cfg_string ticket_key_file; /* 48 random bytes (SSL_CTX_set_tlsext_ticket_keys); NULL = random keys, rotated */
-    uint32_t ticket_rotation_ms;   /* rotation interval of random keys; default 1h */
+    uint16_t min_version;      /* enum cfg_tls_version; default 1.2 */
+    struct cfg_string ciphers; /* TLS 1.2 cipher list (BoringSSL syntax); NULL = library default */
+    struct cfg_string ticket_key_file; /* 48 random bytes (SSL_CTX_set_tlsext_ticket_keys); NULL =
+                                          random keys, rotated */
+    uint32_t ticket_rotation_ms;       /* rotation interval of random keys; default 1h */
 };
 
 struct cfg_listener {
@@ -154,11 +155,11 @@ struct cfg_listener {
     struct cfg_string name;    /* optional; NULL when absent */
     struct cfg_string address; /* host part: "0.0.0.0", "::", "127.0.0.1" ([] stripped) */
     uint16_t port;
-    bool tls;                  /* true when a tls: section (or cert/key flag) was given */
+    bool tls; /* true when a tls: section (or cert/key flag) was given */
     struct cfg_tls tls_cfg;
-    unsigned protocols;        /* enum cfg_proto bits; default h2+http1.1 (TLS) or h2c+http1.1 */
-    uint32_t max_connections;  /* open connections on this listener, all workers; default 10000 */
-    uint32_t backlog;          /* listen(2) backlog; default 511 */
+    unsigned protocols;       /* enum cfg_proto bits; default h2+http1.1 (TLS) or h2c+http1.1 */
+    uint32_t max_connections; /* open connections on this listener, all workers; default 10000 */
+    uint32_t backlog;         /* listen(2) backlog; default 511 */
 };
 
 /* RFC 9113 §6.5.2 settings we announce, and the flood budgets (per
@@ -195,7 +196,7 @@ struct cfg_upstream {
     struct cfg_string name;
     struct cfg_server *servers; /* n_servers >= 1 after cfg_finalize() */
     size_t n_servers;
-    struct cfg_string balance;  /* one of cfg_balance_names[]; default "round_robin" */
+    struct cfg_string balance;   /* one of cfg_balance_names[]; default "round_robin" */
     uint32_t connect_timeout_ms; /* default 5s */
     uint32_t read_timeout_ms;    /* between bytes from the backend; default 60s */
     uint32_t idle_timeout_ms;    /* idle pooled connection; default 60s */
@@ -232,31 +233,33 @@ enum cfg_path_match {
  * everything (the default route) and must be the last one. */
 struct cfg_route {
     struct cfg_mark mark;
-    struct cfg_string host;     /* lowercased; NULL = any host */
-    bool host_wildcard;         /* host.s is "*.example.com": matches a.example.com, not example.com */
+    struct cfg_string host; /* lowercased; NULL = any host */
+    bool host_wildcard;     /* host.s is "*.example.com": matches a.example.com, not example.com */
     enum cfg_path_match path_match;
     struct cfg_string path;     /* NULL for CFG_PATH_ANY */
     struct cfg_string upstream; /* name of an upstream */
     size_t upstream_index;      /* index into cfg->upstreams, set by cfg_finalize() */
-    struct cfg_string rewrite_prefix; /* replaces the matched prefix (CFG_PATH_PREFIX only); NULL = none */
+    struct cfg_string
+        rewrite_prefix; /* replaces the matched prefix (CFG_PATH_PREFIX only); NULL = none */
     struct cfg_header_ops request_headers;  /* edits on the request sent to the backend */
     struct cfg_header_ops response_headers; /* edits on the response sent to the client */
 };
 
 struct cfg_limits {
-    uint32_t stream_buffer_size;     /* response bytes buffered per stream; default 64 KiB */
-    uint32_t request_buffer_size;    /* request body bytes buffered per stream; default 64 KiB */
-    uint32_t max_request_header_size; /* HTTP/1.1 request head (line + fields); default 64 KiB */
+    uint32_t stream_buffer_size;       /* response bytes buffered per stream; default 64 KiB */
+    uint32_t request_buffer_size;      /* request body bytes buffered per stream; default 64 KiB */
+    uint32_t max_request_header_size;  /* HTTP/1.1 request head (line + fields); default 64 KiB */
     uint32_t max_response_header_size; /* backend response head; default 64 KiB */
-    uint32_t max_header_count;       /* fields per request or response; default 100 */
-    uint32_t max_connections;        /* whole process; default 10000 */
-    uint32_t handshake_timeout_ms;   /* TLS handshake; default 10s */
-    uint32_t h2_idle_timeout_ms;     /* h2 connection with no open stream; default 120s */
-    uint32_t h1_keepalive_timeout_ms; /* HTTP/1.1 between requests; default 15s */
-    uint32_t request_header_timeout_ms; /* whole request head must arrive (slowloris); default 10s */
-    uint32_t min_send_rate;          /* bytes/s a client must read, 0 = off; default 1024 */
+    uint32_t max_header_count;         /* fields per request or response; default 100 */
+    uint32_t max_connections;          /* whole process; default 10000 */
+    uint32_t handshake_timeout_ms;     /* TLS handshake; default 10s */
+    uint32_t h2_idle_timeout_ms;       /* h2 connection with no open stream; default 120s */
+    uint32_t h1_keepalive_timeout_ms;  /* HTTP/1.1 between requests; default 15s */
+    uint32_t
+        request_header_timeout_ms;    /* whole request head must arrive (slowloris); default 10s */
+    uint32_t min_send_rate;           /* bytes/s a client must read, 0 = off; default 1024 */
     uint32_t min_send_rate_window_ms; /* window the rate is measured over; default 10s */
-    uint32_t shutdown_timeout_ms;    /* graceful shutdown / reload drain; default 30s */
+    uint32_t shutdown_timeout_ms;     /* graceful shutdown / reload drain; default 30s */
 };
 
 enum cfg_access_format {
@@ -266,8 +269,8 @@ enum cfg_access_format {
 };
 
 struct cfg_logging {
-    enum hb_log_level level;        /* error log level; default info */
-    struct cfg_string access_log;   /* path, "-" = stdout; NULL = no access log */
+    enum hb_log_level level;                  /* error log level; default info */
+    struct cfg_string access_log;             /* path, "-" = stdout; NULL = no access log */
     enum cfg_access_format access_log_format; /* default combined */
 };
 
@@ -286,7 +289,7 @@ struct cfg_forwarded {
 };
 
 struct cfg {
-    atomic_uint refs;           /* see cfg_ref()/cfg_unref() */
+    atomic_uint refs; /* see cfg_ref()/cfg_unref() */
     struct cfg_listener *listeners;
     size_t n_listeners;
     struct cfg_http2 http2;
@@ -297,10 +300,10 @@ struct cfg {
     struct cfg_limits limits;
     struct cfg_logging logging;
     struct cfg_admin admin;
-    uint32_t workers;           /* 0 = one per core; default 0 */
+    uint32_t workers; /* 0 = one per core; default 0 */
     struct cfg_forwarded forwarded;
-    struct cfg_mark source;     /* the last file parsed (line 0); file NULL for none */
-    struct cfg_mem *mem;        /* private: owns every string and array above */
+    struct cfg_mark source; /* the last file parsed (line 0); file NULL for none */
+    struct cfg_mem *mem;    /* private: owns every string and array above */
 };
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -418,6 +421,8 @@ int cfg_parse_hostport(const char *s, char *host, size_t host_size, uint16_t *po
 const char *cfg_proto_name(enum cfg_proto p);
 const char *cfg_tls_version_name(enum cfg_tls_version v);
 const char *cfg_access_format_name(enum cfg_access_format f);
+/* "any", "path_prefix", "path" (the YAML key that sets it). */
+const char *cfg_path_match_name(enum cfg_path_match m);
 
 /* Test hook: replaces the allocator config/ uses for everything it allocates
  * (the cfg, its strings and arrays, errors, the YAML node tree); NULL restores

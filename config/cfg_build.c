@@ -7,8 +7,9 @@
 
 static int bad_hostport(struct cfg_errors *errs, const char *flag, const char *s, int rc)
 {
-    int arc = cfg_errors_add(errs, &cfg_cmdline_mark, "expected %s as \"HOST:PORT\"%s, found \"%s\"",
-                             flag, rc == HB_ERANGE ? " with a port from 1 to 65535" : "", s);
+    int arc =
+        cfg_errors_add(errs, &cfg_cmdline_mark, "expected %s as \"HOST:PORT\"%s, found \"%s\"",
+                       flag, rc == HB_ERANGE ? " with a port from 1 to 65535" : "", s);
     return arc ? HB_ENOMEM : HB_EINVAL;
 }
 

@@ -41,8 +41,8 @@ struct cfg_pair;
 struct cfg_node {
     enum cfg_node_kind kind;
     struct cfg_mark mark;
-    bool plain;         /* scalar written without quotes */
-    const char *text;   /* scalar: NUL-terminated (may contain NUL; see len) */
+    bool plain;       /* scalar written without quotes */
+    const char *text; /* scalar: NUL-terminated (may contain NUL; see len) */
     size_t len;
     struct cfg_node **items; /* sequence */
     struct cfg_pair *pairs;  /* mapping, in file order; merge keys "<<" kept as pairs */
@@ -55,8 +55,8 @@ struct cfg_pair {
 };
 
 /* Limits that keep hostile input bounded (aliases make a tree a DAG). */
-#define CFG_MAX_DEPTH 64
-#define CFG_MAX_NODES 200000
+#define CFG_MAX_DEPTH  64
+#define CFG_MAX_NODES  200000
 #define CFG_MAX_VISITS 200000u
 
 /* Parses data as one YAML document into a tree allocated from m. Anchors and
@@ -121,8 +121,7 @@ const struct cfg_pair *sc_pairs(struct sctx *c, const struct cfg_node *n, size_t
  * exhausted. */
 bool sc_visit(struct sctx *c, const struct cfg_node *n);
 /* Parses "HOST" or "HOST:PORT" / "[V6]:PORT" into addr (+ *port). */
-void sc_address(struct sctx *c, const struct cfg_node *n, struct cfg_string *addr,
-                uint16_t *port);
+void sc_address(struct sctx *c, const struct cfg_node *n, struct cfg_string *addr, uint16_t *port);
 /* Checks the address/port clash for the mapping just applied. */
 void sc_port_clash(struct sctx *c);
 void sc_nomem(struct sctx *c);

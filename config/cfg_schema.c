@@ -130,7 +130,7 @@ int sc_string(struct sctx *c, const struct cfg_node *n, struct cfg_string *out)
 /* ---- merge keys ------------------------------------------------------------ */
 
 #define MAX_MERGED_PAIRS 1024
-#define MAX_MERGE_DEPTH 8
+#define MAX_MERGE_DEPTH  8
 
 static bool is_merge_key(const struct cfg_node *k)
 {
@@ -145,8 +145,8 @@ static bool has_key(const struct cfg_pair *v, size_t n, const struct cfg_node *k
     return false;
 }
 
-static bool merge_into(struct sctx *c, const struct cfg_node *map, struct cfg_pair *out,
-                       size_t *n, bool explicit, int depth);
+static bool merge_into(struct sctx *c, const struct cfg_node *map, struct cfg_pair *out, size_t *n,
+                       bool explicit, int depth);
 
 /* YAML merge key (yaml.org/type/merge.html): the value is a mapping or a
  * sequence of mappings; earlier ones win, explicit keys win over all. */
@@ -174,8 +174,8 @@ static bool merge_value(struct sctx *c, const struct cfg_node *v, struct cfg_pai
     return false;
 }
 
-static bool merge_into(struct sctx *c, const struct cfg_node *map, struct cfg_pair *out,
-                       size_t *n, bool explicit, int depth)
+static bool merge_into(struct sctx *c, const struct cfg_node *map, struct cfg_pair *out, size_t *n,
+                       bool explicit, int depth)
 {
     for (size_t i = 0; i < map->n; i++) {
         const struct cfg_pair *p = &map->pairs[i];
@@ -392,7 +392,8 @@ static void unknown_key(struct sctx *c, const struct cfg_node *key, const struct
     size_t o = 0;
     for (size_t i = 0; i < n && o < sizeof list; i++)
         o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", names[i]);
-    sc_error(c, &key->mark, "expected a known key in %s (one of: %s), found %s", where, list, found);
+    sc_error(c, &key->mark, "expected a known key in %s (one of: %s), found %s", where, list,
+             found);
 }
 
 static int find_field(const struct sc_field *table, const struct cfg_node *key)
@@ -428,7 +429,8 @@ bool sc_apply_map(struct sctx *c, const struct cfg_node *n, const struct sc_fiel
             continue;
         }
         if (seen[idx]) {
-            sc_error(c, &key->mark, "expected each key once in %s, found \"%s\" again (first at %u:%u)",
+            sc_error(c, &key->mark,
+                     "expected each key once in %s, found \"%s\" again (first at %u:%u)",
                      c->path_len ? c->path : "the top level", table[idx].key,
                      (unsigned)seen[idx]->mark.line, (unsigned)seen[idx]->mark.col);
             continue;
@@ -472,8 +474,9 @@ void sc_address(struct sctx *c, const struct cfg_node *n, struct cfg_string *add
     else
         memcpy(host, n->text, n->len + 1);
     if (rc != 0) {
-        sc_expected(c, n, rc == HB_ERANGE ? "a port from 1 to 65535 in \"HOST:PORT\""
-                                          : "an address (\"HOST\", \"HOST:PORT\" or \"[IPv6]:PORT\")");
+        sc_expected(c, n,
+                    rc == HB_ERANGE ? "a port from 1 to 65535 in \"HOST:PORT\""
+                                    : "an address (\"HOST\", \"HOST:PORT\" or \"[IPv6]:PORT\")");
         return;
     }
     addr->s = cfg_mem_strdup(c->cfg->mem, host);

@@ -7,19 +7,43 @@
 #include "config/cfg_internal.h"
 #include "core/err.h"
 
-#define MAX_LIST 4096 /* listeners, upstreams, routes, servers */
-#define MAX_SMALL 64  /* certificates, server names, header edits */
-#define MAX_SERVERS 256 /* per upstream */
+#define MAX_LIST    4096 /* listeners, upstreams, routes, servers */
+#define MAX_SMALL   64   /* certificates, server names, header edits */
+#define MAX_SERVERS 256  /* per upstream */
 
-#define U32(k, s, f, lo, hi) {k, SC_U32, offsetof(s, f), lo, hi, NULL, NULL}
-#define DUR(k, s, f, lo, hi) {k, SC_DURATION, offsetof(s, f), lo, hi, NULL, NULL}
-#define STR(k, s, f) {k, SC_STRING, offsetof(s, f), 0, 0, NULL, NULL}
-#define PATH(k, s, f) {k, SC_PATH, offsetof(s, f), 0, 0, NULL, NULL}
-#define PORT(k, s, f) {k, SC_PORT, offsetof(s, f), 0, 0, NULL, NULL}
-#define FUNC(k, s, f, fn) {k, SC_FUNC, offsetof(s, f), 0, 0, NULL, fn}
+#define U32(k, s, f, lo, hi)                                                                       \
+    {                                                                                              \
+        k, SC_U32, offsetof(s, f), lo, hi, NULL, NULL                                              \
+    }
+#define DUR(k, s, f, lo, hi)                                                                       \
+    {                                                                                              \
+        k, SC_DURATION, offsetof(s, f), lo, hi, NULL, NULL                                         \
+    }
+#define STR(k, s, f)                                                                               \
+    {                                                                                              \
+        k, SC_STRING, offsetof(s, f), 0, 0, NULL, NULL                                             \
+    }
+#define PATH(k, s, f)                                                                              \
+    {                                                                                              \
+        k, SC_PATH, offsetof(s, f), 0, 0, NULL, NULL                                               \
+    }
+#define PORT(k, s, f)                                                                              \
+    {                                                                                              \
+        k, SC_PORT, offsetof(s, f), 0, 0, NULL, NULL                                               \
+    }
+#define FUNC(k, s, f, fn)                                                                          \
+    {                                                                                              \
+        k, SC_FUNC, offsetof(s, f), 0, 0, NULL, fn                                                 \
+    }
 /* A function that gets the whole struct, not one field of it. */
-#define WHOLE(k, fn) {k, SC_FUNC, 0, 0, 0, NULL, fn}
-#define END {NULL, SC_U32, 0, 0, 0, NULL, NULL}
+#define WHOLE(k, fn)                                                                               \
+    {                                                                                              \
+        k, SC_FUNC, 0, 0, 0, NULL, fn                                                              \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, SC_U32, 0, 0, 0, NULL, NULL                                                          \
+    }
 
 /* A sequence of at most max items, or an error. */
 static bool seq_of(struct sctx *c, const struct cfg_node *n, size_t max, const char *what)
@@ -61,8 +85,9 @@ static bool host_name(struct sctx *c, const struct cfg_node *n, bool wildcard,
     }
     if (!ok) {
         out->s = NULL;
-        sc_expected(c, n, wildcard ? "a host name (\"example.com\" or \"*.example.com\")"
-                                   : "a host name (\"example.com\")");
+        sc_expected(c, n,
+                    wildcard ? "a host name (\"example.com\" or \"*.example.com\")"
+                             : "a host name (\"example.com\")");
     }
     return ok;
 }
@@ -78,8 +103,8 @@ static void server_names(struct sctx *c, const struct cfg_node *n, void *field)
         struct cfg_string name = {0};
         size_t old = sc_path_index(c, i);
         if (sc_visit(c, n->items[i]) && host_name(c, n->items[i], true, &name)) {
-            struct cfg_string *slot = cfg_mem_push(c->cfg->mem, &ct->server_names,
-                                                   &ct->n_server_names, sizeof *slot);
+            struct cfg_string *slot =
+                cfg_mem_push(c->cfg->mem, &ct->server_names, &ct->n_server_names, sizeof *slot);
             if (slot)
                 *slot = name;
             else
@@ -161,8 +186,10 @@ static void protocols(struct sctx *c, const struct cfg_node *n, void *field)
     static const struct {
         const char *name;
         enum cfg_proto p;
-    } names[] = {{"h2", CFG_PROTO_H2}, {"http/1.1", CFG_PROTO_HTTP11},
-                 {"http1.1", CFG_PROTO_HTTP11}, {"h2c", CFG_PROTO_H2C}};
+    } names[] = {{"h2", CFG_PROTO_H2},
+                 {"http/1.1", CFG_PROTO_HTTP11},
+                 {"http1.1", CFG_PROTO_HTTP11},
+                 {"h2c", CFG_PROTO_H2C}};
     unsigned *set = field;
     if (!seq_of(c, n, 8, "protocols (h2, http/1.1, h2c)"))
         return;
@@ -320,10 +347,12 @@ static void balance(struct sctx *c, const struct cfg_node *n, void *field)
         *b = (struct cfg_string){cfg_balance_names[k], n->mark};
         return;
     }
-    const char *best = n->kind == CFG_NODE_SCALAR ? cfg_closest(n->text, cfg_balance_names, k) : NULL;
+    const char *best =
+        n->kind == CFG_NODE_SCALAR ? cfg_closest(n->text, cfg_balance_names, k) : NULL;
     size_t o = (size_t)snprintf(what, sizeof what, "a balancing policy (");
     for (size_t i = 0; i < k && o < sizeof what; i++)
-        o += (size_t)snprintf(what + o, sizeof what - o, "%s%s", i ? ", " : "", cfg_balance_names[i]);
+        o += (size_t)snprintf(what + o, sizeof what - o, "%s%s", i ? ", " : "",
+                              cfg_balance_names[i]);
     if (o < sizeof what && best)
         snprintf(what + o, sizeof what - o, "; did you mean \"%s\"?)", best);
     else if (o < sizeof what)

@@ -7,7 +7,7 @@
 #include "config/cfg_internal.h"
 #include "core/err.h"
 
-#define MAX_ROUTES 4096
+#define MAX_ROUTES  4096
 #define MAX_HEADERS 64
 
 /* RFC 9110 §5.6.2: tchar. */
@@ -21,8 +21,9 @@ static bool is_tchar(unsigned char ch)
  * and the framing of the message (RFC 9112 §6), which the proxy owns. */
 static bool is_forbidden_header(const char *name)
 {
-    static const char *const no[] = {"connection", "keep-alive", "proxy-connection",
-                                      "transfer-encoding", "upgrade", "te", "content-length"};
+    static const char *const no[] = {"connection",        "keep-alive", "proxy-connection",
+                                     "transfer-encoding", "upgrade",    "te",
+                                     "content-length"};
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         if (strcmp(name, no[i]) == 0)
             return true;
@@ -75,7 +76,8 @@ static bool push_header(struct sctx *c, struct cfg_header **arr, size_t *n, stru
 {
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*arr)[i].name.s, h.name.s) == 0) {
-            sc_error(c, &h.name.mark, "expected each header once in %s, found \"%s\" again (first at %u:%u)",
+            sc_error(c, &h.name.mark,
+                     "expected each header once in %s, found \"%s\" again (first at %u:%u)",
                      c->path, h.name.s, (unsigned)(*arr)[i].name.mark.line,
                      (unsigned)(*arr)[i].name.mark.col);
             return false;
@@ -128,8 +130,9 @@ static void hdr_remove(struct sctx *c, const struct cfg_node *n, void *field)
 {
     struct cfg_header_ops *ops = field;
     if (n->kind != CFG_NODE_SEQ || n->n > MAX_HEADERS) {
-        sc_expected(c, n, n->kind == CFG_NODE_SEQ ? "at most 64 header names"
-                                                  : "a sequence of header names");
+        sc_expected(c, n,
+                    n->kind == CFG_NODE_SEQ ? "at most 64 header names"
+                                            : "a sequence of header names");
         return;
     }
     for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
@@ -170,8 +173,10 @@ static void route_path(struct sctx *c, const struct cfg_node *n, struct cfg_rout
                        enum cfg_path_match how)
 {
     if (r->path_match != CFG_PATH_ANY) {
-        sc_error(c, &n->mark, "expected only one of path and path_prefix for %s, found both (the other at %u:%u)",
-                 c->path, (unsigned)r->path.mark.line, (unsigned)r->path.mark.col);
+        sc_error(
+            c, &n->mark,
+            "expected only one of path and path_prefix for %s, found both (the other at %u:%u)",
+            c->path, (unsigned)r->path.mark.line, (unsigned)r->path.mark.col);
         return;
     }
     r->path.mark = n->mark; /* given, even if wrong: not a catch-all */
@@ -253,7 +258,8 @@ void sc_routes(struct sctx *c, const struct cfg_node *n, void *field)
             sc_expected(c, item, "a route (a mapping with upstream:)");
         else if (sc_apply_map(c, item, route_fields, r, "a route (a mapping with upstream:)") &&
                  !r->upstream.s && c->rc != HB_ENOMEM)
-            sc_error(c, &item->mark, "expected upstream: (the name of an upstream) in %s, found no such key",
+            sc_error(c, &item->mark,
+                     "expected upstream: (the name of an upstream) in %s, found no such key",
                      c->path);
         sc_path_pop(c, old);
     }

@@ -7,20 +7,44 @@
 #include "config/cfg_internal.h"
 #include "core/err.h"
 
-#define KIB 1024u
-#define MIB (1024u * 1024u)
-#define SEC 1000u
-#define MIN (60u * SEC)
+#define KIB  1024u
+#define MIB  (1024u * 1024u)
+#define SEC  1000u
+#define MIN  (60u * SEC)
 #define HOUR (60u * MIN)
 
-#define U32(k, s, f, lo, hi) {k, SC_U32, offsetof(s, f), lo, hi, NULL, NULL}
-#define DUR(k, s, f, lo, hi) {k, SC_DURATION, offsetof(s, f), lo, hi, NULL, NULL}
-#define SIZE(k, s, f, lo, hi) {k, SC_SIZE, offsetof(s, f), lo, hi, NULL, NULL}
-#define BOOL(k, s, f) {k, SC_BOOL, offsetof(s, f), 0, 0, NULL, NULL}
-#define PATH(k, s, f) {k, SC_PATH, offsetof(s, f), 0, 0, NULL, NULL}
-#define FUNC(k, s, f, fn) {k, SC_FUNC, offsetof(s, f), 0, 0, NULL, fn}
-#define SECTION(k, s, f, sub) {k, SC_SECTION, offsetof(s, f), 0, 0, sub, NULL}
-#define END {NULL, SC_U32, 0, 0, 0, NULL, NULL}
+#define U32(k, s, f, lo, hi)                                                                       \
+    {                                                                                              \
+        k, SC_U32, offsetof(s, f), lo, hi, NULL, NULL                                              \
+    }
+#define DUR(k, s, f, lo, hi)                                                                       \
+    {                                                                                              \
+        k, SC_DURATION, offsetof(s, f), lo, hi, NULL, NULL                                         \
+    }
+#define SIZE(k, s, f, lo, hi)                                                                      \
+    {                                                                                              \
+        k, SC_SIZE, offsetof(s, f), lo, hi, NULL, NULL                                             \
+    }
+#define BOOL(k, s, f)                                                                              \
+    {                                                                                              \
+        k, SC_BOOL, offsetof(s, f), 0, 0, NULL, NULL                                               \
+    }
+#define PATH(k, s, f)                                                                              \
+    {                                                                                              \
+        k, SC_PATH, offsetof(s, f), 0, 0, NULL, NULL                                               \
+    }
+#define FUNC(k, s, f, fn)                                                                          \
+    {                                                                                              \
+        k, SC_FUNC, offsetof(s, f), 0, 0, NULL, fn                                                 \
+    }
+#define SECTION(k, s, f, sub)                                                                      \
+    {                                                                                              \
+        k, SC_SECTION, offsetof(s, f), 0, 0, sub, NULL                                             \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, SC_U32, 0, 0, 0, NULL, NULL                                                          \
+    }
 
 /* RFC 9113 §10.5: budgets per connection and second, beyond which the peer
  * is abusive and gets GOAWAY(ENHANCE_YOUR_CALM). */

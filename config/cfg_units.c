@@ -54,7 +54,7 @@ int cfg_parse_duration_ms(const char *s, uint32_t *ms)
 int cfg_parse_size(const char *s, uint32_t *bytes)
 {
     static const struct unit units[] = {
-        {"", 1},          {"B", 1},    {"KiB", 1024},         {"MiB", 1024 * 1024},
+        {"", 1},          {"B", 1},     {"KiB", 1024},       {"MiB", 1024 * 1024},
         {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000000000},
     };
     return scaled(s, units, sizeof units / sizeof units[0], bytes);
@@ -123,6 +123,19 @@ const char *cfg_tls_version_name(enum cfg_tls_version v)
         return "1.2";
     case CFG_TLS_1_3:
         return "1.3";
+    }
+    return "unknown";
+}
+
+const char *cfg_path_match_name(enum cfg_path_match m)
+{
+    switch (m) {
+    case CFG_PATH_ANY:
+        return "any";
+    case CFG_PATH_PREFIX:
+        return "path_prefix";
+    case CFG_PATH_EXACT:
+        return "path";
     }
     return "unknown";
 }

@@ -85,12 +85,14 @@ static void check_listeners(struct vctx *v)
     struct cfg *cfg = v->cfg;
     char pos[32];
     if (cfg->n_listeners == 0)
-        verr(v, cfg->source.file ? &cfg->source : &cfg_cmdline_mark,
-             "expected at least one listener (listeners: in the file or a listen flag), found none");
+        verr(
+            v, cfg->source.file ? &cfg->source : &cfg_cmdline_mark,
+            "expected at least one listener (listeners: in the file or a listen flag), found none");
     for (size_t i = 0; i < cfg->n_listeners; i++) {
         struct cfg_listener *l = &cfg->listeners[i];
         if (l->protocols == 0)
-            l->protocols = l->tls ? CFG_PROTO_H2 | CFG_PROTO_HTTP11 : CFG_PROTO_H2C | CFG_PROTO_HTTP11;
+            l->protocols =
+                l->tls ? CFG_PROTO_H2 | CFG_PROTO_HTTP11 : CFG_PROTO_H2C | CFG_PROTO_HTTP11;
         if (l->tls)
             check_certs(v, l);
         for (size_t j = 0; j < i; j++) {
@@ -102,8 +104,8 @@ static void check_listeners(struct vctx *v)
                      l->address.s, (unsigned)l->port, at(&o->address.mark, pos, sizeof pos));
             if (o->name.s && l->name.s && strcmp(o->name.s, l->name.s) == 0)
                 verr(v, &l->name.mark,
-                     "expected a unique listener name, found \"%s\" again (first at %s)",
-                     l->name.s, at(&o->name.mark, pos, sizeof pos));
+                     "expected a unique listener name, found \"%s\" again (first at %s)", l->name.s,
+                     at(&o->name.mark, pos, sizeof pos));
         }
         if (cfg->admin.enabled && cfg->admin.port == l->port &&
             strcmp(cfg->admin.address.s, l->address.s ? l->address.s : "") == 0)
@@ -125,7 +127,8 @@ static void check_upstreams(struct vctx *v)
                 if (a->address.s && b->address.s && a->port && a->port == b->port &&
                     strcmp(a->address.s, b->address.s) == 0)
                     verr(v, &a->mark,
-                         "expected a unique server in upstream \"%s\", found %s:%u again (first at %s)",
+                         "expected a unique server in upstream \"%s\", found %s:%u again (first at "
+                         "%s)",
                          u->name.s, a->address.s, (unsigned)a->port, at(&b->mark, pos, sizeof pos));
             }
     }
@@ -150,7 +153,8 @@ static void resolve_upstream(struct vctx *v, struct cfg_route *r)
              r->upstream.s);
     else if (n == 0)
         verr(v, &r->upstream.mark,
-             "expected the name of a defined upstream (none is defined), found \"%s\"", r->upstream.s);
+             "expected the name of a defined upstream (none is defined), found \"%s\"",
+             r->upstream.s);
     else
         verr(v, &r->upstream.mark, "expected the name of a defined upstream, found \"%s\"",
              r->upstream.s);

@@ -19,7 +19,7 @@ struct anchor {
 
 struct frame {
     struct cfg_node *node;
-    const char *anchor; /* registered when the node ends */
+    const char *anchor;   /* registered when the node ends */
     struct cfg_node *key; /* mapping: a key waiting for its value */
 };
 
@@ -145,8 +145,8 @@ static bool on_scalar(struct ytree *t, const yaml_event_t *ev)
     const char *v = (const char *)ev->data.scalar.value;
     size_t len = ev->data.scalar.length;
     bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-    struct cfg_node *n =
-        new_node(t, plain && is_null_text(v, len) ? CFG_NODE_NULL : CFG_NODE_SCALAR, ev->start_mark);
+    struct cfg_node *n = new_node(
+        t, plain && is_null_text(v, len) ? CFG_NODE_NULL : CFG_NODE_SCALAR, ev->start_mark);
     if (!n)
         return false;
     n->plain = plain;
@@ -244,9 +244,9 @@ static void syntax_error(struct ytree *t, const yaml_parser_t *p, const char *da
                              : mark_of(t, p->problem_mark);
     int rc;
     if (p->context)
-        rc = cfg_errors_add(t->errs, &mk, "expected valid YAML, found a syntax error: %s (%s at %u:%u)",
-                            problem, p->context, (unsigned)p->context_mark.line + 1,
-                            (unsigned)p->context_mark.column + 1);
+        rc = cfg_errors_add(
+            t->errs, &mk, "expected valid YAML, found a syntax error: %s (%s at %u:%u)", problem,
+            p->context, (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
     else
         rc = cfg_errors_add(t->errs, &mk, "expected valid YAML, found a syntax error: %s", problem);
     if (rc != 0)

@@ -11,7 +11,7 @@
 #include "config/cfg.h"
 #include "core/err.h"
 
-#define DATA H2B_SOURCE_DIR "/tests/config/data"
+#define DATA     H2B_SOURCE_DIR "/tests/config/data"
 #define EXAMPLES H2B_SOURCE_DIR "/config/examples"
 
 static struct cfg *load_ok(const char *yaml)
@@ -79,7 +79,7 @@ static void test_defaults(void **state)
 /* Every key, each set to something other than its default. */
 static const char all_keys[] =
     "listeners:\n"
-    "  - name: web\n"                                         /* 2 */
+    "  - name: web\n" /* 2 */
     "    address: \"[::1]\"\n"
     "    port: 8443\n"
     "    protocols: [http/1.1]\n"
@@ -87,7 +87,7 @@ static const char all_keys[] =
     "    backlog: 9\n"
     "    tls:\n"
     "      certificates:\n"
-    "        - cert: @D@/cert.pem\n"                          /* 10 */
+    "        - cert: @D@/cert.pem\n" /* 10 */
     "          key: @D@/key.pem\n"
     "          server_names: [Www.Example.COM, \"*.example.org\"]\n"
     "      min_version: TLSv1.3\n"
@@ -97,7 +97,7 @@ static const char all_keys[] =
     "http2:\n"
     "  max_concurrent_streams: 250\n"
     "  initial_window_size: 1MiB\n"
-    "  connection_window_size: 16MiB\n"                       /* 20 */
+    "  connection_window_size: 16MiB\n" /* 20 */
     "  max_frame_size: 32KiB\n"
     "  header_table_size: 0\n"
     "  max_header_list_size: 32KB\n"
@@ -107,7 +107,7 @@ static const char all_keys[] =
     "  empty_frames_per_second: 14\n"
     "  priority_per_second: 15\n"
     "  window_update_per_second: 16\n"
-    "  max_queued_control_frames: 17\n"                       /* 30 */
+    "  max_queued_control_frames: 17\n" /* 30 */
     "upstreams:\n"
     "  api:\n"
     "    servers:\n"
@@ -117,7 +117,7 @@ static const char all_keys[] =
     "    balance: least_conn\n"
     "    connect_timeout: 250ms\n"
     "    read_timeout: 2m\n"
-    "    idle_timeout: 90s\n"                                 /* 40 */
+    "    idle_timeout: 90s\n" /* 40 */
     "    keepalive: 0\n"
     "    retries: 3\n"
     "routes:\n"
@@ -127,7 +127,7 @@ static const char all_keys[] =
     "    upstream: api\n"
     "    request_headers:\n"
     "      set: {X-Env: prod, Host: internal}\n"
-    "      add: {X-Trace: \"\"}\n"                            /* 50 */
+    "      add: {X-Trace: \"\"}\n" /* 50 */
     "      remove: [Cookie]\n"
     "    response_headers:\n"
     "      remove: [server, x-powered-by]\n"
@@ -137,7 +137,7 @@ static const char all_keys[] =
     "  request_buffer_size: 32KiB\n"
     "  max_request_header_size: 16KiB\n"
     "  max_response_header_size: 1MiB\n"
-    "  max_header_count: 50\n"                                /* 60 */
+    "  max_header_count: 50\n" /* 60 */
     "  max_connections: 20000\n"
     "  handshake_timeout: 5s\n"
     "  h2_idle_timeout: 1h\n"
@@ -147,7 +147,7 @@ static const char all_keys[] =
     "  min_send_rate_window: 20s\n"
     "  shutdown_timeout: 0\n"
     "logging:\n"
-    "  level: DEBUG\n"                                        /* 70 */
+    "  level: DEBUG\n" /* 70 */
     "  access_log: /var/log/h2b.log\n"
     "  access_log_format: json\n"
     "admin:\n"
@@ -363,8 +363,7 @@ static void test_relative_paths(void **state)
     cfg_errors_init(&errs);
     struct cfg *c = NULL;
     assert_int_equal(cfg_load_file(EXAMPLES "/minimal.yaml", &c, &errs), 0);
-    assert_string_equal(c->listeners[0].tls_cfg.certs[0].cert.s,
-                        EXAMPLES "/certs/localhost.crt");
+    assert_string_equal(c->listeners[0].tls_cfg.certs[0].cert.s, EXAMPLES "/certs/localhost.crt");
     assert_string_equal(c->listeners[0].tls_cfg.certs[0].cert.mark.file, EXAMPLES "/minimal.yaml");
     assert_int_equal(c->listeners[0].protocols, CFG_PROTO_H2 | CFG_PROTO_HTTP11);
     cfg_unref(c);
@@ -440,10 +439,11 @@ static void test_check_file(void **state)
     close(fd);
     s = check_output(path, &status);
     char want[1024];
-    snprintf(want, sizeof want,
-             "%s:3:5: expected a known key in listeners[0] (did you mean \"port\"?), found \"prot\"\n"
-             "%s:4:10: expected an integer from 0 to 1024 for workers, found \"x\"\n",
-             path, path);
+    snprintf(
+        want, sizeof want,
+        "%s:3:5: expected a known key in listeners[0] (did you mean \"port\"?), found \"prot\"\n"
+        "%s:4:10: expected an integer from 0 to 1024 for workers, found \"x\"\n",
+        path, path);
     assert_int_equal(status, 1);
     assert_string_equal(s, want);
     free(s);
@@ -553,14 +553,10 @@ static void test_failing_allocations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_every_key),
-        cmocka_unit_test(test_anchors_and_merge),
-        cmocka_unit_test(test_relative_paths),
-        cmocka_unit_test(test_examples),
-        cmocka_unit_test(test_check_file),
-        cmocka_unit_test(test_guard_page),
-        cmocka_unit_test(test_failing_allocations),
+        cmocka_unit_test(test_defaults),          cmocka_unit_test(test_every_key),
+        cmocka_unit_test(test_anchors_and_merge), cmocka_unit_test(test_relative_paths),
+        cmocka_unit_test(test_examples),          cmocka_unit_test(test_check_file),
+        cmocka_unit_test(test_guard_page),        cmocka_unit_test(test_failing_allocations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,14 +20,26 @@ static void test_durations(void **state)
         int rc;
         uint32_t ms;
     } v[] = {
-        {"0", 0, 0},           {"250", 0, 250},        {"250ms", 0, 250},
-        {"5s", 0, 5000},       {"1m", 0, 60000},       {"2h", 0, 7200000},
-        {"1193h", 0, 4294800000u}, {"4294967295ms", 0, 4294967295u},
-        {"4294967296", HB_ERANGE, 0}, {"1194h", HB_ERANGE, 0},
+        {"0", 0, 0},
+        {"250", 0, 250},
+        {"250ms", 0, 250},
+        {"5s", 0, 5000},
+        {"1m", 0, 60000},
+        {"2h", 0, 7200000},
+        {"1193h", 0, 4294800000u},
+        {"4294967295ms", 0, 4294967295u},
+        {"4294967296", HB_ERANGE, 0},
+        {"1194h", HB_ERANGE, 0},
         {"99999999999999999999s", HB_ERANGE, 0},
-        {"", HB_ESYNTAX, 0},   {"s", HB_ESYNTAX, 0},   {"5 s", HB_ESYNTAX, 0},
-        {"5S", HB_ESYNTAX, 0}, {"1.5s", HB_ESYNTAX, 0}, {"-1s", HB_ESYNTAX, 0},
-        {"+1s", HB_ESYNTAX, 0}, {"5sec", HB_ESYNTAX, 0}, {"5d", HB_ESYNTAX, 0},
+        {"", HB_ESYNTAX, 0},
+        {"s", HB_ESYNTAX, 0},
+        {"5 s", HB_ESYNTAX, 0},
+        {"5S", HB_ESYNTAX, 0},
+        {"1.5s", HB_ESYNTAX, 0},
+        {"-1s", HB_ESYNTAX, 0},
+        {"+1s", HB_ESYNTAX, 0},
+        {"5sec", HB_ESYNTAX, 0},
+        {"5d", HB_ESYNTAX, 0},
         {"5s ", HB_ESYNTAX, 0},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
@@ -49,12 +61,24 @@ static void test_sizes(void **state)
         int rc;
         uint32_t b;
     } v[] = {
-        {"0", 0, 0},           {"512", 0, 512},       {"512B", 0, 512},
-        {"64KiB", 0, 65536},   {"1MiB", 0, 1048576},  {"3GiB", 0, 3221225472u},
-        {"16KB", 0, 16000},    {"2MB", 0, 2000000},   {"4GB", 0, 4000000000u},
-        {"4GiB", HB_ERANGE, 0}, {"5GB", HB_ERANGE, 0}, {"4294967296", HB_ERANGE, 0},
-        {"64kib", HB_ESYNTAX, 0}, {"64kb", HB_ESYNTAX, 0}, {"64 KiB", HB_ESYNTAX, 0},
-        {"KiB", HB_ESYNTAX, 0}, {"1.5MiB", HB_ESYNTAX, 0}, {"-1", HB_ESYNTAX, 0},
+        {"0", 0, 0},
+        {"512", 0, 512},
+        {"512B", 0, 512},
+        {"64KiB", 0, 65536},
+        {"1MiB", 0, 1048576},
+        {"3GiB", 0, 3221225472u},
+        {"16KB", 0, 16000},
+        {"2MB", 0, 2000000},
+        {"4GB", 0, 4000000000u},
+        {"4GiB", HB_ERANGE, 0},
+        {"5GB", HB_ERANGE, 0},
+        {"4294967296", HB_ERANGE, 0},
+        {"64kib", HB_ESYNTAX, 0},
+        {"64kb", HB_ESYNTAX, 0},
+        {"64 KiB", HB_ESYNTAX, 0},
+        {"KiB", HB_ESYNTAX, 0},
+        {"1.5MiB", HB_ESYNTAX, 0},
+        {"-1", HB_ESYNTAX, 0},
         {"1TiB", HB_ESYNTAX, 0},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
@@ -117,6 +141,10 @@ static void test_names(void **state)
     assert_string_equal(cfg_tls_version_name(CFG_TLS_1_3), "1.3");
     assert_string_equal(cfg_access_format_name(CFG_ACCESS_COMMON), "common");
     assert_string_equal(cfg_access_format_name(CFG_ACCESS_JSON), "json");
+    assert_string_equal(cfg_access_format_name(CFG_ACCESS_COMBINED), "combined");
+    assert_string_equal(cfg_path_match_name(CFG_PATH_ANY), "any");
+    assert_string_equal(cfg_path_match_name(CFG_PATH_PREFIX), "path_prefix");
+    assert_string_equal(cfg_path_match_name(CFG_PATH_EXACT), "path");
     assert_int_equal(cfg_edit_distance("port", "prot"), 1);
     assert_int_equal(cfg_edit_distance("", "abc"), 3);
     assert_int_equal(cfg_edit_distance("kitten", "sitting"), 3);
@@ -171,7 +199,8 @@ static void test_builder(void **state)
     cfg_errors_init(&errs);
     struct cfg *c = cfg_new_defaults();
     assert_non_null(c);
-    assert_int_equal(cfg_add_listener(c, "127.0.0.1:8443", DATA "/cert.pem", DATA "/key.pem", &errs), 0);
+    assert_int_equal(
+        cfg_add_listener(c, "127.0.0.1:8443", DATA "/cert.pem", DATA "/key.pem", &errs), 0);
     assert_int_equal(cfg_add_listener(c, "[::1]:8080", NULL, NULL, &errs), 0);
     assert_int_equal(cfg_add_backend(c, "127.0.0.1:9001", &errs), 0);
     assert_int_equal(cfg_add_backend(c, "127.0.0.1:9002", &errs), 0);
@@ -235,9 +264,10 @@ static void test_builder(void **state)
  * file's "default" upstream, and no second catch-all route is added. */
 static void test_file_then_flags(void **state)
 {
-    static const char yaml[] = "listeners: [{address: \":8080\"}]\n"
-                               "upstreams: {default: {servers: [\"h:1\"]}, api: {servers: [\"h:2\"]}}\n"
-                               "routes: [{path_prefix: /api/, upstream: api}, {upstream: default}]\n";
+    static const char yaml[] =
+        "listeners: [{address: \":8080\"}]\n"
+        "upstreams: {default: {servers: [\"h:1\"]}, api: {servers: [\"h:2\"]}}\n"
+        "routes: [{path_prefix: /api/, upstream: api}, {upstream: default}]\n";
     struct cfg_errors errs;
     cfg_errors_init(&errs);
     struct cfg *c = cfg_new_defaults();
@@ -272,11 +302,10 @@ static void test_route_match(void **state)
         const char *host, *path;
         int route; /* -1: none */
     } v[] = {
-        {"a.com", "/x", 0},        {"a.com", "/x?q=1", 0},  {"a.com", "/x/", 2},
-        {"a.com", "/xy", 2},       {"b.a.com", "/p/", 1},   {"c.b.a.com", "/p/z", 1},
-        {"b.a.com", "/p", -1},     {"a.com", "/p/", 2},     {"xa.com", "/p/", -1},
-        {".a.com", "/p/", -1},     {"", "/only/x", 3},      {NULL, "/onlyx", 3},
-        {"z.com", "/", -1},        {"a.co", "/x", -1},      {"a.com", "", 2},
+        {"a.com", "/x", 0},    {"a.com", "/x?q=1", 0},   {"a.com", "/x/", 2},   {"a.com", "/xy", 2},
+        {"b.a.com", "/p/", 1}, {"c.b.a.com", "/p/z", 1}, {"b.a.com", "/p", -1}, {"a.com", "/p/", 2},
+        {"xa.com", "/p/", -1}, {".a.com", "/p/", -1},    {"", "/only/x", 3},    {NULL, "/onlyx", 3},
+        {"z.com", "/", -1},    {"a.co", "/x", -1},       {"a.com", "", 2},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         const struct cfg_route *r = cfg_route_match(c, v[i].host, v[i].host ? strlen(v[i].host) : 0,
@@ -317,9 +346,9 @@ static void test_refcount(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_durations),     cmocka_unit_test(test_sizes),
-        cmocka_unit_test(test_hostport),      cmocka_unit_test(test_names),
-        cmocka_unit_test(test_error_list),    cmocka_unit_test(test_builder),
+        cmocka_unit_test(test_durations),       cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_hostport),        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_error_list),      cmocka_unit_test(test_builder),
         cmocka_unit_test(test_file_then_flags), cmocka_unit_test(test_route_match),
         cmocka_unit_test(test_refcount),
     };
