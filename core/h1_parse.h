@@ -15,7 +15,8 @@
  * those bytes. Field names are LOWERCASED IN PLACE in `buf` (so the h2 side
  * can use them as is); nothing else in `buf` is modified (but see
  * absolute-form below). `out->fields` is the
- * caller's array; the parser never allocates.
+ * caller's array (its entries may be overwritten by a call that fails); the
+ * parser never allocates. Bytes after the head may be read (never changed).
  *
  * Message body length (RFC 9112 §6.3), reported through out->flags:
  *   HB_MSG_END_STREAM   no body (request without CL/TE, CL: 0, 1xx/204/304,

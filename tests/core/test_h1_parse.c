@@ -108,10 +108,46 @@ static void run_one(const struct ptest *t, bool resp, const struct h1_limits *li
     }
 }
 
+/* The same input followed by a body byte: the buffer no longer ends with
+ * the head, so the incremental end scan (not the whole-head fast path)
+ * finds it. The answer must not change. */
+static void run_with_suffix(const struct ptest *t, bool resp, const struct h1_limits *lim)
+{
+    struct h1_parser p;
+    struct hb_msg m;
+    struct hpack_field f[MAXF];
+    size_t n = t->len + 1;
+    char *in = malloc(n);
+    memcpy(in, t->in, t->len);
+    in[t->len] = 'Z';
+    for (size_t k = 0; k < n; k++) {
+        h1_parser_init(&p, lim);
+        uint8_t *g;
+        if (k) {
+            g = tu_guard_copy(in, k);
+            ptrdiff_t r = parse(resp, &p, t->req, (char *)g, k, &m, f);
+            if (k == t->len || r != 0) {
+                /* the head alone, or an early error: already final */
+                check_final(t, "suffix-prefix", r, &m);
+                tu_guard_free(g, k);
+                continue;
+            }
+            tu_guard_free(g, k);
+        }
+        g = tu_guard_copy(in, n);
+        check_final(t, k ? "suffix-split" : "suffix-whole",
+                    parse(resp, &p, t->req, (char *)g, n, &m, f), &m);
+        tu_guard_free(g, n);
+    }
+    free(in);
+}
+
 static void run_table(const struct ptest *t, size_t n, bool resp, const struct h1_limits *lim)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         run_one(&t[i], resp, lim);
+        run_with_suffix(&t[i], resp, lim);
+    }
 }
 
 #define RUN(tab, resp, lim) run_table((tab), sizeof(tab) / sizeof((tab)[0]), (resp), (lim))
