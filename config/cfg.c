@@ -266,18 +266,30 @@ const struct cfg_upstream *cfg_find_upstream(const struct cfg *cfg, const char *
     return NULL;
 }
 
+/* a (any case) equals lower (lowercase, as routes store hosts) over n bytes:
+ * host names are case-insensitive (RFC 3986 §3.2.2). */
+static bool eq_lower(const char *a, const char *lower, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char ch = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] | 0x20) : a[i];
+        if (ch != lower[i])
+            return false;
+    }
+    return true;
+}
+
 static bool host_matches(const struct cfg_route *r, const char *host, size_t len)
 {
     if (!r->host.s)
         return true;
     size_t hl = strlen(r->host.s);
     if (!r->host_wildcard)
-        return hl == len && memcmp(r->host.s, host, len) == 0;
+        return hl == len && eq_lower(host, r->host.s, len);
     /* "*.example.com" matches "a.example.com" and "a.b.example.com", not
      * "example.com" itself. */
     const char *suffix = r->host.s + 1;
     size_t sl = hl - 1;
-    return len > sl && memcmp(host + len - sl, suffix, sl) == 0;
+    return len > sl && eq_lower(host + len - sl, suffix, sl);
 }
 
 static bool path_matches(const struct cfg_route *r, const char *path, size_t len)

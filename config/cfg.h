@@ -394,9 +394,10 @@ int cfg_finalize(struct cfg *cfg, struct cfg_errors *errs);
 /* The upstream named name, or NULL. Pointer valid while cfg lives. */
 const struct cfg_upstream *cfg_find_upstream(const struct cfg *cfg, const char *name);
 
-/* The first route matching host (lowercase expected, without port; may be
- * NULL/empty) and path (request target; a '?' and what follows are ignored
- * for matching), or NULL when none matches (the proxy answers 404).
+/* The first route matching host (without port, any case: compared
+ * case-insensitively; may be NULL/empty) and path (request target; a '?' and
+ * what follows are ignored for matching; compared bytewise), or NULL when
+ * none matches (the proxy answers 404).
  * host/path are not NUL-terminated views. */
 const struct cfg_route *cfg_route_match(const struct cfg *cfg, const char *host, size_t host_len,
                                         const char *path, size_t path_len);
