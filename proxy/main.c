@@ -119,14 +119,18 @@ static struct cfg *build_cfg(const struct flags *f, struct cfg_errors *errs)
     int rc = 0;
     if (f->config)
         rc = cfg_parse_file(c, f->config, errs);
-    for (size_t i = 0; rc == 0 && i < f->nlisten; i++)
-        rc = cfg_add_listener(c, f->listen[i], f->cert, f->key, errs);
-    for (size_t i = 0; rc == 0 && i < f->nbackend; i++)
-        rc = cfg_add_backend(c, f->backend[i], errs);
+    /* A bad value (HB_EINVAL) does not stop the flags or the cross checks:
+     * one run reports every error (config/cfg.h, cfg_parse_file). */
+#define KEEP_GOING(rc) ((rc) == 0 || (rc) == HB_EINVAL)
+#define WORST(rc, r2) ((rc) == 0 || (r2) == HB_ENOMEM ? (r2) : (rc))
+    for (size_t i = 0; KEEP_GOING(rc) && i < f->nlisten; i++)
+        rc = WORST(rc, cfg_add_listener(c, f->listen[i], f->cert, f->key, errs));
+    for (size_t i = 0; KEEP_GOING(rc) && i < f->nbackend; i++)
+        rc = WORST(rc, cfg_add_backend(c, f->backend[i], errs));
     if (rc == 0 && f->workers > 0)
         c->workers = (uint32_t)f->workers;
-    if (rc == 0)
-        rc = cfg_finalize(c, errs);
+    if (KEEP_GOING(rc))
+        rc = WORST(rc, cfg_finalize(c, errs));
     if (rc != 0) {
         cfg_unref(c);
         return NULL;
