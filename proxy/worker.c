@@ -14,10 +14,11 @@
 #include "proxy/h2_frontend.h"
 #include "proxy/listener.h"
 
-/* Waiters per backend per worker beyond max_connections: a bounded queue
- * (docs/proxy.md). */
-#define QUEUE_PER_CONN 8u
-#define QUEUE_MIN 64u
+/* Requests per backend per worker that may wait for a connection when
+ * max_connections are busy (docs/proxy.md). Each waiter is a stream that
+ * exists anyway (bounded by http2.max_concurrent_streams per client
+ * connection); the bound keeps the queue's wait time finite. */
+#define QUEUE_MAX 4096u
 
 static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server *s,
                            struct px_pool_opts *o)
@@ -26,9 +27,7 @@ static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server
     o->idle_timeout_ms = u->idle_timeout_ms;
     o->keepalive = u->keepalive;
     o->max_conns = s->max_connections;
-    o->queue_max = s->max_connections * QUEUE_PER_CONN;
-    if (o->queue_max < QUEUE_MIN)
-        o->queue_max = QUEUE_MIN;
+    o->queue_max = QUEUE_MAX;
     /* The queue wait is bounded like a connect: a request waits at most this
      * long for a connection slot before its 503. */
     o->queue_timeout_ms = u->connect_timeout_ms;

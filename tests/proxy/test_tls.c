@@ -256,7 +256,8 @@ static int alpn_of(struct px_tls *t, const char *alpn, size_t len, char *out)
     const uint8_t *p;
     unsigned n;
     SSL_get0_alpn_selected(h.cli, &p, &n);
-    memcpy(out, p, n);
+    if (n)
+        memcpy(out, p, n);
     out[n] = 0;
     int v = px_tls_alpn_version(h.srv.ssl);
     hs_free(&h);
