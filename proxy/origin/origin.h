@@ -95,11 +95,11 @@ int og_head_framing(const struct og_head *h, struct og_framing *f, const char **
  * bytes are data, takes them, and reports them with og_chunked_data_done(). */
 struct og_chunked {
     int state;
-    uint64_t left;       /* data bytes left in the current chunk */
-    unsigned line;       /* bytes in the current size/ext line */
-    size_t trailer;      /* bytes of trailer section seen */
-    size_t max_trailer;  /* limit on the trailer section (and ext lines) */
-    int name_ok;         /* trailer line: a token seen before ':' */
+    uint64_t left;      /* data bytes left in the current chunk */
+    unsigned line;      /* bytes in the current size/ext line */
+    size_t trailer;     /* bytes of trailer section seen */
+    size_t max_trailer; /* limit on the trailer section (and ext lines) */
+    int name_ok;        /* trailer line: a token seen before ':' */
 };
 
 void og_chunked_init(struct og_chunked *c, size_t max_trailer);
@@ -147,24 +147,24 @@ struct og_conn {
     struct hb_list link; /* in og_server.conns */
     struct og_server *srv;
     struct bufferevent *bev;
-    uint64_t id;       /* 1, 2, ... per process */
-    unsigned nreq;     /* requests started on this connection */
-    char peer[64];     /* "addr:port" */
-    size_t head_scan;  /* input bytes already searched for the end of head */
-    int in_request;    /* a head was parsed; the request is in progress */
-    int closing;       /* close once the output is flushed */
-    int lingering;     /* half-closed; discarding input until EOF (§9.6) */
+    uint64_t id;      /* 1, 2, ... per process */
+    unsigned nreq;    /* requests started on this connection */
+    char peer[64];    /* "addr:port" */
+    size_t head_scan; /* input bytes already searched for the end of head */
+    int in_request;   /* a head was parsed; the request is in progress */
+    int closing;      /* close once the output is flushed */
+    int lingering;    /* half-closed; discarding input until EOF (§9.6) */
     size_t linger_bytes;
-    int dead;          /* close now */
-    int peer_eof;      /* the client shut down its sending side */
-    int in_pump;       /* guard: pump() is running */
+    int dead;                /* close now */
+    int peer_eof;            /* the client shut down its sending side */
+    int in_pump;             /* guard: pump() is running */
     struct og_field *fields; /* og_limits.max_fields entries */
 
     /* the current request */
     struct og_req {
         enum og_route route;
-        int head_only;  /* HEAD: no response body */
-        int minor;      /* request's HTTP/1.<minor> */
+        int head_only; /* HEAD: no response body */
+        int minor;     /* request's HTTP/1.<minor> */
         int keep_alive;
         struct og_framing fr;
         struct og_chunked ck;
@@ -172,16 +172,16 @@ struct og_conn {
         uint64_t body_len; /* request body bytes received */
         int hash_body;     /* /inspect: SHA-256 of the body */
         SHA256_CTX sha;
-        uint64_t n, k;       /* route parameters */
-        const char *why;     /* OG_R_ERROR reason */
-        int status;          /* response status (for the log, and OG_R_ERROR) */
+        uint64_t n, k;   /* route parameters */
+        const char *why; /* OG_R_ERROR reason */
+        int status;      /* response status (for the log, and OG_R_ERROR) */
         enum og_resp_state resp;
-        int resp_chunked;    /* body sent with chunked coding */
+        int resp_chunked;          /* body sent with chunked coding */
         uint64_t gen_off, gen_len; /* streamed generator position */
-        SHA256_CTX gen_sha;  /* /trailers: SHA-256 of the body sent */
-        struct evbuffer *aux; /* /inspect JSON being built */
-        struct event *timer;  /* /delay */
-        uint64_t bytes_out;   /* response body bytes queued */
+        SHA256_CTX gen_sha;        /* /trailers: SHA-256 of the body sent */
+        struct evbuffer *aux;      /* /inspect JSON being built */
+        struct event *timer;       /* /delay */
+        uint64_t bytes_out;        /* response body bytes queued */
         int64_t start_ns;
         char method[16], target[96]; /* truncated copies for the log */
     } rq;
@@ -209,7 +209,7 @@ static inline struct evbuffer *og_out(struct og_conn *c)
 
 /* ---- responses (origin_resp.c) ----------------------------------------- */
 #define OG_LEN_CHUNKED (-1) /* og_resp_head length: chunked (or close-delimited for 1.0) */
-#define OG_LEN_NONE (-2)    /* no body, no Content-Length (204, 304, 1xx) */
+#define OG_LEN_NONE    (-2) /* no body, no Content-Length (204, 304, 1xx) */
 
 /* Queues the status line and headers: Date, Server, X-Origin-Id,
  * Content-Type (when ctype), Content-Length or Transfer-Encoding, Connection,
@@ -225,8 +225,7 @@ void og_resp_head_open(struct og_conn *c, int status, const char *ctype, int64_t
 
 /* Queues a complete response with a small body of len bytes (not sent for
  * HEAD) and marks the response done. */
-void og_resp_simple(struct og_conn *c, int status, const char *ctype, const void *body,
-                    size_t len);
+void og_resp_simple(struct og_conn *c, int status, const char *ctype, const void *body, size_t len);
 
 /* Queues a text/plain error "<status> <reason>: <why>\n" and marks the
  * response done. */

@@ -140,8 +140,8 @@ static int read_head(struct og_conn *c)
     } else if (rc == HB_EUNSUPPORTED) {
         start_fatal(c, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
     } else {
-        start_fatal(c, rc == HB_ENOMEM ? 500 : 400, rc == HB_ENOMEM ? "out of memory"
-                                                                    : "malformed request head");
+        start_fatal(c, rc == HB_ENOMEM ? 500 : 400,
+                    rc == HB_ENOMEM ? "out of memory" : "malformed request head");
     }
     evbuffer_drain(in, hlen);
     /* RFC 9110 §10.1.1: ask for the body only when we will read it. */
@@ -158,8 +158,8 @@ static void body_error(struct og_conn *c, int rc)
     if (c->rq.resp == OG_RESP_NONE) {
         c->rq.route = OG_R_ERROR;
         c->rq.status = rc == HB_ELIMIT ? 413 : 400;
-        c->rq.why = rc == HB_ELIMIT ? "chunk size or trailer section too large"
-                                    : "malformed chunked body";
+        c->rq.why =
+            rc == HB_ELIMIT ? "chunk size or trailer section too large" : "malformed chunked body";
         c->rq.keep_alive = 0;
         c->rq.body_done = 1;
     } else {
@@ -272,7 +272,7 @@ static void pump(struct og_conn *c)
 /* RFC 9112 §9.6: after our last response, half-close and keep reading (and
  * discarding) for a moment, so that bytes the client already sent do not make
  * our close a TCP reset that destroys the response before it is read. */
-#define LINGER_MS 2000
+#define LINGER_MS    2000
 #define LINGER_BYTES (1u << 20)
 
 static void start_linger(struct og_conn *c)

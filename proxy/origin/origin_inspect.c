@@ -66,8 +66,8 @@ int og_inspect_begin(struct og_conn *c, const struct og_head *h)
         json_str(b, h->fields[i].value);
         evbuffer_add(b, "]", 1);
     }
-    evbuffer_add_printf(b, "],\"conn_id\":%llu,\"conn_request\":%u,\"peer\":",
-                        (unsigned long long)c->id, c->nreq);
+    evbuffer_add_printf(
+        b, "],\"conn_id\":%llu,\"conn_request\":%u,\"peer\":", (unsigned long long)c->id, c->nreq);
     json_str(b, hb_str_c(c->peer));
     return 0;
 }

@@ -44,52 +44,85 @@ struct opts {
 static struct event *grace_timer;
 static struct timeval grace_tv;
 
-static int num_opt(const char *name, const char *arg, unsigned long long min,
-                   unsigned long long max, unsigned long long *out)
+/* Numeric flags: name, range, and where the value goes. */
+enum {
+    NUM_MAX_HEAD,
+    NUM_MAX_FIELDS,
+    NUM_OUT_HIGH,
+    NUM_IDLE,
+    NUM_DELAY,
+    NUM_RESP_HEAD,
+    NUM_GRACE,
+    NNUM
+};
+static const struct {
+    const char *name;
+    unsigned long long min, max;
+} num_flags[NNUM] = {
+    [NUM_MAX_HEAD] = {"max-head", 256, 1 << 24},  [NUM_MAX_FIELDS] = {"max-fields", 1, 100000},
+    [NUM_OUT_HIGH] = {"out-high", 4096, 1 << 30}, [NUM_IDLE] = {"idle-timeout", 1, 86400000},
+    [NUM_DELAY] = {"max-delay", 0, 86400000},     [NUM_RESP_HEAD] = {"max-resp-head", 0, 1 << 30},
+    [NUM_GRACE] = {"grace", 0, 3600000},
+};
+
+enum { OPT_LISTEN = 256, OPT_ID, OPT_VERBOSE, OPT_HELP, OPT_NUM /* + NUM_* */ };
+
+static int num_opt(int which, const char *arg, unsigned long long *out)
 {
+    unsigned long long min = num_flags[which].min, max = num_flags[which].max;
     if (hb_str_to_u64(hb_str_c(arg), max, out) == 0 && *out >= min)
         return 0;
-    fprintf(stderr, "h2bridge-origin: --%s takes a number in %llu..%llu, not '%s'\n", name, min,
-            max, arg);
+    fprintf(stderr, "h2bridge-origin: --%s takes a number in %llu..%llu, not '%s'\n",
+            num_flags[which].name, min, max, arg);
     return -1;
 }
 
 /* Returns 0, 1 for --help, or -1 after printing why. */
 static int parse_args(int argc, char **argv, struct og_server *srv, struct opts *o)
 {
-    static const struct option lo[] = {
-        {"listen", required_argument, 0, 'l'},       {"id", required_argument, 0, 'i'},
-        {"verbose", no_argument, 0, 'v'},           {"help", no_argument, 0, 'h'},
-        {"max-head", required_argument, 0, 'H'},    {"max-fields", required_argument, 0, 'F'},
-        {"out-high", required_argument, 0, 'o'},    {"idle-timeout", required_argument, 0, 't'},
-        {"max-delay", required_argument, 0, 'd'},   {"max-resp-head", required_argument, 0, 'r'},
-        {"grace", required_argument, 0, 'g'},       {0, 0, 0, 0},
+    struct option lo[4 + NNUM + 1] = {
+        {"listen", required_argument, 0, OPT_LISTEN},
+        {"id", required_argument, 0, OPT_ID},
+        {"verbose", no_argument, 0, OPT_VERBOSE},
+        {"help", no_argument, 0, OPT_HELP},
     };
-    unsigned long long v;
+    unsigned long long v[NNUM] = {
+        [NUM_MAX_HEAD] = srv->lim.max_head,  [NUM_MAX_FIELDS] = srv->lim.max_fields,
+        [NUM_OUT_HIGH] = srv->lim.out_high,  [NUM_IDLE] = srv->lim.idle_timeout_ms,
+        [NUM_DELAY] = srv->lim.max_delay_ms, [NUM_RESP_HEAD] = srv->lim.max_resp_head,
+        [NUM_GRACE] = o->grace_ms,
+    };
+    for (int i = 0; i < NNUM; i++)
+        lo[4 + i] = (struct option){num_flags[i].name, required_argument, 0, OPT_NUM + i};
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        int bad = 0;
-        switch (ch) {
-        case 'l': o->listen = optarg; break;
-        case 'i': srv->id = optarg; break;
-        case 'v': srv->verbose = 1; break;
-        case 'h': return 1;
-        case 'H': bad = num_opt("max-head", optarg, 256, 1 << 24, &v); srv->lim.max_head = v; break;
-        case 'F': bad = num_opt("max-fields", optarg, 1, 100000, &v); srv->lim.max_fields = (unsigned)v; break;
-        case 'o': bad = num_opt("out-high", optarg, 4096, 1 << 30, &v); srv->lim.out_high = v; break;
-        case 't': bad = num_opt("idle-timeout", optarg, 1, 86400000, &v); srv->lim.idle_timeout_ms = (unsigned)v; break;
-        case 'd': bad = num_opt("max-delay", optarg, 0, 86400000, &v); srv->lim.max_delay_ms = (unsigned)v; break;
-        case 'r': bad = num_opt("max-resp-head", optarg, 0, 1 << 30, &v); srv->lim.max_resp_head = v; break;
-        case 'g': bad = num_opt("grace", optarg, 0, 3600000, &v); o->grace_ms = (unsigned)v; break;
-        default: fputs(usage, stderr); return -1;
-        }
-        if (bad)
+        if (ch == OPT_LISTEN) {
+            o->listen = optarg;
+        } else if (ch == OPT_ID) {
+            srv->id = optarg;
+        } else if (ch == OPT_VERBOSE) {
+            srv->verbose = 1;
+        } else if (ch == OPT_HELP) {
+            return 1;
+        } else if (ch >= OPT_NUM && ch < OPT_NUM + NNUM) {
+            if (num_opt(ch - OPT_NUM, optarg, &v[ch - OPT_NUM]) != 0)
+                return -1;
+        } else {
+            fputs(usage, stderr);
             return -1;
+        }
     }
     if (optind < argc) {
         fprintf(stderr, "h2bridge-origin: unexpected argument '%s'\n%s", argv[optind], usage);
         return -1;
     }
+    srv->lim.max_head = v[NUM_MAX_HEAD];
+    srv->lim.max_fields = (unsigned)v[NUM_MAX_FIELDS];
+    srv->lim.out_high = v[NUM_OUT_HIGH];
+    srv->lim.idle_timeout_ms = (unsigned)v[NUM_IDLE];
+    srv->lim.max_delay_ms = (unsigned)v[NUM_DELAY];
+    srv->lim.max_resp_head = v[NUM_RESP_HEAD];
+    o->grace_ms = (unsigned)v[NUM_GRACE];
     return 0;
 }
 
@@ -123,7 +156,8 @@ static struct evconnlistener *listen_on(struct og_server *srv, const char *spec)
         memcpy(host, spec, hl);
         host[hl] = '\0';
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     int rc = getaddrinfo(host, colon + 1, &hints, &ai);
@@ -131,9 +165,10 @@ static struct evconnlistener *listen_on(struct og_server *srv, const char *spec)
         fprintf(stderr, "h2bridge-origin: cannot resolve '%s': %s\n", spec, gai_strerror(rc));
         return NULL;
     }
-    struct evconnlistener *l = evconnlistener_new_bind(
-        srv->base, accept_cb, srv, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-        1024, ai->ai_addr, (int)ai->ai_addrlen);
+    struct evconnlistener *l =
+        evconnlistener_new_bind(srv->base, accept_cb, srv,
+                                LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                                1024, ai->ai_addr, (int)ai->ai_addrlen);
     if (!l)
         fprintf(stderr, "h2bridge-origin: cannot listen on %s: %s\n", spec, strerror(errno));
     freeaddrinfo(ai);
@@ -179,8 +214,12 @@ static void print_bound(const struct og_server *srv)
 int main(int argc, char **argv)
 {
     struct og_server srv = {
-        .lim = {.max_head = 65536, .max_fields = 128, .out_high = 256 * 1024,
-                .idle_timeout_ms = 60000, .max_delay_ms = 60000, .max_resp_head = 1 << 20},
+        .lim = {.max_head = 65536,
+                .max_fields = 128,
+                .out_high = 256 * 1024,
+                .idle_timeout_ms = 60000,
+                .max_delay_ms = 60000,
+                .max_resp_head = 1 << 20},
     };
     struct opts o = {.listen = "127.0.0.1:8081", .grace_ms = 5000};
     int rc = parse_args(argc, argv, &srv, &o);

@@ -8,8 +8,8 @@
 
 #include "core/err.h"
 
-#define MAX_BYTES (1ULL << 40)  /* /bytes/N, /chunked/N, /trailers?n= */
-#define MAX_PAGE_ITEMS 10000ULL /* /page?n= */
+#define MAX_BYTES       (1ULL << 40) /* /bytes/N, /chunked/N, /trailers?n= */
+#define MAX_PAGE_ITEMS  10000ULL     /* /page?n= */
 #define MAX_FILL_FIELDS 100000ULL
 
 static const char root_html[] =
@@ -126,8 +126,8 @@ void og_route_select(struct og_conn *c, const struct og_head *h)
     /* RFC 9112 §3.2.2: absolute-form; route on its path */
     if (t.len && t.p[0] != '/') {
         const char *s = memchr(t.p, '/', t.len);
-        const char *p = s && s + 2 < t.p + t.len ? memchr(s + 2, '/', t.len - (size_t)(s + 2 - t.p))
-                                                 : NULL;
+        const char *p =
+            s && s + 2 < t.p + t.len ? memchr(s + 2, '/', t.len - (size_t)(s + 2 - t.p)) : NULL;
         t = p ? hb_str_make(p, t.len - (size_t)(p - t.p)) : HB_STR_LIT("/");
     }
     const char *qm = memchr(t.p, '?', t.len);
@@ -181,8 +181,9 @@ static void respond_page(struct og_conn *c)
     struct evbuffer *b = evbuffer_new();
     if (!b)
         return og_resp_error(c, 500, "out of memory");
-    evbuffer_add_printf(b, "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
-                           "<title>%llu subresources</title>\n",
+    evbuffer_add_printf(b,
+                        "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+                        "<title>%llu subresources</title>\n",
                         (unsigned long long)c->rq.n);
     for (unsigned long long i = 0; i < c->rq.n; i++)
         if (i % 3 == 1)
@@ -190,7 +191,8 @@ static void respond_page(struct og_conn *c)
     evbuffer_add_printf(b, "</head><body>\n");
     for (unsigned long long i = 0; i < c->rq.n; i++) {
         if (i % 3 == 0)
-            evbuffer_add_printf(b, "<img src=\"/asset/%llu.png\" width=\"1\" height=\"1\" alt=\"\">\n", i);
+            evbuffer_add_printf(
+                b, "<img src=\"/asset/%llu.png\" width=\"1\" height=\"1\" alt=\"\">\n", i);
         else if (i % 3 == 2)
             evbuffer_add_printf(b, "<script src=\"/asset/%llu.js\"></script>\n", i);
     }
@@ -213,9 +215,11 @@ static void respond_asset(struct og_conn *c)
     if (c->rq.k == 0)
         return og_resp_simple(c, 200, asset_type[0], png_1x1, sizeof(png_1x1) - 1);
     if (c->rq.k == 1)
-        n = snprintf(body, sizeof(body), ".a%llu { color: #%06llx; }\n", i, (i * 2654435761ULL) & 0xffffff);
+        n = snprintf(body, sizeof(body), ".a%llu { color: #%06llx; }\n", i,
+                     (i * 2654435761ULL) & 0xffffff);
     else
-        n = snprintf(body, sizeof(body), "window.h2bAssets = (window.h2bAssets || 0) + 1; /* %llu */\n", i);
+        n = snprintf(body, sizeof(body),
+                     "window.h2bAssets = (window.h2bAssets || 0) + 1; /* %llu */\n", i);
     og_resp_simple(c, 200, asset_type[c->rq.k], body, (size_t)n);
 }
 
@@ -292,22 +296,32 @@ void og_route_respond(struct og_conn *c)
     switch (c->rq.route) {
     case OG_R_ROOT:
         return og_resp_simple(c, 200, "text/html; charset=utf-8", root_html, sizeof(root_html) - 1);
-    case OG_R_PAGE: return respond_page(c);
-    case OG_R_ASSET: return respond_asset(c);
-    case OG_R_BYTES: return start_stream(c, (int64_t)c->rq.n, NULL);
-    case OG_R_CHUNKED: return start_stream(c, OG_LEN_CHUNKED, NULL);
+    case OG_R_PAGE:
+        return respond_page(c);
+    case OG_R_ASSET:
+        return respond_asset(c);
+    case OG_R_BYTES:
+        return start_stream(c, (int64_t)c->rq.n, NULL);
+    case OG_R_CHUNKED:
+        return start_stream(c, OG_LEN_CHUNKED, NULL);
     case OG_R_TRAILERS:
         SHA256_Init(&c->rq.gen_sha);
         /* RFC 9110 §6.6.2: announce the trailer fields */
         return start_stream(c, OG_LEN_CHUNKED, "Trailer: X-Body-Sha256, X-Origin-Trailer\r\n");
-    case OG_R_INSPECT: return og_inspect_finish(c);
-    case OG_R_DELAY: return respond_delay(c);
-    case OG_R_STATUS: return respond_status(c);
-    case OG_R_HEADERS: return respond_headers(c);
+    case OG_R_INSPECT:
+        return og_inspect_finish(c);
+    case OG_R_DELAY:
+        return respond_delay(c);
+    case OG_R_STATUS:
+        return respond_status(c);
+    case OG_R_HEADERS:
+        return respond_headers(c);
     case OG_R_CLOSE:
         return og_resp_simple(c, 200, "text/plain; charset=utf-8", closing, sizeof(closing) - 1);
-    case OG_R_ERROR: return og_resp_error(c, c->rq.status, c->rq.why);
-    default: return og_resp_error(c, 500, "no responder for this route");
+    case OG_R_ERROR:
+        return og_resp_error(c, c->rq.status, c->rq.why);
+    default:
+        return og_resp_error(c, 500, "no responder for this route");
     }
 }
 

@@ -55,13 +55,13 @@ static void test_head_bad(void **state)
         const char *in;
         int rc;
     } cases[] = {
-        {"GET / HTTP/1.1\n\r\n", HB_ESYNTAX},               /* bare LF */
-        {"GET / HTTP/1.1\r\nA: b\nc\r\n\r\n", HB_ESYNTAX},  /* LF in a value */
-        {"GET / HTTP/1.1\r\nA : b\r\n\r\n", HB_ESYNTAX},    /* space before colon */
+        {"GET / HTTP/1.1\n\r\n", HB_ESYNTAX},                 /* bare LF */
+        {"GET / HTTP/1.1\r\nA: b\nc\r\n\r\n", HB_ESYNTAX},    /* LF in a value */
+        {"GET / HTTP/1.1\r\nA : b\r\n\r\n", HB_ESYNTAX},      /* space before colon */
         {"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", HB_ESYNTAX}, /* obs-fold */
-        {"GET / HTTP/1.1\r\n: b\r\n\r\n", HB_ESYNTAX},      /* empty name */
-        {"GET / HTTP/1.1\r\nA: \x01\r\n\r\n", HB_ESYNTAX},  /* control in value */
-        {"GET / HTTP/1.1\r\nA: \x7f\r\n\r\n", HB_ESYNTAX},  /* DEL in value */
+        {"GET / HTTP/1.1\r\n: b\r\n\r\n", HB_ESYNTAX},        /* empty name */
+        {"GET / HTTP/1.1\r\nA: \x01\r\n\r\n", HB_ESYNTAX},    /* control in value */
+        {"GET / HTTP/1.1\r\nA: \x7f\r\n\r\n", HB_ESYNTAX},    /* DEL in value */
         {"GET  / HTTP/1.1\r\n\r\n", HB_ESYNTAX},
         {"GET / HTTP/1.1 \r\n\r\n", HB_ESYNTAX},
         {"GET /\x80 HTTP/1.1\r\n\r\n", HB_ESYNTAX},
@@ -100,18 +100,21 @@ static void test_framing(void **state)
         {"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", 0, OG_BODY_NONE, 0, 1},
         {"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 0,
          OG_BODY_LENGTH, 5, 1},
-        {"PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n", 0, OG_BODY_CHUNKED, 0, 1},
+        {"PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n", 0, OG_BODY_CHUNKED, 0,
+         1},
         {"GET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n", 0, OG_BODY_NONE, 0, 1},
         {"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 0, OG_BODY_NONE, 0, 1},
         {"GET / HTTP/1.1\r\n\r\n", 400, 0, 0, 0},
         {"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400, 0, 0, 0},
-        {"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400, 0, 0, 0},
+        {"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400, 0, 0,
+         0},
         {"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 1,1\r\n\r\n", 400, 0, 0, 0},
         {"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", 400, 0, 0, 0},
         {"PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
          400, 0, 0, 0},
         {"PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400, 0, 0, 0},
-        {"PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        {"PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n",
          400, 0, 0, 0},
         {"PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501, 0, 0, 0},
         {"PUT / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400, 0, 0, 0},
@@ -200,18 +203,18 @@ static void test_chunked_bad(void **state)
         const char *in;
         int rc;
     } cases[] = {
-        {"\r\n", HB_ESYNTAX},                       /* no size */
+        {"\r\n", HB_ESYNTAX}, /* no size */
         {"zz\r\n", HB_ESYNTAX},
         {"-1\r\n", HB_ESYNTAX},
-        {"5\nhello\r\n0\r\n\r\n", HB_ESYNTAX},      /* bare LF after the size */
-        {"5\r\nhelloX\r\n0\r\n\r\n", HB_ESYNTAX},   /* data not followed by CRLF */
+        {"5\nhello\r\n0\r\n\r\n", HB_ESYNTAX},    /* bare LF after the size */
+        {"5\r\nhelloX\r\n0\r\n\r\n", HB_ESYNTAX}, /* data not followed by CRLF */
         {"5\r\nhello\n0\r\n\r\n", HB_ESYNTAX},
         {"5;a\x01\r\nhello\r\n0\r\n\r\n", HB_ESYNTAX}, /* control in an extension */
-        {"1000000000000000\r\n", HB_ELIMIT},        /* 2^60 */
-        {"0\r\nNoColon\r\n\r\n", HB_ESYNTAX},       /* trailer line without ':' */
-        {"0\r\n: v\r\n\r\n", HB_ESYNTAX},           /* trailer with an empty name */
+        {"1000000000000000\r\n", HB_ELIMIT},           /* 2^60 */
+        {"0\r\nNoColon\r\n\r\n", HB_ESYNTAX},          /* trailer line without ':' */
+        {"0\r\n: v\r\n\r\n", HB_ESYNTAX},              /* trailer with an empty name */
         {"0\r\nA : v\r\n\r\n", HB_ESYNTAX},
-        {"0\r\n\rX", HB_ESYNTAX},                   /* CR not followed by LF */
+        {"0\r\n\rX", HB_ESYNTAX}, /* CR not followed by LF */
         {"0\r\nA: 0123456789012345678901234567890123456789\r\n\r\n", HB_ELIMIT}, /* trailer > 32 */
         {"1;0123456789012345678901234567890123456789\r\nx\r\n0\r\n\r\n", HB_ELIMIT},
     };
@@ -229,10 +232,8 @@ static void test_chunked_bad(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_head_ok),
-        cmocka_unit_test(test_head_bad),
-        cmocka_unit_test(test_framing),
-        cmocka_unit_test(test_chunked_every_split),
+        cmocka_unit_test(test_head_ok),     cmocka_unit_test(test_head_bad),
+        cmocka_unit_test(test_framing),     cmocka_unit_test(test_chunked_every_split),
         cmocka_unit_test(test_chunked_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
