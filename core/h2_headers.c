@@ -18,11 +18,10 @@ void h2_headers_free(struct h2_conn *c)
     h2_free(c, c->block, c->block_cap);
     h2_free(c, c->fields, c->cfg.max_header_fields * sizeof *c->fields);
     h2_free(c, c->scratch, c->cfg.max_header_list_size);
-    h2_free(c, c->enc_buf, c->enc_cap);
     c->block = NULL;
+    c->block_cap = 0;
     c->fields = NULL;
     c->scratch = NULL;
-    c->enc_buf = NULL;
 }
 
 /* ---- receive --------------------------------------------------------- */

@@ -28,14 +28,19 @@ static bool name_ok(const char *p, size_t len)
     return true;
 }
 
-/* §8.2.1: no NUL, CR or LF; no leading or trailing SP/HTAB. */
+/* §8.2.1: no NUL, CR or LF; no leading or trailing SP/HTAB. Stricter, as
+ * §8.2.1 allows and the HTTP/1.1 side requires (RFC 9110 §5.5): no other
+ * control byte (HTAB excepted) and no DEL either, so nothing reaches a
+ * backend that an HTTP/1.1 parser could read differently. */
 static bool value_ok(const char *p, size_t len)
 {
     if (len && (p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' ' || p[len - 1] == '\t'))
         return false;
-    for (size_t i = 0; i < len; i++)
-        if (p[i] == '\0' || p[i] == '\r' || p[i] == '\n')
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
             return false;
+    }
     return true;
 }
 

@@ -110,8 +110,6 @@ struct h2_conn {
     struct hpack_encoder *enc;
     struct hpack_field *fields; /* decode output, cfg.max_header_fields */
     char *scratch;              /* decode strings, cfg.max_header_list_size */
-    uint8_t *enc_buf;           /* encode staging for trailers/large blocks */
-    size_t enc_cap;
 
     /* ---- streams ---- */
     struct h2_stream **buckets;
@@ -255,6 +253,8 @@ bool h2_http_is_conn_specific(const char *name, size_t len);
 /* Reserves n bytes at the end of the output; NULL with c->fatal set on OOM. */
 uint8_t *h2_out_reserve(struct h2_conn *c, size_t n);
 void h2_out_commit(struct h2_conn *c, size_t n);
+/* Frees the output, payload and header-block buffers while idle. */
+void h2_release_idle(struct h2_conn *c);
 static inline size_t h2_out_len(const struct h2_conn *c)
 {
     return c->out_w - c->out_r;

@@ -124,5 +124,23 @@ void h2_conn_sent(struct h2_conn *c, size_t n)
         c->out_r = c->out_w = 0;
         /* The peer reads: the flood counters only bound unsent frames. */
         c->q_ping_acks = c->q_settings_acks = c->q_rst = 0;
+        if (c->nstreams == 0)
+            h2_release_idle(c);
     }
+}
+
+void h2_release_idle(struct h2_conn *c)
+{
+    /* An idle connection holds no buffers: thousands of keep-alive clients
+     * cost only their struct h2_conn and HPACK tables. */
+    h2_free(c, c->out, c->out_cap);
+    c->out = NULL;
+    c->out_cap = c->out_r = c->out_w = 0;
+    if (c->in_state != H2_IN_PAYLOAD) {
+        h2_free(c, c->payload, c->payload_cap);
+        c->payload = NULL;
+        c->payload_cap = 0;
+    }
+    if (!c->block_stream)
+        h2_headers_free(c);
 }

@@ -395,6 +395,44 @@ static void test_push(void **state)
     hx_del(x);
 }
 
+static size_t live_bytes;
+static void *count_alloc(void *ud, size_t n)
+{
+    live_bytes += n;
+    return malloc(n);
+}
+static void count_free(void *ud, void *p, size_t n)
+{
+    live_bytes -= n;
+    free(p);
+}
+
+static void test_idle_connection_releases_buffers(void **state)
+{
+    struct h2_config cfg;
+    h2_config_defaults(&cfg);
+    cfg.allocator = (struct h2_allocator){count_alloc, count_free, NULL};
+    live_bytes = 0;
+    struct hx *x = hx_new(&cfg);
+    size_t idle = live_bytes;
+    static uint8_t body[100000];
+    hx_headers(x, 1, H2_F_END_STREAM, hx_get);
+    hx_flush(x);
+    hx_u32(x, H2_WINDOW_UPDATE, 0, 1u << 20);
+    hx_u32(x, H2_WINDOW_UPDATE, 1, 1u << 20);
+    hx_flush(x);
+    hx_respond(x, 1, 200, body, sizeof body);
+    size_t busy = live_bytes;
+    hx_collect(x);
+    assert_int_equal(hx_count_ev(x, 'C'), 1);
+    /* Decode scratch and output buffers were in use, and are gone again. */
+    assert_true(busy > idle + 60000);
+    assert_true(live_bytes <= idle);
+    assert_true(live_bytes < 8192);
+    hx_del(x);
+    assert_int_equal(live_bytes, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_trailers_and_info),
         cmocka_unit_test(test_large_response_head_continuation),
         cmocka_unit_test(test_push),
+        cmocka_unit_test(test_idle_connection_releases_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
