@@ -67,6 +67,10 @@ void h2_on_data(struct h2_conn *c, const uint8_t *p)
     }
     c->recv_window -= flen;
     struct h2_stream *s = h2_stream_find(c, id);
+    if (s && s->state == H2_SS_RESERVED_LOCAL) { /* §5.1 reserved (local) */
+        h2_conn_error(c, H2_PROTOCOL_ERROR, "DATA on a reserved stream");
+        return;
+    }
     if (!s || (s->state != H2_SS_OPEN && s->state != H2_SS_HALF_CLOSED_LOCAL)) {
         h2_flow_credit(c, NULL, flen); /* nobody will consume these */
         if (!s && h2_id_is_idle(c, id))

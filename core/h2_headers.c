@@ -153,6 +153,8 @@ static void block_done(struct h2_conn *c, const uint8_t *data, size_t len)
     if (s) {
         if (s->state == H2_SS_OPEN || s->state == H2_SS_HALF_CLOSED_LOCAL)
             on_trailers(c, s, nf, too_large);
+        else if (s->state == H2_SS_RESERVED_LOCAL) /* §5.1 reserved (local) */
+            h2_conn_error(c, H2_PROTOCOL_ERROR, "HEADERS on a reserved stream");
         else /* §5.1: half-closed (remote) */
             h2_stream_error(c, id, H2_STREAM_CLOSED, true);
         return;

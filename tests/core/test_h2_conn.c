@@ -385,6 +385,21 @@ static void test_push(void **state)
     assert_int_equal(h2_get32(pp->payload), 2);
     assert_non_null(strstr(pp->hdrs, ":path: /s.css"));
     assert_int_equal(hx_count_ev(x, 'C'), 2);
+    /* §5.1: a client sending DATA on a reserved (local) stream. */
+    struct hb_msg req2 = req;
+    req2.path = HB_STR_LIT("/t.js");
+    hx_headers(x, 5, H2_F_END_STREAM, hx_get);
+    hx_flush(x);
+    int64_t id2 = h2_conn_submit_push_promise(x->c, 5, &req2);
+    assert_int_equal(id2, 4);
+    hx_collect(x);
+    hx_data(x, 4, "x", 1, false);
+    hx_flush(x);
+    assert_int_equal(hx_goaway(x), H2_PROTOCOL_ERROR);
+    hx_del(x);
+    x = hx_new(&cfg);
+    hx_headers(x, 1, H2_F_END_STREAM, hx_get);
+    hx_flush(x);
     /* The peer says ENABLE_PUSH=0: no more promises. */
     uint16_t ep = H2_SET_ENABLE_PUSH;
     uint32_t zero = 0;
