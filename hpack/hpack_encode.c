@@ -126,8 +126,9 @@ int hpack_encoder_add_never_index(struct hpack_encoder *e, const char *name)
 size_t hpack_encode_bound(const struct hpack_field *fields, size_t n)
 {
     /* Two size updates; per field a representation byte, two integers and
-     * the raw strings (Huffman is used only when shorter). */
-    size_t b = 2 * HPACK_INT_MAX_LEN;
+     * the raw strings (Huffman is used only when shorter); 4 bytes of slack
+     * for put_string's trial Huffman coding. */
+    size_t b = 2 * HPACK_INT_MAX_LEN + 4;
     for (size_t i = 0; i < n; i++)
         b += 1 + 2 * HPACK_INT_MAX_LEN + (size_t)fields[i].name_len + fields[i].value_len;
     return b;
@@ -191,14 +192,34 @@ static enum rep policy(const struct hpack_encoder *e, const struct hpack_field *
     return REP_INDEX;
 }
 
-/* §5.2: a string literal, Huffman-coded only when that is shorter. */
+/* Bytes of v as an integer with a 7-bit prefix (§5.1). */
+static size_t int7_len(uint32_t v)
+{
+    size_t n = 1;
+    if (v >= 127)
+        for (v -= 127, n++; v >= 128; v >>= 7)
+            n++;
+    return n;
+}
+
+/* §5.2: a string literal, Huffman-coded only when that is shorter. The
+ * string is coded once, in place after room for the raw length prefix, and
+ * abandoned as soon as it stops paying (hpack_encode_bound leaves the 4
+ * bytes of slack this needs). */
 static uint8_t *put_string(const struct hpack_encoder *e, uint8_t *o, const char *s,
                            uint32_t len)
 {
-    size_t hl = e->opts & HPACK_ENC_NO_HUFFMAN ? SIZE_MAX : hpack_huff_encoded_len(s, len);
-    if (hl < len || (hl == len && (e->opts & HPACK_ENC_HUFFMAN_TIES))) {
-        o = hpack_int_encode(o, 0x80, 7, (uint32_t)hl);
-        return hpack_huff_encode(o, s, len);
+    int ties = (e->opts & HPACK_ENC_HUFFMAN_TIES) != 0;
+    if (!(e->opts & HPACK_ENC_NO_HUFFMAN) && (len > 0 || ties)) {
+        uint8_t *h = o + int7_len(len);
+        uint8_t *end = hpack_huff_encode_max(h, s, len, ties ? len : len - 1);
+        if (end) {
+            size_t hl = (size_t)(end - h);
+            uint8_t *p = hpack_int_encode(o, 0x80, 7, (uint32_t)hl);
+            if (p != h) /* a shorter length prefix */
+                memmove(p, h, hl);
+            return p + hl;
+        }
     }
     o = hpack_int_encode(o, 0x00, 7, len);
     if (len)

@@ -136,8 +136,11 @@ size_t hpack_huff_encoded_len(const char *s, size_t len)
     return (bits + 7) / 8;
 }
 
-uint8_t *hpack_huff_encode(uint8_t *out, const char *s, size_t len)
+/* Shared body: with check, stops once more than limit bytes are out. */
+static inline uint8_t *huff_encode(uint8_t *out, const char *s, size_t len, int check,
+                                   size_t limit)
 {
+    uint8_t *const start = out;
     /* Codes are at most 30 bits: with fewer than 32 bits pending, one more
      * code fits in 64 bits; whole bytes are flushed 4 at a time. */
     uint64_t acc = 0;
@@ -154,6 +157,8 @@ uint8_t *hpack_huff_encode(uint8_t *out, const char *s, size_t len)
             out[2] = (uint8_t)(w >> 8);
             out[3] = (uint8_t)w;
             out += 4;
+            if (check && (size_t)(out - start) > limit)
+                return NULL;
         }
     }
     while (n >= 8) {
@@ -162,5 +167,17 @@ uint8_t *hpack_huff_encode(uint8_t *out, const char *s, size_t len)
     }
     if (n > 0) /* §5.2: pad with the most significant bits of EOS (ones) */
         *out++ = (uint8_t)(acc << (8 - n) | (0xffu >> n));
+    if (check && (size_t)(out - start) > limit)
+        return NULL;
     return out;
+}
+
+uint8_t *hpack_huff_encode(uint8_t *out, const char *s, size_t len)
+{
+    return huff_encode(out, s, len, 0, 0);
+}
+
+uint8_t *hpack_huff_encode_max(uint8_t *out, const char *s, size_t len, size_t limit)
+{
+    return huff_encode(out, s, len, 1, limit);
 }

@@ -61,6 +61,12 @@ size_t hpack_huff_encoded_len(const char *s, size_t len);
  * hpack_huff_encoded_len() bytes). Returns the end of the output. */
 uint8_t *hpack_huff_encode(uint8_t *out, const char *s, size_t len);
 
+/* The same, but gives up (returns NULL, out[0..limit + 3] scribbled) as
+ * soon as the encoding would exceed limit bytes: out needs room for
+ * limit + 4 bytes. Lets the encoder code a string once and keep the raw
+ * form when Huffman does not pay. */
+uint8_t *hpack_huff_encode_max(uint8_t *out, const char *s, size_t len, size_t limit);
+
 /* ---- integers (RFC 7541 §5.1), hpack_int.c ------------------------------ */
 
 #define HPACK_INT_E_TRUNC (-1)    /* block ended inside the integer */

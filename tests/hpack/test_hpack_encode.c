@@ -163,6 +163,18 @@ static void test_huffman_only_when_shorter(void **state)
     struct hpack_field tie = F("x-a", "www.example.com"); /* 18 bits: 3 -> 3, a tie */
     roundtrip(e, d, &tie, 1, k, &huff);
     assert_int_equal(huff, 1);
+    /* 130 raw bytes take a 2-byte length; coded (82 bytes) a 1-byte one. */
+    char as[131], bs[301];
+    memset(as, 'a', 130);
+    as[130] = '\0';
+    for (int i = 0; i < 300; i++)
+        bs[i] = (char)(i % 2 ? 0x01 : 'a'); /* longer coded: given up half way */
+    bs[300] = '\0';
+    struct hpack_field longs[] = {F("x-long", as), F("x-bin", bs), F("x-long", as)};
+    roundtrip(e, d, longs, 3, k, &huff);
+    assert_int_equal(huff, 3); /* both names, the 130 a's */
+    assert_int_equal(hpack_encode_bound(longs, 3),
+                     2 * 6 + 4 + 3 * (1 + 2 * 6) + 6 + 130 + 5 + 300 + 6 + 130);
     hpack_encoder_set_options(e, HPACK_ENC_NO_HUFFMAN);
     struct hpack_field t2 = F("x-c", "www.example.com");
     roundtrip(e, d, &t2, 1, k, &huff);
