@@ -13,6 +13,10 @@
 
 /* malloc, or the test hook of cfg_set_alloc_hook(). */
 void *cfg_malloc(size_t n);
+/* Test hook: the pool's chunk size (0 restores 8 KiB). A tiny one makes
+ * every pool allocation a cfg_malloc() call, so a failing-allocation loop
+ * reaches every allocation site. Not thread-safe. */
+void cfg_mem_set_chunk_size(size_t size);
 
 struct cfg_mem *cfg_mem_new(void);
 void cfg_mem_del(struct cfg_mem *m);

@@ -34,6 +34,13 @@ struct cfg_mem {
 
 #define CHUNK_SIZE 8192
 
+static size_t chunk_size = CHUNK_SIZE;
+
+void cfg_mem_set_chunk_size(size_t size)
+{
+    chunk_size = size ? size : CHUNK_SIZE;
+}
+
 struct cfg_mem *cfg_mem_new(void)
 {
     struct cfg_mem *m = cfg_malloc(sizeof *m);
@@ -62,7 +69,7 @@ void *cfg_mem_alloc(struct cfg_mem *m, size_t n)
         return NULL;
     if ((size_t)(m->end - m->pos) < need) {
         /* Big requests get a chunk of their own; the current chunk stays. */
-        size_t size = need > CHUNK_SIZE / 4 ? need : CHUNK_SIZE;
+        size_t size = need > chunk_size / 4 ? need : chunk_size;
         if (size > SIZE_MAX - sizeof(struct chunk))
             return NULL;
         struct chunk *c = cfg_malloc(sizeof *c + size);

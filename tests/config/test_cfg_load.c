@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config/cfg.h"
+#include "config/cfg_internal.h"
 #include "core/err.h"
 
 #define DATA     H2B_SOURCE_DIR "/tests/config/data"
@@ -506,10 +507,11 @@ static void *failing_alloc(size_t n)
 /* Fails the 1st, 2nd, ... allocation of a load in turn: each run ends in
  * HB_ENOMEM (or, when an error was recorded before, its errors), never a
  * crash or a leak; the loop ends when a run needs no more than allowed. */
-static void fail_loop(const char *name, const char *yaml, int final_rc, size_t final_errors)
+static long fail_loop(const char *name, const char *yaml, int final_rc, size_t final_errors)
 {
     cfg_set_alloc_hook(failing_alloc);
-    for (long n = 0;; n++) {
+    long n = 0;
+    for (;; n++) {
         struct cfg_errors errs;
         cfg_errors_init(&errs);
         struct cfg *c = NULL;
@@ -536,6 +538,7 @@ static void fail_loop(const char *name, const char *yaml, int final_rc, size_t f
     }
     alloc_budget = -1;
     cfg_set_alloc_hook(NULL);
+    return n;
 }
 
 static void test_failing_allocations(void **state)
@@ -543,11 +546,18 @@ static void test_failing_allocations(void **state)
     size_t len;
     char *demo = tu_read_file(EXAMPLES "/demo.yaml", &len);
     assert_non_null(demo);
-    fail_loop(EXAMPLES "/demo.yaml", demo, 0, 0);
+    /* With 16-byte chunks nearly every allocation of the pool is a malloc. */
+    cfg_mem_set_chunk_size(16);
+    long sites = fail_loop(EXAMPLES "/demo.yaml", demo, 0, 0);
+    print_message("demo.yaml: %ld allocation sites failed in turn\n", sites);
+    assert_true(sites > 200);
     free(demo);
-    fail_loop("bad.yaml",
-              "listeners: [{address: \":1\", prot: 1}]\nworkers: x\nroutes: [{upstream: u}]\n",
-              HB_EINVAL, 3);
+    sites = fail_loop("bad.yaml",
+                      "listeners: [{address: \":1\", prot: 1}]\nworkers: x\nroutes: [{upstream: "
+                      "u}]\n",
+                      HB_EINVAL, 3);
+    assert_true(sites > 50);
+    cfg_mem_set_chunk_size(0);
 }
 
 int main(void)

@@ -302,11 +302,12 @@ static void test_route_match(void **state)
         const char *host, *path;
         int route; /* -1: none */
     } v[] = {
-        {"a.com", "/x", 0},        {"A.Com", "/x", 0},      {"B.A.COM", "/p/", 1},
-        {"a.com", "/X", 2},    {"a.com", "/x?q=1", 0},   {"a.com", "/x/", 2},   {"a.com", "/xy", 2},
-        {"b.a.com", "/p/", 1}, {"c.b.a.com", "/p/z", 1}, {"b.a.com", "/p", -1}, {"a.com", "/p/", 2},
-        {"xa.com", "/p/", -1}, {".a.com", "/p/", -1},    {"", "/only/x", 3},    {NULL, "/onlyx", 3},
-        {"z.com", "/", -1},    {"a.co", "/x", -1},       {"a.com", "", 2},
+        {"a.com", "/x", 0},    {"A.Com", "/x", 0},     {"B.A.COM", "/p/", 1},
+        {"a.com", "/X", 2},    {"a.com", "/x?q=1", 0}, {"a.com", "/x/", 2},
+        {"a.com", "/xy", 2},   {"b.a.com", "/p/", 1},  {"c.b.a.com", "/p/z", 1},
+        {"b.a.com", "/p", -1}, {"a.com", "/p/", 2},    {"xa.com", "/p/", -1},
+        {".a.com", "/p/", -1}, {"", "/only/x", 3},     {NULL, "/onlyx", 3},
+        {"z.com", "/", -1},    {"a.co", "/x", -1},     {"a.com", "", 2},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         const struct cfg_route *r = cfg_route_match(c, v[i].host, v[i].host ? strlen(v[i].host) : 0,
