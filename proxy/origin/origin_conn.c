@@ -144,8 +144,9 @@ static int read_head(struct og_conn *c)
                     rc == HB_ENOMEM ? "out of memory" : "malformed request head");
     }
     evbuffer_drain(in, hlen);
-    /* RFC 9110 §10.1.1: ask for the body only when we will read it. */
-    if (c->rq.fr.expect_continue && !c->rq.body_done && c->rq.route != OG_R_ERROR)
+    /* RFC 9110 §10.1.1: we read every body we accept (even for a 404), so
+     * ask for it; fatal errors set body_done and close instead. */
+    if (c->rq.fr.expect_continue && !c->rq.body_done)
         evbuffer_add(og_out(c), "HTTP/1.1 100 Continue\r\n\r\n", 25);
     if (c->rq.route == OG_R_ECHO)
         og_echo_start(c);
@@ -239,6 +240,10 @@ static void pump(struct og_conn *c)
                 c->closing = 1; /* between requests: the graceful moment */
                 break;
             }
+            /* Pipelined requests wait while the output is full: without
+             * this, 64 KiB of small requests could queue gigabytes. */
+            if (evbuffer_get_length(out) >= c->srv->lim.out_high)
+                break;
             if (!read_head(c)) {
                 c->closing |= c->peer_eof; /* no complete request will come */
                 break;

@@ -396,6 +396,18 @@ s.close()
 assert sent < (64 << 20), sent
 EOF
 
+pyrun "pipelined requests from a client that never reads: the origin stays small" <<'EOF'
+import os, socket, time
+pid = int(os.environ["OPID"]); limit = int(os.environ["RSS_LIMIT_KB"])
+s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])), timeout=10)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+# ~1500 requests for ~600 KB pages each: ~900 MB if answers were queued freely
+s.sendall(b"GET /page?n=10000 HTTP/1.1\r\nHost: x\r\n\r\n" * 1500)
+time.sleep(1.0)
+rss = int([l.split()[1] for l in open("/proc/%d/status" % pid) if l.startswith("VmRSS")][0])
+s.close()
+assert rss < limit, (rss, limit)
+EOF
 # ---- graceful exit: SIGTERM lets an in-flight response finish ---------------------------
 "${CURL[@]}" -o "$tmp/late" "$base/delay/700" &
 cpid=$!
