@@ -47,7 +47,7 @@ check("origin is built from the Dockerfile at the root", origin.get("build") in 
       origin.get("build"))
 pcmd = " ".join(words(proxy.get("command", [])))
 check("proxy runs h2bridge with config/examples/demo.yaml",
-      "h2bridge -c config/examples/demo.yaml" in pcmd, pcmd)
+      "config/examples/demo.yaml" in pcmd and "exec h2bridge -c config/examples/" in pcmd, pcmd)
 check("proxy uses the image the origin builds", proxy.get("image") == origin.get("image") != None,
       (proxy.get("image"), origin.get("image")))
 dep = proxy.get("depends_on")
@@ -56,6 +56,13 @@ check("proxy shares the origin's network", proxy.get("network_mode") == "service
       proxy.get("network_mode"))
 ports = [str(p) for p in origin.get("ports", [])]
 check("port 8443 is published", "8443:8443" in ports, ports)
+# the start-up edit must find the demo's listener address, or the published
+# port would not reach the proxy
+if "127.0.0.1:8443" in pcmd:
+    demo_text = open(os.path.join(src, "config/examples/demo.yaml")).read() \
+        if os.path.isfile(os.path.join(src, "config/examples/demo.yaml")) else ""
+    check("demo.yaml listens on \"127.0.0.1:8443\" (the address compose rewrites)",
+          '"127.0.0.1:8443"' in demo_text or not demo_text)
 vols = doc.get("volumes") or {}
 for v in proxy.get("volumes", []):
     name = str(v).split(":")[0]
