@@ -89,7 +89,9 @@ int hpack_decode_block(struct hpack_decoder *d, const uint8_t *in, size_t len,
                        char *scratch, size_t scratch_len);
 
 /* After a failure, a short static description of the rule that was broken
- * ("index out of range", "huffman padding", ...); "" when none. */
+ * ("index out of range", "huffman padding not all ones", ...); "" when none.
+ * After HPACK_ERR_LIST_TOO_LARGE, which limit: "header list too large" or
+ * "too many header fields". */
 const char *hpack_decoder_error_detail(const struct hpack_decoder *d);
 
 /* Current dynamic table size in bytes (entry sizes summed), for tests. */

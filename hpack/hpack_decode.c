@@ -25,7 +25,7 @@ struct blk {
     char *scratch;
     size_t used, scratch_len;
     size_t budget; /* what is left of max_list_size */
-    int over;      /* a list limit was exceeded: decode, keep the table, store nothing */
+    int over;      /* a limit was exceeded (OVER_*): decode, keep the table, store nothing */
 };
 
 /* A string literal (§5.2) located in the block, not yet decoded. */
@@ -36,6 +36,9 @@ struct lit {
 };
 
 #define STR_FULL 1 /* put_str: output larger than the room given */
+
+#define OVER_SIZE 1   /* max_list_size */
+#define OVER_FIELDS 2 /* max_fields */
 
 const char *hpack_err_name(int err)
 {
@@ -183,10 +186,12 @@ static int put_str(struct hpack_decoder *d, const struct lit *l, char *dst, size
  * b->over set when the field cannot be stored at all. */
 static int field_room(struct blk *b, size_t *room)
 {
-    if (b->over || b->nf >= b->field_cap || b->budget < HPACK_ENTRY_OVERHEAD) {
-        b->over = 1;
+    if (!b->over && b->nf >= b->field_cap)
+        b->over = OVER_FIELDS;
+    else if (!b->over && b->budget < HPACK_ENTRY_OVERHEAD)
+        b->over = OVER_SIZE;
+    if (b->over)
         return 0;
-    }
     size_t list_room = b->budget - HPACK_ENTRY_OVERHEAD;
     size_t scratch_room = b->scratch_len - b->used;
     *room = list_room < scratch_room ? list_room : scratch_room;
@@ -212,7 +217,7 @@ static void emit(struct blk *b, const char *name, size_t nl, const char *value, 
 static int too_big(struct hpack_decoder *d, struct blk *b, size_t total)
 {
     if (total + HPACK_ENTRY_OVERHEAD > b->budget) {
-        b->over = 1;
+        b->over = OVER_SIZE;
         return 0;
     }
     return fail(d, HPACK_ERR_BUFFER, "scratch buffer too small");
@@ -232,7 +237,7 @@ static int decode_indexed(struct hpack_decoder *d, struct blk *b)
         const struct hpack_static_entry *s = &hpack_static_table[idx];
         if (field_room(b, &room)) {
             if (s->name_len + s->value_len + HPACK_ENTRY_OVERHEAD > b->budget)
-                b->over = 1;
+                b->over = OVER_SIZE;
             else
                 emit(b, s->name, s->name_len, s->value, s->value_len, 0);
         }
@@ -354,7 +359,7 @@ static int literal_skip(struct hpack_decoder *d, const struct lname *n, const st
         r = put_str(d, v, d->tmp + in_tmp, cap - in_tmp, &vl);
     if (r == STR_FULL) {
         /* Larger than any table we allow: §4.4 empties the table. */
-        r = literal_full(d, &(struct blk){.over = 1}, n, v);
+        r = literal_full(d, &(struct blk){.over = OVER_SIZE}, n, v);
         if (r == 0)
             hpack_table_clear(&d->t);
         return r;
@@ -475,7 +480,7 @@ int hpack_decode_block(struct hpack_decoder *d, const uint8_t *in, size_t len,
     if (r)
         return r;
     if (b.over) {
-        d->detail = "header list too large";
+        d->detail = b.over == OVER_FIELDS ? "too many header fields" : "header list too large";
         return HPACK_ERR_LIST_TOO_LARGE;
     }
     d->detail = "";
