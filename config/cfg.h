@@ -13,6 +13,8 @@
  *     int rc = c ? cfg_parse_file(c, path, &errs) : HB_ENOMEM;   // optional
  *     if (rc == 0) rc = cfg_add_backend(c, "127.0.0.1:8080", &errs); // flags
  *     if (rc == 0) rc = cfg_finalize(c, &errs);
+ *     // (to report every error in one run, go on after HB_EINVAL too, as
+ *     //  cfg_load_file() and proxy/main.c do)
  *     if (rc != 0) { cfg_errors_print(&errs, stderr); cfg_unref(c); }
  *     cfg_errors_free(&errs);
  *
@@ -377,10 +379,10 @@ int cfg_add_listener(struct cfg *cfg, const char *hostport, const char *cert, co
  * (recorded in errs) or HB_ENOMEM. */
 int cfg_add_backend(struct cfg *cfg, const char *hostport, struct cfg_errors *errs);
 
-/* Fills derived values and runs the cross checks: at least one listener; a
- * TLS listener has at least one certificate; cert/key/ticket-key files
- * readable (fopen); unique listener address:port and names; each upstream
- * has servers; routes name defined upstreams (upstream_index is set) and no
+/* Fills derived values and runs the cross checks: at least one listener;
+ * cert/key/ticket-key files readable (fopen + one read); unique listener
+ * address:port and names; routes name defined upstreams (upstream_index is
+ * set) and no
  * route follows the catch-all or repeats an earlier route's match;
  * rewrite_prefix only with a path prefix; unique servers per upstream and
  * SNI names per listener; the admin address not used by a listener; the
