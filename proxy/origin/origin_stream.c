@@ -9,9 +9,22 @@
 
 void og_pattern_fill(uint8_t *dst, uint64_t off, size_t n)
 {
-    for (size_t j = 0; j < n; j++) {
-        uint64_t i = off + j;
-        dst[j] = (uint8_t)(31 * i + 7 * (i >> 8) + 3 * (i >> 16) + 7);
+    /* Within a 256-byte block (fixed i >> 8) the pattern is 31*lo plus a
+     * constant: one table row plus one add per byte, which vectorises. */
+    static uint8_t base[256];
+    if (base[1] == 0)
+        for (unsigned lo = 0; lo < 256; lo++)
+            base[lo] = (uint8_t)(31 * lo);
+    while (n) {
+        uint64_t hi = off >> 8;
+        unsigned lo = (unsigned)(off & 255);
+        size_t m = 256 - lo < n ? 256 - lo : n;
+        uint8_t k = (uint8_t)(7 * hi + 3 * (hi >> 8) + 7);
+        for (size_t j = 0; j < m; j++)
+            dst[j] = (uint8_t)(base[lo + j] + k);
+        dst += m;
+        off += m;
+        n -= m;
     }
 }
 
