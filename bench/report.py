@@ -139,7 +139,7 @@ def goals(agg):
     return lines + [""]
 
 
-def chart(out_dir, name, title, ylabel, series, proxies):
+def chart(out_dir, name, title, ylabel, series, proxies, ref_line=False):
     """series: [(label, {proxy: value})]; a clustered bar chart per label."""
     proxies = [p for p in proxies if any(v.get(p) is not None for _, v in series)]
     if not shutil.which("gnuplot") or not series or not proxies:
@@ -167,6 +167,7 @@ set grid ytics
 set yrange [0:*]
 set offsets 0, 0, graph 0.05, 0
 set xrange [-0.5:{len(series) - 0.5}]
+{"set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 1.5 front" if ref_line else ""}
 plot {plots}
 """
     r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
@@ -190,10 +191,10 @@ def charts(agg, out_dir):
         return series
 
     made = [chart(out_dir, "cpu", "CPU per request (idle: per connection set-up), relative to the best peer; lower is better",
-                  "× best peer", ratios("cpu_us_per_req", False, SCENARIOS), proxies),
+                  "× best peer", ratios("cpu_us_per_req", False, SCENARIOS), proxies, True),
             chart(out_dir, "rps", "Requests per second relative to the best peer; higher is better",
                   "× best peer", ratios("req_per_s", True, [s for s in SCENARIOS if s != "idle"]),
-                  proxies)]
+                  proxies, True)]
     idle = {p: ok[("idle", p)]["bytes_per_conn"] / 1024 for p in proxies
             if ("idle", p) in ok and "bytes_per_conn" in ok[("idle", p)]}
     if idle:
