@@ -59,7 +59,8 @@ static const char *const requests[] = {
     "Host: api.example.com\r\n"
     "Content-Type: application/json\r\n"
     "Content-Length: 348\r\n"
-    "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dQw4w9WgXcQ\r\n"
+    "Authorization: Bearer "
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dQw4w9WgXcQ\r\n"
     "Accept: application/json\r\n"
     "Origin: https://www.example.com\r\n"
     "User-Agent: Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
@@ -107,7 +108,7 @@ static const char *const responses[] = {
     "\r\n",
 };
 
-#define NREQ (sizeof requests / sizeof requests[0])
+#define NREQ  (sizeof requests / sizeof requests[0])
 #define NRESP (sizeof responses / sizeof responses[0])
 
 static double now_ns(void)
@@ -132,8 +133,9 @@ static double bench_ours(bool resp, size_t iters)
     for (size_t it = 0; it < iters; it++) {
         for (size_t i = 0; i < n; i++) {
             h1_parser_init(&p, NULL);
-            ptrdiff_t r = resp ? h1_parse_response(&p, 0, bufs[base + i], lens[base + i], &m, f, MAXF)
-                               : h1_parse_request(&p, bufs[base + i], lens[base + i], &m, f, MAXF);
+            ptrdiff_t r =
+                resp ? h1_parse_response(&p, 0, bufs[base + i], lens[base + i], &m, f, MAXF)
+                     : h1_parse_request(&p, bufs[base + i], lens[base + i], &m, f, MAXF);
             if (r <= 0) {
                 fprintf(stderr, "our parser refused message %zu: %s\n", i, h1_err_name((int)r));
                 exit(1);
@@ -241,8 +243,8 @@ static void report(const char *what, bool resp, size_t iters)
 #ifdef H2B_HAVE_HTTP_PARSER
     double hp = best(bench_http_parser, resp, iters);
     printf("  libhttp-parser %u.%u  %8.1f ns/msg  %6.2f GB/s   ratio %.2fx\n",
-           HTTP_PARSER_VERSION_MAJOR, HTTP_PARSER_VERSION_MINOR, hp,
-           (double)bytes / (double)n / hp, hp / ours);
+           HTTP_PARSER_VERSION_MAJOR, HTTP_PARSER_VERSION_MINOR, hp, (double)bytes / (double)n / hp,
+           hp / ours);
 #else
     printf("  (libhttp-parser not found at configure time: no comparison)\n");
 #endif

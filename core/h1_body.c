@@ -8,13 +8,13 @@
 #include "core/h1_chars.h"
 
 enum {
-    S_SIZE = 0,  /* chunk-size digits */
-    S_EXT,       /* after the size: BWS, ";" extensions, up to CR */
-    S_SIZE_LF,   /* CR seen, LF expected */
-    S_DATA,      /* chunk data */
-    S_DATA_CR,   /* CRLF after the data */
+    S_SIZE = 0, /* chunk-size digits */
+    S_EXT,      /* after the size: BWS, ";" extensions, up to CR */
+    S_SIZE_LF,  /* CR seen, LF expected */
+    S_DATA,     /* chunk data */
+    S_DATA_CR,  /* CRLF after the data */
     S_DATA_LF,
-    S_TRAILER,   /* trailer section, parsed once whole */
+    S_TRAILER, /* trailer section, parsed once whole */
     S_DONE,
 };
 
@@ -141,8 +141,7 @@ static int size_line_byte(struct h1_body *b, unsigned char c)
 /* The whole trailer section must be in in[0..len) (§7.1.2). Returns the
  * bytes it takes, 0 for need more, or an error. */
 static ptrdiff_t trailer_section(struct h1_body *b, char *in, size_t len,
-                                 struct hpack_field *trailers, size_t max,
-                                 struct h1_body_event *ev)
+                                 struct hpack_field *trailers, size_t max, struct h1_body_event *ev)
 {
     /* Never scan past the limit: an end beyond it is too large anyway. */
     size_t scan = len < b->lim.max_trailer ? len : b->lim.max_trailer;

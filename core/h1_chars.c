@@ -74,8 +74,8 @@ static inline size_t scan_value(const char *p, size_t i, size_t to)
     while (to - i >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
         __m128i isctl = _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v);
-        __m128i bad = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), isctl),
-                                   _mm_cmpeq_epi8(v, del));
+        __m128i bad =
+            _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), isctl), _mm_cmpeq_epi8(v, del));
         int m = _mm_movemask_epi8(bad);
         if (m)
             return i + (size_t)__builtin_ctz((unsigned)m);
@@ -150,9 +150,9 @@ static size_t scan_name_fast(char *buf, size_t pos, size_t end)
     while (end - pos >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + pos));
         __m128i up = in_range(v, 'A', 26);
-        __m128i ok = _mm_or_si128(_mm_or_si128(up, in_range(v, 'a', 26)),
-                                  _mm_or_si128(in_range(v, '0', 10),
-                                               _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))));
+        __m128i ok =
+            _mm_or_si128(_mm_or_si128(up, in_range(v, 'a', 26)),
+                         _mm_or_si128(in_range(v, '0', 10), _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))));
         unsigned stop = ~(unsigned)_mm_movemask_epi8(ok) & 0xffffu;
         unsigned k = stop ? (unsigned)__builtin_ctz(stop) : 16;
         __m128i keep = _mm_loadu_si128((const __m128i *)(const void *)(prefix + 16 - k));

@@ -13,11 +13,11 @@
 #include "hpack/hpack.h"
 
 /* Class bits of h1_class[]. */
-#define H1_C_TCHAR 0x01u  /* token (RFC 9110 §5.6.2) */
+#define H1_C_TCHAR  0x01u /* token (RFC 9110 §5.6.2) */
 #define H1_C_TARGET 0x02u /* request-target bytes we accept: VCHAR except '#' */
-#define H1_C_AUTH 0x04u   /* authority: unreserved, sub-delims, ':', '[', ']', '%' */
-#define H1_C_VALUE 0x08u  /* field-value / reason-phrase: VCHAR, obs-text, SP, HTAB */
-#define H1_C_HEX 0x10u    /* HEXDIG */
+#define H1_C_AUTH   0x04u /* authority: unreserved, sub-delims, ':', '[', ']', '%' */
+#define H1_C_VALUE  0x08u /* field-value / reason-phrase: VCHAR, obs-text, SP, HTAB */
+#define H1_C_HEX    0x10u /* HEXDIG */
 #define H1_C_SCHEME 0x20u /* scheme: ALPHA DIGIT + - . */
 
 extern const uint8_t h1_class[256];

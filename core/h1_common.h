@@ -17,6 +17,7 @@
  * The status is for a REQUEST that broke the rule (the HTTP/1.1 frontend
  * answers it and closes). A RESPONSE from a backend that breaks any rule is
  * a 502 for the client, whatever the column says. */
+// clang-format off
 #define H1_ERRORS(X)                                                            \
     X(BARE_LF, 400, "bare LF line ending (RFC 9112 §2.2)")                      \
     X(BARE_CR, 400, "CR not followed by LF (RFC 9112 §2.2)")                    \
@@ -75,6 +76,8 @@ enum h1_err {
 #undef H1_ERR_ENUM
 };
 
+// clang-format on
+
 /* "BARE_LF", ... (the constant without "H1_E"), "NEED_MORE" for 0, "UNKNOWN"
  * for anything else. Never NULL; static storage. */
 const char *h1_err_name(int err);
@@ -83,23 +86,23 @@ const char *h1_err_name(int err);
 const char *h1_err_message(int err);
 
 /* The status code to answer a client whose REQUEST failed with err
- * (400, 413, 414, 431, 501, 505, or 500 for writer errors); 0 when err is not
+ * (400, 414, 431, 501, 505, or 500 for writer errors); 0 when err is not
  * an H1_E* code. A backend RESPONSE that fails is always a 502. */
 int h1_err_status(int err);
 
 /* Every limit of the codec. Each violation has its own code (see above). */
 struct h1_limits {
-    uint32_t max_start_line;  /* request/status line incl. CRLF; 8192 → LINE_TOO_LONG */
-    uint32_t max_field_line;  /* one field line incl. CRLF; 8192 → FIELD_TOO_LONG */
-    uint32_t max_head;        /* whole head incl. final CRLF; 65536 → HEAD_TOO_LARGE */
-    uint32_t max_fields;      /* field lines in a head; 100 → TOO_MANY_FIELDS (the
-                                 caller's array size also bounds it) */
-    uint32_t max_chunk_ext;   /* bytes after chunk-size before CRLF; 256 → CHUNK_EXT_TOO_LONG */
-    uint32_t max_trailer;     /* trailer section incl. final CRLF; 16384 → TRAILER_TOO_LARGE */
-    uint32_t max_trailers;    /* trailer fields; 32 → TRAILER_TOO_MANY */
-    bool allow_bare_lf;       /* false: a bare LF is BARE_LF (RFC 9112 §2.2 lets a
-                                 recipient accept it; we do not by default). Never
-                                 applies to chunk framing, where it is always refused. */
+    uint32_t max_start_line; /* request/status line incl. CRLF; 8192 → LINE_TOO_LONG */
+    uint32_t max_field_line; /* one field line incl. CRLF; 8192 → FIELD_TOO_LONG */
+    uint32_t max_head;       /* whole head incl. final CRLF; 65536 → HEAD_TOO_LARGE */
+    uint32_t max_fields;     /* field lines in a head; 100 → TOO_MANY_FIELDS (the
+                                caller's array size also bounds it) */
+    uint32_t max_chunk_ext;  /* bytes after chunk-size before CRLF; 256 → CHUNK_EXT_TOO_LONG */
+    uint32_t max_trailer;    /* trailer section incl. final CRLF; 16384 → TRAILER_TOO_LARGE */
+    uint32_t max_trailers;   /* trailer fields; 32 → TRAILER_TOO_MANY */
+    bool allow_bare_lf;      /* false: a bare LF is BARE_LF (RFC 9112 §2.2 lets a
+                                recipient accept it; we do not by default). Never
+                                applies to chunk framing, where it is always refused. */
 };
 
 /* The safe defaults listed above. */

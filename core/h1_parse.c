@@ -52,7 +52,8 @@ static bool ends_with_empty_line(const char *buf, size_t len, size_t start)
 {
     if (len < start + 2 || buf[len - 1] != '\n')
         return false;
-    return buf[len - 2] == '\n' || (len >= start + 3 && buf[len - 2] == '\r' && buf[len - 3] == '\n');
+    return buf[len - 2] == '\n' ||
+           (len >= start + 3 && buf[len - 2] == '\r' && buf[len - 3] == '\n');
 }
 
 /* Decides whether a whole head is in buf. Returns the bound to parse up to
@@ -114,8 +115,7 @@ static ptrdiff_t start_line_end(const char *buf, size_t i, size_t lf, bool bare_
 /* request-line = method SP request-target SP HTTP-version (RFC 9112 §3),
  * single spaces only. `lf` is just past the line's LF. */
 static ptrdiff_t parse_request_line(const char *buf, size_t pos, size_t lf,
-                                    const struct h1_limits *lim, struct hb_msg *out,
-                                    size_t *target)
+                                    const struct h1_limits *lim, struct hb_msg *out, size_t *target)
 {
     size_t i = pos;
     while (h1_is((unsigned char)buf[i], H1_C_TCHAR))

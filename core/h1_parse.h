@@ -61,10 +61,10 @@
 
 struct h1_parser {
     struct h1_limits lim;
-    size_t scanned; /* offset of the first byte not yet scanned for the end of the head */
-    size_t skip;    /* leading empty lines skipped before a request line */
+    size_t scanned;  /* offset of the first byte not yet scanned for the end of the head */
+    size_t skip;     /* leading empty lines skipped before a request line */
     size_t first_lf; /* offset just past the start line's LF, 0 until seen */
-    int err;        /* sticky: once negative, every call returns it */
+    int err;         /* sticky: once negative, every call returns it */
 };
 
 /* Starts (or restarts, for the next message) a parser. lim == NULL uses the
@@ -87,7 +87,7 @@ ptrdiff_t h1_parse_request(struct h1_parser *p, char *buf, size_t len, struct hb
                            struct hpack_field *fields, size_t max_fields);
 
 /* What the response answers, for its body length (RFC 9112 §6.3 items 1-2). */
-#define H1_REQ_HEAD 0x1u    /* the request was HEAD: no body */
+#define H1_REQ_HEAD    0x1u /* the request was HEAD: no body */
 #define H1_REQ_CONNECT 0x2u /* the request was CONNECT: 2xx means a tunnel */
 
 /* Parses a response head from buf[0..len); `req` is H1_REQ_* flags of the

@@ -4,6 +4,8 @@
 
 const char *h1_reason_phrase(int status)
 {
+    /* One status per line reads as a table. */
+    // clang-format off
     switch (status) {
     case 100: return "Continue";
     case 101: return "Switching Protocols";
@@ -55,4 +57,5 @@ const char *h1_reason_phrase(int status)
     case 505: return "HTTP Version Not Supported";
     default: return "";
     }
+    // clang-format on
 }

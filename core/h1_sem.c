@@ -21,9 +21,9 @@ struct framing {
     uint64_t cl;
     bool has_te;
     int te_err;
-    unsigned chunked;   /* times "chunked" appears */
-    bool last_chunked;  /* the final coding is chunked */
-    bool other;         /* a coding other than chunked appears */
+    unsigned chunked;  /* times "chunked" appears */
+    bool last_chunked; /* the final coding is chunked */
+    bool other;        /* a coding other than chunked appears */
     unsigned hosts;
     struct hb_str host;
     bool close, keep_alive, conn_upgrade, upgrade, expect_100;

@@ -215,8 +215,7 @@ ptrdiff_t h1_write_response_head(const struct hb_msg *m, const struct h1_write_o
     return finish_head(&w, m, o, extra, nextra, false);
 }
 
-size_t h1_write_head_bound(const struct hb_msg *m, const struct hpack_field *extra,
-                           size_t nextra)
+size_t h1_write_head_bound(const struct hb_msg *m, const struct hpack_field *extra, size_t nextra)
 {
     /* start line + Host + framing + Connection + final CRLF, then 4 bytes
      * (": " and CRLF) around every field */

@@ -65,14 +65,13 @@ ptrdiff_t h1_write_response_head(const struct hb_msg *m, const struct h1_write_o
                                  size_t cap);
 
 /* An upper bound on the head size either writer needs for m + extra. */
-size_t h1_write_head_bound(const struct hb_msg *m, const struct hpack_field *extra,
-                           size_t nextra);
+size_t h1_write_head_bound(const struct hb_msg *m, const struct hpack_field *extra, size_t nextra);
 
 /* Writes a chunk header "<hex size>\r\n" (size > 0) into out[0..cap). The
  * caller then writes the size data bytes followed by H1_CRLF. Returns the
  * byte count (at most H1_CHUNK_HEADER_MAX), H1_EWBUF, or H1_EWMSG for size 0
  * (use h1_write_last_chunk). */
-#define H1_CRLF "\r\n"
+#define H1_CRLF             "\r\n"
 #define H1_CHUNK_HEADER_MAX 18 /* 16 hex digits + CRLF */
 ptrdiff_t h1_write_chunk_header(uint64_t size, char *out, size_t cap);
 

@@ -14,7 +14,7 @@
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
-#define B(s) s, sizeof(s) - 1
+#define B(s)       s, sizeof(s) - 1
 #define INCOMPLETE 1
 
 struct btest {
@@ -88,12 +88,11 @@ static void check(const struct btest *t, const struct result *r, const char *how
     bool ok = r->rc == t->rc;
     if (ok && t->rc == 0)
         ok = r->data_len == strlen(t->data) && memcmp(r->data, t->data, r->data_len) == 0 &&
-             strcmp(r->trailers, t->trailers ? t->trailers : "") == 0 &&
-             r->leftover == t->leftover;
+             strcmp(r->trailers, t->trailers ? t->trailers : "") == 0 && r->leftover == t->leftover;
     if (!ok) {
         fprintf(stderr, "input %.*s\n  %s: got %s data '%.*s' trailers '%s' left %zu\n",
-                (int)t->len, t->in, how, h1_err_name(r->rc), (int)r->data_len, r->data,
-                r->trailers, r->leftover);
+                (int)t->len, t->in, how, h1_err_name(r->rc), (int)r->data_len, r->data, r->trailers,
+                r->leftover);
         fail();
     }
 }
@@ -121,8 +120,8 @@ static void run_one(const struct btest *t, enum h1_body_kind kind, uint64_t leng
     }
 }
 
-#define RUN(tab, kind, length, lim)                                                            \
-    for (size_t i_ = 0; i_ < sizeof(tab) / sizeof((tab)[0]); i_++)                             \
+#define RUN(tab, kind, length, lim)                                                                \
+    for (size_t i_ = 0; i_ < sizeof(tab) / sizeof((tab)[0]); i_++)                                 \
     run_one(&(tab)[i_], (kind), (length), (lim))
 
 static const struct btest chunked_ok[] = {
@@ -280,8 +279,8 @@ static void test_init_from_head(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_chunked),       cmocka_unit_test(test_chunked_limits),
-        cmocka_unit_test(test_length),        cmocka_unit_test(test_close_and_eof),
+        cmocka_unit_test(test_chunked),        cmocka_unit_test(test_chunked_limits),
+        cmocka_unit_test(test_length),         cmocka_unit_test(test_close_and_eof),
         cmocka_unit_test(test_init_from_head),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,7 @@
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 #define B(s) s, sizeof(s) - 1
-#define H "Host: a\r\n"
+#define H    "Host: a\r\n"
 #define MAXF 128
 
 struct ptest {
@@ -37,14 +37,13 @@ static ptrdiff_t parse(bool resp, struct h1_parser *p, unsigned req, char *buf, 
 static void fail_case(const struct ptest *t, const char *how, ptrdiff_t got, const char *dump)
 {
     fprintf(stderr, "input %.*s\n  %s: got %s (%td)%s%s, want %s%s%s\n", (int)t->len, t->in, how,
-            h1_err_name((int)got), got, dump ? " " : "", dump ? dump : "",
-            h1_err_name(t->rc), t->rc ? "" : " ", t->rc ? "" : t->dump);
+            h1_err_name((int)got), got, dump ? " " : "", dump ? dump : "", h1_err_name(t->rc),
+            t->rc ? "" : " ", t->rc ? "" : t->dump);
     fail();
 }
 
 /* The final answer for a complete input: rc, and the dump when valid. */
-static void check_final(const struct ptest *t, const char *how, ptrdiff_t r,
-                        const struct hb_msg *m)
+static void check_final(const struct ptest *t, const char *how, ptrdiff_t r, const struct hb_msg *m)
 {
     char dump[2048];
     if (t->rc) {
@@ -218,8 +217,7 @@ static const struct ptest requests_bad[] = {
     {B("POST / HTTP/1.1\r\n Transfer-Encoding: chunked\r\n" H "\r\n"), H1_EOBS_FOLD},
     {B("POST / HTTP/1.1\r\n" H "X: y\r\n Transfer-Encoding: chunked\r\n\r\n"), H1_EOBS_FOLD},
     {B("POST / HTTP/1.1\r\n" H "Transfer-Encoding:\r\n chunked\r\n\r\n"), H1_EOBS_FOLD},
-    {B("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked, identity\r\n\r\n"),
-     H1_ETE_NOT_CHUNKED},
+    {B("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked, identity\r\n\r\n"), H1_ETE_NOT_CHUNKED},
     {B("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n"),
      H1_ETE_NOT_CHUNKED},
     {B("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
@@ -240,8 +238,7 @@ static const struct ptest requests_bad[] = {
     {B("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n"),
      H1_ETE_HTTP10},
     /* Content-Length */
-    {B("POST / HTTP/1.1\r\n" H "Content-Length: 5\r\nContent-Length: 6\r\n\r\n"),
-     H1_ECL_CONFLICT},
+    {B("POST / HTTP/1.1\r\n" H "Content-Length: 5\r\nContent-Length: 6\r\n\r\n"), H1_ECL_CONFLICT},
     {B("POST / HTTP/1.1\r\n" H "Content-Length: 5, 6\r\n\r\n"), H1_ECL_CONFLICT},
     {B("POST / HTTP/1.1\r\n" H "Content-Length: +5\r\n\r\n"), H1_ECL_INVALID},
     {B("POST / HTTP/1.1\r\n" H "Content-Length: -5\r\n\r\n"), H1_ECL_INVALID},
@@ -255,7 +252,9 @@ static const struct ptest requests_bad[] = {
     {B("POST / HTTP/1.1\r\n" H "Content-Length : 5\r\n\r\n"), H1_ENAME_WS},
     {B("POST / HTTP/1.1\r\n" H "Content-Length: 5\0\r\n\r\n"), H1_EVALUE},
     /* field lines */
-    {B("GET / HTTP/1.1\r\n" H "X: a\x01" "b\r\n\r\n"), H1_EVALUE},
+    {B("GET / HTTP/1.1\r\n" H "X: a\x01"
+       "b\r\n\r\n"),
+     H1_EVALUE},
     {B("GET / HTTP/1.1\r\n" H "X: a\x7f\r\n\r\n"), H1_EVALUE},
     {B("GET / HTTP/1.1\r\n" H "X: a\rb\r\n\r\n"), H1_EBARE_CR},
     {B("GET / HTTP/1.1\r\n" H "X: a\r\r\n\r\n"), H1_EBARE_CR},
@@ -332,7 +331,8 @@ static const struct ptest responses[] = {
     {B("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"), 0,
      "200 v=11 [CL] cl=5 | content-length: 5"},
     {B("HTTP/1.1 200 OK\r\n\r\n"), 0, "200 v=11 [CLOSE,DELIM] cl=0"},
-    {B("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n"), 0, "200 v=11 [END,CL] cl=0 | content-length: 0"},
+    {B("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n"), 0,
+     "200 v=11 [END,CL] cl=0 | content-length: 0"},
     {B("HTTP/1.1 200 \r\nContent-Length: 1\r\n\r\n"), 0, "200 v=11 [CL] cl=1 | content-length: 1"},
     {B("HTTP/1.1 404 Not\tFound \xe9t\xe9\r\nContent-Length: 1\r\n\r\n"), 0,
      "404 v=11 [CL] cl=1 | content-length: 1"},
@@ -493,10 +493,10 @@ static void test_pipelined(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_requests_ok),    cmocka_unit_test(test_requests_bad),
-        cmocka_unit_test(test_error_codes),    cmocka_unit_test(test_responses),
+        cmocka_unit_test(test_requests_ok),     cmocka_unit_test(test_requests_bad),
+        cmocka_unit_test(test_error_codes),     cmocka_unit_test(test_responses),
         cmocka_unit_test(test_bare_lf_allowed), cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_limit_early),    cmocka_unit_test(test_pipelined),
+        cmocka_unit_test(test_limit_early),     cmocka_unit_test(test_pipelined),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,11 +29,10 @@ static inline void h1t_flags(char *dst, size_t cap, uint32_t f)
         uint32_t bit;
         const char *name;
     } names[] = {
-        {HB_MSG_END_STREAM, "END"},     {HB_MSG_HAS_CL, "CL"},
-        {HB_MSG_CHUNKED, "CHUNKED"},    {HB_MSG_CLOSE, "CLOSE"},
-        {HB_MSG_CLOSE_DELIM, "DELIM"},  {HB_MSG_UPGRADE, "UPGRADE"},
-        {HB_MSG_EXPECT_100, "EXPECT"},  {HB_MSG_NO_REUSE, "NO_REUSE"},
-        {HB_MSG_TUNNEL, "TUNNEL"},      {HB_MSG_TE_CODED, "TE_CODED"},
+        {HB_MSG_END_STREAM, "END"},    {HB_MSG_HAS_CL, "CL"},         {HB_MSG_CHUNKED, "CHUNKED"},
+        {HB_MSG_CLOSE, "CLOSE"},       {HB_MSG_CLOSE_DELIM, "DELIM"}, {HB_MSG_UPGRADE, "UPGRADE"},
+        {HB_MSG_EXPECT_100, "EXPECT"}, {HB_MSG_NO_REUSE, "NO_REUSE"}, {HB_MSG_TUNNEL, "TUNNEL"},
+        {HB_MSG_TE_CODED, "TE_CODED"},
     };
     bool first = true;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -120,11 +119,11 @@ static inline struct h1_write_opts h1t_opts_for(const struct hb_msg *m, enum h1_
 
 /* The outcome of decoding a whole body, for comparing ways of feeding it. */
 struct h1t_body_out {
-    int rc;           /* 0 done, 1 incomplete, or an H1_E* code */
+    int rc; /* 0 done, 1 incomplete, or an H1_E* code */
     size_t data_len;
     uint64_t data_hash; /* FNV-1a of the data */
     char trailers[1024];
-    size_t leftover;  /* bytes after the body */
+    size_t leftover; /* bytes after the body */
 };
 
 /* Decodes in[0..len) fed `step` bytes at a time, each call reading an
@@ -184,10 +183,9 @@ static inline void h1t_body_run(struct h1_body *b, const char *in, size_t len, s
 
 static inline bool h1t_body_same(const struct h1t_body_out *a, const struct h1t_body_out *b)
 {
-    return a->rc == b->rc && (a->rc != 0 || (a->data_len == b->data_len &&
-                                            a->data_hash == b->data_hash &&
-                                            strcmp(a->trailers, b->trailers) == 0 &&
-                                            a->leftover == b->leftover));
+    return a->rc == b->rc &&
+           (a->rc != 0 || (a->data_len == b->data_len && a->data_hash == b->data_hash &&
+                           strcmp(a->trailers, b->trailers) == 0 && a->leftover == b->leftover));
 }
 
 #endif

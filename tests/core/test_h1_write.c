@@ -12,7 +12,10 @@
 #include "core/h1_write.h"
 #include "test_h1_util.h"
 
-#define F(n, v) {(n), (v), sizeof(n) - 1, sizeof(v) - 1, 0}
+#define F(n, v)                                                                                    \
+    {                                                                                              \
+        (n), (v), sizeof(n) - 1, sizeof(v) - 1, 0                                                  \
+    }
 
 static struct hb_msg request(const char *method, const char *path, const char *authority,
                              struct hpack_field *f, uint32_t n)
@@ -29,8 +32,7 @@ static struct hb_msg request(const char *method, const char *path, const char *a
 /* Writes with every capacity from 0 up: too small must say so and never
  * write past the end; exactly enough must give `want`. */
 static void expect_head(const struct hb_msg *m, const struct h1_write_opts *o,
-                        const struct hpack_field *extra, size_t nextra, bool resp,
-                        const char *want)
+                        const struct hpack_field *extra, size_t nextra, bool resp, const char *want)
 {
     size_t n = strlen(want);
     assert_true(h1_write_head_bound(m, extra, nextra) >= n);
@@ -53,10 +55,18 @@ static void expect_head(const struct hb_msg *m, const struct h1_write_opts *o,
 static void test_request_from_h2(void **state)
 {
     struct hpack_field f[] = {
-        F("user-agent", "ua/1"),      F("connection", "foo, close"), F("foo", "bar"),
-        F("te", "trailers"),          F("keep-alive", "1"),          F("content-length", "5"),
-        F("host", "other"),           F("accept", "*/*"),            F("upgrade", "h2c"),
-        F("transfer-encoding", "chunked"), F("proxy-connection", "x"), F("http2-settings", "y"),
+        F("user-agent", "ua/1"),
+        F("connection", "foo, close"),
+        F("foo", "bar"),
+        F("te", "trailers"),
+        F("keep-alive", "1"),
+        F("content-length", "5"),
+        F("host", "other"),
+        F("accept", "*/*"),
+        F("upgrade", "h2c"),
+        F("transfer-encoding", "chunked"),
+        F("proxy-connection", "x"),
+        F("http2-settings", "y"),
         F("cookie", "a=b"),
     };
     struct hpack_field extra[] = {F("x-forwarded-for", "192.0.2.1")};
@@ -95,9 +105,15 @@ static void test_unsafe_refused(void **state)
     char buf[512];
     struct h1_write_opts o = {0};
     static const struct hpack_field bad[][1] = {
-        {F("x", "a\r\nInjected: 1")}, {F("x", "a\nb")}, {F("x", "a\rb")},
-        {F("x", "a\0b")},             {F("x", "a\x7f")}, {F("x y", "1")},
-        {F("x:", "1")},               {F("", "1")},      {F("x\r\n", "1")},
+        {F("x", "a\r\nInjected: 1")},
+        {F("x", "a\nb")},
+        {F("x", "a\rb")},
+        {F("x", "a\0b")},
+        {F("x", "a\x7f")},
+        {F("x y", "1")},
+        {F("x:", "1")},
+        {F("", "1")},
+        {F("x\r\n", "1")},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct hb_msg m = request("GET", "/", "a", (struct hpack_field *)bad[i], 1);
@@ -126,9 +142,12 @@ static void test_unsafe_refused(void **state)
 
 static void test_response(void **state)
 {
-    struct hpack_field f[] = {F("content-type", "text/html"), F("connection", "x-hop"),
-                              F("x-hop", "1"),                F("set-cookie", "a=b"),
-                              F("transfer-encoding", "chunked"), F("content-length", "9")};
+    struct hpack_field f[] = {F("content-type", "text/html"),
+                              F("connection", "x-hop"),
+                              F("x-hop", "1"),
+                              F("set-cookie", "a=b"),
+                              F("transfer-encoding", "chunked"),
+                              F("content-length", "9")};
     struct hb_msg m = {.status = 404, .fields = f, .nfields = 6};
     struct h1_write_opts o = {.framing = H1_FRAME_LENGTH, .content_length = 0};
     expect_head(&m, &o, NULL, 0, true,
@@ -170,10 +189,9 @@ static void test_chunks(void **state)
 
 static void test_field_is_hop(void **state)
 {
-    struct hpack_field f[] = {F("connection", "X-Custom"), F("x-custom", "1"),
-                              F("te", "trailers"),        F("te", "gzip"),
-                              F("keep-alive", "t=5"),     F("content-length", "1"),
-                              F("accept", "*/*")};
+    struct hpack_field f[] = {
+        F("connection", "X-Custom"), F("x-custom", "1"),       F("te", "trailers"), F("te", "gzip"),
+        F("keep-alive", "t=5"),      F("content-length", "1"), F("accept", "*/*")};
     struct hb_msg m = {.fields = f, .nfields = 7};
     bool want[] = {true, true, false, true, true, false, false};
     for (size_t i = 0; i < 7; i++)
