@@ -18,7 +18,9 @@ one request each); the figures are summed over the runs, seconds being the
 sum of each run's requests / req/s. errors counts every request that did
 not end with a 2xx: failed, errored, timed out, 3xx/4xx/5xx, and any
 started but not done outside timing-based (-D) runs. A run whose h2load
-exits non-zero or prints no summary is an error of its own.
+exits non-zero, prints no summary, or negotiates another ALPN protocol than
+h2 or another cipher suite than TLS_AES_128_GCM_SHA256 (see --expect) is an
+error of its own.
 """
 import argparse
 import re
@@ -35,6 +37,7 @@ RE_REQUESTS = re.compile(
     r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
     r"(\d+) failed, (\d+) errored, (\d+) timeout")
 RE_STATUS = re.compile(r"^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx")
+RE_NEGOTIATED = re.compile(r"^(Application protocol|Cipher): (\S+)")
 RE_TIME = re.compile(r"^time for request:\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)"
                      r"\s+([\d.]+)(us|ms|s)")
 
@@ -45,12 +48,16 @@ class Summary:
         self.secs = self.lat_sum_us = self.lat_max_us = 0.0
 
 
-def parse(text, timed, acc):
-    """Adds one h2load output to acc; returns False if it has no summary."""
+def parse(text, timed, acc, expect):
+    """Adds one h2load output to acc; returns False if it has no summary or
+    negotiated something other than expect (ALPN protocol, cipher suite)."""
     got = {}
     for line in text.splitlines():
         line = line.strip()
-        if m := RE_FINISHED.match(line):
+        if m := RE_NEGOTIATED.match(line):
+            if m[2] not in expect:
+                return False
+        elif m := RE_FINISHED.match(line):
             # With --warm-up-time "finished in" includes the warm-up while
             # the counts and req/s cover the main duration only.
             got["secs"] = float(m[1]) * UNIT_US[m[2]] / 1e6
@@ -87,6 +94,9 @@ def main():
     p.add_argument("--timeout", type=float, default=60.0,
                    help="kill an h2load run that takes longer (a stalled proxy)")
     p.add_argument("--log", help="append every h2load output here")
+    p.add_argument("--expect", action="append", default=["h2", "TLS_AES_128_GCM_SHA256"],
+                   help="an acceptable ALPN protocol or cipher suite (a run that "
+                        "negotiates anything else is an error)")
     p.add_argument("cmd", nargs=argparse.REMAINDER)
     args = p.parse_args()
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
@@ -115,7 +125,7 @@ def main():
         r = subprocess.CompletedProcess(cmd, child.returncode, out)
         if log:
             log.write(f"$ {' '.join(cmd)}\n{r.stdout}\n[exit {r.returncode}]\n")
-        if not parse(r.stdout, timed, acc) or r.returncode != 0:
+        if not parse(r.stdout, timed, acc, set(args.expect)) or r.returncode != 0:
             bad_runs += 1
         if time.monotonic() >= deadline or bad_runs > 3:
             break
