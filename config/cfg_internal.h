@@ -111,6 +111,22 @@ struct sc_field {
 
 #define SC_MAX_FIELDS 32
 
+/* Table rows. */
+// clang-format off
+#define SCF_U32(k, s, f, lo, hi)  {k, SC_U32, offsetof(s, f), lo, hi, NULL, NULL}
+#define SCF_DUR(k, s, f, lo, hi)  {k, SC_DURATION, offsetof(s, f), lo, hi, NULL, NULL}
+#define SCF_SIZE(k, s, f, lo, hi) {k, SC_SIZE, offsetof(s, f), lo, hi, NULL, NULL}
+#define SCF_BOOL(k, s, f)         {k, SC_BOOL, offsetof(s, f), 0, 0, NULL, NULL}
+#define SCF_STR(k, s, f)          {k, SC_STRING, offsetof(s, f), 0, 0, NULL, NULL}
+#define SCF_PATH(k, s, f)         {k, SC_PATH, offsetof(s, f), 0, 0, NULL, NULL}
+#define SCF_PORT(k, s, f)         {k, SC_PORT, offsetof(s, f), 0, 0, NULL, NULL}
+#define SCF_FUNC(k, s, f, fn)     {k, SC_FUNC, offsetof(s, f), 0, 0, NULL, fn}
+#define SCF_SECTION(k, s, f, sub) {k, SC_SECTION, offsetof(s, f), 0, 0, sub, NULL}
+/* A function that gets the whole struct, not one field of it. */
+#define SCF_WHOLE(k, fn)          {k, SC_FUNC, 0, 0, 0, NULL, fn}
+#define SCF_END                   {NULL, SC_U32, 0, 0, 0, NULL, NULL}
+// clang-format on
+
 /* Applies mapping n (null = empty) onto base with table; what names the
  * mapping in messages ("a listener"). Reports unknown keys (with the
  * closest known key), keys given twice, and every bad value. Merge keys

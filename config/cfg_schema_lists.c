@@ -11,40 +11,6 @@
 #define MAX_SMALL   64   /* certificates, server names, header edits */
 #define MAX_SERVERS 256  /* per upstream */
 
-#define U32(k, s, f, lo, hi)                                                                       \
-    {                                                                                              \
-        k, SC_U32, offsetof(s, f), lo, hi, NULL, NULL                                              \
-    }
-#define DUR(k, s, f, lo, hi)                                                                       \
-    {                                                                                              \
-        k, SC_DURATION, offsetof(s, f), lo, hi, NULL, NULL                                         \
-    }
-#define STR(k, s, f)                                                                               \
-    {                                                                                              \
-        k, SC_STRING, offsetof(s, f), 0, 0, NULL, NULL                                             \
-    }
-#define PATH(k, s, f)                                                                              \
-    {                                                                                              \
-        k, SC_PATH, offsetof(s, f), 0, 0, NULL, NULL                                               \
-    }
-#define PORT(k, s, f)                                                                              \
-    {                                                                                              \
-        k, SC_PORT, offsetof(s, f), 0, 0, NULL, NULL                                               \
-    }
-#define FUNC(k, s, f, fn)                                                                          \
-    {                                                                                              \
-        k, SC_FUNC, offsetof(s, f), 0, 0, NULL, fn                                                 \
-    }
-/* A function that gets the whole struct, not one field of it. */
-#define WHOLE(k, fn)                                                                               \
-    {                                                                                              \
-        k, SC_FUNC, 0, 0, 0, NULL, fn                                                              \
-    }
-#define END                                                                                        \
-    {                                                                                              \
-        NULL, SC_U32, 0, 0, 0, NULL, NULL                                                          \
-    }
-
 /* A sequence of at most max items, or an error. */
 static bool seq_of(struct sctx *c, const struct cfg_node *n, size_t max, const char *what)
 {
@@ -115,10 +81,10 @@ static void server_names(struct sctx *c, const struct cfg_node *n, void *field)
 }
 
 static const struct sc_field cert_fields[] = {
-    PATH("cert", struct cfg_cert, cert),
-    PATH("key", struct cfg_cert, key),
-    WHOLE("server_names", server_names),
-    END,
+    SCF_PATH("cert", struct cfg_cert, cert),
+    SCF_PATH("key", struct cfg_cert, key),
+    SCF_WHOLE("server_names", server_names),
+    SCF_END,
 };
 
 static void certificates(struct sctx *c, const struct cfg_node *n, void *field)
@@ -164,12 +130,12 @@ static void tls_version(struct sctx *c, const struct cfg_node *n, void *field)
 }
 
 static const struct sc_field tls_fields[] = {
-    WHOLE("certificates", certificates),
-    FUNC("min_version", struct cfg_tls, min_version, tls_version),
-    STR("ciphers", struct cfg_tls, ciphers),
-    PATH("ticket_key_file", struct cfg_tls, ticket_key_file),
-    DUR("ticket_rotation", struct cfg_tls, ticket_rotation_ms, 60000, 86400000),
-    END,
+    SCF_WHOLE("certificates", certificates),
+    SCF_FUNC("min_version", struct cfg_tls, min_version, tls_version),
+    SCF_STR("ciphers", struct cfg_tls, ciphers),
+    SCF_PATH("ticket_key_file", struct cfg_tls, ticket_key_file),
+    SCF_DUR("ticket_rotation", struct cfg_tls, ticket_rotation_ms, 60000, 86400000),
+    SCF_END,
 };
 
 static void listener_tls(struct sctx *c, const struct cfg_node *n, void *field)
@@ -233,14 +199,14 @@ static void listener_address(struct sctx *c, const struct cfg_node *n, void *fie
 }
 
 static const struct sc_field listener_fields[] = {
-    STR("name", struct cfg_listener, name),
-    WHOLE("address", listener_address),
-    PORT("port", struct cfg_listener, port),
-    WHOLE("tls", listener_tls),
-    FUNC("protocols", struct cfg_listener, protocols, protocols),
-    U32("max_connections", struct cfg_listener, max_connections, 1, 10000000),
-    U32("backlog", struct cfg_listener, backlog, 1, 65535),
-    END,
+    SCF_STR("name", struct cfg_listener, name),
+    SCF_WHOLE("address", listener_address),
+    SCF_PORT("port", struct cfg_listener, port),
+    SCF_WHOLE("tls", listener_tls),
+    SCF_FUNC("protocols", struct cfg_listener, protocols, protocols),
+    SCF_U32("max_connections", struct cfg_listener, max_connections, 1, 10000000),
+    SCF_U32("backlog", struct cfg_listener, backlog, 1, 65535),
+    SCF_END,
 };
 
 void sc_listeners(struct sctx *c, const struct cfg_node *n, void *field)
@@ -284,11 +250,11 @@ static void server_address(struct sctx *c, const struct cfg_node *n, void *field
 }
 
 static const struct sc_field server_fields[] = {
-    WHOLE("address", server_address),
-    PORT("port", struct cfg_server, port),
-    U32("weight", struct cfg_server, weight, 1, 1000),
-    U32("max_connections", struct cfg_server, max_connections, 0, 1000000),
-    END,
+    SCF_WHOLE("address", server_address),
+    SCF_PORT("port", struct cfg_server, port),
+    SCF_U32("weight", struct cfg_server, weight, 1, 1000),
+    SCF_U32("max_connections", struct cfg_server, max_connections, 0, 1000000),
+    SCF_END,
 };
 
 static void one_server(struct sctx *c, const struct cfg_node *item, struct cfg_server *s)
@@ -362,14 +328,14 @@ static void balance(struct sctx *c, const struct cfg_node *n, void *field)
 
 #define UP struct cfg_upstream
 static const struct sc_field upstream_fields[] = {
-    WHOLE("servers", servers),
-    FUNC("balance", UP, balance, balance),
-    DUR("connect_timeout", UP, connect_timeout_ms, 1, 10 * 60000),
-    DUR("read_timeout", UP, read_timeout_ms, 1, 24 * 3600000),
-    DUR("idle_timeout", UP, idle_timeout_ms, 1, 24 * 3600000),
-    U32("keepalive", UP, keepalive, 0, 10000),
-    U32("retries", UP, retries, 0, 10),
-    END,
+    SCF_WHOLE("servers", servers),
+    SCF_FUNC("balance", UP, balance, balance),
+    SCF_DUR("connect_timeout", UP, connect_timeout_ms, 1, 10 * 60000),
+    SCF_DUR("read_timeout", UP, read_timeout_ms, 1, 24 * 3600000),
+    SCF_DUR("idle_timeout", UP, idle_timeout_ms, 1, 24 * 3600000),
+    SCF_U32("keepalive", UP, keepalive, 0, 10000),
+    SCF_U32("retries", UP, retries, 0, 10),
+    SCF_END,
 };
 
 static bool upstream_name_ok(const struct cfg_node *k)

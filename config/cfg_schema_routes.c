@@ -143,10 +143,10 @@ static void hdr_remove(struct sctx *c, const struct cfg_node *n, void *field)
 }
 
 static const struct sc_field header_fields[] = {
-    {"set", SC_FUNC, 0, 0, 0, NULL, hdr_set},
-    {"add", SC_FUNC, 0, 0, 0, NULL, hdr_add},
-    {"remove", SC_FUNC, 0, 0, 0, NULL, hdr_remove},
-    {NULL, SC_U32, 0, 0, 0, NULL, NULL},
+    SCF_WHOLE("set", hdr_set),
+    SCF_WHOLE("add", hdr_add),
+    SCF_WHOLE("remove", hdr_remove),
+    SCF_END,
 };
 
 static void headers(struct sctx *c, const struct cfg_node *n, void *field)
@@ -225,15 +225,14 @@ static void host(struct sctx *c, const struct cfg_node *n, void *field)
 }
 
 static const struct sc_field route_fields[] = {
-    {"host", SC_FUNC, 0, 0, 0, NULL, host},
-    {"path", SC_FUNC, 0, 0, 0, NULL, path_exact},
-    {"path_prefix", SC_FUNC, 0, 0, 0, NULL, path_prefix},
-    {"upstream", SC_STRING, offsetof(struct cfg_route, upstream), 0, 0, NULL, NULL},
-    {"rewrite_prefix", SC_FUNC, 0, 0, 0, NULL, rewrite},
-    {"request_headers", SC_FUNC, offsetof(struct cfg_route, request_headers), 0, 0, NULL, headers},
-    {"response_headers", SC_FUNC, offsetof(struct cfg_route, response_headers), 0, 0, NULL,
-     headers},
-    {NULL, SC_U32, 0, 0, 0, NULL, NULL},
+    SCF_WHOLE("host", host),
+    SCF_WHOLE("path", path_exact),
+    SCF_WHOLE("path_prefix", path_prefix),
+    SCF_STR("upstream", struct cfg_route, upstream),
+    SCF_WHOLE("rewrite_prefix", rewrite),
+    SCF_FUNC("request_headers", struct cfg_route, request_headers, headers),
+    SCF_FUNC("response_headers", struct cfg_route, response_headers, headers),
+    SCF_END,
 };
 
 void sc_routes(struct sctx *c, const struct cfg_node *n, void *field)

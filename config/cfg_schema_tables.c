@@ -13,51 +13,18 @@
 #define MIN  (60u * SEC)
 #define HOUR (60u * MIN)
 
-#define U32(k, s, f, lo, hi)                                                                       \
-    {                                                                                              \
-        k, SC_U32, offsetof(s, f), lo, hi, NULL, NULL                                              \
-    }
-#define DUR(k, s, f, lo, hi)                                                                       \
-    {                                                                                              \
-        k, SC_DURATION, offsetof(s, f), lo, hi, NULL, NULL                                         \
-    }
-#define SIZE(k, s, f, lo, hi)                                                                      \
-    {                                                                                              \
-        k, SC_SIZE, offsetof(s, f), lo, hi, NULL, NULL                                             \
-    }
-#define BOOL(k, s, f)                                                                              \
-    {                                                                                              \
-        k, SC_BOOL, offsetof(s, f), 0, 0, NULL, NULL                                               \
-    }
-#define PATH(k, s, f)                                                                              \
-    {                                                                                              \
-        k, SC_PATH, offsetof(s, f), 0, 0, NULL, NULL                                               \
-    }
-#define FUNC(k, s, f, fn)                                                                          \
-    {                                                                                              \
-        k, SC_FUNC, offsetof(s, f), 0, 0, NULL, fn                                                 \
-    }
-#define SECTION(k, s, f, sub)                                                                      \
-    {                                                                                              \
-        k, SC_SECTION, offsetof(s, f), 0, 0, sub, NULL                                             \
-    }
-#define END                                                                                        \
-    {                                                                                              \
-        NULL, SC_U32, 0, 0, 0, NULL, NULL                                                          \
-    }
-
 /* RFC 9113 §10.5: budgets per connection and second, beyond which the peer
  * is abusive and gets GOAWAY(ENHANCE_YOUR_CALM). */
-#define FL(k, f) U32(k, struct cfg_http2, flood.f, 1, 1000000)
+#define FL(k, f) SCF_U32(k, struct cfg_http2, flood.f, 1, 1000000)
 static const struct sc_field http2_fields[] = {
-    U32("max_concurrent_streams", struct cfg_http2, max_concurrent_streams, 1, 100000),
+    SCF_U32("max_concurrent_streams", struct cfg_http2, max_concurrent_streams, 1, 100000),
     /* RFC 9113 §6.9.1: a flow-control window may not exceed 2^31-1. */
-    SIZE("initial_window_size", struct cfg_http2, initial_window_size, 1, 0x7fffffff),
-    SIZE("connection_window_size", struct cfg_http2, connection_window_size, 65535, 0x7fffffff),
+    SCF_SIZE("initial_window_size", struct cfg_http2, initial_window_size, 1, 0x7fffffff),
+    SCF_SIZE("connection_window_size", struct cfg_http2, connection_window_size, 65535, 0x7fffffff),
     /* RFC 9113 §6.5.2: SETTINGS_MAX_FRAME_SIZE is 2^14 .. 2^24-1. */
-    SIZE("max_frame_size", struct cfg_http2, max_frame_size, 16384, 16777215),
-    SIZE("header_table_size", struct cfg_http2, header_table_size, 0, 1 * MIB),
-    SIZE("max_header_list_size", struct cfg_http2, max_header_list_size, 1 * KIB, 16 * MIB),
+    SCF_SIZE("max_frame_size", struct cfg_http2, max_frame_size, 16384, 16777215),
+    SCF_SIZE("header_table_size", struct cfg_http2, header_table_size, 0, 1 * MIB),
+    SCF_SIZE("max_header_list_size", struct cfg_http2, max_header_list_size, 1 * KIB, 16 * MIB),
     FL("rst_stream_per_second", rst_stream_per_sec),
     FL("ping_per_second", ping_per_sec),
     FL("settings_per_second", settings_per_sec),
@@ -65,7 +32,7 @@ static const struct sc_field http2_fields[] = {
     FL("priority_per_second", priority_per_sec),
     FL("window_update_per_second", window_update_per_sec),
     FL("max_queued_control_frames", max_queued_control_frames),
-    END,
+    SCF_END,
 };
 
 /* RFC 9113 §6.9.2: a connection window smaller than one stream's window
@@ -83,20 +50,20 @@ static void http2(struct sctx *c, const struct cfg_node *n, void *field)
 
 #define LIM struct cfg_limits
 static const struct sc_field limits_fields[] = {
-    SIZE("stream_buffer_size", LIM, stream_buffer_size, 1 * KIB, 64 * MIB),
-    SIZE("request_buffer_size", LIM, request_buffer_size, 1 * KIB, 64 * MIB),
-    SIZE("max_request_header_size", LIM, max_request_header_size, 1 * KIB, 1 * MIB),
-    SIZE("max_response_header_size", LIM, max_response_header_size, 1 * KIB, 1 * MIB),
-    U32("max_header_count", LIM, max_header_count, 1, 10000),
-    U32("max_connections", LIM, max_connections, 1, 10000000),
-    DUR("handshake_timeout", LIM, handshake_timeout_ms, 100, 10 * MIN),
-    DUR("h2_idle_timeout", LIM, h2_idle_timeout_ms, 1 * SEC, 24 * HOUR),
-    DUR("h1_keepalive_timeout", LIM, h1_keepalive_timeout_ms, 1, 1 * HOUR),
-    DUR("request_header_timeout", LIM, request_header_timeout_ms, 100, 10 * MIN),
-    SIZE("min_send_rate", LIM, min_send_rate, 0, 1024 * MIB),
-    DUR("min_send_rate_window", LIM, min_send_rate_window_ms, 1 * SEC, 10 * MIN),
-    DUR("shutdown_timeout", LIM, shutdown_timeout_ms, 0, 1 * HOUR),
-    END,
+    SCF_SIZE("stream_buffer_size", LIM, stream_buffer_size, 1 * KIB, 64 * MIB),
+    SCF_SIZE("request_buffer_size", LIM, request_buffer_size, 1 * KIB, 64 * MIB),
+    SCF_SIZE("max_request_header_size", LIM, max_request_header_size, 1 * KIB, 1 * MIB),
+    SCF_SIZE("max_response_header_size", LIM, max_response_header_size, 1 * KIB, 1 * MIB),
+    SCF_U32("max_header_count", LIM, max_header_count, 1, 10000),
+    SCF_U32("max_connections", LIM, max_connections, 1, 10000000),
+    SCF_DUR("handshake_timeout", LIM, handshake_timeout_ms, 100, 10 * MIN),
+    SCF_DUR("h2_idle_timeout", LIM, h2_idle_timeout_ms, 1 * SEC, 24 * HOUR),
+    SCF_DUR("h1_keepalive_timeout", LIM, h1_keepalive_timeout_ms, 1, 1 * HOUR),
+    SCF_DUR("request_header_timeout", LIM, request_header_timeout_ms, 100, 10 * MIN),
+    SCF_SIZE("min_send_rate", LIM, min_send_rate, 0, 1024 * MIB),
+    SCF_DUR("min_send_rate_window", LIM, min_send_rate_window_ms, 1 * SEC, 10 * MIN),
+    SCF_DUR("shutdown_timeout", LIM, shutdown_timeout_ms, 0, 1 * HOUR),
+    SCF_END,
 };
 
 static void log_level(struct sctx *c, const struct cfg_node *n, void *field)
@@ -122,10 +89,10 @@ static void access_format(struct sctx *c, const struct cfg_node *n, void *field)
 }
 
 static const struct sc_field logging_fields[] = {
-    FUNC("level", struct cfg_logging, level, log_level),
-    PATH("access_log", struct cfg_logging, access_log),
-    FUNC("access_log_format", struct cfg_logging, access_log_format, access_format),
-    END,
+    SCF_FUNC("level", struct cfg_logging, level, log_level),
+    SCF_PATH("access_log", struct cfg_logging, access_log),
+    SCF_FUNC("access_log_format", struct cfg_logging, access_log_format, access_format),
+    SCF_END,
 };
 
 static void admin_address(struct sctx *c, const struct cfg_node *n, void *field)
@@ -135,10 +102,10 @@ static void admin_address(struct sctx *c, const struct cfg_node *n, void *field)
 }
 
 static const struct sc_field admin_fields[] = {
-    BOOL("enabled", struct cfg_admin, enabled),
-    {"address", SC_FUNC, 0, 0, 0, NULL, admin_address},
-    {"port", SC_PORT, offsetof(struct cfg_admin, port), 0, 0, NULL, NULL},
-    END,
+    SCF_BOOL("enabled", struct cfg_admin, enabled),
+    SCF_WHOLE("address", admin_address),
+    SCF_PORT("port", struct cfg_admin, port),
+    SCF_END,
 };
 
 /* An admin: section turns the admin listener on unless it says enabled: false. */
@@ -153,24 +120,24 @@ static void admin(struct sctx *c, const struct cfg_node *n, void *field)
 }
 
 static const struct sc_field forwarded_fields[] = {
-    BOOL("x_forwarded_for", struct cfg_forwarded, x_forwarded_for),
-    BOOL("x_forwarded_proto", struct cfg_forwarded, x_forwarded_proto),
-    BOOL("forwarded", struct cfg_forwarded, forwarded),
-    BOOL("via", struct cfg_forwarded, via),
-    END,
+    SCF_BOOL("x_forwarded_for", struct cfg_forwarded, x_forwarded_for),
+    SCF_BOOL("x_forwarded_proto", struct cfg_forwarded, x_forwarded_proto),
+    SCF_BOOL("forwarded", struct cfg_forwarded, forwarded),
+    SCF_BOOL("via", struct cfg_forwarded, via),
+    SCF_END,
 };
 
 static const struct sc_field top_fields[] = {
-    FUNC("listeners", struct cfg, listeners, sc_listeners),
-    FUNC("http2", struct cfg, http2, http2),
-    FUNC("upstreams", struct cfg, upstreams, sc_upstreams),
-    FUNC("routes", struct cfg, routes, sc_routes),
-    SECTION("limits", struct cfg, limits, limits_fields),
-    SECTION("logging", struct cfg, logging, logging_fields),
-    FUNC("admin", struct cfg, admin, admin),
-    U32("workers", struct cfg, workers, 0, 1024),
-    SECTION("forwarded", struct cfg, forwarded, forwarded_fields),
-    END,
+    SCF_FUNC("listeners", struct cfg, listeners, sc_listeners),
+    SCF_FUNC("http2", struct cfg, http2, http2),
+    SCF_FUNC("upstreams", struct cfg, upstreams, sc_upstreams),
+    SCF_FUNC("routes", struct cfg, routes, sc_routes),
+    SCF_SECTION("limits", struct cfg, limits, limits_fields),
+    SCF_SECTION("logging", struct cfg, logging, logging_fields),
+    SCF_FUNC("admin", struct cfg, admin, admin),
+    SCF_U32("workers", struct cfg, workers, 0, 1024),
+    SCF_SECTION("forwarded", struct cfg, forwarded, forwarded_fields),
+    SCF_END,
 };
 
 void cfg_schema_apply(struct sctx *c, const struct cfg_node *root)

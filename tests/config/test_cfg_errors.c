@@ -10,9 +10,10 @@
 #include <string.h>
 
 #include "config/cfg.h"
+#include "cfg_test.h"
 #include "core/err.h"
 
-#define DATA H2B_SOURCE_DIR "/tests/config/data"
+#define DATA CFG_TEST_DATA
 
 #define BASE                                                                                       \
     "listeners:\n"                                                                                 \
@@ -27,29 +28,10 @@ struct ecase {
 };
 
 /* Replaces every "@D@" with DATA; the result is malloc'd. */
-static char *subst(const char *s)
-{
-    size_t n = strlen(s) + 1, dl = strlen(DATA);
-    for (const char *p = s; (p = strstr(p, "@D@")); p += 3)
-        n += dl;
-    char *out = malloc(n), *o = out;
-    assert_non_null(out);
-    while (*s) {
-        if (strncmp(s, "@D@", 3) == 0) {
-            memcpy(o, DATA, dl);
-            o += dl;
-            s += 3;
-        } else {
-            *o++ = *s++;
-        }
-    }
-    *o = '\0';
-    return out;
-}
 
 static bool run_case(const struct ecase *ec)
 {
-    char *yaml = subst(ec->yaml);
+    char *yaml = cfg_test_subst(ec->yaml);
     struct cfg_errors errs;
     cfg_errors_init(&errs);
     struct cfg *c = NULL;
@@ -60,7 +42,7 @@ static bool run_case(const struct ecase *ec)
         nwant++;
     bool ok = rc == HB_EINVAL && c == NULL && errs.n == nwant;
     for (size_t i = 0; ok && i < nwant; i++) {
-        char *w = subst(ec->want[i]);
+        char *w = cfg_test_subst(ec->want[i]);
         ok = strcmp(cfg_error_format(&errs.v[i], buf, sizeof buf), w) == 0;
         free(w);
     }

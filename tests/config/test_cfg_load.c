@@ -9,10 +9,11 @@
 #include <unistd.h>
 
 #include "config/cfg.h"
+#include "cfg_test.h"
 #include "config/cfg_internal.h"
 #include "core/err.h"
 
-#define DATA     H2B_SOURCE_DIR "/tests/config/data"
+#define DATA     CFG_TEST_DATA
 #define EXAMPLES H2B_SOURCE_DIR "/config/examples"
 
 static struct cfg *load_ok(const char *yaml)
@@ -157,24 +158,6 @@ static const char all_keys[] =
     "workers: 4\n"
     "forwarded: {x_forwarded_for: off, x_forwarded_proto: no, forwarded: yes, via: On}\n";
 
-static char *subst(const char *s)
-{
-    size_t dl = strlen(DATA);
-    char *out = malloc(strlen(s) * (dl + 1) + 1), *o = out;
-    assert_non_null(out);
-    while (*s) {
-        if (strncmp(s, "@D@", 3) == 0) {
-            memcpy(o, DATA, dl);
-            o += dl;
-            s += 3;
-        } else {
-            *o++ = *s++;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 static void check_listener_keys(const struct cfg *c)
 {
     assert_int_equal(c->n_listeners, 1);
@@ -308,7 +291,7 @@ static void check_other_keys(const struct cfg *c)
 
 static void test_every_key(void **state)
 {
-    char *yaml = subst(all_keys);
+    char *yaml = cfg_test_subst(all_keys);
     struct cfg *c = load_ok(yaml);
     check_listener_keys(c);
     check_http2_keys(c);

@@ -8,10 +8,11 @@
 #include <string.h>
 
 #include "config/cfg.h"
+#include "cfg_test.h"
 #include "config/cfg_internal.h"
 #include "core/err.h"
 
-#define DATA H2B_SOURCE_DIR "/tests/config/data"
+#define DATA CFG_TEST_DATA
 
 static void test_durations(void **state)
 {
