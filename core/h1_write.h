@@ -58,7 +58,9 @@ ptrdiff_t h1_write_request_head(const struct hb_msg *m, const struct h1_write_op
                                 size_t cap);
 
 /* Writes "HTTP/1.1 <status> <standard reason>\r\n<fields>\r\n" into
- * out[0..cap) (the backend's reason phrase is never forwarded). Returns as
+ * out[0..cap) (the backend's reason phrase is never forwarded). For an
+ * HTTP/1.0 client use H1_FRAME_LENGTH or H1_FRAME_NONE with close (it does
+ * not know chunked, RFC 9112 §7). Returns as
  * h1_write_request_head(); H1_EWMSG for a status outside 100..599. */
 ptrdiff_t h1_write_response_head(const struct hb_msg *m, const struct h1_write_opts *o,
                                  const struct hpack_field *extra, size_t nextra, char *out,
