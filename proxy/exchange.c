@@ -12,6 +12,7 @@
 #include "core/h2_conn.h"
 #include "core/log.h"
 #include "proxy/forward_headers.h"
+#include "proxy/front.h"
 #include "proxy/h2_frontend.h"
 #include "proxy/worker.h"
 
@@ -55,7 +56,7 @@ const char *px_ex_backend_name(const struct px_exchange *ex)
 static void answer(struct px_fconn *fc, uint32_t sid, int status)
 {
     struct hb_msg resp = {.status = status};
-    h2_conn_submit_response(fc->h2, sid, &resp, true);
+    px_front_submit_response(fc, sid, &resp, true);
     px_fconn_kick(fc);
 }
 
@@ -85,13 +86,13 @@ void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
     px_ex_drop_backend(ex, false);
     ex->failed = true;
     if (ex->head_sent)
-        h2_conn_reset_stream(fc->h2, ex->sid, H2_INTERNAL_ERROR);
+        px_front_reset_stream(fc, ex->sid, H2_INTERNAL_ERROR);
     else
         answer(fc, ex->sid, status);
     ex->head_sent = true;
     /* Whatever the client still sends is discarded: credit it back. */
     if (ex->uncredited) {
-        h2_conn_consumed(fc->h2, ex->sid, ex->uncredited);
+        px_front_consumed(fc, ex->sid, ex->uncredited);
         ex->uncredited = 0;
     }
     hb_buf_free(&ex->reqbuf);
@@ -111,7 +112,7 @@ static void credit(struct px_exchange *ex, size_t written)
         n = ex->uncredited; /* the rest was framing; all body bytes are out */
     if (n) {
         ex->uncredited -= n;
-        h2_conn_consumed(ex->fc->h2, ex->sid, n);
+        px_front_consumed(ex->fc, ex->sid, n);
         px_fconn_kick(ex->fc);
     }
 }
@@ -320,7 +321,7 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
         .x_forwarded_proto = cfg->forwarded.x_forwarded_proto,
         .forwarded = cfg->forwarded.forwarded,
         .via = cfg->forwarded.via,
-        .proto = "https",
+        .proto = px_front_scheme(ex->fc),
         .client_addr = ex->fc->peer_addr,
     };
     struct hb_msg m = *req;
@@ -450,7 +451,7 @@ void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len
     if (ex->failed || ex->body_done) {
         /* Nobody will read it: give the window back at once. */
         if (len)
-            h2_conn_consumed(ex->fc->h2, ex->sid, len);
+            px_front_consumed(ex->fc, ex->sid, len);
         return;
     }
     int rc = 0;

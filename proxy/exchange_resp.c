@@ -11,6 +11,7 @@
 #include "core/h1_write.h"
 #include "core/h2_conn.h"
 #include "core/log.h"
+#include "proxy/front.h"
 #include "proxy/h2_frontend.h"
 #include "proxy/worker.h"
 
@@ -46,7 +47,7 @@ static void submit_head(struct px_exchange *ex, struct hb_msg *m, bool end_strea
 {
     struct hb_msg resp = {.status = m->status, .fields = m->fields};
     resp.nfields = filter_fields(m, m->fields, m->nfields);
-    int rc = h2_conn_submit_response(ex->fc->h2, ex->sid, &resp, end_stream);
+    int rc = px_front_submit_response(ex->fc, ex->sid, &resp, end_stream);
     if (rc != 0)
         hb_debug("client %s stream %u: submit_response: %s", ex->fc->peer, ex->sid,
                  hb_err_name(rc));
@@ -89,7 +90,7 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
     submit_head(ex, m, none);
     hb_buf_consume(&ex->rin, r);
     if (!none)
-        h2_conn_resume_data(ex->fc->h2, ex->sid);
+        px_front_resume_data(ex->fc, ex->sid);
     px_fconn_kick(ex->fc);
     return false;
 }
@@ -143,7 +144,7 @@ static void on_eof(struct px_exchange *ex)
         /* read_data will see the decoder done */
     }
     px_bconn_want_read(ex->bc, false);
-    h2_conn_resume_data(ex->fc->h2, ex->sid);
+    px_front_resume_data(ex->fc, ex->sid);
     px_fconn_kick(ex->fc);
 }
 
@@ -191,7 +192,7 @@ void px_ex_on_readable(struct px_exchange *ex)
     if (!ex->head_sent) {
         parse_head(ex);
     } else {
-        h2_conn_resume_data(ex->fc->h2, ex->sid);
+        px_front_resume_data(ex->fc, ex->sid);
         px_fconn_kick(ex->fc);
     }
 }
@@ -211,7 +212,7 @@ static void submit_trailers(struct px_exchange *ex, struct hpack_field *t, size_
     struct hb_msg m = {.fields = t, .nfields = (uint32_t)n};
     m.nfields = filter_fields(&m, t, m.nfields);
     if (m.nfields)
-        h2_conn_submit_trailers(ex->fc->h2, ex->sid, &m);
+        px_front_submit_trailers(ex->fc, ex->sid, &m);
 }
 
 /* Decodes the next piece of body into the pending span. Returns 1 when

@@ -16,6 +16,9 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "proxy/exchange.h"
+#include "proxy/front.h"
+#include "proxy/h1_frontend.h"
+#include "proxy/sniff.h"
 #include "proxy/worker.h"
 
 #define READ_BUF 16384
@@ -105,8 +108,8 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
 {
     struct px_worker *w = l->w;
     struct px_fconn *fc = calloc(1, sizeof *fc);
-    SSL *ssl = fc ? px_tls_new_ssl(l->tls) : NULL;
-    if (!ssl) {
+    SSL *ssl = fc && l->tls ? px_tls_new_ssl(l->tls) : NULL;
+    if (!fc || (l->tls && !ssl)) {
         hb_warn("accept: out of memory, connection closed");
         free(fc);
         close(fd);
@@ -115,7 +118,9 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->w = w;
     fc->l = l;
     fc->fd = fd;
-    fc->handshaking = true;
+    fc->handshaking = ssl != NULL;
+    fc->sniffing = ssl == NULL; /* cleartext: proxy/sniff.c */
+    fc->io.fd = fd;
     format_peer(fc, peer);
     for (size_t i = 0; i < PX_FCONN_BUCKETS; i++)
         hb_list_init(&fc->streams[i]);
@@ -126,9 +131,9 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->ev_flush = event_new(w->base, -1, 0, on_flush, fc);
     hb_list_push_back(&w->conns, &fc->link);
     w->nconns++;
-    if (px_tls_io_init(&fc->io, ssl, fd) != 0 || !fc->ev_read || !fc->ev_write ||
+    if ((ssl && px_tls_io_init(&fc->io, ssl, fd) != 0) || !fc->ev_read || !fc->ev_write ||
         !fc->ev_timer || !fc->ev_flush) {
-        if (!fc->io.ssl)
+        if (ssl && !fc->io.ssl)
             SSL_free(ssl);
         hb_warn("client %s: out of memory, connection closed", fc->peer);
         px_fconn_close(fc);
@@ -141,6 +146,10 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
 
 void px_fconn_close(struct px_fconn *fc)
 {
+    if (fc->h1) {
+        px_exchange_abort_all(fc);
+        px_h1_free(fc);
+    }
     if (fc->h2) {
         int64_t code = h2_conn_goaway_sent_code(fc->h2);
         if (code >= 0)
@@ -211,7 +220,7 @@ static int flush(struct px_fconn *fc)
         }
         if (n == 0)
             break;
-        ssize_t w = px_tls_io_write(&fc->io, data, (size_t)n, hb_time_now_ns());
+        ssize_t w = px_conn_write(&fc->io, data, (size_t)n, hb_time_now_ns());
         if (w == PX_IO_WANT_WRITE || w == PX_IO_WANT_READ) {
             event_add(fc->ev_write, NULL);
             return 0;
@@ -234,9 +243,20 @@ static int flush(struct px_fconn *fc)
 static int start_h2(struct px_fconn *fc)
 {
     if (px_tls_alpn_version(fc->io.ssl) != 2) {
-        hb_info("client %s: no h2 in ALPN; HTTP/1.1 clients are not served yet", fc->peer);
-        return -1;
+        /* ALPN http/1.1, or none (RFC 7301 §3.2: then HTTP/1.1). */
+        fc->handshaking = false;
+        evtimer_del(fc->ev_timer);
+        if (px_h1_start(fc) != 0) {
+            hb_warn("client %s: out of memory, connection closed", fc->peer);
+            return -1;
+        }
+        return 0;
     }
+    return px_fconn_start_h2(fc);
+}
+
+int px_fconn_start_h2(struct px_fconn *fc)
+{
     struct h2_config hc;
     h2_config_from(fc->w->cfg, &hc);
     fc->h2 = h2_conn_new(H2_ROLE_SERVER, &hc, &callbacks, fc);
@@ -270,7 +290,7 @@ static int read_client(struct px_fconn *fc)
 {
     uint8_t buf[READ_BUF];
     for (int i = 0; i < READS_PER_EVENT; i++) {
-        ssize_t n = px_tls_io_read(&fc->io, buf, sizeof buf);
+        ssize_t n = px_conn_read(&fc->io, buf, sizeof buf);
         if (n == PX_IO_WANT_READ)
             return 0;
         if (n == PX_IO_WANT_WRITE) {
@@ -289,22 +309,42 @@ static int read_client(struct px_fconn *fc)
         }
     }
     /* Still more to read: come back after other connections had a turn. */
-    if (px_tls_io_pending(&fc->io))
+    if (px_conn_pending(&fc->io))
         event_active(fc->ev_read, EV_READ, 0);
     return 0;
+}
+
+/* HTTP/1.1 connections run in proxy/h1_frontend.c. */
+static void step_h1(struct px_fconn *fc, bool timer)
+{
+    if (px_h1_run(fc, timer) != 0)
+        px_fconn_close(fc);
+    else
+        px_exchange_reap(fc);
 }
 
 static void step(struct px_fconn *fc, bool readable)
 {
     int rc = 0;
-    if (fc->handshaking) {
+    if (fc->sniffing) {
+        rc = px_sniff(fc);
+        if (rc == 0)
+            return;
+        rc = rc < 0 ? -1 : 0;
+        if (rc == 0)
+            evtimer_del(fc->ev_timer);
+        readable = true;
+    } else if (fc->handshaking) {
         rc = do_handshake(fc);
-        if (rc == 0 && !fc->handshaking)
-            rc = read_client(fc); /* the client's preface may be here */
-    } else if (readable) {
-        rc = read_client(fc);
+        readable = !fc->handshaking; /* the client's first bytes may be here */
     }
-    if (rc == 0 && !fc->handshaking)
+    if (rc == 0 && fc->h1) {
+        step_h1(fc, false);
+        return;
+    }
+    if (rc == 0 && fc->h2 && readable)
+        rc = read_client(fc);
+    if (rc == 0 && fc->h2)
         rc = flush(fc);
     if (rc != 0)
         px_fconn_close(fc);
@@ -327,7 +367,9 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
     struct px_fconn *fc = arg;
-    if (!fc->handshaking && flush(fc) != 0)
+    if (fc->h1)
+        step_h1(fc, false);
+    else if (fc->h2 && flush(fc) != 0)
         px_fconn_close(fc);
     else
         px_exchange_reap(fc);
@@ -336,9 +378,14 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct px_fconn *fc = arg;
-    if (fc->handshaking) {
-        hb_info("client %s: TLS handshake timed out", fc->peer);
+    if (fc->handshaking || fc->sniffing) {
+        hb_info("client %s: %s timed out", fc->peer,
+                fc->handshaking ? "TLS handshake" : "first request bytes");
         px_fconn_close(fc);
+        return;
+    }
+    if (fc->h1) {
+        step_h1(fc, true);
         return;
     }
     if (h2_conn_on_timeout(fc->h2, hb_time_now_ns()) != 0 || flush(fc) != 0)

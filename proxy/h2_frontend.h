@@ -16,6 +16,7 @@ struct px_worker;
 struct px_listener;
 struct px_exchange;
 struct h2_conn;
+struct px_h1;
 struct event;
 
 #define PX_FCONN_BUCKETS 64
@@ -30,6 +31,8 @@ struct px_fconn {
     bool closed;
     struct event *ev_read, *ev_write, *ev_timer, *ev_flush;
     struct h2_conn *h2;
+    struct px_h1 *h1; /* HTTP/1.1 state (proxy/h1_frontend.c), else NULL */
+    bool sniffing;    /* cleartext, protocol not known yet (proxy/sniff.c) */
     struct hb_list streams[PX_FCONN_BUCKETS]; /* exchanges by stream id */
     struct hb_list dead; /* closed exchanges, freed from the event loop */
     char peer[64];      /* "192.0.2.1:5555" / "[2001:db8::1]:5555" for logs */
@@ -40,6 +43,11 @@ struct px_fconn {
  * TLS handshake. On failure (out of memory) closes fd. */
 void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
                      socklen_t peerlen);
+
+/* Makes fc an HTTP/2 server connection (after TLS with ALPN h2, or a
+ * cleartext client that sent the preface). Returns 0 or -1 (out of
+ * memory). */
+int px_fconn_start_h2(struct px_fconn *fc);
 
 /* Closes the connection and every exchange on it (worker shutdown). */
 void px_fconn_close(struct px_fconn *fc);

@@ -65,13 +65,8 @@ int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct p
         const struct cfg_listener *l = &cfg->listeners[i];
         if (out)
             out[i] = NULL;
-        if (!l->tls) {
-            cfg_errors_add(errs, &l->mark,
-                           "expected a TLS listener (cert and key), found a cleartext one "
-                           "(not served yet)");
-            rc = -1;
-            continue;
-        }
+        if (!l->tls)
+            continue; /* cleartext: h2c and HTTP/1.1 (proxy/sniff.c) */
         struct px_tls *t = listener_tls(l, errs);
         if (!t)
             rc = -1;
@@ -150,8 +145,8 @@ int px_runtime_run(struct cfg *cfg)
     int rc = w ? start_workers(cfg, tls, w, n, &started) : -1;
     if (rc == 0) {
         for (size_t i = 0; i < cfg->n_listeners; i++)
-            hb_info("listening on %s:%u (TLS, h2), %u workers", cfg->listeners[i].address.s,
-                    cfg->listeners[i].port, n);
+            hb_info("listening on %s:%u (%s), %u workers", cfg->listeners[i].address.s,
+                    cfg->listeners[i].port, tls[i] ? "TLS" : "cleartext", n);
         int sig = 0;
         sigwait(&set, &sig);
         hb_info("signal %d: stopping", sig);

@@ -81,8 +81,6 @@ static int init_listeners(struct px_worker *w, struct px_tls **tls)
         l->tls = tls[i];
         l->fd = -1;
         w->nlisteners++;
-        if (!l->tls)
-            continue; /* cleartext listeners: not served yet (main refuses them) */
         l->fd = px_listen_socket(l->cfg);
         if (l->fd < 0 || px_listener_start(l) != 0)
             return -1;

@@ -1,0 +1,81 @@
+/* proxy/front.c — protocol dispatch for exchanges, and the byte transport
+ * (TLS or cleartext) under both frontends. */
+#include "proxy/front.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "core/h2_conn.h"
+#include "proxy/h1_frontend.h"
+#include "proxy/h2_frontend.h"
+#include "proxy/tls_io.h"
+
+int px_front_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
+                             bool end)
+{
+    if (fc->h1)
+        return px_h1_submit_response(fc, sid, resp, end);
+    return h2_conn_submit_response(fc->h2, sid, resp, end);
+}
+
+int px_front_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers)
+{
+    if (fc->h1)
+        return 0; /* dropped: see front.h */
+    return h2_conn_submit_trailers(fc->h2, sid, trailers);
+}
+
+int px_front_resume_data(struct px_fconn *fc, uint32_t sid)
+{
+    if (fc->h1) {
+        px_fconn_kick(fc);
+        return 0;
+    }
+    return h2_conn_resume_data(fc->h2, sid);
+}
+
+int px_front_consumed(struct px_fconn *fc, uint32_t sid, size_t n)
+{
+    if (fc->h1)
+        return px_h1_consumed(fc, sid, n);
+    return h2_conn_consumed(fc->h2, sid, n);
+}
+
+int px_front_reset_stream(struct px_fconn *fc, uint32_t sid, uint32_t code)
+{
+    if (fc->h1)
+        return px_h1_abort(fc, sid);
+    return h2_conn_reset_stream(fc->h2, sid, code);
+}
+
+const char *px_front_scheme(const struct px_fconn *fc)
+{
+    return fc->io.ssl ? "https" : "http";
+}
+
+ssize_t px_conn_read(struct px_tls_io *io, void *buf, size_t len)
+{
+    if (io->ssl)
+        return px_tls_io_read(io, buf, len);
+    ssize_t n = recv(io->fd, buf, len, 0);
+    if (n > 0)
+        return n;
+    if (n == 0)
+        return PX_IO_EOF;
+    return errno == EAGAIN || errno == EINTR ? PX_IO_WANT_READ : PX_IO_ERROR;
+}
+
+ssize_t px_conn_write(struct px_tls_io *io, const void *buf, size_t len, hb_ns_t now)
+{
+    if (io->ssl)
+        return px_tls_io_write(io, buf, len, now);
+    ssize_t n = send(io->fd, buf, len, MSG_NOSIGNAL);
+    if (n >= 0)
+        return n;
+    return errno == EAGAIN || errno == EINTR ? PX_IO_WANT_WRITE : PX_IO_ERROR;
+}
+
+int px_conn_pending(const struct px_tls_io *io)
+{
+    return io->ssl ? px_tls_io_pending(io) : 0;
+}
