@@ -1,0 +1,97 @@
+/* tests/proxy/test_forward_headers.c — the fields forwarded to a backend. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "proxy/forward_headers.h"
+#include "testutil/testutil.h"
+
+#define F(n, v) {n, v, sizeof(n) - 1, sizeof(v) - 1, 0}
+
+static size_t build(const struct hpack_field *in, size_t nin, const struct px_fwd_opts *o,
+                    struct hb_arena *a, struct hpack_field *out, size_t cap)
+{
+    struct hb_msg m = {.fields = (struct hpack_field *)in, .nfields = (uint32_t)nin};
+    size_t n = 0;
+    assert_int_equal(px_fwd_build(&m, o, a, out, cap, &n), 0);
+    return n;
+}
+
+/* "name: value" of out[i], for compact assertions. */
+static const char *fmt(const struct hpack_field *f)
+{
+    static char buf[512];
+    snprintf(buf, sizeof buf, "%.*s: %.*s", (int)f->name_len, f->name, (int)f->value_len,
+             f->value);
+    return buf;
+}
+
+static void test_cookie_join_and_forwarding(void **state)
+{
+    struct hpack_field in[] = {
+        F("accept", "*/*"),          F("cookie", "a=1"),
+        F("x-forwarded-for", "10.0.0.1"), F("cookie", "b=2"),
+        F("x-forwarded-proto", "http"), F("cookie", "c=3"),
+    };
+    struct px_fwd_opts o = {.x_forwarded_for = true, .x_forwarded_proto = true,
+                            .forwarded = true, .via = true, .proto = "https",
+                            .client_addr = "192.0.2.7"};
+    struct hb_arena a;
+    hb_arena_init(&a, NULL, 0, 0, 0);
+    struct hpack_field out[16];
+    size_t n = build(in, 6, &o, &a, out, 16);
+    assert_int_equal(n, 6);
+    assert_string_equal(fmt(&out[0]), "accept: */*");
+    assert_string_equal(fmt(&out[1]), "cookie: a=1; b=2; c=3");
+    assert_string_equal(fmt(&out[2]), "x-forwarded-for: 10.0.0.1, 192.0.2.7");
+    assert_string_equal(fmt(&out[3]), "x-forwarded-proto: https");
+    assert_string_equal(fmt(&out[4]), "forwarded: for=192.0.2.7;proto=https");
+    assert_string_equal(fmt(&out[5]), "via: 2 h2bridge");
+    hb_arena_free(&a);
+}
+
+static void test_options_off_and_ipv6(void **state)
+{
+    struct hpack_field in[] = {F("x-forwarded-proto", "http"), F("forwarded", "for=1.2.3.4"),
+                               F("via", "1.1 other")};
+    struct px_fwd_opts o = {.forwarded = true, .via = true, .proto = "https",
+                            .client_addr = "2001:db8::1"};
+    struct hb_arena a;
+    hb_arena_init(&a, NULL, 0, 0, 0);
+    struct hpack_field out[8];
+    size_t n = build(in, 3, &o, &a, out, 8);
+    assert_int_equal(n, 3);
+    assert_string_equal(fmt(&out[0]), "x-forwarded-proto: http"); /* kept: option off */
+    assert_string_equal(fmt(&out[1]), "forwarded: for=1.2.3.4, for=\"[2001:db8::1]\";proto=https");
+    assert_string_equal(fmt(&out[2]), "via: 1.1 other, 2 h2bridge");
+    hb_arena_free(&a);
+}
+
+static void test_limits(void **state)
+{
+    struct hpack_field in[] = {F("a", "1"), F("b", "2"), F("cookie", "x")};
+    struct hb_msg m = {.fields = in, .nfields = 3};
+    struct px_fwd_opts o = {.x_forwarded_for = true, .proto = "https", .client_addr = "1.2.3.4"};
+    struct hpack_field out[8];
+    size_t n;
+    struct hb_arena a;
+    hb_arena_init(&a, NULL, 0, 0, 0);
+    assert_true(px_fwd_fields_bound(&m) >= 5);
+    assert_int_equal(px_fwd_build(&m, &o, &a, out, 2, &n), HB_ELIMIT);
+    hb_arena_free(&a);
+    /* An arena with no room: the joined values cannot be made. */
+    char tiny[16];
+    hb_arena_init(&a, tiny, sizeof tiny, 16, 1);
+    assert_int_equal(px_fwd_build(&m, &o, &a, out, 8, &n), HB_ENOMEM);
+    hb_arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cookie_join_and_forwarding),
+        cmocka_unit_test(test_options_off_and_ipv6),
+        cmocka_unit_test(test_limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
