@@ -32,15 +32,33 @@ static bool name_ok(const char *p, size_t len)
  * §8.2.1 allows and the HTTP/1.1 side requires (RFC 9110 §5.5): no other
  * control byte (HTAB excepted) and no DEL either, so nothing reaches a
  * backend that an HTTP/1.1 parser could read differently. */
+static bool byte_bad(unsigned char ch)
+{
+    return (ch < 0x20 && ch != '\t') || ch == 0x7f;
+}
+
 static bool value_ok(const char *p, size_t len)
 {
     if (len && (p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' ' || p[len - 1] == '\t'))
         return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-            return false;
+    /* Eight bytes at a time: flag words holding a byte < 0x20 or 0x7f
+     * (then look closer: HTAB is fine). */
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t lt20 = (w - ones * 0x20) & ~w & highs;
+        uint64_t x7f = w ^ (ones * 0x7f);
+        uint64_t is7f = (x7f - ones) & ~x7f & highs;
+        if (lt20 | is7f)
+            for (size_t k = i; k < i + 8; k++)
+                if (byte_bad((unsigned char)p[k]))
+                    return false;
     }
+    for (; i < len; i++)
+        if (byte_bad((unsigned char)p[i]))
+            return false;
     return true;
 }
 
@@ -79,10 +97,19 @@ static bool eq_lit(const char *p, size_t len, const char *lit)
 
 bool h2_http_is_conn_specific(const char *name, size_t len)
 {
-    /* §8.2.2 */
-    return eq_lit(name, len, "connection") || eq_lit(name, len, "keep-alive") ||
-           eq_lit(name, len, "proxy-connection") || eq_lit(name, len, "transfer-encoding") ||
-           eq_lit(name, len, "upgrade");
+    /* §8.2.2; dispatch on length first: this runs for every field. */
+    switch (len) {
+    case 7:
+        return memcmp(name, "upgrade", 7) == 0;
+    case 10:
+        return memcmp(name, "connection", 10) == 0 || memcmp(name, "keep-alive", 10) == 0;
+    case 16:
+        return memcmp(name, "proxy-connection", 16) == 0;
+    case 17:
+        return memcmp(name, "transfer-encoding", 17) == 0;
+    default:
+        return false;
+    }
 }
 
 /* Checks one regular field; returns a reason or NULL. */
@@ -95,7 +122,7 @@ static const char *check_regular(const struct hpack_field *f)
     if (h2_http_is_conn_specific(f->name, f->name_len))
         return "connection-specific header field";
     /* §8.2.2: TE may only carry "trailers". */
-    if (eq_lit(f->name, f->name_len, "te") &&
+    if (f->name_len == 2 && f->name[0] == 't' && f->name[1] == 'e' &&
         !hb_str_eq_lower(hb_str_make(f->value, f->value_len), HB_STR_LIT("trailers")))
         return "TE other than \"trailers\"";
     return NULL;

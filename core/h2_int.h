@@ -119,6 +119,8 @@ struct h2_conn {
     uint32_t open_local;      /* our pushed streams counted against the peer's limit */
     uint32_t last_peer_id;    /* highest peer-initiated id seen */
     uint32_t last_local_id;   /* highest id we initiated (push) */
+    struct h2_stream *spare;  /* freed stream structs kept for reuse */
+    uint32_t nspare;
     struct h2_closed *closed; /* ring of cfg.closed_streams_kept */
     uint32_t closed_pos, closed_n;
 
@@ -201,6 +203,8 @@ bool h2_id_is_idle(const struct h2_conn *c, uint32_t id);
 /* Calls fn on every stream (fn must not close streams). */
 void h2_streams_each(struct h2_conn *c, void (*fn)(struct h2_conn *, struct h2_stream *, void *),
                      void *arg);
+/* Frees the cached spare stream structs. */
+void h2_streams_drop_spares(struct h2_conn *c);
 /* Closes every stream with code (on_stream_close for announced ones). */
 void h2_streams_close_all(struct h2_conn *c, uint32_t code);
 

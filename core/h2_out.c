@@ -143,4 +143,5 @@ void h2_release_idle(struct h2_conn *c)
     }
     if (!c->block_stream)
         h2_headers_free(c);
+    h2_streams_drop_spares(c);
 }

@@ -29,6 +29,10 @@ void h2_sched_add(struct h2_conn *c, struct h2_stream *s)
     struct hb_list *head = &c->ready[s->urgency & 7], *it;
     if (round_robin(s)) {
         hb_list_push_back(head, &s->sched);
+    } else if (!hb_list_empty(head) &&
+               !round_robin(hb_container_of(head->prev, struct h2_stream, sched)) &&
+               hb_container_of(head->prev, struct h2_stream, sched)->id < s->id) {
+        hb_list_push_back(head, &s->sched); /* the usual case: ids only grow */
     } else {
         hb_list_foreach(it, head)
         {

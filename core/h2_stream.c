@@ -25,7 +25,24 @@ int h2_streams_init(struct h2_conn *c)
 static void free_stream(struct h2_conn *c, struct h2_stream *s)
 {
     h2_free(c, s->trailers, s->trailers_size);
+    /* A few structs are kept: a busy connection opens a stream per request. */
+    if (c->nspare < 8) {
+        s->hnext = c->spare;
+        c->spare = s;
+        c->nspare++;
+        return;
+    }
     h2_free(c, s, sizeof *s);
+}
+
+void h2_streams_drop_spares(struct h2_conn *c)
+{
+    while (c->spare) {
+        struct h2_stream *s = c->spare;
+        c->spare = s->hnext;
+        h2_free(c, s, sizeof *s);
+    }
+    c->nspare = 0;
 }
 
 void h2_streams_free(struct h2_conn *c)
@@ -38,6 +55,7 @@ void h2_streams_free(struct h2_conn *c)
             s = next;
         }
     }
+    h2_streams_drop_spares(c);
     h2_free(c, c->buckets, c->nbuckets * sizeof *c->buckets);
     h2_free(c, c->closed, c->cfg.closed_streams_kept * sizeof *c->closed);
     c->buckets = NULL;
@@ -60,9 +78,13 @@ struct h2_stream *h2_stream_find(const struct h2_conn *c, uint32_t id)
 
 struct h2_stream *h2_stream_new(struct h2_conn *c, uint32_t id, enum h2_sstate state)
 {
-    struct h2_stream *s = h2_alloc(c, sizeof *s, true);
-    if (!s)
+    struct h2_stream *s = c->spare;
+    if (s) {
+        c->spare = s->hnext;
+        c->nspare--;
+    } else if (!(s = h2_alloc(c, sizeof *s, true))) {
         return NULL;
+    }
     memset(s, 0, sizeof *s);
     s->id = id;
     s->state = (uint8_t)state;

@@ -1,7 +1,6 @@
 /* core/h2_submit.c — application → engine: responses (1xx and final),
  * trailers, the body pull (resume), consumed credit, stream resets and
  * server push. */
-#include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -26,15 +25,15 @@ static struct h2_stream *usable(struct h2_conn *c, uint32_t id, int *err)
 }
 
 /* Builds :status + the regular fields (connection-specific ones dropped,
- * §8.2.2) in a reusable array of the connection, then encodes them. */
+ * §8.2.2) and encodes them. Small heads use the stack. */
 static int send_head(struct h2_conn *c, uint32_t id, const struct hb_msg *m, bool end)
 {
+    struct hpack_field local[32], *f = local;
     size_t need = (size_t)m->nfields + 1;
-    struct hpack_field *f = h2_alloc(c, need * sizeof *f, true);
-    if (!f)
+    if (need > 32 && !(f = h2_alloc(c, need * sizeof *f, true)))
         return c->fatal ? c->fatal : HB_ELIMIT;
-    char status[4];
-    snprintf(status, sizeof status, "%03d", m->status);
+    char status[3] = {(char)('0' + m->status / 100), (char)('0' + m->status / 10 % 10),
+                      (char)('0' + m->status % 10)};
     size_t n = 0;
     f[n++] = (struct hpack_field){":status", status, 7, 3, 0};
     for (uint32_t i = 0; i < m->nfields; i++) {
@@ -45,7 +44,8 @@ static int send_head(struct h2_conn *c, uint32_t id, const struct hb_msg *m, boo
         f[n++] = *x;
     }
     int rc = h2_send_block(c, H2_HEADERS, id, 0, f, n, end);
-    h2_free(c, f, need * sizeof *f);
+    if (f != local)
+        h2_free(c, f, need * sizeof *f);
     return rc;
 }
 
