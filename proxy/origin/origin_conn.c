@@ -378,6 +378,10 @@ void og_conn_accept(struct og_server *srv, int fd, const struct sockaddr *sa, in
     c->id = ++srv->next_conn_id;
     hb_list_push_back(&srv->conns, &c->link);
     bufferevent_setwatermark(c->bev, EV_READ, 0, srv->lim.max_head);
+    /* libevent moves 16 KiB per read/write call by default: too many
+     * syscalls for /echo and /bytes at loopback speed */
+    bufferevent_set_max_single_read(c->bev, 65536);
+    bufferevent_set_max_single_write(c->bev, srv->lim.out_high);
     bufferevent_setwatermark(c->bev, EV_WRITE, srv->lim.out_high / 2, 0);
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     struct timeval tv = {srv->lim.idle_timeout_ms / 1000,
