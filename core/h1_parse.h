@@ -16,7 +16,8 @@
  * can use them as is); nothing else in `buf` is modified (but see
  * absolute-form below). `out->fields` is the
  * caller's array (its entries may be overwritten by a call that fails); the
- * parser never allocates. Bytes after the head may be read (never changed).
+ * parser never allocates. Bytes after the head may be read, never changed in
+ * value (the name scanner may store back bytes it read).
  *
  * Message body length (RFC 9112 §6.3), reported through out->flags:
  *   HB_MSG_END_STREAM   no body (request without CL/TE, CL: 0, 1xx/204/304,
