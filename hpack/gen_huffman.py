@@ -14,9 +14,9 @@ Output:
   those 8 bits its code uses) or a link to the sub-table for the next 8 bits.
   Codes are 5..30 bits, so a symbol takes at most 4 lookups; every common
   symbol (<= 8 bits) takes one.
-  hpack_huff_dec2[2048]  the next 11 bits -> up to two whole symbols:
+  hpack_huff_dec2[4096]  the next 12 bits -> up to two whole symbols:
   sym1 | sym2 << 8 | bits used << 16 | symbol count (0..2) << 24; 0 symbols
-  when the first code is longer than 11 bits (the trie takes over).
+  when the first code is longer than 12 bits (the trie takes over).
 
 Usage: python3 gen_huffman.py > hpack_huffman_table.c
 """
@@ -97,7 +97,7 @@ def build_trie(codes):
     return tables
 
 
-PAIR_BITS = 11
+PAIR_BITS = 12
 
 
 def build_pairs(codes):

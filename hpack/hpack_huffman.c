@@ -23,23 +23,10 @@ static inline unsigned lookup(uint64_t peek, unsigned *used)
     return e & 0x1ff;
 }
 
-/* Whole codes while more than 30 bits are buffered (no padding in sight).
- * With room for 14 more bytes (12 codes fit in 64 bits, +1 for the pair
- * store), two symbols at a time from hpack_huff_dec2. */
-#define WHOLE_CODES(PAIRS)                                                                         \
-    while (nbits >= 30) {                                                                          \
-        if (PAIRS) {                                                                               \
-            uint32_t e2 = hpack_huff_dec2[acc >> 53];                                              \
-            if (e2 >> 24) {                                                                        \
-                dst[n] = (char)e2;                                                                 \
-                dst[n + 1] = (char)(e2 >> 8);                                                      \
-                n += e2 >> 24;                                                                     \
-                used = (e2 >> 16) & 0xff;                                                          \
-                acc <<= used;                                                                      \
-                nbits -= used;                                                                     \
-                continue;                                                                          \
-            }                                                                                      \
-        }                                                                                          \
+/* One symbol from the trie at the top of acc, while a whole code (30 bits)
+ * is buffered: no padding in sight. */
+#define TRIE_SYMBOL()                                                                              \
+    do {                                                                                           \
         sym = lookup(acc, &used);                                                                  \
         if (sym == 256)                                                                            \
             return HPACK_HUFF_E_EOS; /* §5.2: EOS in a string is an error */                      \
@@ -51,11 +38,11 @@ static inline unsigned lookup(uint64_t peek, unsigned *used)
         n++;                                                                                       \
         acc <<= used;                                                                              \
         nbits -= used;                                                                             \
-    }
+    } while (0)
 
 /* The decoder keeps up to 64 input bits left-aligned in acc, refilled a
  * whole byte at a time (8 bytes with one load while they last). Common
- * symbol pairs come from the 11-bit pair table; otherwise a lookup reads the
+ * symbol pairs come from the 12-bit pair table; otherwise a lookup reads the
  * next 8 bits from the trie (hpack_huff_dec): codes of at most 8 bits
  * resolve in one lookup, the longest (30 bits) in four.
  * At the end, bits past the input read as ones, so a lookup finds the code
@@ -85,16 +72,35 @@ ptrdiff_t hpack_huff_decode(const uint8_t *src, size_t len, char *dst, size_t ca
                 break;
         }
         if (dst && cap - n >= 14) {
-            WHOLE_CODES(1)
+            /* Room for what 64 bits can hold (12 codes, +1 for the pair
+             * store): two symbols at a time from the pair table, down to
+             * the last bits buffered (bits past nbits are zeros, and an
+             * entry is used only if its codes end within nbits). */
+            for (;;) {
+                uint32_t e2 = hpack_huff_dec2[acc >> 52];
+                used = (e2 >> 16) & 0xff;
+                if ((e2 >> 24) && used <= nbits) {
+                    dst[n] = (char)e2;
+                    dst[n + 1] = (char)(e2 >> 8);
+                    n += e2 >> 24;
+                    acc <<= used;
+                    nbits -= used;
+                } else if (nbits >= 30) {
+                    TRIE_SYMBOL();
+                } else {
+                    break;
+                }
+            }
         } else {
-            WHOLE_CODES(0)
+            while (nbits >= 30)
+                TRIE_SYMBOL();
         }
     }
     /* All input is in acc. */
     while (nbits > 0) {
         uint64_t peek = nbits >= 64 ? acc : acc | (~UINT64_C(0) >> nbits);
         if (dst && cap - n >= 2) {
-            uint32_t e2 = hpack_huff_dec2[peek >> 53];
+            uint32_t e2 = hpack_huff_dec2[peek >> 52];
             used = (e2 >> 16) & 0xff;
             if ((e2 >> 24) && used <= nbits) {
                 dst[n] = (char)e2;

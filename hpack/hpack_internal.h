@@ -38,7 +38,7 @@ struct hpack_huff_code {
  * trie (8 input bits per lookup; see the script for the entry layout). */
 extern const struct hpack_huff_code hpack_huff_enc[257];
 extern const uint16_t hpack_huff_dec[][256];
-extern const uint32_t hpack_huff_dec2[2048];
+extern const uint32_t hpack_huff_dec2[4096];
 
 #define HPACK_HUFF_LINK 0x8000u
 #define HPACK_HUFF_LEAF_SHIFT 9u
