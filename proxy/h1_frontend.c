@@ -346,10 +346,19 @@ static bool feed_body(struct px_fconn *fc, struct px_h1 *h)
     struct h1_body_event ev;
     ptrdiff_t r = h1_body_parse(&h->body, (char *)hb_buf_rptr(&h->in), len, tr, MAX_TRAILERS, &ev);
     if (r < 0) {
-        hb_info("client %s: bad request body: %s; connection closed", fc->peer,
-                h1_err_message((int)r));
-        h->aborted = true;
-        return false;
+        int status = h1_err_status((int)r);
+        hb_info("client %s: bad request body: %s; %s", fc->peer, h1_err_message((int)r),
+                h->resp_started ? "connection closed" : "answered, then closed");
+        if (h->resp_started) {
+            h->aborted = true; /* a response is under way: cut it */
+            return false;
+        }
+        struct px_exchange *bad = h->ex ? px_exchange_find(fc, h->sid) : NULL;
+        if (bad)
+            px_exchange_on_close(bad, H2_CANCEL); /* drops the backend connection */
+        h->ex = NULL;
+        answer_close(fc, h, status ? status : 400);
+        return true;
     }
     if (r == 0 && !ev.done)
         return false;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "proxy/shutdown.h"
 #include "proxy/tls.h"
 #include "proxy/worker.h"
 
@@ -149,7 +150,9 @@ int px_runtime_run(struct cfg *cfg)
                     cfg->listeners[i].port, tls[i] ? "TLS" : "cleartext", n);
         int sig = 0;
         sigwait(&set, &sig);
-        hb_info("signal %d: stopping", sig);
+        hb_info("signal %d: graceful shutdown (up to %u ms)", sig,
+                cfg->limits.shutdown_timeout_ms);
+        px_shutdown_run(w, started, &set, cfg->limits.shutdown_timeout_ms);
     }
     for (uint32_t i = 0; i < started; i++)
         px_worker_stop(&w[i]);

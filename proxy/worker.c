@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "proxy/h2_frontend.h"
 #include "proxy/listener.h"
+#include "proxy/shutdown.h"
 
 /* Requests per backend per worker that may wait for a connection when
  * max_connections are busy (docs/proxy.md). Each waiter is a stream that
@@ -63,9 +64,15 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
     struct px_worker *w = arg;
     char b[16];
-    while (read(fd, b, sizeof b) > 0)
-        ;
-    event_base_loopbreak(w->base);
+    ssize_t n;
+    bool stop = false, drain = false;
+    while ((n = read(fd, b, sizeof b)) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            *(b[i] == 'd' ? &drain : &stop) = true; /* 'd': px_shutdown_request */
+    if (drain)
+        px_shutdown_begin(w);
+    if (stop)
+        event_base_loopbreak(w->base);
 }
 
 static int init_listeners(struct px_worker *w, struct px_tls **tls)
@@ -151,6 +158,7 @@ void px_worker_free(struct px_worker *w)
         free(w->ups[i].pools);
     }
     free(w->ups);
+    px_shutdown_free(w);
     if (w->wake_ev)
         event_free(w->wake_ev);
     if (w->wake[0] >= 0)

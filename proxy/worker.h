@@ -17,6 +17,7 @@
 
 struct event_base;
 struct event;
+struct px_drain;
 
 /* One upstream group of the configuration, in one worker. */
 struct px_upstream {
@@ -48,6 +49,7 @@ struct px_worker {
     pthread_t thread;
     int wake[2]; /* pipe: main thread → worker (stop) */
     struct event *wake_ev;
+    struct px_drain *drain; /* graceful shutdown (proxy/shutdown.c), else NULL */
 };
 
 /* Builds a worker: its event_base, listeners bound with SO_REUSEPORT (tls[i]

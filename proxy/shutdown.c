@@ -1,0 +1,121 @@
+/* proxy/shutdown.c — graceful shutdown of one worker (see shutdown.h). */
+#include "proxy/shutdown.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "core/h2_conn.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "proxy/h1_frontend.h"
+#include "proxy/h2_frontend.h"
+#include "proxy/listener.h"
+#include "proxy/worker.h"
+
+#define CHECK_MS 20 /* how often a draining worker looks at its connections */
+
+struct px_drain {
+    atomic_bool done;
+    struct event *check;
+};
+
+int px_shutdown_request(struct px_worker *w)
+{
+    w->drain = calloc(1, sizeof *w->drain);
+    if (!w->drain)
+        return -1;
+    atomic_init(&w->drain->done, false);
+    /* The pipe write orders the allocation before the worker's read. */
+    ssize_t r = write(w->wake[1], "d", 1);
+    return r == 1 ? 0 : -1;
+}
+
+bool px_shutdown_drained(const struct px_worker *w)
+{
+    return w->drain && atomic_load(&w->drain->done);
+}
+
+static void on_check(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_worker *w = arg;
+    if (w->nconns == 0) {
+        atomic_store(&w->drain->done, true);
+        if (w->drain->check)
+            event_del(w->drain->check);
+    }
+}
+
+/* One connection: GOAWAY, Connection: close, or closed now. */
+static void drain_conn(struct px_fconn *fc)
+{
+    if (fc->h2) {
+        h2_conn_goaway(fc->h2, H2_NO_ERROR, true);
+        px_fconn_kick(fc);
+    } else if (fc->h1) {
+        px_h1_drain(fc);
+    } else {
+        px_fconn_close(fc); /* handshake or first bytes: nothing accepted yet */
+    }
+}
+
+void px_shutdown_begin(struct px_worker *w)
+{
+    if (!w->drain)
+        return;
+    for (size_t i = 0; i < w->nlisteners; i++)
+        px_listener_free(&w->listeners[i]);
+    struct hb_list *it, *tmp;
+    hb_list_foreach_safe(it, tmp, &w->conns)
+    {
+        drain_conn(hb_container_of(it, struct px_fconn, link));
+    }
+    w->drain->check = event_new(w->base, -1, EV_PERSIST, on_check, w);
+    struct timeval tv = {.tv_sec = 0, .tv_usec = CHECK_MS * 1000};
+    if (w->drain->check)
+        event_add(w->drain->check, &tv);
+    hb_debug("worker %d: draining %u connections", w->id, w->nconns);
+    on_check(-1, 0, w);
+}
+
+void px_shutdown_free(struct px_worker *w)
+{
+    if (!w->drain)
+        return;
+    if (w->drain->check)
+        event_free(w->drain->check);
+    free(w->drain);
+    w->drain = NULL;
+}
+
+void px_shutdown_run(struct px_worker *w, uint32_t n, const sigset_t *set, uint32_t timeout_ms)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (px_shutdown_request(&w[i]) != 0)
+            return; /* stopped at once by the caller */
+    hb_ns_t deadline = hb_time_now_ns() + hb_time_ms(timeout_ms);
+    for (;;) {
+        uint32_t left = 0;
+        for (uint32_t i = 0; i < n; i++)
+            left += !px_shutdown_drained(&w[i]);
+        if (left == 0) {
+            hb_info("every connection finished: exiting");
+            return;
+        }
+        hb_ns_t now = hb_time_now_ns();
+        if (now >= deadline) {
+            hb_warn("limits.shutdown_timeout_ms (%u ms) passed with %u workers still busy: "
+                    "closing their connections",
+                    timeout_ms, left);
+            return;
+        }
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = CHECK_MS * 1000000L};
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig == SIGTERM || sig == SIGINT) {
+            hb_warn("second signal %d during the graceful shutdown: exiting now", sig);
+            _exit(1);
+        }
+    }
+}
