@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib/common.sh — logging, process bookkeeping and clean-up for
 # bench/run. Every process the suite starts is recorded by PID in
 # $BENCH_PIDS; bench_cleanup (installed as an EXIT/INT/TERM trap) stops

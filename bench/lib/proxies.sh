@@ -1,9 +1,11 @@
+# shellcheck shell=bash
 # bench/lib/proxies.sh — start the origin and each proxy under test.
 # Needs: BENCH_DIR (bench/), BENCH_TMP (scratch dir with cert.pem, key.pem,
 # combined.pem, www/), ORIGIN_PORT, H2B_BIN. Each start_* runs its server in
 # the foreground as a background job, records the PID (track) and sets
 # PROXY_PID; the caller checks readiness and stops it with stop_proxy.
 
+# shellcheck disable=SC2034 # used by bench/run
 PROXIES_ALL="nghttpx h2o haproxy nginx h2bridge"
 
 start_origin() {

@@ -1,13 +1,16 @@
+# shellcheck shell=bash
 # bench/lib/scenarios.sh — the h2load scenarios and one measured run.
 # Needs: BENCH_DIR, BENCH_TMP (with upload.bin), DURATION and WARMUP
 # (seconds, integers or decimals), RAW (the TSV being written), IDLE_CONNS.
 
+# shellcheck disable=SC2034 # used by bench/run
 SCENARIOS_ALL="small large upload handshake idle"
 
 # TLS 1.3 with one cipher suite for every proxy (--ciphers alone would only
 # pin TLS 1.2 suites); TLS 1.2 is pinned too in case a proxy lacks 1.3.
 H2LOAD_TLS=(--tls13-ciphers=TLS_AES_128_GCM_SHA256 --ciphers=ECDHE-ECDSA-AES128-GCM-SHA256)
 
+# shellcheck disable=SC2034 # used by bench/run
 RAW_HEADER="rep	scenario	proxy	status	requests	seconds	req_per_s	cpu_us_per_req	peak_rss_kb	lat_mean_us	lat_max_us	errors	idle_conns	idle_failed	bytes_per_conn"
 
 # raw_row REP SCENARIO PROXY STATUS [FIELDS...] — appends one TSV row,
@@ -54,10 +57,10 @@ run_scenario() {
         # not resume sessions). Repeated for DURATION seconds.
         bg_wait "$out" "${m[@]}" --loop "$DURATION" -- h2load "${H2LOAD_TLS[@]}" -c50 -n50 -m1 "$url/1k" || true ;;
     idle)
-        local opened failed alive rss0 rss1 per cpu secs hwm
+        local opened failed alive per cpu secs hwm
         bg_wait "$out" "$BENCH_DIR/idle.py" --port "$port" --pid "$pid" -n "$IDLE_CONNS" \
             --max-seconds "$((IDLE_CONNS / 100 + 20))" || true
-        if ! read -r opened failed alive rss0 rss1 per cpu secs <"$out"; then
+        if ! read -r opened failed alive _ _ per cpu secs <"$out"; then
             raw_row "$rep" "$sc" "$name" error; return
         fi
         hwm=$("$BENCH_DIR/proctree.py" "$pid" | awk '{print $3}')
