@@ -373,7 +373,7 @@ void og_conn_accept(struct og_server *srv, int fd, const struct sockaddr *sa, in
     char host[48] = "?", port[8] = "?";
     getnameinfo(sa, (socklen_t)salen, host, sizeof(host), port, sizeof(port),
                 NI_NUMERICHOST | NI_NUMERICSERV);
-    snprintf(c->peer, sizeof(c->peer), "%s:%s", host, port);
+    snprintf(c->peer, sizeof(c->peer), strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
     c->srv = srv;
     c->id = ++srv->next_conn_id;
     hb_list_push_back(&srv->conns, &c->link);

@@ -22,7 +22,8 @@
 static const char usage[] =
     "usage: h2bridge-origin [options]\n"
     "The demo HTTP/1.1 keep-alive origin of h2bridge (see docs/origin.md).\n"
-    "  --listen HOST:PORT     address to listen on (default 127.0.0.1:8081; [::1]:PORT for IPv6)\n"
+    "  --listen HOST:PORT     address to listen on (default 127.0.0.1:8081; [::1]:PORT for IPv6,\n"
+    "                         :PORT for every IPv4 address)\n"
     "  --id NAME              value of the X-Origin-Id response header (default: the address)\n"
     "  --verbose              log one line per connection and per request to stderr\n"
     "  --max-head BYTES       largest request line + header section (default 65536; 431 above)\n"
@@ -145,11 +146,13 @@ static struct evconnlistener *listen_on(struct og_server *srv, const char *spec)
     char host[256];
     const char *colon = strrchr(spec, ':');
     size_t hl = colon ? (size_t)(colon - spec) : 0;
-    if (!colon || hl == 0 || hl >= sizeof(host) || colon[1] == '\0') {
+    if (!colon || hl >= sizeof(host) || colon[1] == '\0') {
         fprintf(stderr, "h2bridge-origin: --listen takes HOST:PORT, not '%s'\n", spec);
         return NULL;
     }
-    if (spec[0] == '[' && spec[hl - 1] == ']') {
+    if (hl == 0) {
+        strcpy(host, "0.0.0.0"); /* ":PORT": every IPv4 address, as h2bridge reads it */
+    } else if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
         memcpy(host, spec + 1, hl - 2);
         host[hl - 2] = '\0';
     } else {
