@@ -43,6 +43,7 @@ struct opts {
 };
 
 static struct event *grace_timer;
+static struct event *accept_pause;
 static struct timeval grace_tv;
 
 /* Numeric flags: name, range, and where the value goes. */
@@ -133,10 +134,22 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     og_conn_accept(arg, fd, sa, salen);
 }
 
+/* EMFILE and friends: the listening socket stays readable, so pause
+ * accepting for a moment instead of spinning; keep serving what we have. */
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
-    /* EMFILE and friends: keep serving the connections we have */
-    hb_warn("accept: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    static const struct timeval pause = {0, 100 * 1000};
+    hb_warn("accept: %s (pausing accepts for 100 ms)",
+            evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    evconnlistener_disable(l);
+    event_add(accept_pause, &pause);
+}
+
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct og_server *srv = arg;
+    if (!srv->shutting_down)
+        evconnlistener_enable(srv->listener);
 }
 
 /* Splits "host:port" or "[v6]:port" and binds. Returns the listener or NULL
@@ -246,9 +259,10 @@ int main(int argc, char **argv)
     struct event *sigterm = evsignal_new(srv.base, SIGTERM, signal_cb, &srv);
     struct event *sigint = evsignal_new(srv.base, SIGINT, signal_cb, &srv);
     grace_timer = evtimer_new(srv.base, grace_cb, &srv);
+    accept_pause = evtimer_new(srv.base, accept_resume_cb, &srv);
     grace_tv.tv_sec = o.grace_ms / 1000;
     grace_tv.tv_usec = (suseconds_t)(o.grace_ms % 1000) * 1000;
-    if (!sigterm || !sigint || !grace_timer || evsignal_add(sigterm, NULL) ||
+    if (!sigterm || !sigint || !grace_timer || !accept_pause || evsignal_add(sigterm, NULL) ||
         evsignal_add(sigint, NULL)) {
         fprintf(stderr, "h2bridge-origin: cannot set up signal handling\n");
         return 1;
@@ -262,6 +276,7 @@ int main(int argc, char **argv)
     event_free(sigterm);
     event_free(sigint);
     event_free(grace_timer);
+    event_free(accept_pause);
     event_base_free(srv.base);
     libevent_global_shutdown();
     if (srv.verbose)
