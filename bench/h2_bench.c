@@ -78,11 +78,11 @@ static void record(size_t nreq)
     hpack_encoder_del(enc);
 }
 
+static char resp_len_buf[32]; /* body_len as text, set per scenario */
+
 static const char *resp_len_str(void)
 {
-    static char s[32];
-    snprintf(s, sizeof s, "%zu", body_len);
-    return s;
+    return resp_len_buf;
 }
 
 /* ---- ours ---- */
@@ -238,6 +238,7 @@ static double timed(runner fn, size_t nreq, size_t *out)
 static void scenario(const char *name, size_t nreq, size_t blen, int reps)
 {
     body_len = blen;
+    snprintf(resp_len_buf, sizeof resp_len_buf, "%zu", blen);
     free(rounds_buf);
     free(round_off);
     record(nreq);

@@ -234,7 +234,7 @@ static size_t recv_preface(struct h2_conn *c, const uint8_t *in, size_t len)
     size_t n = H2_PREFACE_LEN - c->preface_got;
     if (n > len)
         n = len;
-    if (memcmp(in, H2_PREFACE + c->preface_got, n) != 0) {
+    if (memcmp(in, &H2_PREFACE[c->preface_got], n) != 0) {
         /* §3.4: not HTTP/2 — a GOAWAY is all we can say, then close. */
         h2_conn_error(c, H2_PROTOCOL_ERROR, "invalid connection preface");
         c->want_close_now = true;

@@ -12,7 +12,7 @@
 #include "core/str.h"
 
 /* §8.2.1: name bytes 0x00-0x20, 0x41-0x5a (uppercase), 0x7f-0xff and ':'
- * (outside the pseudo-header prefix) are malformed. Built once as a table. */
+ * (outside the pseudo-header prefix) are malformed. */
 static bool bad_name_char(unsigned char ch)
 {
     return ch <= 0x20 || (ch >= 'A' && ch <= 'Z') || ch >= 0x7f || ch == ':';
@@ -89,12 +89,6 @@ static bool token_ok(struct hb_str s)
     return true;
 }
 
-static bool eq_lit(const char *p, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-    return len == n && memcmp(p, lit, n) == 0;
-}
-
 bool h2_http_is_conn_specific(const char *name, size_t len)
 {
     /* §8.2.2; dispatch on length first: this runs for every field. */
@@ -128,30 +122,36 @@ static const char *check_regular(const struct hpack_field *f)
     return NULL;
 }
 
-struct pseudo {
-    struct hb_str *slot;
-    const char *name;
-};
+/* Which pseudo-header (bit index into `seen`), by name; -1 if unknown. */
+static int pseudo_index(const char *n, size_t len)
+{
+    switch (len) {
+    case 5:
+        return memcmp(n, ":path", 5) == 0 ? 3 : -1;
+    case 7:
+        return memcmp(n, ":method", 7) == 0 ? 0 : memcmp(n, ":scheme", 7) == 0 ? 1 : -1;
+    case 9:
+        return memcmp(n, ":protocol", 9) == 0 ? 4 : -1;
+    case 10:
+        return memcmp(n, ":authority", 10) == 0 ? 2 : -1;
+    default:
+        return -1;
+    }
+}
 
 static const char *take_pseudo(const struct hpack_field *f, struct hb_msg *m, unsigned *seen)
 {
-    const struct pseudo table[] = {{&m->method, ":method"},
-                                   {&m->scheme, ":scheme"},
-                                   {&m->authority, ":authority"},
-                                   {&m->path, ":path"},
-                                   {&m->protocol, ":protocol"}};
-    for (unsigned i = 0; i < 5; i++) {
-        if (!eq_lit(f->name, f->name_len, table[i].name))
-            continue;
-        if (*seen & (1u << i))
-            return "duplicate pseudo-header";
-        if (!value_ok(f->value, f->value_len))
-            return "invalid pseudo-header value";
-        *seen |= 1u << i;
-        *table[i].slot = hb_str_make(f->value, f->value_len);
-        return NULL;
-    }
-    return "unknown or response pseudo-header in a request";
+    int i = pseudo_index(f->name, f->name_len);
+    if (i < 0)
+        return "unknown or response pseudo-header in a request";
+    if (*seen & (1u << i))
+        return "duplicate pseudo-header";
+    if (!value_ok(f->value, f->value_len))
+        return "invalid pseudo-header value";
+    *seen |= 1u << i;
+    struct hb_str *slots[] = {&m->method, &m->scheme, &m->authority, &m->path, &m->protocol};
+    *slots[i] = hb_str_make(f->value, f->value_len);
+    return NULL;
 }
 
 static const char *check_content_length(const struct hpack_field *f, struct hb_msg *m)
@@ -230,12 +230,12 @@ const char *h2_http_request(struct hpack_field *f, size_t n, bool connect_protoc
         regular = true;
         if ((why = check_regular(&f[i])) != NULL)
             return why;
-        if (eq_lit(f[i].name, f[i].name_len, "host")) {
+        if (f[i].name_len == 4 && memcmp(f[i].name, "host", 4) == 0) {
             if (has_host)
                 return "more than one host field";
             has_host = true;
             host = hb_str_make(f[i].value, f[i].value_len);
-        } else if (eq_lit(f[i].name, f[i].name_len, "content-length") &&
+        } else if (f[i].name_len == 14 && memcmp(f[i].name, "content-length", 14) == 0 &&
                    (why = check_content_length(&f[i], m)) != NULL) {
             return why;
         }
