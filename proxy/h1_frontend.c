@@ -184,8 +184,6 @@ int px_h1_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg
         px_fconn_kick(fc);
         return rc;
     }
-    if (h->rs == RS_BODY)
-        h->close_after = true; /* answered before the whole body came: RFC 9112 §9.6 */
     response_framing(h, resp, end, &o);
     int rc = write_head(h, resp, &o);
     if (rc != 0) {
@@ -298,6 +296,28 @@ static void begin_request(struct px_fconn *fc, struct px_h1 *h, struct hb_msg *m
     }
 }
 
+/* After a successful Upgrade: h2c (proxy/h2c_upgrade.h): the request is
+ * stream 1 of the new h2 connection; the bytes after its head (the client
+ * preface, maybe more) go to the engine. */
+static void switch_to_h2(struct px_fconn *fc, struct px_h1 *h, struct hb_msg *m, size_t head_len)
+{
+    fc->h1 = NULL; /* from here on, exchanges answer through h2 */
+    px_exchange_start(fc, 1, m, true);
+    size_t rest = hb_buf_len(&h->in) - head_len;
+    fc->h2c_wait = rest == 0;
+    if (fc->h2c_wait) {
+        hb_ns_t t = hb_time_ms(limits(fc)->handshake_timeout_ms);
+        struct timeval tv = {.tv_sec = t / HB_NS_PER_SEC, .tv_usec = (t % HB_NS_PER_SEC) / 1000};
+        evtimer_add(fc->ev_timer, &tv);
+    }
+    if (rest && h2_conn_recv(fc->h2, hb_buf_rptr(&h->in) + head_len, rest, hb_time_now_ns()) < 0)
+        hb_warn("client %s: out of memory in the HTTP/2 engine", fc->peer);
+    hb_buf_free(&h->in);
+    hb_buf_free(&h->out);
+    free(h->fields);
+    free(h);
+}
+
 /* Parses the next request head when no request is being served. Returns
  * true when something happened. */
 static bool next_request(struct px_fconn *fc, struct px_h1 *h)
@@ -318,13 +338,15 @@ static bool next_request(struct px_fconn *fc, struct px_h1 *h)
         answer_close(fc, h, status ? status : 400);
         return true;
     }
-    if (px_h2c_wants_upgrade(fc, &m)) {
-        int u = px_h2c_upgrade(fc, &m, (size_t)r);
-        if (u > 0)
-            return true; /* now an h2 connection: the caller sees fc->h1 == NULL */
+    if (hb_buf_len(&h->out) == 0 && px_h2c_wants_upgrade(fc, &m)) {
+        int u = px_h2c_upgrade(fc, &m);
         if (u < 0) {
-            answer_close(fc, h, 400);
-            return true;
+            h->aborted = true;
+            return false;
+        }
+        if (u > 0) {
+            switch_to_h2(fc, h, &m, (size_t)r);
+            return true; /* the caller sees fc->h1 == NULL */
         }
         /* u == 0: refused, served as plain HTTP/1.1 */
     }

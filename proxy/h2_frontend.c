@@ -210,6 +210,10 @@ static void arm_timer(struct px_fconn *fc)
  * close (fatal engine error, write error, or the engine is done). */
 static int flush(struct px_fconn *fc)
 {
+    /* After a 101 to Upgrade: h2c, some clients (curl 7.88) cannot buffer
+     * more than 32 KiB that arrive before they sent their preface. */
+    if (fc->h2c_wait)
+        return 0;
     for (;;) {
         const uint8_t *data;
         ptrdiff_t n = h2_conn_send(fc->h2, &data);
@@ -302,6 +306,7 @@ static int read_client(struct px_fconn *fc)
                                                               : "TLS read error");
             return -1;
         }
+        fc->h2c_wait = false;
         if (h2_conn_recv(fc->h2, buf, (size_t)n, hb_time_now_ns()) < 0) {
             hb_warn("client %s: out of memory in the HTTP/2 engine, connection closed",
                     fc->peer);
@@ -317,7 +322,10 @@ static int read_client(struct px_fconn *fc)
 /* HTTP/1.1 connections run in proxy/h1_frontend.c. */
 static void step_h1(struct px_fconn *fc, bool timer)
 {
-    if (px_h1_run(fc, timer) != 0)
+    int rc = px_h1_run(fc, timer);
+    if (rc == 0 && !fc->h1 && fc->h2)
+        rc = flush(fc); /* upgraded to h2c (proxy/h2c_upgrade.c) */
+    if (rc != 0)
         px_fconn_close(fc);
     else
         px_exchange_reap(fc);
@@ -378,9 +386,11 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct px_fconn *fc = arg;
-    if (fc->handshaking || fc->sniffing) {
+    if (fc->handshaking || fc->sniffing || fc->h2c_wait) {
         hb_info("client %s: %s timed out", fc->peer,
-                fc->handshaking ? "TLS handshake" : "first request bytes");
+                fc->handshaking ? "TLS handshake"
+                : fc->sniffing  ? "first request bytes"
+                                : "client preface after 101 Switching Protocols");
         px_fconn_close(fc);
         return;
     }

@@ -5,7 +5,12 @@
 #include <strings.h>
 
 #include "config/cfg.h"
+#include "core/err.h"
+#include "core/h2_conn.h"
+#include "core/h2_upgrade.h"
+#include "core/time.h"
 #include "core/log.h"
+#include "proxy/front.h"
 #include "proxy/h2_frontend.h"
 #include "proxy/worker.h"
 
@@ -59,10 +64,75 @@ bool px_h2c_wants_upgrade(const struct px_fconn *fc, const struct hb_msg *req)
            field_count(req, "http2-settings") == 1;
 }
 
-int px_h2c_upgrade(struct px_fconn *fc, const struct hb_msg *req, size_t head_len)
+/* RFC 4648 §5 base64url, trailing '=' optional (RFC 7540 §3.2.1 omits
+ * them). Returns the decoded length, or -1 for a bad character or length. */
+static ptrdiff_t b64url_decode(const char *in, size_t n, uint8_t *out, size_t cap)
 {
-    (void)req;
-    (void)head_len;
-    hb_info("client %s: Upgrade: h2c not taken, served as HTTP/1.1", fc->peer);
-    return 0;
+    while (n && in[n - 1] == '=')
+        n--;
+    if (n % 4 == 1)
+        return -1;
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = in[i];
+        int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
+                : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+                : ch >= '0' && ch <= '9' ? ch - '0' + 52
+                : ch == '-'              ? 62
+                : ch == '_'              ? 63
+                                         : -1;
+        if (v < 0)
+            return -1;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == cap)
+                return -1;
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return (ptrdiff_t)o;
+}
+
+static const char switching[] = "HTTP/1.1 101 Switching Protocols\r\n"
+                                "Connection: Upgrade\r\n"
+                                "Upgrade: h2c\r\n\r\n";
+
+int px_h2c_upgrade(struct px_fconn *fc, const struct hb_msg *req)
+{
+    /* §3.2: the upgraded request becomes stream 1 half-closed (remote), so
+     * its body would have to be held before the switch: refused instead. */
+    if (!(req->flags & HB_MSG_END_STREAM)) {
+        hb_info("client %s: Upgrade: h2c with a request body, served as HTTP/1.1", fc->peer);
+        return 0;
+    }
+    const struct hpack_field *f = hb_msg_find(req, HB_STR_LIT("http2-settings"));
+    uint8_t set[6 * 64];
+    ptrdiff_t n = f ? b64url_decode(f->value, f->value_len, set, sizeof set) : -1;
+    if (n < 0 || n % 6 != 0) {
+        hb_info("client %s: malformed HTTP2-Settings, served as HTTP/1.1", fc->peer);
+        return 0;
+    }
+    if (px_fconn_start_h2(fc) != 0)
+        return -1;
+    int rc = h2_conn_upgrade(fc->h2, set, (size_t)n, req);
+    if (rc != 0) {
+        hb_info("client %s: HTTP2-Settings refused (%s), served as HTTP/1.1", fc->peer,
+                hb_err_name(rc));
+        h2_conn_del(fc->h2);
+        fc->h2 = NULL;
+        return rc == HB_ENOMEM ? -1 : 0;
+    }
+    /* Nothing else is queued on a connection that upgrades (the caller
+     * checked), so the 101 goes out whole or the connection is lost. */
+    ssize_t w = px_conn_write(&fc->io, switching, sizeof switching - 1, hb_time_now_ns());
+    if (w != (ssize_t)(sizeof switching - 1)) {
+        hb_info("client %s: cannot write 101 Switching Protocols, connection closed", fc->peer);
+        return -1;
+    }
+    hb_debug("client %s: upgraded to h2c", fc->peer);
+    return 1;
 }

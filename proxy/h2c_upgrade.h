@@ -17,11 +17,14 @@ struct px_fconn;
  * HTTP2-Settings field. */
 bool px_h2c_wants_upgrade(const struct px_fconn *fc, const struct hb_msg *req);
 
-/* Tries the upgrade of fc for req, whose head is head_len bytes at the start
- * of the connection's input. Returns 1 when fc is now an HTTP/2 connection
- * (101 queued, the request is stream 1, the head consumed), 0 when the
- * upgrade is refused and the request must be served as plain HTTP/1.1 (a
- * body, malformed HTTP2-Settings: logged), or -1 when out of memory. */
-int px_h2c_upgrade(struct px_fconn *fc, const struct hb_msg *req, size_t head_len);
+/* Tries the upgrade of fc for req (nothing may be queued for the client).
+ * Returns 1 when fc->h2 now exists (HTTP2-Settings applied, stream 1
+ * created for req, "101 Switching Protocols" written): the caller then
+ * drops its HTTP/1.1 state (fc->h1 = NULL), starts req as the exchange of
+ * stream 1 and feeds the bytes after the head to h2_conn_recv(). Returns 0
+ * when the upgrade is refused and req must be served as plain HTTP/1.1 (a
+ * request body, malformed HTTP2-Settings: logged), or -1 when the connection
+ * must close (out of memory, the 101 could not be written). */
+int px_h2c_upgrade(struct px_fconn *fc, const struct hb_msg *req);
 
 #endif
