@@ -15,7 +15,9 @@
  * synchronously inside h2_conn_recv(), h2_conn_send() and h2_conn_on_timeout();
  * they MAY call the submit/reset/consumed/goaway functions of the same
  * connection (re-entrancy is supported), but must not call h2_conn_recv(),
- * h2_conn_send() or h2_conn_del().
+ * h2_conn_send() or h2_conn_del(). The one exception is read_data: it writes
+ * straight into the output buffer, so while it runs only
+ * h2_conn_submit_trailers() may be called (other calls return HB_EINVAL).
  *
  * Roles: H2_ROLE_SERVER is complete. H2_ROLE_CLIENT is reserved for a later
  * client engine (the design keeps the role in every state decision);

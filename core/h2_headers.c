@@ -98,8 +98,12 @@ static void on_request(struct h2_conn *c, uint32_t id, size_t nf, bool too_large
 {
     bool end = c->block_flags & H2_F_END_STREAM;
     c->last_peer_id = id; /* §5.1.1: opening id closes every lower idle id */
-    if (c->goaway_code >= 0 && id > c->goaway_last)
-        return; /* §6.8: after our GOAWAY, new streams are ignored */
+    if (c->goaway_code >= 0 && id > c->goaway_last) {
+        /* §6.8: after our GOAWAY, new streams are ignored, and so are the
+         * frames that follow on them. */
+        h2_closed_add(c, id, H2_CLOSED_WE_RST);
+        return;
+    }
     if (c->block_prio && c->block_dep == id) {
         refuse(c, id, H2_PROTOCOL_ERROR); /* §5.3.1: self-dependency */
         return;

@@ -244,6 +244,8 @@ int h2_conn_goaway(struct h2_conn *c, uint32_t error_code, bool graceful)
 {
     if (c->fatal)
         return c->fatal;
+    if (c->in_read) /* the output is being written by read_data */
+        return HB_EINVAL;
     if (h2_conn_failed(c) || c->graceful)
         return HB_ECLOSED;
     if (!graceful || error_code != H2_NO_ERROR) {

@@ -246,10 +246,14 @@ static void test_goaway_graceful(void **state)
     assert_non_null(g);
     assert_int_equal(h2_get32(g->payload), 3);
     assert_int_equal(h2_get32(g->payload + 4), H2_NO_ERROR);
-    /* Streams above the last id are ignored now. */
-    hx_headers(x, 5, H2_F_END_STREAM, hx_get);
+    /* Streams above the last id are ignored now, with their frames. */
+    hx_free_frames(x);
+    hx_headers(x, 5, 0, hx_post);
+    hx_data(x, 5, "body", 4, true);
     hx_flush(x);
     assert_int_equal(hx_count_ev(x, 'R'), 2);
+    assert_int_equal(hx_count(x, H2_RST_STREAM), 0);
+    assert_int_equal(hx_goaway(x), -1);
     assert_false(h2_conn_want_close(x->c));
     hx_respond(x, 1, 200, NULL, 0);
     hx_respond(x, 3, 200, NULL, 0);
