@@ -79,6 +79,22 @@ try:
     t.eq([v for k, v in hdrs if k == "host"], ["localhost"], "host from :authority")
     t.eq(info["version"], "HTTP/1.1", "backend request version")
 
+    # Headers close to the limits (64 KiB lists and heads, 100 fields).
+    big = [("x-big-%d" % i, "v" * 1000) for i in range(58)]
+    r = c.request("GET", "/inspect", big)
+    got = [k.lower() for k, v in json.loads(bytes(r.body))["headers"]] if r.status == 200 else []
+    t.eq((r.status, sum(1 for k in got if k.startswith("x-big-"))), (200, 58),
+         "request with 58 KiB of headers forwarded whole")
+    r = c.request("GET", "/headers?n=60&size=1000")
+    t.eq((r.status, sum(1 for k, v in r.headers if k.startswith("x-fill-"))), (200, 60),
+         "response head of about 60 KiB")
+    r = c.request("GET", "/headers?n=70&size=1000")
+    t.eq(r.status, 502, "response head over limits.max_response_header_size -> 502")
+    r = c.request("GET", "/headers?n=95&size=10")
+    t.eq(r.status, 200, "response with 95 fields")
+    r = c.request("GET", "/headers?n=120&size=10")
+    t.eq(r.status, 502, "response over limits.max_header_count fields -> 502")
+
     # 100 concurrent streams, responses interleaved.
     sizes = [1000 + 1537 * i for i in range(100)]
     sids = [c.start("GET", "/bytes/%d" % n) for n in sizes]

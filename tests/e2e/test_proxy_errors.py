@@ -51,6 +51,8 @@ class Backend:
         for ln in lines[1:]:
             k, v = ln.split(":", 1)
             hdrs[k.strip().lower()] = v.strip()
+        if hdrs.get("transfer-encoding") == "chunked":
+            return self.read_chunked(c, method, path, hdrs, rest)
         n = int(hdrs.get("content-length", "0"))
         while len(rest) < n:
             d = c.recv(65536)
@@ -58,6 +60,28 @@ class Backend:
                 return None, b""
             rest += d
         return (method, path, hdrs), rest[n:]
+
+    def read_chunked(self, c, method, path, hdrs, rest):
+        """Reads a chunked body; hdrs["body"] and hdrs["trailers"] get it."""
+        body = b""
+        while True:
+            while b"\r\n" not in rest:
+                rest += c.recv(65536)
+            line, rest = rest.split(b"\r\n", 1)
+            size = int(line.split(b";")[0], 16)
+            if size == 0:
+                break
+            while len(rest) < size + 2:
+                rest += c.recv(65536)
+            body, rest = body + rest[:size], rest[size + 2:]
+        while not (rest.startswith(b"\r\n") or b"\r\n\r\n" in rest):
+            rest += c.recv(65536)
+        if rest.startswith(b"\r\n"):
+            trailers, rest = b"", rest[2:]
+        else:
+            trailers, rest = rest.split(b"\r\n\r\n", 1)
+        hdrs["body"], hdrs["trailers"] = body, trailers
+        return (method, path, hdrs), rest
 
     def serve(self, c):
         buf = b""
@@ -67,8 +91,12 @@ class Backend:
                 req, buf = self.read_head(c, buf)
                 if req is None:
                     return
-                method, path, _ = req
+                method, path, hdrs = req
                 served += 1
+                if path == "/trailer-echo":
+                    out = b"%s|%s" % (hdrs.get("body", b""), hdrs.get("trailers", b""))
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(out), out))
+                    continue
                 if not self.answer(c, method, path, served):
                     return
         except OSError:
@@ -168,6 +196,14 @@ workers: 1
     t.eq((r.informational, r.status, bytes(r.body)), ([103], 200, b"ok"), "103 then 200")
     r = c.request("GET", "/100")
     t.eq((r.informational, r.status), ([100], 200), "100 then 200")
+
+    # Request trailers reach the backend in the last chunk.
+    sid = c.start("POST", "/trailer-echo", body=b"abc", end=False)
+    c.conn.send_headers(sid, [("x-checksum", "123"), ("x-more", "yes")], end_stream=True)
+    c.flush()
+    r = c.wait([sid])[0]
+    t.eq((r.status, bytes(r.body)), (200, b"abc|x-checksum: 123\r\nx-more: yes"),
+         "request trailers forwarded in the last chunk")
 
     # A failing stream does not disturb another one in flight.
     slow = c.start("GET", "/hang")
