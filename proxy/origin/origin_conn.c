@@ -236,16 +236,15 @@ static void pump(struct og_conn *c)
     while (!c->dead && !c->closing) {
         struct og_req *rq = &c->rq;
         if (!c->in_request) {
-            if (c->srv->shutting_down) {
-                c->closing = 1; /* between requests: the graceful moment */
-                break;
-            }
             /* Pipelined requests wait while the output is full: without
              * this, 64 KiB of small requests could queue gigabytes. */
             if (evbuffer_get_length(out) >= c->srv->lim.out_high)
                 break;
+            /* A request already received is answered even when shutting
+             * down (with Connection: close); otherwise this is the graceful
+             * moment to close, as it is when the peer has half-closed. */
             if (!read_head(c)) {
-                c->closing |= c->peer_eof; /* no complete request will come */
+                c->closing |= c->peer_eof || c->srv->shutting_down;
                 break;
             }
             continue;
@@ -401,9 +400,7 @@ void og_conn_shutdown_all(struct og_server *srv)
         struct og_conn *c = hb_container_of(it, struct og_conn, link);
         if (c->in_request)
             c->rq.keep_alive = 0;
-        else
-            c->closing = 1;
-        settle(c);
+        og_conn_kick(c); /* idle: closes; a buffered request: answered */
     }
     if (hb_list_empty(&srv->conns))
         event_base_loopexit(srv->base, NULL);

@@ -409,9 +409,28 @@ s.close()
 assert rss < limit, (rss, limit)
 EOF
 # ---- graceful exit: SIGTERM lets an in-flight response finish ---------------------------
+# an idle keep-alive connection: it must be closed at once, not waited for
+PORT=$port "$PY" -c "
+import os, socket, time
+s = socket.create_connection(('127.0.0.1', int(os.environ['PORT'])), timeout=20)
+s.sendall(b'GET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\n')
+s.recv(4096)
+open('$tmp/idle.ready', 'w').close()
+while s.recv(4096):
+    pass
+open('$tmp/idle', 'w').write('%.3f' % time.monotonic())
+" &
+ipid=$!
+for _ in $(seq 1 100); do [ -e "$tmp/idle.ready" ] && break; sleep 0.05; done
+opens0=$(grep -c ' open ' "$tmp/origin.log")
 "${CURL[@]}" -o "$tmp/late" "$base/delay/700" &
 cpid=$!
-sleep 0.3
+for _ in $(seq 1 100); do # until the origin has accepted the connection
+    [ "$(grep -c ' open ' "$tmp/origin.log")" -gt "$opens0" ] && break
+    sleep 0.05
+done
+sleep 0.2
+t_term=$("$PY" -c 'import time; print(time.monotonic())') # CLOCK_MONOTONIC, system-wide
 kill -TERM "$pid"
 wait "$cpid"
 crc=$?
@@ -420,6 +439,10 @@ orc=$?
 pid=""
 check "SIGTERM: the in-flight /delay/700 still completed" test "$crc" = 0 -a "$(cat "$tmp/late")" = "delayed 700 ms"
 check "SIGTERM: the origin exited 0" test "$orc" = 0
+wait "$ipid"
+idle_s=$("$PY" -c "print('%.2f' % (float(open('$tmp/idle').read()) - $t_term))" 2>/dev/null)
+check "SIGTERM: an idle keep-alive connection was closed at once (${idle_s:-never} s; grace is 3 s)" \
+    "$PY" -c "import sys; sys.exit(not float('${idle_s:-99}') < 1.5)"
 check "no sanitizer report in the origin's log" \
     bash -c "! grep -qE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' '$tmp/origin.log'"
 check "one log line per request (--verbose)" grep -q '"GET /delay/700" 200' "$tmp/origin.log"
