@@ -414,6 +414,84 @@ static void test_push(void **state)
     hx_del(x);
 }
 
+static void test_pull_park_resume(void **state)
+{
+    struct hx *x = hx_new(NULL);
+    hx_headers(x, 1, H2_F_END_STREAM, hx_get);
+    hx_flush(x);
+    hx_body(x, 1, "partial", 7);
+    x->bodies[0].eof_known = false; /* the backend has not finished yet */
+    struct hb_msg m = {.status = 200};
+    assert_int_equal(h2_conn_submit_response(x->c, 1, &m, false), 0);
+    assert_int_equal(h2_conn_resume_data(x->c, 1), 0);
+    hx_collect(x);
+    assert_int_equal(hx_count(x, H2_DATA), 1);
+    assert_int_equal(hx_find(x, H2_DATA, 0)->h.flags, 0);
+    /* read_data returned 0 without eof: the stream is parked. */
+    assert_false(h2_conn_want_write(x->c));
+    x->bodies[0].eof_known = true;
+    assert_int_equal(h2_conn_resume_data(x->c, 1), 0);
+    assert_true(h2_conn_want_write(x->c));
+    hx_collect(x);
+    struct hx_frame *d = hx_find(x, H2_DATA, 1);
+    assert_non_null(d);
+    assert_int_equal(d->h.length, 0);
+    assert_int_equal(d->h.flags, H2_F_END_STREAM);
+    assert_int_equal(hx_count_ev(x, 'C'), 1);
+    /* Gone: the API says so. */
+    assert_int_equal(h2_conn_resume_data(x->c, 1), HB_ENOTFOUND);
+    assert_int_equal(h2_conn_reset_stream(x->c, 1, H2_CANCEL), HB_ENOTFOUND);
+    assert_int_equal(h2_conn_consumed(x->c, 1, 1), HB_ENOTFOUND);
+    hx_del(x);
+}
+
+struct reentrant {
+    struct h2_conn *c;
+    int calls;
+    int rc_resume, rc_goaway, rc_consumed;
+};
+
+static ptrdiff_t re_read(void *ud, uint32_t id, uint8_t *dst, size_t max, bool *eof)
+{
+    struct reentrant *r = ud;
+    r->calls++;
+    r->rc_resume = h2_conn_resume_data(r->c, 3);
+    r->rc_goaway = h2_conn_goaway(r->c, H2_NO_ERROR, true);
+    r->rc_consumed = h2_conn_consumed(r->c, id, 0);
+    memcpy(dst, "ok", 2);
+    *eof = true;
+    return 2;
+}
+
+static void test_read_data_may_not_reenter(void **state)
+{
+    struct reentrant r = {0};
+    struct h2_callbacks cb = {.read_data = re_read};
+    r.c = h2_conn_new(H2_ROLE_SERVER, NULL, &cb, &r);
+    uint8_t in[256];
+    size_t n = 0;
+    memcpy(in, H2_PREFACE, H2_PREFACE_LEN);
+    n = H2_PREFACE_LEN;
+    n += h2_pack_settings(in + n, NULL, NULL, 0, false);
+    static const uint8_t get_block[] = {0x82, 0x87, 0x84}; /* GET https / (static table) */
+    n += h2_pack_headers(in + n, 1, H2_F_END_HEADERS | H2_F_END_STREAM, get_block, 3, 0, false,
+                         0, 0);
+    assert_int_equal(h2_conn_recv(r.c, in, n, 1), (ptrdiff_t)n);
+    struct hb_msg m = {.status = 200};
+    assert_int_equal(h2_conn_submit_response(r.c, 1, &m, false), 0);
+    assert_int_equal(h2_conn_resume_data(r.c, 1), 0);
+    const uint8_t *d;
+    ptrdiff_t got = h2_conn_send(r.c, &d);
+    assert_true(got > 0);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.rc_resume, HB_EINVAL);
+    assert_int_equal(r.rc_goaway, HB_EINVAL);
+    assert_int_equal(r.rc_consumed, HB_EINVAL);
+    /* The DATA frame is intact at the end of the output. */
+    assert_memory_equal(d + got - 11, "\x00\x00\x02\x00\x01\x00\x00\x00\x01ok", 11);
+    h2_conn_del(r.c);
+}
+
 static size_t live_bytes;
 static void *count_alloc(void *ud, size_t n)
 {
@@ -473,6 +551,8 @@ int main(void)
         cmocka_unit_test(test_large_response_head_continuation),
         cmocka_unit_test(test_push),
         cmocka_unit_test(test_idle_connection_releases_buffers),
+        cmocka_unit_test(test_pull_park_resume),
+        cmocka_unit_test(test_read_data_may_not_reenter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
