@@ -61,6 +61,12 @@ struct px_pool *px_pool_new(struct event_base *base, const struct sockaddr *addr
     p->addrlen = addrlen;
     p->name = strdup(name);
     p->o = *o;
+    /* servers[].max_connections 0 means "no limit besides keepalive": the
+     * pool keeps at most keepalive connections open and queues the rest.
+     * Dialling past it would only churn: every extra connection would be
+     * closed again on release. */
+    if (p->o.max_conns == 0)
+        p->o.max_conns = p->o.keepalive;
     hb_list_init(&p->idle);
     hb_list_init(&p->queue);
     p->queue_timer = evtimer_new(base, queue_timeout, p);

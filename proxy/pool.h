@@ -27,7 +27,8 @@ struct px_pool_opts {
     uint32_t connect_timeout_ms; /* dial → connected */
     uint32_t idle_timeout_ms;    /* idle connection lifetime */
     uint32_t keepalive;          /* idle connections kept */
-    uint32_t max_conns;          /* open connections (idle + busy + dialling); 0 = no limit */
+    uint32_t max_conns;          /* open connections (idle + busy + dialling); 0 = keepalive
+                                    (0 for both: no limit) */
     uint32_t queue_max;          /* exchanges waiting for a connection */
     uint32_t queue_timeout_ms;   /* wait in the queue → HB_ETIMEOUT (503) */
 };
