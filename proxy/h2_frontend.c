@@ -15,10 +15,12 @@
 #include "core/h2_conn.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "proxy/authority.h"
 #include "proxy/exchange.h"
 #include "proxy/front.h"
 #include "proxy/h1_frontend.h"
 #include "proxy/sniff.h"
+#include "proxy/timeouts.h"
 #include "proxy/worker.h"
 
 #define READ_BUF 16384
@@ -33,6 +35,15 @@ static void on_flush(evutil_socket_t fd, short what, void *arg);
 
 static void cb_request(void *ud, uint32_t sid, const struct hb_msg *req, bool end_stream)
 {
+    struct px_fconn *fc = ud;
+    if (px_misdirected(fc, req)) { /* proxy/authority.h; the body is dropped by cb_data */
+        hb_info("client %s stream %u: :authority %.*s not covered by the certificate → 421",
+                fc->peer, sid, (int)req->authority.len, req->authority.p);
+        struct hb_msg resp = {.status = 421};
+        h2_conn_submit_response(fc->h2, sid, &resp, true);
+        px_fconn_kick(fc);
+        return;
+    }
     px_exchange_start(ud, sid, req, end_stream);
 }
 
@@ -197,12 +208,13 @@ static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
 
 static void arm_timer(struct px_fconn *fc)
 {
-    hb_ns_t next = h2_conn_next_timeout(fc->h2);
+    hb_ns_t now = hb_time_now_ns();
+    hb_ns_t next = px_h2_next_deadline(fc, h2_conn_next_timeout(fc->h2), now); /* timeouts.h */
     if (next == 0) {
         evtimer_del(fc->ev_timer);
         return;
     }
-    struct timeval tv = tv_ns(next - hb_time_now_ns());
+    struct timeval tv = tv_ns(next - now);
     evtimer_add(fc->ev_timer, &tv);
 }
 
@@ -398,6 +410,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         step_h1(fc, true);
         return;
     }
+    px_h2_idle_check(fc, hb_time_now_ns());
     if (h2_conn_on_timeout(fc->h2, hb_time_now_ns()) != 0 || flush(fc) != 0)
         px_fconn_close(fc);
     else

@@ -34,6 +34,7 @@ struct px_fconn {
     struct px_h1 *h1; /* HTTP/1.1 state (proxy/h1_frontend.c), else NULL */
     bool sniffing;    /* cleartext, protocol not known yet (proxy/sniff.c) */
     bool h2c_wait;    /* upgraded: hold output until the client's preface came */
+    hb_ns_t idle_since; /* h2: since when no stream is open, 0 = busy (timeouts.c) */
     struct hb_list streams[PX_FCONN_BUCKETS]; /* exchanges by stream id */
     struct hb_list dead; /* closed exchanges, freed from the event loop */
     char peer[64];      /* "192.0.2.1:5555" / "[2001:db8::1]:5555" for logs */
