@@ -44,7 +44,8 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
         struct px_tls_opts o;
         px_tls_opts_default(&o);
         o.min_version = t->min_version;
-        o.alpn_http1 = false; /* the HTTP/1.1 frontend is not there yet */
+        o.alpn_h2 = (l->protocols & CFG_PROTO_H2) != 0;
+        o.alpn_http1 = (l->protocols & CFG_PROTO_HTTP11) != 0;
         o.ticket_key_file = t->ticket_key_file.s;
         o.ticket_rotate_sec = t->ticket_rotation_ms / 1000;
         char err[512];

@@ -243,6 +243,16 @@ try:
     ck.check(data.startswith(b"HTTP/1.1 200 OK"), "TLS without ALPN: HTTP/1.1")
     s.close()
 
+    for offer, want in ((["h2", "http/1.1"], "h2"), (["http/1.1"], "http/1.1")):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols(offer)
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", tls.port), timeout=10),
+                            server_hostname="localhost")
+        ck.eq(s.selected_alpn_protocol(), want, "ALPN for %s" % offer)
+        s.close()
+
     pipelined(clear.port)
     expect_100(clear.port)
     limits(clear.port)
