@@ -125,6 +125,7 @@ static void on_request(struct h2_conn *c, uint32_t id, size_t nf, bool too_large
     s->content_length = msg.content_length;
     s->is_head = hb_str_eq(msg.method, HB_STR_LIT("HEAD"));
     apply_priority(c, s, &msg);
+    h2_apply_early_priority(c, s);
     s->announced = true;
     if (end)
         msg.flags |= HB_MSG_END_STREAM;

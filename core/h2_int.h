@@ -141,6 +141,14 @@ struct h2_conn {
     struct hb_list ready[8]; /* schedulable streams by urgency */
     uint32_t nready;
 
+    /* RFC 9218 §7.1: PRIORITY_UPDATEs for streams not opened yet (bounded) */
+    struct {
+        uint32_t id;
+        uint8_t urgency;
+        bool incremental;
+    } early_prio[8];
+    uint32_t early_pos;
+
     /* ---- budgets ---- */
     struct h2_budget b_reset, b_empty, b_prio, b_settings, b_ping, b_wu;
 
@@ -226,6 +234,8 @@ void h2_on_priority(struct h2_conn *c, const uint8_t *p);
 void h2_on_priority_update(struct h2_conn *c, const uint8_t *p);
 /* Applies RFC 7540 priority (weight; dependencies are not followed). */
 void h2_apply_rfc7540(struct h2_conn *c, uint32_t id, uint32_t dep, uint8_t weight);
+/* Applies a PRIORITY_UPDATE that arrived before stream s was opened. */
+void h2_apply_early_priority(struct h2_conn *c, struct h2_stream *s);
 /* Sends the second GOAWAY of a graceful shutdown. */
 void h2_graceful_final(struct h2_conn *c);
 

@@ -219,8 +219,19 @@ void h2_on_priority_update(struct h2_conn *c, const uint8_t *p)
         return;
     }
     struct h2_stream *s = h2_stream_find(c, id);
-    if (!s)
-        return; /* idle or closed: not remembered (the header field still applies) */
+    if (!s) {
+        /* §7.1: an update may overtake its request's HEADERS; keep the last
+         * few for idle streams (a fixed ring: no growth). */
+        if (h2_id_is_idle(c, id)) {
+            uint32_t i = c->early_pos++ % 8;
+            c->early_prio[i].id = id;
+            c->early_prio[i].urgency = 3;
+            c->early_prio[i].incremental = false;
+            h2_http_parse_priority((const char *)p + 4, c->fh.length - 4,
+                                   &c->early_prio[i].urgency, &c->early_prio[i].incremental);
+        }
+        return;
+    }
     bool was = hb_list_linked(&s->sched);
     if (was)
         h2_sched_remove(c, s);
@@ -229,6 +240,20 @@ void h2_on_priority_update(struct h2_conn *c, const uint8_t *p)
     s->rfc7540_prio = false;
     if (was)
         h2_sched_add(c, s);
+}
+
+void h2_apply_early_priority(struct h2_conn *c, struct h2_stream *s)
+{
+    for (uint32_t i = 0; i < 8; i++) {
+        if (c->early_prio[i].id != s->id)
+            continue;
+        /* The frame is the newer signal: it wins over the header field. */
+        s->urgency = c->early_prio[i].urgency;
+        s->incremental = c->early_prio[i].incremental;
+        s->has_9218 = true;
+        s->rfc7540_prio = false;
+        c->early_prio[i].id = 0;
+    }
 }
 
 void h2_graceful_final(struct h2_conn *c)

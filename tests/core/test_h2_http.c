@@ -256,6 +256,18 @@ static void test_priority_field(void **state)
     hx_collect(x);
     assert_int_equal(hx_find(x, H2_DATA, 0)->h.stream_id, 3);
     hx_del(x);
+    /* A PRIORITY_UPDATE ahead of its HEADERS applies when they arrive. */
+    x = hx_new(NULL);
+    hx_headers(x, 1, H2_F_END_STREAM, hx_get);
+    hx_frame(x, H2_PRIORITY_UPDATE, 0, 0, pu, 7); /* for stream 3, still idle */
+    hx_headers(x, 3, H2_F_END_STREAM, REQ(BASE, "priority", "u=7"));
+    hx_flush(x);
+    assert_int_equal(hx_goaway(x), -1);
+    hx_respond(x, 1, 200, a, sizeof a);
+    hx_respond(x, 3, 200, b, sizeof b);
+    hx_collect(x);
+    assert_int_equal(hx_find(x, H2_DATA, 0)->h.stream_id, 3);
+    hx_del(x);
 }
 
 static void test_rfc7540_weights(void **state)
