@@ -152,7 +152,8 @@ struct h2_callbacks {
     void (*on_data)(void *ud, uint32_t stream_id, const uint8_t *data, size_t len, bool end_stream);
     /* Request trailers (the request ends with them). */
     void (*on_trailers)(void *ud, uint32_t stream_id, const struct hb_msg *trailers);
-    /* Called exactly once for every stream announced by on_request, when it
+    /* Called exactly once for every stream announced by on_request (and for
+     * every stream we promised with h2_conn_submit_push_promise), when it
      * leaves the engine: error_code is H2_NO_ERROR after a complete exchange,
      * otherwise the RST_STREAM code (sent by the peer or by us) or the code of
      * a connection error. After it, the stream id is unknown to the API. */
@@ -206,8 +207,10 @@ ptrdiff_t h2_conn_send(struct h2_conn *c, const uint8_t **data);
 /* n bytes (<= the last h2_conn_send() count) were written. */
 void h2_conn_sent(struct h2_conn *c, size_t n);
 
-/* True when the connection should be closed: a GOAWAY was fully written and
- * nothing remains to serve (or the preface was bad). The caller closes the
+/* True when the connection should be closed and everything queued has been
+ * taken by h2_conn_send()/h2_conn_sent(): after a connection error (our
+ * GOAWAY is out), a bad preface, a graceful shutdown whose streams are all
+ * done, or a peer GOAWAY once no stream remains. The caller closes the
  * socket; read nothing more. */
 bool h2_conn_want_close(const struct h2_conn *c);
 
@@ -246,7 +249,8 @@ int h2_conn_resume_data(struct h2_conn *c, uint32_t stream_id);
 
 /* The application consumed n bytes of request body of stream_id (bytes it
  * got through on_data). WINDOW_UPDATEs are queued once enough credit
- * accumulates (half a window). When a stream closes, the bytes it delivered
+ * accumulates (half a window). HB_EINVAL when n is more than was delivered
+ * and not yet reported. When a stream closes, the bytes it delivered
  * but the app never reported are credited to the connection automatically;
  * consumed() on a closed stream then returns HB_ENOTFOUND and does nothing. */
 int h2_conn_consumed(struct h2_conn *c, uint32_t stream_id, size_t n);
