@@ -78,9 +78,7 @@ static bool apply_setting(struct h2_conn *c, uint16_t id, uint32_t v)
             h2_conn_error(c, H2_FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1");
             return false;
         }
-        if (!h2_flow_initial_window(c, c->peer_set[id], v))
-            return false;
-        break;
+        break; /* applied to the streams once per frame, below */
     case H2_SET_MAX_FRAME_SIZE:
         if (v < H2_MIN_FRAME_SIZE || v > H2_MAX_FRAME_SIZE) {
             h2_conn_error(c, H2_PROTOCOL_ERROR, "SETTINGS_MAX_FRAME_SIZE out of range");
@@ -118,11 +116,18 @@ void h2_on_settings(struct h2_conn *c, const uint8_t *p)
     }
     if (!h2_spend(c, &c->b_settings, "SETTINGS flood"))
         return;
+    uint32_t iw = c->peer_set[H2_SET_INITIAL_WINDOW_SIZE];
     for (uint32_t off = 0; off < c->fh.length; off += 6) {
         uint16_t id = (uint16_t)(p[off] << 8 | p[off + 1]);
         if (!apply_setting(c, id, h2_get32(p + off + 2)))
             return;
     }
+    /* §6.5.3 processes values in order; only the last INITIAL_WINDOW_SIZE
+     * matters to the windows, so a frame repeating it thousands of times
+     * costs one pass over the streams, not thousands. */
+    if (c->peer_set[H2_SET_INITIAL_WINDOW_SIZE] != iw &&
+        !h2_flow_initial_window(c, iw, c->peer_set[H2_SET_INITIAL_WINDOW_SIZE]))
+        return;
     h2_queue_settings_ack(c);
 }
 

@@ -426,6 +426,23 @@ static void test_initial_window_overflow(void **state)
     hx_del(x);
 }
 
+static void test_initial_window_repeated(void **state)
+{
+    /* §6.5.3: values in order; the last one counts. */
+    struct hx *x = hx_new(NULL);
+    hx_headers(x, 1, H2_F_END_STREAM, hx_get);
+    uint16_t ids[] = {H2_SET_INITIAL_WINDOW_SIZE, H2_SET_INITIAL_WINDOW_SIZE,
+                      H2_SET_INITIAL_WINDOW_SIZE};
+    uint32_t vals[] = {100, 0x7fffffff, 10};
+    hx_settings(x, ids, vals, 3);
+    hx_flush(x);
+    hx_respond(x, 1, 200, body64k, 100);
+    hx_collect(x);
+    assert_int_equal(hx_count(x, H2_DATA), 1);
+    assert_int_equal(hx_find(x, H2_DATA, 0)->h.length, 10);
+    hx_del(x);
+}
+
 static void test_max_frame_size_respected(void **state)
 {
     struct hx *x = hx_new(NULL);
@@ -485,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_window_update_rules),
         cmocka_unit_test(test_flow_control_send),
         cmocka_unit_test(test_initial_window_overflow),
+        cmocka_unit_test(test_initial_window_repeated),
         cmocka_unit_test(test_max_frame_size_respected),
         cmocka_unit_test(test_self_dependency),
     };
