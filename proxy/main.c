@@ -12,6 +12,7 @@
 
 #include "config/cfg.h"
 #include "core/err.h"
+#include "proxy/reload.h"
 #include "proxy/runtime.h"
 
 #define MAX_FLAGS 64
@@ -138,6 +139,12 @@ static struct cfg *build_cfg(const struct flags *f, struct cfg_errors *errs)
     return c;
 }
 
+/* The same path again on SIGHUP. */
+static struct cfg *rebuild_cfg(void *ud, struct cfg_errors *errs)
+{
+    return build_cfg(ud, errs);
+}
+
 int main(int argc, char **argv)
 {
     struct flags f = {.workers = -1};
@@ -162,6 +169,7 @@ int main(int argc, char **argv)
         cfg_unref(c);
         return 0;
     }
+    px_reload_set_builder(rebuild_cfg, &f); /* SIGHUP: proxy/reload.h */
     rc = px_runtime_run(c);
     cfg_unref(c);
     return rc;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "proxy/reload.h"
 #include "proxy/shutdown.h"
 #include "proxy/tls.h"
 #include "proxy/worker.h"
@@ -141,6 +142,7 @@ int px_runtime_run(struct cfg *cfg)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP); /* reload: proxy/reload.h */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     uint32_t n = worker_count(cfg), started = 0;
     struct px_worker *w = calloc(n, sizeof *w);
@@ -149,6 +151,14 @@ int px_runtime_run(struct cfg *cfg)
         for (size_t i = 0; i < cfg->n_listeners; i++)
             hb_info("listening on %s:%u (%s), %u workers", cfg->listeners[i].address.s,
                     cfg->listeners[i].port, tls[i] ? "TLS" : "cleartext", n);
+        /* From here the generation (proxy/reload.h) owns w and tls. */
+        struct px_gen *gen = px_gen_new(cfg, tls, w, started);
+        if (gen) {
+            int sig = px_reload_wait(&gen, &set);
+            hb_info("signal %d: graceful shutdown", sig);
+            px_reload_shutdown(gen, &set);
+            return 0;
+        }
         int sig = 0;
         sigwait(&set, &sig);
         hb_info("signal %d: graceful shutdown (up to %u ms)", sig,

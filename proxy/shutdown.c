@@ -19,18 +19,31 @@
 
 struct px_drain {
     atomic_bool done;
+    bool begun; /* listeners closed, check timer running (worker thread) */
     struct event *check;
 };
 
+static int request(struct px_worker *w, const char *what)
+{
+    if (!w->drain) {
+        w->drain = calloc(1, sizeof *w->drain);
+        if (!w->drain)
+            return -1;
+        atomic_init(&w->drain->done, false);
+    }
+    /* The pipe write orders the allocation before the worker's read. */
+    ssize_t r = write(w->wake[1], what, 1);
+    return r == 1 ? 0 : -1;
+}
+
 int px_shutdown_request(struct px_worker *w)
 {
-    w->drain = calloc(1, sizeof *w->drain);
-    if (!w->drain)
-        return -1;
-    atomic_init(&w->drain->done, false);
-    /* The pipe write orders the allocation before the worker's read. */
-    ssize_t r = write(w->wake[1], "d", 1);
-    return r == 1 ? 0 : -1;
+    return request(w, "d");
+}
+
+int px_shutdown_retire(struct px_worker *w)
+{
+    return request(w, "r");
 }
 
 bool px_shutdown_drained(const struct px_worker *w)
@@ -61,22 +74,27 @@ static void drain_conn(struct px_fconn *fc)
     }
 }
 
-void px_shutdown_begin(struct px_worker *w)
+void px_shutdown_begin(struct px_worker *w, bool conns)
 {
     if (!w->drain)
         return;
-    for (size_t i = 0; i < w->nlisteners; i++)
-        px_listener_free(&w->listeners[i]);
-    struct hb_list *it, *tmp;
-    hb_list_foreach_safe(it, tmp, &w->conns)
-    {
-        drain_conn(hb_container_of(it, struct px_fconn, link));
+    if (!w->drain->begun) {
+        w->drain->begun = true;
+        for (size_t i = 0; i < w->nlisteners; i++)
+            px_listener_free(&w->listeners[i]);
+        w->drain->check = event_new(w->base, -1, EV_PERSIST, on_check, w);
+        struct timeval tv = {.tv_sec = 0, .tv_usec = CHECK_MS * 1000};
+        if (w->drain->check)
+            event_add(w->drain->check, &tv);
     }
-    w->drain->check = event_new(w->base, -1, EV_PERSIST, on_check, w);
-    struct timeval tv = {.tv_sec = 0, .tv_usec = CHECK_MS * 1000};
-    if (w->drain->check)
-        event_add(w->drain->check, &tv);
-    hb_debug("worker %d: draining %u connections", w->id, w->nconns);
+    if (conns) {
+        struct hb_list *it, *tmp;
+        hb_list_foreach_safe(it, tmp, &w->conns)
+        {
+            drain_conn(hb_container_of(it, struct px_fconn, link));
+        }
+    }
+    hb_debug("worker %d: %s, %u connections", w->id, conns ? "draining" : "retired", w->nconns);
     on_check(-1, 0, w);
 }
 

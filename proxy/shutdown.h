@@ -18,14 +18,21 @@
 struct px_worker;
 
 /* Main thread: asks w to drain. Returns 0, or -1 when out of memory (the
- * caller then stops the worker at once). Call once per worker. */
+ * caller then stops the worker at once). */
 int px_shutdown_request(struct px_worker *w);
+
+/* Main thread: asks w to retire (configuration reload): stop accepting, keep
+ * serving the open connections; px_shutdown_drained() turns true when the
+ * last one ends. px_shutdown_request() may follow (drain them). Returns 0 or
+ * -1 (out of memory). */
+int px_shutdown_retire(struct px_worker *w);
 
 /* Main thread: true once w holds no client connection after a request. */
 bool px_shutdown_drained(const struct px_worker *w);
 
-/* Worker thread (from the wake pipe): starts draining. */
-void px_shutdown_begin(struct px_worker *w);
+/* Worker thread (from the wake pipe): stops accepting; with conns, also
+ * drains the connections ('d'), else only waits for them to end ('r'). */
+void px_shutdown_begin(struct px_worker *w, bool conns);
 
 /* Frees the drain state (px_worker_free). */
 void px_shutdown_free(struct px_worker *w);

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "proxy/h2_frontend.h"
 #include "proxy/listener.h"
+#include "proxy/reload.h"
 #include "proxy/shutdown.h"
 
 /* Requests per backend per worker that may wait for a connection when
@@ -65,12 +66,12 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     struct px_worker *w = arg;
     char b[16];
     ssize_t n;
-    bool stop = false, drain = false;
+    bool stop = false, drain = false, retire = false;
     while ((n = read(fd, b, sizeof b)) > 0)
-        for (ssize_t i = 0; i < n; i++)
-            *(b[i] == 'd' ? &drain : &stop) = true; /* 'd': px_shutdown_request */
-    if (drain)
-        px_shutdown_begin(w);
+        for (ssize_t i = 0; i < n; i++) /* 'd', 'r': proxy/shutdown.h */
+            *(b[i] == 'd' ? &drain : b[i] == 'r' ? &retire : &stop) = true;
+    if (retire || drain)
+        px_shutdown_begin(w, drain);
     if (stop)
         event_base_loopbreak(w->base);
 }
@@ -88,7 +89,9 @@ static int init_listeners(struct px_worker *w, struct px_tls **tls)
         l->tls = tls[i];
         l->fd = -1;
         w->nlisteners++;
-        l->fd = px_listen_socket(l->cfg);
+        l->fd = px_reload_inherit_fd(w->id, l->cfg); /* proxy/reload.h */
+        if (l->fd < 0)
+            l->fd = px_listen_socket(l->cfg);
         if (l->fd < 0 || px_listener_start(l) != 0)
             return -1;
     }
