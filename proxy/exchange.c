@@ -14,6 +14,7 @@
 #include "proxy/forward_headers.h"
 #include "proxy/front.h"
 #include "proxy/h2_frontend.h"
+#include "proxy/route_edit.h"
 #include "proxy/worker.h"
 
 static void on_ready(void *owner, struct px_bconn *c);
@@ -314,7 +315,8 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
     char initial[2048];
     struct hb_arena a;
     hb_arena_init(&a, initial, sizeof initial, 4096, cfg->limits.max_request_header_size);
-    size_t cap = px_fwd_fields_bound(req);
+    const struct cfg_header_ops *edits = &ex->route->request_headers;
+    size_t cap = px_fwd_fields_bound(req) + px_route_edit_extra(edits);
     struct hpack_field *fields = hb_arena_alloc(&a, cap * sizeof *fields);
     struct px_fwd_opts fo = {
         .x_forwarded_for = cfg->forwarded.x_forwarded_for,
@@ -327,7 +329,9 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
     struct hb_msg m = *req;
     size_t n = 0;
     int status = 0;
-    if (!fields || px_fwd_build(req, &fo, &a, fields, cap, &n) != 0)
+    if (!fields || px_fwd_build(req, &fo, &a, fields, cap, &n) != 0 ||
+        px_route_edit_fields(edits, fields, &n, cap) != 0 ||
+        px_route_rewrite_path(ex->route, req->path, &a, &m.path) != 0)
         status = 503;
     m.fields = fields;
     m.nfields = (uint32_t)n;
@@ -360,6 +364,7 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req)
         return 404;
     if (method_is(req, "CONNECT"))
         return 501;
+    ex->route = r;
     ex->up = &ex->fc->w->ups[r->upstream_index];
     ex->server = ex->up->rr++ % ex->up->npools;
     ex->tries = 1;
@@ -371,7 +376,9 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req)
     lim.max_fields = cfg->limits.max_header_count;
     h1_parser_init(&ex->parser, &lim);
     ex->max_rfields = cfg->limits.max_header_count;
-    ex->rfields = malloc(ex->max_rfields * sizeof *ex->rfields);
+    /* Room for the route's response edits after the parsed fields. */
+    ex->rfields = malloc((ex->max_rfields + px_route_edit_extra(&r->response_headers)) *
+                         sizeof *ex->rfields);
     if (!ex->rfields)
         return 503;
     hb_buf_init(&ex->rin, cfg->limits.max_response_header_size > cfg->limits.stream_buffer_size

@@ -11,12 +11,14 @@
 #include "proxy/pool.h"
 
 struct px_upstream;
+struct cfg_route;
 
 struct px_exchange {
     struct hb_list link; /* fc->streams bucket */
     struct px_fconn *fc;
     uint32_t sid;
     struct px_upstream *up;
+    const struct cfg_route *route;
     size_t server;  /* index of the pool in up */
     unsigned tries; /* servers tried for this request */
     bool retried;   /* the stale keep-alive retry was used */

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "proxy/front.h"
 #include "proxy/h2_frontend.h"
+#include "proxy/route_edit.h"
 #include "proxy/worker.h"
 
 #define READ_CHUNK 16384
@@ -46,7 +47,11 @@ static void body_complete(struct px_exchange *ex)
 static void submit_head(struct px_exchange *ex, struct hb_msg *m, bool end_stream)
 {
     struct hb_msg resp = {.status = m->status, .fields = m->fields};
-    resp.nfields = filter_fields(m, m->fields, m->nfields);
+    size_t n = filter_fields(m, m->fields, m->nfields);
+    const struct cfg_header_ops *edits = &ex->route->response_headers;
+    if (m->status >= 200) /* the route's edits; rfields has room for them */
+        px_route_edit_fields(edits, m->fields, &n, ex->max_rfields + px_route_edit_extra(edits));
+    resp.nfields = (uint32_t)n;
     int rc = px_front_submit_response(ex->fc, ex->sid, &resp, end_stream);
     if (rc != 0)
         hb_debug("client %s stream %u: submit_response: %s", ex->fc->peer, ex->sid,

@@ -93,6 +93,12 @@ class Backend:
                     return
                 method, path, hdrs = req
                 served += 1
+                if path.startswith("/echo-head"):
+                    out = ("%s %s|%s" % (method, path, sorted(
+                        (k, v) for k, v in hdrs.items() if k.startswith("x-")))).encode()
+                    c.sendall(b"HTTP/1.1 200 OK\r\nX-Private: 1\r\nX-Keep: 2\r\n"
+                              b"Content-Length: %d\r\n\r\n%s" % (len(out), out))
+                    continue
                 if path == "/trailer-echo":
                     out = b"%s|%s" % (hdrs.get("body", b""), hdrs.get("trailers", b""))
                     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(out), out))
@@ -185,6 +191,11 @@ upstreams:
 routes:
   - {path_prefix: /tiny/, upstream: tiny}
   - {path_prefix: /dead/, upstream: dead}
+  - path_prefix: /rw/
+    rewrite_prefix: /echo-head/
+    upstream: raw
+    request_headers: {set: {x-env: prod}, add: {x-extra: "1"}, remove: [x-drop]}
+    response_headers: {set: {x-keep: replaced}, add: {x-added: "yes"}, remove: [x-private]}
   - {upstream: raw}
 workers: 1
 """ % (port, env.cert, env.key, be.port, be.port, dead))
@@ -196,6 +207,14 @@ workers: 1
     t.eq((r.informational, r.status, bytes(r.body)), ([103], 200, b"ok"), "103 then 200")
     r = c.request("GET", "/100")
     t.eq((r.informational, r.status), ([100], 200), "100 then 200")
+
+    # Route actions: path prefix rewrite and header edits both ways.
+    r = c.request("GET", "/rw/a/b?q=1", [("x-drop", "me"), ("x-env", "dev"), ("x-other", "k")])
+    t.eq(bytes(r.body).decode(), "GET /echo-head/a/b?q=1|%s" % sorted(
+        [("x-env", "prod"), ("x-extra", "1"), ("x-forwarded-for", "127.0.0.1"),
+         ("x-forwarded-proto", "https"), ("x-other", "k")]), "request rewritten and edited")
+    t.eq((r.header("x-private"), r.header("x-keep"), r.header("x-added")),
+         (None, "replaced", "yes"), "response headers edited")
 
     # Request trailers reach the backend in the last chunk.
     sid = c.start("POST", "/trailer-echo", body=b"abc", end=False)
