@@ -159,6 +159,8 @@ void h2_conn_error(struct h2_conn *c, uint32_t code, const char *reason)
         return;
     c->in_state = H2_IN_DISCARD;
     c->err_reason = reason;
+    if (c->cb.on_protocol_error)
+        c->cb.on_protocol_error(c->ud, 0, code, reason);
     /* §5.4.1: GOAWAY with the last stream we processed, then close. */
     h2_queue_goaway(c, c->last_peer_id, code, reason);
     h2_streams_close_all(c, code);
@@ -172,13 +174,16 @@ bool h2_spend(struct h2_conn *c, struct h2_budget *b, const char *reason)
     return false;
 }
 
-void h2_stream_error(struct h2_conn *c, uint32_t id, uint32_t code, bool provoked)
+void h2_stream_error(struct h2_conn *c, uint32_t id, uint32_t code, bool provoked,
+                     const char *reason)
 {
     /* MadeYouReset (CVE-2025-8671): resets the peer provokes cost it the
      * same budget as the resets it sends (Rapid Reset, CVE-2023-44487). */
     if (provoked && !h2_spend(c, &c->b_reset, "reset budget (provoked stream errors)"))
         return;
     h2_queue_rst(c, id, code);
+    if (reason && c->cb.on_protocol_error)
+        c->cb.on_protocol_error(c->ud, id, code, reason);
     struct h2_stream *s = h2_stream_find(c, id);
     if (s)
         h2_stream_close(c, s, code, H2_CLOSED_WE_RST);
@@ -210,7 +215,7 @@ static void dispatch(struct h2_conn *c, const uint8_t *p)
         h2_conn_error(c, code, "frame header violates the frame type's rules");
         return;
     case H2_FRAME_STREAM_ERROR:
-        h2_stream_error(c, h->stream_id, code, true);
+        h2_stream_error(c, h->stream_id, code, true, "PRIORITY frame of a length other than 5");
         return;
     }
     switch (h->type) {

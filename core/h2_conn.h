@@ -170,6 +170,13 @@ struct h2_callbacks {
      * A negative return resets the stream with INTERNAL_ERROR. Called only
      * when both flow-control windows have room. */
     ptrdiff_t (*read_data)(void *ud, uint32_t stream_id, uint8_t *dst, size_t max, bool *eof);
+    /* For logs: the engine raised a protocol error — a stream error (it sent
+     * RST_STREAM on stream_id, also for streams never announced, e.g. a
+     * malformed request) or, with stream_id 0, a connection error (GOAWAY).
+     * reason is a static string naming the broken rule. Not called for
+     * resets the application asked for. */
+    void (*on_protocol_error)(void *ud, uint32_t stream_id, uint32_t error_code,
+                              const char *reason);
 };
 
 struct h2_conn;

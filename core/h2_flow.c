@@ -38,7 +38,7 @@ void h2_late_frame(struct h2_conn *c, uint32_t id)
         return;
     }
     /* §5.1: after RST_STREAM (or a stream long gone) STREAM_CLOSED. */
-    h2_stream_error(c, id, H2_STREAM_CLOSED, true);
+    h2_stream_error(c, id, H2_STREAM_CLOSED, true, "frame on a closed stream");
 }
 
 static bool data_malformed(struct h2_conn *c, struct h2_stream *s, uint32_t len, bool end)
@@ -78,12 +78,12 @@ void h2_on_data(struct h2_conn *c, const uint8_t *p)
         else if (!s)
             h2_late_frame(c, id);
         else /* §5.1 half-closed (remote) */
-            h2_stream_error(c, id, H2_STREAM_CLOSED, true);
+            h2_stream_error(c, id, H2_STREAM_CLOSED, true, "DATA on a half-closed (remote) stream");
         return;
     }
     if (flen > s->recv_window) {
         h2_flow_credit(c, NULL, flen);
-        h2_stream_error(c, id, H2_FLOW_CONTROL_ERROR, true);
+        h2_stream_error(c, id, H2_FLOW_CONTROL_ERROR, true, "DATA exceeds the stream window");
         return;
     }
     s->recv_window -= flen;
@@ -91,7 +91,7 @@ void h2_on_data(struct h2_conn *c, const uint8_t *p)
         return;
     if (data_malformed(c, s, len, end)) {
         h2_flow_credit(c, NULL, flen);
-        h2_stream_error(c, id, H2_PROTOCOL_ERROR, true);
+        h2_stream_error(c, id, H2_PROTOCOL_ERROR, true, "DATA does not match content-length");
         return;
     }
     /* Padding is ours to credit; the payload waits for the app. */
@@ -129,11 +129,11 @@ void h2_on_window_update(struct h2_conn *c, const uint8_t *p)
         return; /* §6.9: closed streams may still see WINDOW_UPDATE */
     }
     if (inc == 0) {
-        h2_stream_error(c, id, H2_PROTOCOL_ERROR, true);
+        h2_stream_error(c, id, H2_PROTOCOL_ERROR, true, "WINDOW_UPDATE increment 0 on a stream");
         return;
     }
     if (s->send_window + inc > H2_MAX_WINDOW) {
-        h2_stream_error(c, id, H2_FLOW_CONTROL_ERROR, true);
+        h2_stream_error(c, id, H2_FLOW_CONTROL_ERROR, true, "stream window above 2^31-1");
         return;
     }
     s->send_window += inc;

@@ -57,11 +57,13 @@ static bool decode_space(struct h2_conn *c)
 }
 
 /* Marks id as reset by us without a stream object (refused, ignored). */
-static void refuse(struct h2_conn *c, uint32_t id, uint32_t code)
+static void refuse(struct h2_conn *c, uint32_t id, uint32_t code, const char *reason)
 {
     if (!h2_spend(c, &c->b_reset, "reset budget (refused streams)"))
         return;
     h2_queue_rst(c, id, code);
+    if (c->cb.on_protocol_error)
+        c->cb.on_protocol_error(c->ud, id, code, reason);
     h2_closed_add(c, id, H2_CLOSED_WE_RST);
 }
 
@@ -71,10 +73,13 @@ static void on_trailers(struct h2_conn *c, struct h2_stream *s, size_t nf, bool 
     struct hb_msg msg;
     /* §8.1: a second HEADERS must end the stream and carries no pseudo-
      * headers; content-length must match what arrived. */
-    if (!(c->block_flags & H2_F_END_STREAM) || too_large ||
-        h2_http_trailers(c->fields, nf, &msg) != NULL ||
-        (s->has_cl && s->data_received != s->content_length)) {
-        h2_stream_error(c, id, H2_PROTOCOL_ERROR, true);
+    const char *why = !(c->block_flags & H2_F_END_STREAM) ? "trailers without END_STREAM"
+                      : too_large ? "trailers over the header list limits"
+                                  : h2_http_trailers(c->fields, nf, &msg);
+    if (!why && s->has_cl && s->data_received != s->content_length)
+        why = "DATA does not match content-length";
+    if (why) {
+        h2_stream_error(c, id, H2_PROTOCOL_ERROR, true, why);
         return;
     }
     if (c->cb.on_trailers)
@@ -105,17 +110,21 @@ static void on_request(struct h2_conn *c, uint32_t id, size_t nf, bool too_large
         return;
     }
     if (c->block_prio && c->block_dep == id) {
-        refuse(c, id, H2_PROTOCOL_ERROR); /* §5.3.1: self-dependency */
+        refuse(c, id, H2_PROTOCOL_ERROR, "stream depends on itself"); /* §5.3.1 */
         return;
     }
     if (c->open_peer >= c->cfg.max_concurrent_streams) {
-        refuse(c, id, H2_REFUSED_STREAM); /* §5.1.2 */
+        refuse(c, id, H2_REFUSED_STREAM, "MAX_CONCURRENT_STREAMS reached"); /* §5.1.2 */
         return;
     }
     struct hb_msg msg;
-    if (too_large || h2_http_request(c->fields, nf, c->cfg.enable_connect_protocol, &msg) ||
-        (end && (msg.flags & HB_MSG_HAS_CL) && msg.content_length != 0)) {
-        refuse(c, id, H2_PROTOCOL_ERROR); /* §8.1.1 malformed */
+    const char *why = too_large ? "request head over the header list limits"
+                                : h2_http_request(c->fields, nf, c->cfg.enable_connect_protocol,
+                                                  &msg);
+    if (!why && end && (msg.flags & HB_MSG_HAS_CL) && msg.content_length != 0)
+        why = "END_STREAM with a non-zero content-length";
+    if (why) {
+        refuse(c, id, H2_PROTOCOL_ERROR, why); /* §8.1.1 malformed */
         return;
     }
     struct h2_stream *s = h2_stream_new(c, id, end ? H2_SS_HALF_CLOSED_REMOTE : H2_SS_OPEN);
@@ -161,7 +170,8 @@ static void block_done(struct h2_conn *c, const uint8_t *data, size_t len)
         else if (s->state == H2_SS_RESERVED_LOCAL) /* §5.1 reserved (local) */
             h2_conn_error(c, H2_PROTOCOL_ERROR, "HEADERS on a reserved stream");
         else /* §5.1: half-closed (remote) */
-            h2_stream_error(c, id, H2_STREAM_CLOSED, true);
+            h2_stream_error(c, id, H2_STREAM_CLOSED, true,
+                            "HEADERS on a half-closed (remote) stream");
         return;
     }
     if (!h2_id_is_peer(c, id)) {

@@ -112,7 +112,7 @@ static const char *check_regular(const struct hpack_field *f)
     if (!name_ok(f->name, f->name_len))
         return "invalid field name (empty, uppercase or forbidden character)";
     if (!value_ok(f->value, f->value_len))
-        return "invalid field value (NUL, CR, LF or surrounding whitespace)";
+        return "invalid field value (control byte, DEL or surrounding whitespace)";
     if (h2_http_is_conn_specific(f->name, f->name_len))
         return "connection-specific header field";
     /* §8.2.2: TE may only carry "trailers". */

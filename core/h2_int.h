@@ -178,8 +178,10 @@ void h2_free(struct h2_conn *c, void *p, size_t n);
 void h2_conn_error(struct h2_conn *c, uint32_t code, const char *reason);
 /* A stream error: RST_STREAM(code) on id, the stream (if any) is closed and
  * remembered as reset by us. provoked: the peer's misbehaviour caused it, so
- * it counts in the reset budget (MadeYouReset). */
-void h2_stream_error(struct h2_conn *c, uint32_t id, uint32_t code, bool provoked);
+ * it counts in the reset budget (MadeYouReset). reason (static) goes to
+ * on_protocol_error; NULL for resets the application asked for. */
+void h2_stream_error(struct h2_conn *c, uint32_t id, uint32_t code, bool provoked,
+                     const char *reason);
 /* Spends one event of budget b; when broken raises ENHANCE_YOUR_CALM and
  * returns false. */
 bool h2_spend(struct h2_conn *c, struct h2_budget *b, const char *reason);

@@ -103,7 +103,7 @@ static bool send_one(struct h2_conn *c, struct h2_stream *s)
                                   : -1;
     c->in_read = false;
     if (n < 0 || (size_t)n > max) {
-        h2_stream_error(c, id, H2_INTERNAL_ERROR, false);
+        h2_stream_error(c, id, H2_INTERNAL_ERROR, false, "read_data failed");
         return !h2_conn_failed(c);
     }
     if (n == 0 && !eof) { /* parked until h2_conn_resume_data() */

@@ -207,7 +207,7 @@ void h2_on_priority(struct h2_conn *c, const uint8_t *p)
     if (!h2_spend(c, &c->b_prio, "PRIORITY flood"))
         return;
     if (dep == id) { /* §5.3.1: a stream cannot depend on itself */
-        h2_stream_error(c, id, H2_PROTOCOL_ERROR, true);
+        h2_stream_error(c, id, H2_PROTOCOL_ERROR, true, "stream depends on itself");
         return;
     }
     h2_apply_rfc7540(c, id, dep, p[4]);

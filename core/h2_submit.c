@@ -152,7 +152,7 @@ int h2_conn_reset_stream(struct h2_conn *c, uint32_t stream_id, uint32_t error_c
     struct h2_stream *s = usable(c, stream_id, &err);
     if (!s)
         return err;
-    h2_stream_error(c, stream_id, error_code, false);
+    h2_stream_error(c, stream_id, error_code, false, NULL);
     return c->fatal;
 }
 

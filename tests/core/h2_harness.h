@@ -29,7 +29,8 @@ struct hx_frame {
 };
 
 struct hx_ev { /* one callback */
-    char kind; /* 'R' request, 'D' data, 'T' trailers, 'C' close, 'G' goaway */
+    char kind; /* 'R' request, 'D' data, 'T' trailers, 'C' close, 'G' goaway,
+                  'E' protocol error (text: the reason) */
     uint32_t id;
     uint32_t code;
     bool end;
@@ -139,8 +140,14 @@ static ptrdiff_t hx_read_data(void *ud, uint32_t id, uint8_t *dst, size_t max, b
     return -1;
 }
 
-static const struct h2_callbacks hx_cb = {hx_on_request, hx_on_data,  hx_on_trailers,
-                                          hx_on_close,   hx_on_goaway, hx_read_data};
+static void hx_on_protocol_error(void *ud, uint32_t id, uint32_t code, const char *reason)
+{
+    hx_ev_add(ud, 'E', id, code, false, 0, reason);
+}
+
+static const struct h2_callbacks hx_cb = {hx_on_request, hx_on_data,   hx_on_trailers,
+                                          hx_on_close,   hx_on_goaway, hx_read_data,
+                                          hx_on_protocol_error};
 
 /* Creates the server engine only (nothing fed). */
 static inline struct hx *hx_new_raw(const struct h2_config *cfg)

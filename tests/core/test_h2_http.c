@@ -106,6 +106,13 @@ static void test_request_table(void **state)
         } else {
             assert_int_equal(hx_count_ev(x, 'R'), 0);
             assert_int_equal(hx_rst(x, 1), H2_PROTOCOL_ERROR);
+            /* The reason is reported for the logs. */
+            struct hx_ev *e = hx_find_ev(x, 'E', 0);
+            assert_non_null(e);
+            assert_int_equal(e->id, 1);
+            assert_int_equal(e->code, H2_PROTOCOL_ERROR);
+            assert_true(strlen(e->text) > 5);
+            print_message("  -> %s\n", e->text);
         }
         /* The connection goes on either way. */
         hx_headers(x, 3, H2_F_END_STREAM, hx_get);

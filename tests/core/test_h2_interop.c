@@ -176,7 +176,7 @@ static ptrdiff_t s_read(void *ud, uint32_t id, uint8_t *dst, size_t max, bool *e
     return (ptrdiff_t)n;
 }
 
-static const struct h2_callbacks srv_cb = {s_request, s_data, NULL, s_close, NULL, s_read};
+static const struct h2_callbacks srv_cb = {s_request, s_data, NULL, s_close, NULL, s_read, NULL};
 
 /* ---- nghttp2 client ---- */
 

@@ -59,6 +59,10 @@ static void test_frame_rule_table(void **state)
         if (r->kind == CONN) {
             assert_int_equal(hx_goaway(x), r->code);
             assert_true(h2_conn_want_close(x->c));
+            struct hx_ev *e = hx_find_ev(x, 'E', 0);
+            assert_non_null(e);
+            assert_int_equal(e->id, 0);
+            assert_int_equal(e->code, r->code);
         } else if (r->kind == STREAM) {
             assert_int_equal(hx_goaway(x), -1);
             assert_int_equal(hx_rst(x, r->stream), r->code);

@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.max_memory = 256 * 1024;
     cfg.enable_push = true;
     struct app a = {0};
-    struct h2_callbacks cb = {on_request, on_data, NULL, NULL, NULL, read_data};
+    struct h2_callbacks cb = {on_request, on_data, NULL, NULL, NULL, read_data, NULL};
     a.c = h2_conn_new(H2_ROLE_SERVER, &cfg, &cb, &a);
     if (!a.c)
         return 0;
