@@ -62,6 +62,7 @@ static void set_defaults(struct cfg *c)
     c->limits.min_send_rate = 1024;
     c->limits.min_send_rate_window_ms = 10000;
     c->limits.shutdown_timeout_ms = 30000;
+    c->limits.max_request_body_size = 1024 * MIB;
 
     c->logging.level = HB_LOG_INFO;
     c->logging.access_log_format = CFG_ACCESS_COMBINED;

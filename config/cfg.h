@@ -262,6 +262,7 @@ struct cfg_limits {
     uint32_t min_send_rate;           /* bytes/s a client must read, 0 = off; default 1024 */
     uint32_t min_send_rate_window_ms; /* window the rate is measured over; default 10s */
     uint32_t shutdown_timeout_ms;     /* graceful shutdown / reload drain; default 30s */
+    uint32_t max_request_body_size;   /* request body (413 above), 0 = no limit; default 1GiB */
 };
 
 enum cfg_access_format {

@@ -9,6 +9,7 @@
 #include "proxy/h1_frontend.h"
 #include "proxy/h2_frontend.h"
 #include "proxy/tls_io.h"
+#include "proxy/worker.h"
 
 int px_front_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
                              bool end)
@@ -46,6 +47,12 @@ int px_front_reset_stream(struct px_fconn *fc, uint32_t sid, uint32_t code)
     if (fc->h1)
         return px_h1_abort(fc, sid);
     return h2_conn_reset_stream(fc->h2, sid, code);
+}
+
+bool px_front_body_too_large(const struct px_fconn *fc, const struct hb_msg *req)
+{
+    uint32_t max = fc->w->cfg->limits.max_request_body_size;
+    return max && (req->flags & HB_MSG_HAS_CL) && req->content_length > max;
 }
 
 const char *px_front_scheme(const struct px_fconn *fc)

@@ -51,6 +51,7 @@ struct px_h1 {
     bool close_after, draining, peer_eof, aborted, sent_100, expect_100;
     int version;
     size_t in_flight, window, out_pull;
+    uint64_t body_total; /* request body bytes so far (max_request_body_size) */
     hb_ns_t head_start; /* when the current head's first byte arrived; 0: none */
     hb_ns_t idle_since; /* between requests: when the last one ended */
     hb_ns_t rate_start; /* start of the current min-send-rate window; 0: off */
@@ -350,6 +351,14 @@ static bool next_request(struct px_fconn *fc, struct px_h1 *h)
         }
         /* u == 0: refused, served as plain HTTP/1.1 */
     }
+    if (px_front_body_too_large(fc, &m)) {
+        hb_info("client %s: Content-Length %llu over limits.max_request_body_size → 413",
+                fc->peer, (unsigned long long)m.content_length);
+        hb_buf_consume(&h->in, (size_t)r);
+        h1_parser_reset(&h->parser);
+        answer_close(fc, h, 413);
+        return true;
+    }
     begin_request(fc, h, &m, (size_t)r);
     return true;
 }
@@ -367,9 +376,12 @@ static bool feed_body(struct px_fconn *fc, struct px_h1 *h)
     struct hpack_field tr[MAX_TRAILERS];
     struct h1_body_event ev;
     ptrdiff_t r = h1_body_parse(&h->body, (char *)hb_buf_rptr(&h->in), len, tr, MAX_TRAILERS, &ev);
-    if (r < 0) {
-        int status = h1_err_status((int)r);
-        hb_info("client %s: bad request body: %s; %s", fc->peer, h1_err_message((int)r),
+    uint32_t maxb = limits(fc)->max_request_body_size;
+    bool too_big = r >= 0 && maxb && h->body_total + ev.data_len > maxb;
+    if (r < 0 || too_big) {
+        int status = too_big ? 413 : h1_err_status((int)r);
+        hb_info("client %s: bad request body: %s; %s", fc->peer,
+                too_big ? "over limits.max_request_body_size" : h1_err_message((int)r),
                 h->resp_started ? "connection closed" : "answered, then closed");
         if (h->resp_started) {
             h->aborted = true; /* a response is under way: cut it */
@@ -387,6 +399,7 @@ static bool feed_body(struct px_fconn *fc, struct px_h1 *h)
     /* px_exchange_find: the exchange may have ended (answered early). */
     struct px_exchange *ex = h->ex ? px_exchange_find(fc, h->sid) : NULL;
     h->in_flight += ev.data_len;
+    h->body_total += ev.data_len;
     if (ex) {
         bool end_now = ev.done && ev.ntrailers == 0;
         if (ev.data_len || end_now)
@@ -417,6 +430,7 @@ static void end_response(struct px_fconn *fc, struct px_h1 *h)
     h->busy = h->resp_started = h->resp_chunked = h->resp_end = false;
     h->sent_100 = h->expect_100 = h->head_req = false;
     h->in_flight = 0;
+    h->body_total = 0;
     h->rs = RS_HEAD;
     h->idle_since = hb_time_now_ns();
 }

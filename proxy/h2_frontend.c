@@ -44,6 +44,12 @@ static void cb_request(void *ud, uint32_t sid, const struct hb_msg *req, bool en
         px_fconn_kick(fc);
         return;
     }
+    if (px_front_body_too_large(fc, req)) { /* proxy/front.h */
+        struct hb_msg resp = {.status = 413};
+        h2_conn_submit_response(fc->h2, sid, &resp, true);
+        px_fconn_kick(fc);
+        return;
+    }
     px_exchange_start(ud, sid, req, end_stream);
 }
 

@@ -32,7 +32,8 @@ with open(CONFIG, "w") as f:
             "  request_header_timeout: 2s\n"
             "  h1_keepalive_timeout: 1s\n"
             "  h2_idle_timeout: 1s\n"
-            "  shutdown_timeout: 5s\n")
+            "  shutdown_timeout: 5s\n"
+            "  max_request_body_size: 64KiB\n")
 
 WILD_CERT = os.path.join(env.dir, "wild.pem")
 WILD_KEY = os.path.join(env.dir, "wild.key")
@@ -92,7 +93,15 @@ def misdirected(origin):
              ("other.test", 421), ("x.y.example.test", 421), ("example.test", 421),
              ("127.0.0.1:%d" % p.port, 421)]
     sids = [c.get(a, "/bytes/3") for a, _ in cases]
-    rs = c.wait(sids, 20)
+    big = c.conn.get_next_available_stream_id()
+    c.conn.send_headers(big, [(":method", "POST"), (":scheme", "https"),
+                              (":authority", "a.example.test"), (":path", "/echo"),
+                              ("content-length", "100000")], end_stream=False)
+    c.streams[big] = pl.Response()
+    c.flush()
+    rs = c.wait(sids + [big], 20)
+    ck.eq(rs[-1].status, 413, "h2 content-length over max_request_body_size")
+    rs = rs[:-1]
     for (a, want), r in zip(cases, rs):
         ck.eq(r.status, want, ":authority %s on an a.example.test connection" % a)
         if want == 200:
@@ -146,6 +155,29 @@ def slowloris(origin):
              % result.get("t", -1))
     ck.check(result.get("got", b"").startswith(b"HTTP/1.1 408 "), "slowloris got 408: %r"
              % result.get("got", b"")[:40])
+    # max_request_body_size (64 KiB): Content-Length and chunked totals.
+    for req in (b"POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n",
+                b"POST /delay/2000 HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
+                b"\r\n" + b"4000\r\n" + b"x" * 0x4000 + b"\r\n" + b"4000\r\n" + b"x" * 0x4000
+                + b"\r\n" + b"4000\r\n" + b"x" * 0x4000 + b"\r\n" + b"4000\r\n" + b"x" * 0x4000
+                + b"\r\n" + b"4000\r\n" + b"x" * 0x4000 + b"\r\n"):
+        t = socket.create_connection(("127.0.0.1", p.port), timeout=10)
+        try:
+            t.sendall(req)
+        except OSError:
+            pass
+        got = b""
+        try:
+            while True:
+                d = t.recv(4096)
+                if not d:
+                    break
+                got += d
+        except OSError:
+            pass
+        ck.check(got.startswith(b"HTTP/1.1 413 ") and b"connection: close" in got.lower(),
+                 "h1 body over max_request_body_size: 413: %r" % got[:40])
+        t.close()
     # Keep-alive timeout: a served connection is closed after 1 s idle.
     k = socket.create_connection(("127.0.0.1", p.port), timeout=10)
     k.sendall(b"GET /bytes/4 HTTP/1.1\r\nHost: localhost\r\n\r\n")
