@@ -293,6 +293,10 @@ ptrdiff_t h2_conn_recv(struct h2_conn *c, const uint8_t *in, size_t len, hb_ns_t
     c->now = now;
     if (c->settings_deadline < 0) /* armed at the first input we see */
         c->settings_deadline = now + c->cfg.settings_ack_timeout;
+    if (c->graceful == 1 && !c->graceful_timed) {
+        c->graceful_deadline = now + c->cfg.graceful_goaway_delay;
+        c->graceful_timed = true;
+    }
     size_t pos = 0;
     while (pos < len && !c->fatal && c->in_state != H2_IN_DISCARD) {
         switch (c->in_state) {
@@ -373,8 +377,14 @@ int h2_conn_on_timeout(struct h2_conn *c, hb_ns_t now)
         /* §6.5.3: no ACK in a reasonable time is SETTINGS_TIMEOUT. */
         h2_conn_error(c, H2_SETTINGS_TIMEOUT, "SETTINGS not acknowledged in time");
     }
-    if (c->graceful == 1 && hb_time_expired(now, c->graceful_deadline))
-        h2_graceful_final(c);
+    if (c->graceful == 1 && hb_time_expired(now, c->graceful_deadline)) {
+        if (c->graceful_timed) {
+            h2_graceful_final(c);
+        } else {
+            c->graceful_deadline = now + c->cfg.graceful_goaway_delay;
+            c->graceful_timed = true;
+        }
+    }
     return c->fatal;
 }
 

@@ -268,7 +268,8 @@ int h2_conn_reset_stream(struct h2_conn *c, uint32_t stream_id, uint32_t error_c
 
 /* Starts closing the connection. graceful (only with H2_NO_ERROR): the
  * two-step shutdown of §6.8 — GOAWAY with last id 2^31-1 and a PING, then,
- * after the PING ACK or graceful_goaway_delay, GOAWAY with the real last
+ * after the PING ACK or graceful_goaway_delay (counted from the next `now`
+ * the engine is given, by recv or on_timeout), GOAWAY with the real last
  * stream id; streams up to it are served to completion. Otherwise one
  * GOAWAY with the last processed stream id and `error_code`; open streams
  * are closed. */

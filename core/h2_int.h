@@ -157,6 +157,7 @@ struct h2_conn {
     uint32_t goaway_last;     /* last stream id we announced */
     uint8_t graceful;         /* 0 none, 1 first GOAWAY sent, 2 final sent */
     hb_ns_t graceful_deadline;
+    bool graceful_timed;      /* deadline counted from a fresh `now` */
     bool goaway_received;
     uint32_t peer_goaway_last;
     bool want_close_now;      /* bad preface: close once the output drains */

@@ -285,7 +285,10 @@ int h2_conn_goaway(struct h2_conn *c, uint32_t error_code, bool graceful)
     /* §6.8: first a GOAWAY with 2^31-1, then, one round trip later (the
      * PING ACK), the real last stream id. */
     c->graceful = 1;
+    /* goaway() is not told the time: c->now may be stale. The delay is
+     * counted again from the first fresh time we are given. */
     c->graceful_deadline = c->now + c->cfg.graceful_goaway_delay;
+    c->graceful_timed = false;
     h2_queue_goaway(c, H2_STREAM_ID_MASK, H2_NO_ERROR, NULL);
     h2_queue_ping(c, graceful_ping, false);
     return c->fatal;

@@ -269,6 +269,18 @@ static void test_goaway_graceful_timer(void **state)
     hx_collect(x);
     hb_ns_t t = h2_conn_next_timeout(x->c);
     assert_true(t > 0);
+    /* The engine's idea of "now" was stale (last input long ago): the
+     * first timer call only restarts the delay from the real time. */
+    hb_ns_t late = t + 100 * HB_NS_PER_SEC;
+    assert_int_equal(h2_conn_on_timeout(x->c, late), 0);
+    hx_free_frames(x);
+    hx_collect(x);
+    assert_int_equal(hx_count(x, H2_GOAWAY), 0);
+    t = h2_conn_next_timeout(x->c);
+    assert_int_equal(t, late + HB_NS_PER_SEC);
+    assert_int_equal(h2_conn_on_timeout(x->c, t - 1), 0);
+    hx_collect(x);
+    assert_int_equal(hx_count(x, H2_GOAWAY), 0);
     assert_int_equal(h2_conn_on_timeout(x->c, t), 0);
     hx_free_frames(x);
     hx_collect(x);
