@@ -245,6 +245,10 @@ static int flush(struct px_fconn *fc)
         ssize_t w = px_conn_write(&fc->io, data, (size_t)n, hb_time_now_ns());
         if (w == PX_IO_WANT_WRITE || w == PX_IO_WANT_READ) {
             event_add(fc->ev_write, NULL);
+            hb_ns_t now = hb_time_now_ns(), d = px_h2_send_stalled(fc, now); /* timeouts.h */
+            struct timeval tv = tv_ns(d - now);
+            if (d)
+                evtimer_add(fc->ev_timer, &tv);
             return 0;
         }
         if (w < 0) {
@@ -252,7 +256,9 @@ static int flush(struct px_fconn *fc)
             return -1;
         }
         h2_conn_sent(fc->h2, (size_t)w);
+        fc->sent += (uint64_t)w;
     }
+    fc->rate_start = 0; /* everything is out: no send-rate window */
     event_del(fc->ev_write);
     if (h2_conn_want_close(fc->h2)) {
         hb_debug("client %s: HTTP/2 connection done", fc->peer);
@@ -414,6 +420,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
     if (fc->h1) {
         step_h1(fc, true);
+        return;
+    }
+    if (!px_h2_rate_ok(fc, hb_time_now_ns())) {
+        px_fconn_close(fc);
         return;
     }
     px_h2_idle_check(fc, hb_time_now_ns());

@@ -35,6 +35,8 @@ struct px_fconn {
     bool sniffing;    /* cleartext, protocol not known yet (proxy/sniff.c) */
     bool h2c_wait;    /* upgraded: hold output until the client's preface came */
     hb_ns_t idle_since; /* h2: since when no stream is open, 0 = busy (timeouts.c) */
+    hb_ns_t rate_start; /* h2: start of the send-rate window while output waits, or 0 */
+    uint64_t rate_mark, sent; /* h2: bytes written at rate_start; in total */
     struct hb_list streams[PX_FCONN_BUCKETS]; /* exchanges by stream id */
     struct hb_list dead; /* closed exchanges, freed from the event loop */
     char peer[64];      /* "192.0.2.1:5555" / "[2001:db8::1]:5555" for logs */

@@ -64,9 +64,7 @@ bool px_h2c_wants_upgrade(const struct px_fconn *fc, const struct hb_msg *req)
            field_count(req, "http2-settings") == 1;
 }
 
-/* RFC 4648 §5 base64url, trailing '=' optional (RFC 7540 §3.2.1 omits
- * them). Returns the decoded length, or -1 for a bad character or length. */
-static ptrdiff_t b64url_decode(const char *in, size_t n, uint8_t *out, size_t cap)
+ptrdiff_t px_h2c_settings_decode(const char *in, size_t n, uint8_t *out, size_t cap)
 {
     while (n && in[n - 1] == '=')
         n--;
@@ -94,7 +92,10 @@ static ptrdiff_t b64url_decode(const char *in, size_t n, uint8_t *out, size_t ca
             out[o++] = (uint8_t)(acc >> bits);
         }
     }
-    return (ptrdiff_t)o;
+    /* Leftover bits must be zero padding (RFC 4648 §3.5 canonical form). */
+    if (bits && (acc & ((1u << bits) - 1)) != 0)
+        return -1;
+    return o % 6 == 0 ? (ptrdiff_t)o : -1;
 }
 
 static const char switching[] = "HTTP/1.1 101 Switching Protocols\r\n"
@@ -111,8 +112,8 @@ int px_h2c_upgrade(struct px_fconn *fc, const struct hb_msg *req)
     }
     const struct hpack_field *f = hb_msg_find(req, HB_STR_LIT("http2-settings"));
     uint8_t set[6 * 64];
-    ptrdiff_t n = f ? b64url_decode(f->value, f->value_len, set, sizeof set) : -1;
-    if (n < 0 || n % 6 != 0) {
+    ptrdiff_t n = f ? px_h2c_settings_decode(f->value, f->value_len, set, sizeof set) : -1;
+    if (n < 0) {
         hb_info("client %s: malformed HTTP2-Settings, served as HTTP/1.1", fc->peer);
         return 0;
     }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/msg.h"
 
@@ -16,6 +17,12 @@ struct px_fconn;
  * "upgrade" and "http2-settings", Upgrade listing "h2c", exactly one
  * HTTP2-Settings field. */
 bool px_h2c_wants_upgrade(const struct px_fconn *fc, const struct hb_msg *req);
+
+/* Decodes an HTTP2-Settings value (RFC 7540 §3.2.1: base64url, RFC 4648 §5,
+ * '=' padding optional) into out[0..cap). Returns the byte count (a
+ * multiple of 6: whole settings), or -1 for a bad character, non-zero
+ * padding bits, a length that is not whole settings, or more than cap. */
+ptrdiff_t px_h2c_settings_decode(const char *v, size_t n, uint8_t *out, size_t cap);
 
 /* Tries the upgrade of fc for req (nothing may be queued for the client).
  * Returns 1 when fc->h2 now exists (HTTP2-Settings applied, stream 1

@@ -34,3 +34,31 @@ bool px_h2_idle_check(struct px_fconn *fc, hb_ns_t now)
     h2_conn_goaway(fc->h2, H2_NO_ERROR, false);
     return true;
 }
+
+hb_ns_t px_h2_send_stalled(struct px_fconn *fc, hb_ns_t now)
+{
+    const struct cfg_limits *l = &fc->w->cfg->limits;
+    if (!l->min_send_rate || !l->min_send_rate_window_ms)
+        return 0;
+    if (fc->rate_start == 0) {
+        fc->rate_start = now;
+        fc->rate_mark = fc->sent;
+    }
+    return fc->rate_start + hb_time_ms(l->min_send_rate_window_ms);
+}
+
+bool px_h2_rate_ok(struct px_fconn *fc, hb_ns_t now)
+{
+    const struct cfg_limits *l = &fc->w->cfg->limits;
+    if (fc->rate_start == 0 || now < fc->rate_start + hb_time_ms(l->min_send_rate_window_ms))
+        return true;
+    uint64_t want = (uint64_t)l->min_send_rate * l->min_send_rate_window_ms / 1000;
+    if (fc->sent - fc->rate_mark < want) {
+        hb_info("client %s: reads slower than limits.min_send_rate (%u B/s), connection closed",
+                fc->peer, l->min_send_rate);
+        return false;
+    }
+    fc->rate_start = now; /* a new window while output still waits */
+    fc->rate_mark = fc->sent;
+    return true;
+}

@@ -19,6 +19,7 @@ import proxy_lib as pl  # noqa: E402
 import h2.config  # noqa: E402
 import h2.connection  # noqa: E402
 import h2.events  # noqa: E402
+import h2.settings  # noqa: E402
 
 pl.require_binaries()
 if not subprocess.run(["sh", "-c", "command -v h2load"], stdout=subprocess.DEVNULL).returncode == 0:
@@ -33,7 +34,9 @@ with open(CONFIG, "w") as f:
             "  h1_keepalive_timeout: 1s\n"
             "  h2_idle_timeout: 1s\n"
             "  shutdown_timeout: 5s\n"
-            "  max_request_body_size: 64KiB\n")
+            "  max_request_body_size: 64KiB\n"
+            "  min_send_rate: 256KiB\n"
+            "  min_send_rate_window: 1s\n")
 
 WILD_CERT = os.path.join(env.dir, "wild.pem")
 WILD_KEY = os.path.join(env.dir, "wild.key")
@@ -213,6 +216,39 @@ def slowloris(origin):
     ck.eq(p.returncode, 0, "exit status")
 
 
+def stalled_readers(origin):
+    """Clients that stop reading a large response are cut by min_send_rate
+    (256 KiB/s over 1 s windows), on HTTP/1.1 and on h2."""
+    p = spawn_proxy([origin], False, "proxy-stall")
+    socks = []
+    for kind in ("h1", "h2"):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(10)
+        s.connect(("127.0.0.1", p.port))
+        if kind == "h1":
+            s.sendall(b"GET /bytes/400000000 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        else:
+            c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+            c.initiate_connection()
+            c.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 2 ** 31 - 1})
+            c.increment_flow_control_window(2 ** 31 - 65536)
+            c.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":authority", "localhost"),
+                               (":path", "/bytes/400000000")], end_stream=True)
+            s.sendall(c.data_to_send())
+        socks.append(s)
+        end = time.time() + 12
+        want = len(socks)
+        while env.log(p).count("slower than limits.min_send_rate") < want and time.time() < end:
+            time.sleep(0.2)
+        ck.eq(env.log(p).count("slower than limits.min_send_rate"), want,
+              "%s client that stopped reading is cut by min_send_rate" % kind)
+    for s in socks:
+        s.close()
+    env.stop(p)
+    ck.eq(p.returncode, 0, "exit status")
+
+
 def wait_exit(p, limit):
     t0 = time.time()
     try:
@@ -297,6 +333,7 @@ try:
     o = env.origin("o1")
     misdirected(o.port)
     slowloris(o.port)
+    stalled_readers(o.port)
     sigterm_streams(o.port)
     sigterm_h2load(o.port)
 finally:
