@@ -297,6 +297,9 @@ ptrdiff_t h2_conn_recv(struct h2_conn *c, const uint8_t *in, size_t len, hb_ns_t
         c->graceful_deadline = now + c->cfg.graceful_goaway_delay;
         c->graceful_timed = true;
     }
+    if (c->closed_pending)
+        h2_closed_stamp(c);
+    c->in_recv = true;
     size_t pos = 0;
     while (pos < len && !c->fatal && c->in_state != H2_IN_DISCARD) {
         switch (c->in_state) {
@@ -326,6 +329,7 @@ ptrdiff_t h2_conn_recv(struct h2_conn *c, const uint8_t *in, size_t len, hb_ns_t
             break;
         }
     }
+    c->in_recv = false;
     if (c->fatal)
         return c->fatal;
     return (ptrdiff_t)len;

@@ -163,6 +163,8 @@ struct h2_conn {
     bool want_close_now;      /* bad preface: close once the output drains */
     bool in_send;             /* inside h2_conn_send (no re-entrant DATA fill) */
     bool in_read;             /* inside read_data: output must not move */
+    bool in_recv;             /* inside h2_conn_recv: c->now is fresh */
+    bool closed_pending;      /* ring entries closed outside recv, time unknown */
 };
 
 /* ---- memory (h2_conn.c) ---- */
@@ -205,6 +207,8 @@ void h2_closed_add(struct h2_conn *c, uint32_t id, enum h2_closed_how how);
 /* Answers a DATA/HEADERS frame on a closed stream (§5.1): ignored shortly
  * after we reset it, else STREAM_CLOSED (stream or connection error). */
 void h2_late_frame(struct h2_conn *c, uint32_t id);
+/* Gives entries remembered outside recv the current time. */
+void h2_closed_stamp(struct h2_conn *c);
 /* A remembered closed stream, or NULL (forgotten or never used). */
 const struct h2_closed *h2_closed_find(const struct h2_conn *c, uint32_t id);
 /* True when id belongs to the peer's id space (odd for a client). */

@@ -113,10 +113,22 @@ struct h2_stream *h2_stream_new(struct h2_conn *c, uint32_t id, enum h2_sstate s
 void h2_closed_add(struct h2_conn *c, uint32_t id, enum h2_closed_how how)
 {
     uint32_t n = c->cfg.closed_streams_kept;
-    c->closed[c->closed_pos] = (struct h2_closed){id, (uint8_t)how, c->now};
+    /* Outside recv (the app reset a stream) c->now may be stale: the time
+     * is filled in at the next recv, so the ignore window is not cut short. */
+    c->closed[c->closed_pos] = (struct h2_closed){id, (uint8_t)how, c->in_recv ? c->now : 0};
+    if (!c->in_recv)
+        c->closed_pending = true;
     c->closed_pos = (c->closed_pos + 1) % n;
     if (c->closed_n < n)
         c->closed_n++;
+}
+
+void h2_closed_stamp(struct h2_conn *c)
+{
+    for (uint32_t i = 0; i < c->closed_n; i++)
+        if (c->closed[i].when == 0)
+            c->closed[i].when = c->now;
+    c->closed_pending = false;
 }
 
 const struct h2_closed *h2_closed_find(const struct h2_conn *c, uint32_t id)

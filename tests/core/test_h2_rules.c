@@ -223,6 +223,9 @@ static void test_closed_after_our_reset_ignored(void **state)
     struct hx *x = hx_new(NULL);
     hx_headers(x, 1, 0, hx_post);
     hx_flush(x);
+    /* The reset comes much later than the last input: the ignore window
+     * starts when the engine next learns the time, not at the stale one. */
+    x->now += 60 * HB_NS_PER_SEC;
     assert_int_equal(h2_conn_reset_stream(x->c, 1, H2_CANCEL), 0);
     hx_collect(x);
     assert_int_equal(hx_rst(x, 1), H2_CANCEL);
