@@ -274,6 +274,10 @@ static int start_h2(struct px_fconn *fc)
         /* ALPN http/1.1, or none (RFC 7301 §3.2: then HTTP/1.1). */
         fc->handshaking = false;
         evtimer_del(fc->ev_timer);
+        if (!(fc->l->cfg->protocols & CFG_PROTO_HTTP11)) {
+            hb_info("client %s: no ALPN h2 on a listener without http/1.1, closed", fc->peer);
+            return -1;
+        }
         if (px_h1_start(fc) != 0) {
             hb_warn("client %s: out of memory, connection closed", fc->peer);
             return -1;
