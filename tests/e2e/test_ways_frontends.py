@@ -8,10 +8,12 @@ processes started here are stopped.
 """
 import hashlib
 import os
+import random
 import socket
 import ssl
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxy_lib as pl  # noqa: E402
@@ -99,11 +101,22 @@ def raw_h1(port):
     return socket.create_connection(("127.0.0.1", port), timeout=30)
 
 
-def pipelined(port):
+def pipelined(port, split=False):
     s = raw_h1(port)
     reqs = b"".join(b"GET /bytes/%d HTTP/1.1\r\nHost: localhost\r\n\r\n" % (i + 1)
                     for i in range(100))
-    s.sendall(reqs)
+    if split:  # arbitrary segment boundaries, including inside heads
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        rnd = random.Random(7)
+        i = 0
+        while i < len(reqs):
+            n = rnd.randint(1, 40)
+            s.sendall(reqs[i:i + n])
+            i += n
+            if rnd.random() < 0.05:
+                time.sleep(0.002)
+    else:
+        s.sendall(reqs)
     want = b"".join(pl.pattern(i + 1) for i in range(100))
     data = recv_until(s, lambda d: d.count(b"HTTP/1.1 200 OK") >= 100 and d.endswith(pl.pattern(100)))
     s.close()
@@ -116,8 +129,8 @@ def pipelined(port):
             break
         bodies.append(rest[:i + 1])
         rest = rest[i + 1:]
-    ck.eq(len(bodies), 100, "pipelined: responses in order")
-    ck.check(b"".join(bodies) == want and rest == b"", "pipelined: bodies exact")
+    ck.eq(len(bodies), 100, "pipelined (split %s): responses in order" % split)
+    ck.check(b"".join(bodies) == want and rest == b"", "pipelined (split %s): bodies exact" % split)
 
 
 def expect_100(port):
@@ -254,6 +267,7 @@ try:
         s.close()
 
     pipelined(clear.port)
+    pipelined(clear.port, split=True)
     expect_100(clear.port)
     limits(clear.port)
     rc, out, err = run(["curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}",
