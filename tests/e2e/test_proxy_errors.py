@@ -198,9 +198,22 @@ routes:
     response_headers: {set: {x-keep: replaced}, add: {x-added: "yes"}, remove: [x-private]}
   - {upstream: raw}
 workers: 1
+limits: {handshake_timeout: 500ms}
 """ % (port, env.cert, env.key, be.port, be.port, dead))
     proxy = env.spawn([pl.BIN, "-c", cfg], "proxy")
     pl.wait_port(port, proxy, 20)
+    # A client that never finishes its TLS handshake is cut off.
+    raw = socket.create_connection(("127.0.0.1", port))
+    raw.settimeout(5)
+    t0 = time.time()
+    try:
+        eof = raw.recv(1) == b""
+    except OSError:
+        eof = True
+    t.check(eof and 0.3 < time.time() - t0 < 3, "handshake timeout closes a silent client "
+            "(after %.2fs)" % (time.time() - t0))
+    raw.close()
+
     c = pl.H2Client(port)
 
     r = c.request("GET", "/103")
