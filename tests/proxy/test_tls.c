@@ -381,6 +381,33 @@ static void test_min_version(void **state)
     px_tls_del(t);
 }
 
+/* TLS 1.2 offers ECDHE + AEAD suites only. */
+static void test_tls12_suites(void **state)
+{
+    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
+    static const char *const refused[] = {"AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA",
+                                          "ECDHE-ECDSA-AES256-SHA", "AES256-SHA"};
+    for (size_t i = 0; i < 4; i++) {
+        SSL_CTX *c = client_ctx();
+        assert_int_equal(SSL_CTX_set_strict_cipher_list(c, refused[i]), 1);
+        struct hs h;
+        struct copts co = {.sni = "a.test", .max_version = TLS1_2_VERSION};
+        assert_int_equal(handshake(t, c, &co, &h), -1);
+        hs_free(&h);
+        SSL_CTX_free(c);
+    }
+    SSL_CTX *c = client_ctx();
+    assert_int_equal(SSL_CTX_set_strict_cipher_list(c, "ECDHE-RSA-CHACHA20-POLY1305"), 1);
+    struct hs h;
+    struct copts co = {.sni = "a.test", .max_version = TLS1_2_VERSION};
+    assert_int_equal(handshake(t, c, &co, &h), 0);
+    assert_string_equal(SSL_CIPHER_get_name(SSL_get_current_cipher(h.cli)),
+                        "ECDHE-RSA-CHACHA20-POLY1305");
+    hs_free(&h);
+    SSL_CTX_free(c);
+    px_tls_del(t);
+}
+
 static void test_check_pair(void **state)
 {
     char err[512];
@@ -433,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_ticket_file_shared),
         cmocka_unit_test(test_ticket_file_bad),
         cmocka_unit_test(test_min_version),
+        cmocka_unit_test(test_tls12_suites),
         cmocka_unit_test(test_check_pair),
         cmocka_unit_test(test_record_sizing),
     };
