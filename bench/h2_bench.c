@@ -131,8 +131,8 @@ static size_t run_ours(size_t nreq, size_t *out_bytes)
 {
     struct ours o = {0};
     o.pos = calloc(nreq + 1, sizeof *o.pos);
-    struct h2_callbacks cb = {.on_request = o_request, .on_stream_close = o_close,
-                              .read_data = o_read};
+    struct h2_callbacks cb = {
+        .on_request = o_request, .on_stream_close = o_close, .read_data = o_read};
     struct h2_config cfg;
     h2_config_defaults(&cfg);
     o.c = h2_conn_new(H2_ROLE_SERVER, &cfg, &cb, &o);
@@ -182,7 +182,7 @@ static int n_frame(nghttp2_session *s, const nghttp2_frame *fr, void *ud)
         return 0;
     const char *cl = resp_len_str();
 #define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), 0}
-    nghttp2_nv nv[] = {NV(":status", "200"), NV("content-type", "application/javascript"),
+    nghttp2_nv nv[] = {NV(":status", "200"),     NV("content-type", "application/javascript"),
                        NV("content-length", cl), NV("cache-control", "public, max-age=31536000"),
                        NV("server", "h2bridge"), NV("date", "Mon, 23 Nov 2026 12:00:00 GMT")};
     g->pos[fr->hd.stream_id / 2] = 0;

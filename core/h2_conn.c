@@ -219,18 +219,41 @@ static void dispatch(struct h2_conn *c, const uint8_t *p)
         return;
     }
     switch (h->type) {
-    case H2_DATA: h2_on_data(c, p); break;
-    case H2_HEADERS: h2_on_headers(c, p); break;
-    case H2_PRIORITY: h2_on_priority(c, p); break;
-    case H2_RST_STREAM: h2_on_rst_stream(c, p); break;
-    case H2_SETTINGS: h2_on_settings(c, p); break;
-    case H2_PUSH_PROMISE: h2_on_push_promise(c, p); break;
-    case H2_PING: h2_on_ping(c, p); break;
-    case H2_GOAWAY: h2_on_goaway(c, p); break;
-    case H2_WINDOW_UPDATE: h2_on_window_update(c, p); break;
-    case H2_CONTINUATION: h2_on_continuation(c, p); break;
-    case H2_PRIORITY_UPDATE: h2_on_priority_update(c, p); break;
-    default: break; /* §4.1: unknown types are ignored */
+    case H2_DATA:
+        h2_on_data(c, p);
+        break;
+    case H2_HEADERS:
+        h2_on_headers(c, p);
+        break;
+    case H2_PRIORITY:
+        h2_on_priority(c, p);
+        break;
+    case H2_RST_STREAM:
+        h2_on_rst_stream(c, p);
+        break;
+    case H2_SETTINGS:
+        h2_on_settings(c, p);
+        break;
+    case H2_PUSH_PROMISE:
+        h2_on_push_promise(c, p);
+        break;
+    case H2_PING:
+        h2_on_ping(c, p);
+        break;
+    case H2_GOAWAY:
+        h2_on_goaway(c, p);
+        break;
+    case H2_WINDOW_UPDATE:
+        h2_on_window_update(c, p);
+        break;
+    case H2_CONTINUATION:
+        h2_on_continuation(c, p);
+        break;
+    case H2_PRIORITY_UPDATE:
+        h2_on_priority_update(c, p);
+        break;
+    default:
+        break; /* §4.1: unknown types are ignored */
     }
 }
 

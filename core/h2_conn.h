@@ -99,25 +99,25 @@ struct h2_config {
     /* ---- header blocks ---- */
     uint32_t max_header_fields;       /* [128] fields per decoded block */
     uint32_t max_continuation_frames; /* [32] CONTINUATION frames per block */
-    uint32_t max_header_block_bytes;  /* [65536] compressed bytes per block (HEADERS+CONTINUATION) */
+    uint32_t max_header_block_bytes; /* [65536] compressed bytes per block (HEADERS+CONTINUATION) */
     /* ---- hardening budgets (GOAWAY ENHANCE_YOUR_CALM when broken) ---- */
-    struct h2_budget_cfg reset_budget;   /* [{200, 100}] peer RST_STREAMs + stream errors the
-                                            peer provokes (Rapid Reset, MadeYouReset) */
-    struct h2_budget_cfg empty_budget;   /* [{100, 50}] DATA without payload or END_STREAM,
-                                            empty CONTINUATION, HEADERS with nothing new */
+    struct h2_budget_cfg reset_budget;    /* [{200, 100}] peer RST_STREAMs + stream errors the
+                                             peer provokes (Rapid Reset, MadeYouReset) */
+    struct h2_budget_cfg empty_budget;    /* [{100, 50}] DATA without payload or END_STREAM,
+                                             empty CONTINUATION, HEADERS with nothing new */
     struct h2_budget_cfg priority_budget; /* [{1000, 200}] PRIORITY and PRIORITY_UPDATE frames */
     struct h2_budget_cfg settings_budget; /* [{100, 20}] SETTINGS frames (non-ACK) */
     struct h2_budget_cfg ping_budget;     /* [{100, 20}] PING frames (non-ACK) */
     struct h2_budget_cfg window_update_budget; /* [{2000, 500}] WINDOW_UPDATEs whose increment
                                                   is below min_window_update (dribble) */
-    uint32_t min_window_update;           /* [1024] see window_update_budget */
-    uint32_t max_queued_ping_acks;        /* [32] unsent PING ACKs before ENHANCE_YOUR_CALM */
-    uint32_t max_queued_settings_acks;    /* [32] unsent SETTINGS ACKs likewise */
-    uint32_t max_queued_rst;              /* [100] unsent RST_STREAMs likewise */
-    size_t max_outbound_bytes;            /* [1 MiB] unsent control/HEADERS bytes; past it the
-                                             peer is not reading: ENHANCE_YOUR_CALM */
-    size_t max_memory;                    /* [4 MiB] engine allocations per connection; an
-                                             allocation past it: ENHANCE_YOUR_CALM */
+    uint32_t min_window_update;                /* [1024] see window_update_budget */
+    uint32_t max_queued_ping_acks;             /* [32] unsent PING ACKs before ENHANCE_YOUR_CALM */
+    uint32_t max_queued_settings_acks;         /* [32] unsent SETTINGS ACKs likewise */
+    uint32_t max_queued_rst;                   /* [100] unsent RST_STREAMs likewise */
+    size_t max_outbound_bytes;                 /* [1 MiB] unsent control/HEADERS bytes; past it the
+                                                  peer is not reading: ENHANCE_YOUR_CALM */
+    size_t max_memory;                         /* [4 MiB] engine allocations per connection; an
+                                                  allocation past it: ENHANCE_YOUR_CALM */
     /* ---- timers and bookkeeping ---- */
     hb_ns_t settings_ack_timeout;  /* [10 s] our SETTINGS unacknowledged → SETTINGS_TIMEOUT */
     hb_ns_t closed_stream_window;  /* [5 s] frames on a stream we reset are ignored this long */

@@ -6,8 +6,8 @@
 
 const char *h2_frame_type_name(uint8_t type)
 {
-    static const char *const names[] = {"DATA",   "HEADERS",       "PRIORITY",    "RST_STREAM",
-                                        "SETTINGS", "PUSH_PROMISE", "PING",        "GOAWAY",
+    static const char *const names[] = {"DATA",          "HEADERS",      "PRIORITY", "RST_STREAM",
+                                        "SETTINGS",      "PUSH_PROMISE", "PING",     "GOAWAY",
                                         "WINDOW_UPDATE", "CONTINUATION"};
     if (type < sizeof names / sizeof names[0])
         return names[type];
@@ -36,8 +36,7 @@ void h2_frame_hdr_unpack(struct h2_frame_hdr *h, const uint8_t *p)
     h->stream_id = h2_get32(p + 5) & H2_STREAM_ID_MASK;
 }
 
-void h2_frame_hdr_pack(uint8_t *p, uint32_t length, uint8_t type, uint8_t flags,
-                       uint32_t stream_id)
+void h2_frame_hdr_pack(uint8_t *p, uint32_t length, uint8_t type, uint8_t flags, uint32_t stream_id)
 {
     p[0] = (uint8_t)(length >> 16);
     p[1] = (uint8_t)(length >> 8);
@@ -92,8 +91,8 @@ enum h2_frame_check h2_frame_check_hdr(const struct h2_frame_hdr *h, uint32_t *c
         *code = H2_PROTOCOL_ERROR;
         return H2_FRAME_CONN_ERROR;
     }
-    bool bad_len = (r->len_kind == 1 && h->length != r->len) ||
-                   (r->len_kind == 2 && h->length < r->len);
+    bool bad_len =
+        (r->len_kind == 1 && h->length != r->len) || (r->len_kind == 2 && h->length < r->len);
     if (h->type == H2_SETTINGS)
         /* §6.5: an ACK carries nothing; otherwise a multiple of 6 octets. */
         bad_len = (h->flags & H2_F_ACK) ? h->length != 0 : h->length % 6 != 0;
@@ -125,8 +124,7 @@ bool h2_frame_strip_padding(const uint8_t *payload, uint32_t length, uint8_t fla
     return true;
 }
 
-size_t h2_pack_settings(uint8_t *p, const uint16_t *ids, const uint32_t *values, size_t n,
-                        bool ack)
+size_t h2_pack_settings(uint8_t *p, const uint16_t *ids, const uint32_t *values, size_t n, bool ack)
 {
     if (ack)
         n = 0;
@@ -244,8 +242,7 @@ size_t h2_pack_push_promise(uint8_t *p, uint32_t stream_id, uint32_t promised_id
     return 13 + len;
 }
 
-size_t h2_pack_priority_update(uint8_t *p, uint32_t prioritized_id, const char *value,
-                               size_t len)
+size_t h2_pack_priority_update(uint8_t *p, uint32_t prioritized_id, const char *value, size_t len)
 {
     h2_frame_hdr_pack(p, (uint32_t)(4 + len), H2_PRIORITY_UPDATE, 0, 0);
     h2_put32(p + 9, prioritized_id & H2_STREAM_ID_MASK);

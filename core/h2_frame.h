@@ -12,11 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define H2_FRAME_HDR_LEN 9u
-#define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-#define H2_PREFACE_LEN 24u
+#define H2_FRAME_HDR_LEN  9u
+#define H2_PREFACE        "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_PREFACE_LEN    24u
 #define H2_DEFAULT_WINDOW 65535u
-#define H2_MAX_WINDOW 0x7fffffffu
+#define H2_MAX_WINDOW     0x7fffffffu
 #define H2_MIN_FRAME_SIZE 16384u
 #define H2_MAX_FRAME_SIZE 16777215u
 #define H2_STREAM_ID_MASK 0x7fffffffu
@@ -36,11 +36,11 @@ enum h2_frame_type {
 };
 
 /* Flags (RFC 9113 §6). */
-#define H2_F_END_STREAM 0x1u
-#define H2_F_ACK 0x1u
+#define H2_F_END_STREAM  0x1u
+#define H2_F_ACK         0x1u
 #define H2_F_END_HEADERS 0x4u
-#define H2_F_PADDED 0x8u
-#define H2_F_PRIORITY 0x20u
+#define H2_F_PADDED      0x8u
+#define H2_F_PRIORITY    0x20u
 
 /* SETTINGS identifiers (§6.5.2, RFC 8441 §3, RFC 9218 §2.1). */
 enum h2_setting_id {
@@ -135,7 +135,6 @@ size_t h2_pack_continuation(uint8_t *p, uint32_t stream_id, const uint8_t *block
 size_t h2_pack_push_promise(uint8_t *p, uint32_t stream_id, uint32_t promised_id,
                             const uint8_t *block, size_t len, bool end_headers);
 /* RFC 9218 §7.1 PRIORITY_UPDATE (on stream 0). */
-size_t h2_pack_priority_update(uint8_t *p, uint32_t prioritized_id, const char *value,
-                               size_t len);
+size_t h2_pack_priority_update(uint8_t *p, uint32_t prioritized_id, const char *value, size_t len);
 
 #endif

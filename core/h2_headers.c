@@ -74,8 +74,8 @@ static void on_trailers(struct h2_conn *c, struct h2_stream *s, size_t nf, bool 
     /* §8.1: a second HEADERS must end the stream and carries no pseudo-
      * headers; content-length must match what arrived. */
     const char *why = !(c->block_flags & H2_F_END_STREAM) ? "trailers without END_STREAM"
-                      : too_large ? "trailers over the header list limits"
-                                  : h2_http_trailers(c->fields, nf, &msg);
+                      : too_large                         ? "trailers over the header list limits"
+                                                          : h2_http_trailers(c->fields, nf, &msg);
     if (!why && s->has_cl && s->data_received != s->content_length)
         why = "DATA does not match content-length";
     if (why) {
@@ -118,9 +118,9 @@ static void on_request(struct h2_conn *c, uint32_t id, size_t nf, bool too_large
         return;
     }
     struct hb_msg msg;
-    const char *why = too_large ? "request head over the header list limits"
-                                : h2_http_request(c->fields, nf, c->cfg.enable_connect_protocol,
-                                                  &msg);
+    const char *why = too_large
+                          ? "request head over the header list limits"
+                          : h2_http_request(c->fields, nf, c->cfg.enable_connect_protocol, &msg);
     if (!why && end && (msg.flags & HB_MSG_HAS_CL) && msg.content_length != 0)
         why = "END_STREAM with a non-zero content-length";
     if (why) {
@@ -266,8 +266,8 @@ int h2_send_block(struct h2_conn *c, uint8_t type, uint32_t stream_id, uint32_t 
         size_t clen = rest - j * mfs < mfs ? rest - j * mfs : mfs;
         uint8_t *dst = tail + j * (mfs + H2_FRAME_HDR_LEN);
         memmove(dst + H2_FRAME_HDR_LEN, tail + j * mfs, clen);
-        h2_frame_hdr_pack(dst, (uint32_t)clen, H2_CONTINUATION,
-                          j == k - 1 ? H2_F_END_HEADERS : 0, stream_id);
+        h2_frame_hdr_pack(dst, (uint32_t)clen, H2_CONTINUATION, j == k - 1 ? H2_F_END_HEADERS : 0,
+                          stream_id);
     }
     uint8_t flags = (uint8_t)((k == 0 ? H2_F_END_HEADERS : 0) |
                               (end_stream && type == H2_HEADERS ? H2_F_END_STREAM : 0));

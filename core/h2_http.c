@@ -82,7 +82,8 @@ static bool token_ok(struct hb_str s)
         return false;
     for (size_t i = 0; i < s.len; i++) {
         char ch = s.p[i];
-        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         if (!alnum && !memchr(extra, ch, sizeof extra - 1))
             return false;
     }
@@ -193,11 +194,10 @@ static const char *check_target(struct hb_msg *m, unsigned seen, bool connect_pr
         if (m->path.len == 0 || !visible_ok(m->path))
             return "empty or invalid :path";
         bool star = hb_str_eq(m->path, HB_STR_LIT("*"));
-        bool http = hb_str_eq(m->scheme, HB_STR_LIT("http")) ||
-                    hb_str_eq(m->scheme, HB_STR_LIT("https"));
+        bool http =
+            hb_str_eq(m->scheme, HB_STR_LIT("http")) || hb_str_eq(m->scheme, HB_STR_LIT("https"));
         /* §8.3.1: origin-form, or "*" for OPTIONS. */
-        if (http && m->path.p[0] != '/' &&
-            !(star && hb_str_eq(m->method, HB_STR_LIT("OPTIONS"))))
+        if (http && m->path.p[0] != '/' && !(star && hb_str_eq(m->method, HB_STR_LIT("OPTIONS"))))
             return ":path not in origin form";
     }
     if (has_scheme && !token_ok(m->scheme))
@@ -250,8 +250,8 @@ const char *h2_http_request(struct hpack_field *f, size_t n, bool connect_protoc
         if (!visible_ok(hv) || memchr(hv.p, '@', hv.len))
             return "invalid host";
         /* §8.3.1: host and :authority must name the same thing. */
-        if ((seen & 4) && (m->authority.len != hv.len ||
-                           strncasecmp(m->authority.p, hv.p, hv.len) != 0))
+        if ((seen & 4) &&
+            (m->authority.len != hv.len || strncasecmp(m->authority.p, hv.p, hv.len) != 0))
             return "host differs from :authority";
         if (!(seen & 4))
             m->authority = hv;

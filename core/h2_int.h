@@ -82,8 +82,8 @@ struct h2_conn {
     struct h2_config cfg;
     struct h2_callbacks cb;
     void *ud;
-    size_t mem;    /* bytes currently allocated through the hook */
-    int fatal;     /* HB_ENOMEM once an allocation failed */
+    size_t mem; /* bytes currently allocated through the hook */
+    int fatal;  /* HB_ENOMEM once an allocation failed */
     hb_ns_t now;
     const char *err_reason;
 
@@ -100,10 +100,10 @@ struct h2_conn {
     /* ---- header block assembly (HEADERS/PUSH_PROMISE + CONTINUATION) ---- */
     uint8_t *block;
     size_t block_len, block_cap;
-    uint32_t block_stream;  /* != 0 while CONTINUATION is expected */
+    uint32_t block_stream; /* != 0 while CONTINUATION is expected */
     uint32_t block_frames;
-    uint8_t block_flags;    /* flags of the HEADERS frame (END_STREAM) */
-    bool block_prio;        /* HEADERS carried RFC 7540 priority */
+    uint8_t block_flags; /* flags of the HEADERS frame (END_STREAM) */
+    bool block_prio;     /* HEADERS carried RFC 7540 priority */
     uint32_t block_dep;
     uint16_t block_weight;
     struct hpack_decoder *dec;
@@ -115,11 +115,11 @@ struct h2_conn {
     struct h2_stream **buckets;
     uint32_t nbuckets; /* power of two */
     uint32_t nstreams;
-    uint32_t open_peer;       /* peer-initiated streams counted for concurrency */
-    uint32_t open_local;      /* our pushed streams counted against the peer's limit */
-    uint32_t last_peer_id;    /* highest peer-initiated id seen */
-    uint32_t last_local_id;   /* highest id we initiated (push) */
-    struct h2_stream *spare;  /* freed stream structs kept for reuse */
+    uint32_t open_peer;      /* peer-initiated streams counted for concurrency */
+    uint32_t open_local;     /* our pushed streams counted against the peer's limit */
+    uint32_t last_peer_id;   /* highest peer-initiated id seen */
+    uint32_t last_local_id;  /* highest id we initiated (push) */
+    struct h2_stream *spare; /* freed stream structs kept for reuse */
     uint32_t nspare;
     struct h2_closed *closed; /* ring of cfg.closed_streams_kept */
     uint32_t closed_pos, closed_n;
@@ -130,15 +130,15 @@ struct h2_conn {
     hb_ns_t settings_deadline;
 
     /* ---- flow control ---- */
-    int64_t send_window;    /* connection window for our DATA */
-    int64_t recv_window;    /* connection window the peer may still use */
-    uint64_t recv_unacked;  /* connection credit to return */
+    int64_t send_window;   /* connection window for our DATA */
+    int64_t recv_window;   /* connection window the peer may still use */
+    uint64_t recv_unacked; /* connection credit to return */
 
     /* ---- output ---- */
     uint8_t *out;
     size_t out_r, out_w, out_cap;
     uint32_t q_ping_acks, q_settings_acks, q_rst; /* queued since the output last drained */
-    struct hb_list ready[8]; /* schedulable streams by urgency */
+    struct hb_list ready[8];                      /* schedulable streams by urgency */
     uint32_t nready;
 
     /* RFC 9218 §7.1: PRIORITY_UPDATEs for streams not opened yet (bounded) */
@@ -153,18 +153,18 @@ struct h2_conn {
     struct h2_budget b_reset, b_empty, b_prio, b_settings, b_ping, b_wu;
 
     /* ---- shutdown ---- */
-    int64_t goaway_code;      /* -1: none sent */
-    uint32_t goaway_last;     /* last stream id we announced */
-    uint8_t graceful;         /* 0 none, 1 first GOAWAY sent, 2 final sent */
+    int64_t goaway_code;  /* -1: none sent */
+    uint32_t goaway_last; /* last stream id we announced */
+    uint8_t graceful;     /* 0 none, 1 first GOAWAY sent, 2 final sent */
     hb_ns_t graceful_deadline;
-    bool graceful_timed;      /* deadline counted from a fresh `now` */
+    bool graceful_timed; /* deadline counted from a fresh `now` */
     bool goaway_received;
     uint32_t peer_goaway_last;
-    bool want_close_now;      /* bad preface: close once the output drains */
-    bool in_send;             /* inside h2_conn_send (no re-entrant DATA fill) */
-    bool in_read;             /* inside read_data: output must not move */
-    bool in_recv;             /* inside h2_conn_recv: c->now is fresh */
-    bool closed_pending;      /* ring entries closed outside recv, time unknown */
+    bool want_close_now; /* bad preface: close once the output drains */
+    bool in_send;        /* inside h2_conn_send (no re-entrant DATA fill) */
+    bool in_read;        /* inside read_data: output must not move */
+    bool in_recv;        /* inside h2_conn_recv: c->now is fresh */
+    bool closed_pending; /* ring entries closed outside recv, time unknown */
 };
 
 /* ---- memory (h2_conn.c) ---- */

@@ -99,8 +99,8 @@ static bool send_one(struct h2_conn *c, struct h2_stream *s)
         return false;
     bool eof = false;
     c->in_read = true;
-    ptrdiff_t n = c->cb.read_data ? c->cb.read_data(c->ud, id, p + H2_FRAME_HDR_LEN, max, &eof)
-                                  : -1;
+    ptrdiff_t n =
+        c->cb.read_data ? c->cb.read_data(c->ud, id, p + H2_FRAME_HDR_LEN, max, &eof) : -1;
     c->in_read = false;
     if (n < 0 || (size_t)n > max) {
         h2_stream_error(c, id, H2_INTERNAL_ERROR, false, "read_data failed");

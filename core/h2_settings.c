@@ -232,8 +232,8 @@ void h2_on_priority_update(struct h2_conn *c, const uint8_t *p)
             c->early_prio[i].id = id;
             c->early_prio[i].urgency = 3;
             c->early_prio[i].incremental = false;
-            h2_http_parse_priority((const char *)p + 4, c->fh.length - 4,
-                                   &c->early_prio[i].urgency, &c->early_prio[i].incremental);
+            h2_http_parse_priority((const char *)p + 4, c->fh.length - 4, &c->early_prio[i].urgency,
+                                   &c->early_prio[i].incremental);
         }
         return;
     }

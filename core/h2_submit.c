@@ -38,8 +38,7 @@ static int send_head(struct h2_conn *c, uint32_t id, const struct hb_msg *m, boo
     f[n++] = (struct hpack_field){":status", status, 7, 3, 0};
     for (uint32_t i = 0; i < m->nfields; i++) {
         const struct hpack_field *x = &m->fields[i];
-        if (x->name_len == 0 || x->name[0] == ':' ||
-            h2_http_is_conn_specific(x->name, x->name_len))
+        if (x->name_len == 0 || x->name[0] == ':' || h2_http_is_conn_specific(x->name, x->name_len))
             continue;
         f[n++] = *x;
     }
@@ -166,8 +165,8 @@ static int push_fields(struct h2_conn *c, const struct hb_msg *req, struct hpack
     size_t k = 0;
     f[k++] = (struct hpack_field){":method", req->method.p, 7, (uint32_t)req->method.len, 0};
     f[k++] = (struct hpack_field){":scheme", req->scheme.p, 7, (uint32_t)req->scheme.len, 0};
-    f[k++] = (struct hpack_field){":authority", req->authority.p, 10,
-                                  (uint32_t)req->authority.len, 0};
+    f[k++] =
+        (struct hpack_field){":authority", req->authority.p, 10, (uint32_t)req->authority.len, 0};
     f[k++] = (struct hpack_field){":path", req->path.p, 5, (uint32_t)req->path.len, 0};
     for (uint32_t i = 0; i < req->nfields; i++)
         if (!h2_http_is_conn_specific(req->fields[i].name, req->fields[i].name_len))
@@ -190,7 +189,8 @@ int64_t h2_conn_submit_push_promise(struct h2_conn *c, uint32_t assoc_stream_id,
     /* §8.4.1: promised requests are safe and cacheable: GET or HEAD. */
     if ((a->state != H2_SS_OPEN && a->state != H2_SS_HALF_CLOSED_REMOTE) ||
         !h2_id_is_peer(c, assoc_stream_id) ||
-        !(hb_str_eq(req->method, HB_STR_LIT("GET")) || hb_str_eq(req->method, HB_STR_LIT("HEAD"))) ||
+        !(hb_str_eq(req->method, HB_STR_LIT("GET")) ||
+          hb_str_eq(req->method, HB_STR_LIT("HEAD"))) ||
         req->path.len == 0 || req->scheme.len == 0 || req->authority.len == 0)
         return HB_EINVAL;
     if (c->goaway_received || c->last_local_id >= H2_STREAM_ID_MASK - 1)

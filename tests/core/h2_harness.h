@@ -18,7 +18,7 @@
 #include "hpack/hpack.h"
 
 #define HX_MAX_FRAMES 2048
-#define HX_MAX_EV 4096
+#define HX_MAX_EV     4096
 
 struct hx_frame {
     struct h2_frame_hdr h;
@@ -80,11 +80,10 @@ static inline void hx_ev_add(struct hx *x, char kind, uint32_t id, uint32_t code
 static inline void hx_msg_text(const struct hb_msg *m, char *buf, size_t cap)
 {
     size_t o = 0;
-    o += (size_t)snprintf(buf + o, cap - o, "%.*s %.*s %.*s %.*s", (int)m->method.len,
-                          m->method.p ? m->method.p : "", (int)m->scheme.len,
-                          m->scheme.p ? m->scheme.p : "", (int)m->authority.len,
-                          m->authority.p ? m->authority.p : "", (int)m->path.len,
-                          m->path.p ? m->path.p : "");
+    o += (size_t)snprintf(
+        buf + o, cap - o, "%.*s %.*s %.*s %.*s", (int)m->method.len, m->method.p ? m->method.p : "",
+        (int)m->scheme.len, m->scheme.p ? m->scheme.p : "", (int)m->authority.len,
+        m->authority.p ? m->authority.p : "", (int)m->path.len, m->path.p ? m->path.p : "");
     for (uint32_t i = 0; i < m->nfields && o < cap; i++)
         o += (size_t)snprintf(buf + o, cap - o, "|%.*s=%.*s", (int)m->fields[i].name_len,
                               m->fields[i].name, (int)m->fields[i].value_len, m->fields[i].value);
@@ -145,8 +144,8 @@ static void hx_on_protocol_error(void *ud, uint32_t id, uint32_t code, const cha
     hx_ev_add(ud, 'E', id, code, false, 0, reason);
 }
 
-static const struct h2_callbacks hx_cb = {hx_on_request, hx_on_data,   hx_on_trailers,
-                                          hx_on_close,   hx_on_goaway, hx_read_data,
+static const struct h2_callbacks hx_cb = {hx_on_request,       hx_on_data,   hx_on_trailers,
+                                          hx_on_close,         hx_on_goaway, hx_read_data,
                                           hx_on_protocol_error};
 
 /* Creates the server engine only (nothing fed). */
@@ -248,10 +247,10 @@ static inline void hx_headers(struct hx *x, uint32_t id, uint8_t flags, const ch
                                 false, 0, 0);
 }
 
-static const char *const hx_get[] = {":method", "GET", ":scheme", "https", ":path", "/",
-                                     ":authority", "example.com", NULL};
-static const char *const hx_post[] = {":method", "POST", ":scheme", "https", ":path", "/up",
-                                      ":authority", "example.com", NULL};
+static const char *const hx_get[] = {":method", "GET",        ":scheme",     "https", ":path",
+                                     "/",       ":authority", "example.com", NULL};
+static const char *const hx_post[] = {":method", "POST",       ":scheme",     "https", ":path",
+                                      "/up",     ":authority", "example.com", NULL};
 
 static inline void hx_data(struct hx *x, uint32_t id, const void *d, size_t len, bool end)
 {

@@ -121,8 +121,9 @@ static void test_settings_validation(void **state)
     }
     /* Valid extremes pass. */
     struct hx *x = hx_new(NULL);
-    uint16_t ids[] = {H2_SET_ENABLE_PUSH, H2_SET_INITIAL_WINDOW_SIZE, H2_SET_MAX_FRAME_SIZE,
-                      H2_SET_ENABLE_CONNECT_PROTOCOL, H2_SET_NO_RFC7540_PRIORITIES, 0xffff};
+    uint16_t ids[] = {H2_SET_ENABLE_PUSH,           H2_SET_INITIAL_WINDOW_SIZE,
+                      H2_SET_MAX_FRAME_SIZE,        H2_SET_ENABLE_CONNECT_PROTOCOL,
+                      H2_SET_NO_RFC7540_PRIORITIES, 0xffff};
     uint32_t vals[] = {1, 0x7fffffff, 16777215, 1, 1, 12345};
     hx_settings(x, ids, vals, 6);
     hx_flush(x);
@@ -378,8 +379,10 @@ static void test_push(void **state)
     struct hx *x = hx_new(NULL);
     hx_headers(x, 1, H2_F_END_STREAM, hx_get);
     hx_flush(x);
-    struct hb_msg req = {.method = HB_STR_LIT("GET"), .scheme = HB_STR_LIT("https"),
-                         .authority = HB_STR_LIT("example.com"), .path = HB_STR_LIT("/s.css")};
+    struct hb_msg req = {.method = HB_STR_LIT("GET"),
+                         .scheme = HB_STR_LIT("https"),
+                         .authority = HB_STR_LIT("example.com"),
+                         .path = HB_STR_LIT("/s.css")};
     /* Off by default. */
     assert_int_equal(h2_conn_submit_push_promise(x->c, 1, &req), HB_EUNSUPPORTED);
     hx_del(x);
@@ -486,8 +489,8 @@ static void test_read_data_may_not_reenter(void **state)
     n = H2_PREFACE_LEN;
     n += h2_pack_settings(in + n, NULL, NULL, 0, false);
     static const uint8_t get_block[] = {0x82, 0x87, 0x84}; /* GET https / (static table) */
-    n += h2_pack_headers(in + n, 1, H2_F_END_HEADERS | H2_F_END_STREAM, get_block, 3, 0, false,
-                         0, 0);
+    n += h2_pack_headers(in + n, 1, H2_F_END_HEADERS | H2_F_END_STREAM, get_block, 3, 0, false, 0,
+                         0);
     assert_int_equal(h2_conn_recv(r.c, in, n, 1), (ptrdiff_t)n);
     struct hb_msg m = {.status = 200};
     assert_int_equal(h2_conn_submit_response(r.c, 1, &m, false), 0);

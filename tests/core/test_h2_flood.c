@@ -275,18 +275,12 @@ static void test_budget_disabled(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rapid_reset),
-        cmocka_unit_test(test_made_you_reset),
-        cmocka_unit_test(test_continuation_flood),
-        cmocka_unit_test(test_settings_flood),
-        cmocka_unit_test(test_ping_flood),
-        cmocka_unit_test(test_empty_frames_flood),
-        cmocka_unit_test(test_priority_churn),
-        cmocka_unit_test(test_window_update_dribble),
-        cmocka_unit_test(test_reset_queue_cap),
-        cmocka_unit_test(test_outbound_bytes_cap),
-        cmocka_unit_test(test_memory_bound),
-        cmocka_unit_test(test_budget_disabled),
+        cmocka_unit_test(test_rapid_reset),        cmocka_unit_test(test_made_you_reset),
+        cmocka_unit_test(test_continuation_flood), cmocka_unit_test(test_settings_flood),
+        cmocka_unit_test(test_ping_flood),         cmocka_unit_test(test_empty_frames_flood),
+        cmocka_unit_test(test_priority_churn),     cmocka_unit_test(test_window_update_dribble),
+        cmocka_unit_test(test_reset_queue_cap),    cmocka_unit_test(test_outbound_bytes_cap),
+        cmocka_unit_test(test_memory_bound),       cmocka_unit_test(test_budget_disabled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,7 @@
 #include "h2_harness.h"
 
 #define REQ(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define BASE ":method", "GET", ":scheme", "https", ":path", "/", ":authority", "a.example"
+#define BASE     ":method", "GET", ":scheme", "https", ":path", "/", ":authority", "a.example"
 
 struct row {
     const char *what;
@@ -18,16 +18,15 @@ static const struct row rows[] = {
     {"missing :method", REQ(":scheme", "https", ":path", "/", ":authority", "a"), true, false},
     {"missing :scheme", REQ(":method", "GET", ":path", "/", ":authority", "a"), true, false},
     {"missing :path", REQ(":method", "GET", ":scheme", "https", ":authority", "a"), true, false},
-    {"empty :path", REQ(":method", "GET", ":scheme", "https", ":path", "", ":authority", "a"),
-     true, false},
+    {"empty :path", REQ(":method", "GET", ":scheme", "https", ":path", "", ":authority", "a"), true,
+     false},
     {"no :authority is fine", REQ(":method", "GET", ":scheme", "https", ":path", "/"), true, true},
     {"duplicate :path", REQ(BASE, ":path", "/x"), true, false},
     {"duplicate :method", REQ(":method", "GET", BASE), true, false},
     {"unknown pseudo", REQ(BASE, ":foo", "bar"), true, false},
     {":status in a request", REQ(BASE, ":status", "200"), true, false},
-    {"pseudo after regular", REQ(":method", "GET", ":scheme", "https", "accept", "*/*", ":path",
-                                 "/"),
-     true, false},
+    {"pseudo after regular",
+     REQ(":method", "GET", ":scheme", "https", "accept", "*/*", ":path", "/"), true, false},
     {"uppercase name", REQ(BASE, "Accept", "x"), true, false},
     {"space in name", REQ(BASE, "acc ept", "x"), true, false},
     {"colon in name", REQ(BASE, "acc:ept", "x"), true, false},
@@ -50,26 +49,21 @@ static const struct row rows[] = {
     {"te: trailers ok", REQ(BASE, "te", "trailers"), true, true},
     {"te: gzip", REQ(BASE, "te", "gzip"), true, false},
     {"te: trailers, gzip", REQ(BASE, "te", "trailers, gzip"), true, false},
-    {"space in :path", REQ(":method", "GET", ":scheme", "https", ":path", "/a b", ":authority",
-                           "a"),
-     true, false},
-    {":path not origin-form", REQ(":method", "GET", ":scheme", "https", ":path", "a",
-                                  ":authority", "a"),
-     true, false},
+    {"space in :path",
+     REQ(":method", "GET", ":scheme", "https", ":path", "/a b", ":authority", "a"), true, false},
+    {":path not origin-form",
+     REQ(":method", "GET", ":scheme", "https", ":path", "a", ":authority", "a"), true, false},
     {"OPTIONS *", REQ(":method", "OPTIONS", ":scheme", "https", ":path", "*", ":authority", "a"),
      true, true},
     {"GET *", REQ(":method", "GET", ":scheme", "https", ":path", "*", ":authority", "a"), true,
      false},
-    {"bad method token", REQ(":method", "G T", ":scheme", "https", ":path", "/", ":authority",
-                             "a"),
+    {"bad method token", REQ(":method", "G T", ":scheme", "https", ":path", "/", ":authority", "a"),
      true, false},
-    {"userinfo in :authority", REQ(":method", "GET", ":scheme", "https", ":path", "/",
-                                   ":authority", "u@a"),
-     true, false},
+    {"userinfo in :authority",
+     REQ(":method", "GET", ":scheme", "https", ":path", "/", ":authority", "u@a"), true, false},
     {"host equal to :authority", REQ(BASE, "host", "A.Example"), true, true},
     {"host differs", REQ(BASE, "host", "b.example"), true, false},
-    {"two hosts", REQ(":method", "GET", ":scheme", "https", ":path", "/", "host", "a", "host",
-                      "a"),
+    {"two hosts", REQ(":method", "GET", ":scheme", "https", ":path", "/", "host", "a", "host", "a"),
      true, false},
     {"CONNECT", REQ(":method", "CONNECT", ":authority", "a:443"), false, true},
     {"CONNECT with :path", REQ(":method", "CONNECT", ":authority", "a:443", ":path", "/"), false,
@@ -77,18 +71,19 @@ static const struct row rows[] = {
     {"CONNECT with :scheme", REQ(":method", "CONNECT", ":authority", "a:443", ":scheme", "https"),
      false, false},
     {"CONNECT without :authority", REQ(":method", "CONNECT"), false, false},
-    {"extended CONNECT", REQ(":method", "CONNECT", ":protocol", "websocket", ":scheme", "https",
-                             ":path", "/chat", ":authority", "a"),
+    {"extended CONNECT",
+     REQ(":method", "CONNECT", ":protocol", "websocket", ":scheme", "https", ":path", "/chat",
+         ":authority", "a"),
      false, true},
-    {"extended CONNECT without :path", REQ(":method", "CONNECT", ":protocol", "websocket",
-                                           ":scheme", "https", ":authority", "a"),
+    {"extended CONNECT without :path",
+     REQ(":method", "CONNECT", ":protocol", "websocket", ":scheme", "https", ":authority", "a"),
      false, false},
     {":protocol on GET", REQ(BASE, ":protocol", "websocket"), true, false},
     {"content-length 0 with END_STREAM", REQ(BASE, "content-length", "0"), true, true},
     {"content-length 5 with END_STREAM", REQ(BASE, "content-length", "5"), true, false},
     {"content-length not a number", REQ(BASE, "content-length", "5x"), false, false},
-    {"content-length conflicting", REQ(BASE, "content-length", "5", "content-length", "6"),
-     false, false},
+    {"content-length conflicting", REQ(BASE, "content-length", "5", "content-length", "6"), false,
+     false},
 };
 
 static void test_request_table(void **state)
@@ -128,8 +123,9 @@ static void test_extended_connect_disabled(void **state)
     h2_config_defaults(&cfg);
     cfg.enable_connect_protocol = false;
     struct hx *x = hx_new(&cfg);
-    hx_headers(x, 1, 0, REQ(":method", "CONNECT", ":protocol", "websocket", ":scheme", "https",
-                            ":path", "/chat", ":authority", "a"));
+    hx_headers(x, 1, 0,
+               REQ(":method", "CONNECT", ":protocol", "websocket", ":scheme", "https", ":path",
+                   "/chat", ":authority", "a"));
     hx_flush(x);
     assert_int_equal(hx_rst(x, 1), H2_PROTOCOL_ERROR);
     hx_del(x);
@@ -138,8 +134,9 @@ static void test_extended_connect_disabled(void **state)
 static void test_msg_contents(void **state)
 {
     struct hx *x = hx_new(NULL);
-    hx_headers(x, 1, 0, REQ(":method", "POST", ":scheme", "http", ":path", "/p?q=1", "host",
-                            "h.example", "content-length", "3", "cookie", "a=1", "cookie", "b=2"));
+    hx_headers(x, 1, 0,
+               REQ(":method", "POST", ":scheme", "http", ":path", "/p?q=1", "host", "h.example",
+                   "content-length", "3", "cookie", "a=1", "cookie", "b=2"));
     hx_flush(x);
     struct hx_ev *e = hx_find_ev(x, 'R', 0);
     assert_non_null(e);
@@ -151,8 +148,8 @@ static void test_msg_contents(void **state)
 
 static void test_content_length_vs_data(void **state)
 {
-    const char *const *post = REQ(":method", "POST", ":scheme", "https", ":path", "/",
-                                  "content-length", "5");
+    const char *const *post =
+        REQ(":method", "POST", ":scheme", "https", ":path", "/", "content-length", "5");
     /* Too much. */
     struct hx *x = hx_new(NULL);
     hx_headers(x, 1, 0, post);
@@ -287,11 +284,13 @@ static void test_rfc7540_weights(void **state)
     hx_u32(x, H2_WINDOW_UPDATE, 0, 1u << 20);
     uint8_t blk[256];
     size_t n = hx_block(x, blk, sizeof blk, hx_get);
-    x->npend += h2_pack_headers(hx_room(x, 300), 1, H2_F_END_HEADERS | H2_F_END_STREAM |
-                                H2_F_PRIORITY, blk, n, 0, false, 255, 0);
+    x->npend +=
+        h2_pack_headers(hx_room(x, 300), 1, H2_F_END_HEADERS | H2_F_END_STREAM | H2_F_PRIORITY, blk,
+                        n, 0, false, 255, 0);
     n = hx_block(x, blk, sizeof blk, hx_get);
-    x->npend += h2_pack_headers(hx_room(x, 300), 3, H2_F_END_HEADERS | H2_F_END_STREAM |
-                                H2_F_PRIORITY, blk, n, 0, false, 31, 0);
+    x->npend +=
+        h2_pack_headers(hx_room(x, 300), 3, H2_F_END_HEADERS | H2_F_END_STREAM | H2_F_PRIORITY, blk,
+                        n, 0, false, 31, 0);
     hx_flush(x);
     static uint8_t a[300000], b[300000];
     hx_respond(x, 1, 200, a, sizeof a);
@@ -316,14 +315,10 @@ static void test_rfc7540_weights(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_request_table),
-        cmocka_unit_test(test_extended_connect_disabled),
-        cmocka_unit_test(test_msg_contents),
-        cmocka_unit_test(test_content_length_vs_data),
-        cmocka_unit_test(test_trailers_in),
-        cmocka_unit_test(test_header_list_too_large),
-        cmocka_unit_test(test_priority_field),
-        cmocka_unit_test(test_rfc7540_weights),
+        cmocka_unit_test(test_request_table),  cmocka_unit_test(test_extended_connect_disabled),
+        cmocka_unit_test(test_msg_contents),   cmocka_unit_test(test_content_length_vs_data),
+        cmocka_unit_test(test_trailers_in),    cmocka_unit_test(test_header_list_too_large),
+        cmocka_unit_test(test_priority_field), cmocka_unit_test(test_rfc7540_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

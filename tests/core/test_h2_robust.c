@@ -17,8 +17,8 @@ static void build_session(void)
     hx_settings_ack(x);
     uint8_t blk[512];
     size_t n = hx_block(x, blk, sizeof blk, hx_post);
-    x->npend += h2_pack_headers(hx_room(x, 600), 1, H2_F_PADDED | H2_F_PRIORITY, blk, 4, 0,
-                                false, 200, 7);
+    x->npend +=
+        h2_pack_headers(hx_room(x, 600), 1, H2_F_PADDED | H2_F_PRIORITY, blk, 4, 0, false, 200, 7);
     x->npend += h2_pack_continuation(hx_room(x, 600), 1, blk + 4, n - 4, true);
     x->npend += h2_pack_data(hx_room(x, 600), 1, (const uint8_t *)"hello ", 6, false, 30, false);
     uint8_t ping[8] = {9, 8, 7, 6, 5, 4, 3, 2};
@@ -54,9 +54,9 @@ static void trace_of(struct hx *x, struct trace *t)
 {
     size_t o = 0;
     for (size_t i = 0; i < x->nev; i++)
-        o += (size_t)snprintf(t->ev + o, sizeof t->ev - o, "%c%u:%u:%d:%zu:%s;", x->ev[i].kind,
-                              x->ev[i].id, x->ev[i].code, x->ev[i].end, x->ev[i].len,
-                              x->ev[i].text);
+        o +=
+            (size_t)snprintf(t->ev + o, sizeof t->ev - o, "%c%u:%u:%d:%zu:%s;", x->ev[i].kind,
+                             x->ev[i].id, x->ev[i].code, x->ev[i].end, x->ev[i].len, x->ev[i].text);
     t->nout = 0;
     for (;;) {
         const uint8_t *d;

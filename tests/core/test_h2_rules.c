@@ -112,8 +112,9 @@ static void test_padding(void **state)
     x->auto_consume = false;
     hx_headers(x, 1, 0, hx_post);
     x->npend += h2_pack_data(hx_room(x, 300), 1, (const uint8_t *)"body", 4, true, 200, false);
-    x->npend += h2_pack_headers(hx_room(x, 400), 3, H2_F_END_HEADERS | H2_F_END_STREAM |
-                                H2_F_PADDED | H2_F_PRIORITY, blk, 0, 0, false, 0, 10);
+    x->npend += h2_pack_headers(hx_room(x, 400), 3,
+                                H2_F_END_HEADERS | H2_F_END_STREAM | H2_F_PADDED | H2_F_PRIORITY,
+                                blk, 0, 0, false, 0, 10);
     hx_flush(x);
     struct hx_ev *e = hx_find_ev(x, 'D', 0);
     assert_non_null(e);
@@ -482,8 +483,9 @@ static void test_self_dependency(void **state)
     x = hx_new(NULL);
     uint8_t blk[256];
     size_t n = hx_block(x, blk, sizeof blk, hx_get);
-    x->npend += h2_pack_headers(hx_room(x, 300), 3, H2_F_END_HEADERS | H2_F_END_STREAM |
-                                H2_F_PRIORITY, blk, n, 3, false, 0, 0);
+    x->npend +=
+        h2_pack_headers(hx_room(x, 300), 3, H2_F_END_HEADERS | H2_F_END_STREAM | H2_F_PRIORITY, blk,
+                        n, 3, false, 0, 0);
     hx_flush(x);
     assert_int_equal(hx_rst(x, 3), H2_PROTOCOL_ERROR);
     assert_int_equal(hx_count_ev(x, 'R'), 0);

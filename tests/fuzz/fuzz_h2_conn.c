@@ -3,8 +3,8 @@
  * and consumes request bodies, output drained after every chunk.
  *
  * Input: byte 0 picks the chunking of the rest (so split frames are
- * explored; 0 and multiples of 64 feed it whole); the rest is the client's byte stream (the connection preface
- * is prepended when the input does not carry it). */
+ * explored; 0 and multiples of 64 feed it whole); the rest is the client's byte stream (the
+ * connection preface is prepended when the input does not carry it). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
