@@ -201,6 +201,12 @@ void px_fconn_kick(struct px_fconn *fc)
 
 /* ---- HTTP/2 ------------------------------------------------------------------- */
 
+static void budget(struct h2_budget_cfg *b, uint32_t per_sec)
+{
+    b->per_sec = per_sec;
+    b->burst = per_sec > UINT32_MAX / 2 ? UINT32_MAX : per_sec * 2;
+}
+
 static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
 {
     h2_config_defaults(h);
@@ -210,6 +216,19 @@ static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
     h->max_frame_size = cfg->http2.max_frame_size;
     h->header_table_size = cfg->http2.header_table_size;
     h->max_header_list_size = cfg->http2.max_header_list_size;
+
+    /* The configured rates become token buckets that allow a burst of two
+     * seconds' worth at once: honest clients send control frames in bursts
+     * (a browser's SETTINGS + WINDOW_UPDATE + PRIORITY at start-up). */
+    budget(&h->reset_budget, cfg->http2.flood.rst_stream_per_sec);
+    budget(&h->ping_budget, cfg->http2.flood.ping_per_sec);
+    budget(&h->settings_budget, cfg->http2.flood.settings_per_sec);
+    budget(&h->empty_budget, cfg->http2.flood.empty_frames_per_sec);
+    budget(&h->priority_budget, cfg->http2.flood.priority_per_sec);
+    budget(&h->window_update_budget, cfg->http2.flood.window_update_per_sec);
+    h->max_queued_ping_acks = cfg->http2.flood.max_queued_control_frames;
+    h->max_queued_settings_acks = cfg->http2.flood.max_queued_control_frames;
+    h->max_queued_rst = cfg->http2.flood.max_queued_control_frames;
 }
 
 static void arm_timer(struct px_fconn *fc)
