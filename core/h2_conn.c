@@ -159,7 +159,9 @@ void h2_conn_error(struct h2_conn *c, uint32_t code, const char *reason)
         return;
     c->in_state = H2_IN_DISCARD;
     c->err_reason = reason;
-    if (c->cb.on_protocol_error)
+    /* Raised by an application call (goaway, a memory bound hit while
+     * submitting): no callback may run there; h2_conn_error_reason() has it. */
+    if (c->cb.on_protocol_error && c->cb_ok)
         c->cb.on_protocol_error(c->ud, 0, code, reason);
     /* §5.4.1: GOAWAY with the last stream we processed, then close. */
     h2_queue_goaway(c, c->last_peer_id, code, reason);
@@ -323,6 +325,8 @@ ptrdiff_t h2_conn_recv(struct h2_conn *c, const uint8_t *in, size_t len, hb_ns_t
     if (c->closed_pending)
         h2_closed_stamp(c);
     c->in_recv = true;
+    c->cb_ok++;
+    h2_close_drain(c); /* closes owed from submit calls come first */
     size_t pos = 0;
     while (pos < len && !c->fatal && c->in_state != H2_IN_DISCARD) {
         switch (c->in_state) {
@@ -353,6 +357,7 @@ ptrdiff_t h2_conn_recv(struct h2_conn *c, const uint8_t *in, size_t len, hb_ns_t
         }
     }
     c->in_recv = false;
+    c->cb_ok--;
     if (c->fatal)
         return c->fatal;
     return (ptrdiff_t)len;
@@ -364,14 +369,15 @@ bool h2_conn_want_write(const struct h2_conn *c)
 {
     if (c->fatal)
         return false;
-    return h2_out_len(c) > 0 || (c->in_state != H2_IN_DISCARD && h2_sched_has_work(c));
+    /* Owed on_stream_close calls are delivered by h2_conn_send(). */
+    return h2_out_len(c) > 0 || c->npclose > 0 || (c->in_state != H2_IN_DISCARD && h2_sched_has_work(c));
 }
 
 bool h2_conn_want_close(const struct h2_conn *c)
 {
     if (c->fatal)
         return true;
-    if (h2_out_len(c) > 0)
+    if (h2_out_len(c) > 0 || c->npclose > 0)
         return false;
     if (c->in_state == H2_IN_DISCARD || c->want_close_now)
         return true;
@@ -398,6 +404,8 @@ hb_ns_t h2_conn_next_timeout(const struct h2_conn *c)
 int h2_conn_on_timeout(struct h2_conn *c, hb_ns_t now)
 {
     c->now = now;
+    c->cb_ok++;
+    h2_close_drain(c);
     if (c->settings_deadline > 0 && hb_time_expired(now, c->settings_deadline) &&
         c->in_state != H2_IN_DISCARD) {
         c->settings_deadline = 0;
@@ -412,6 +420,7 @@ int h2_conn_on_timeout(struct h2_conn *c, hb_ns_t now)
             c->graceful_timed = true;
         }
     }
+    c->cb_ok--;
     return c->fatal;
 }
 

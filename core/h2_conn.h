@@ -18,6 +18,12 @@
  * h2_conn_send() or h2_conn_del(). The one exception is read_data: it writes
  * straight into the output buffer, so while it runs only
  * h2_conn_submit_trailers() may be called (other calls return HB_EINVAL).
+ * A stream closed by a submit/reset/goaway call made outside those three
+ * functions is unknown to the API at once, but its on_stream_close is
+ * delivered by the next h2_conn_recv()/h2_conn_send()/h2_conn_on_timeout()
+ * (h2_conn_want_write() is true and h2_conn_want_close() false until then),
+ * and a connection error raised by such a call is not reported through
+ * on_protocol_error (see h2_conn_error_reason()).
  *
  * Roles: H2_ROLE_SERVER is complete. H2_ROLE_CLIENT is reserved for a later
  * client engine (the design keeps the role in every state decision);

@@ -165,6 +165,15 @@ struct h2_conn {
     bool in_read;        /* inside read_data: output must not move */
     bool in_recv;        /* inside h2_conn_recv: c->now is fresh */
     bool closed_pending; /* ring entries closed outside recv, time unknown */
+    uint8_t cb_ok;       /* inside recv/send/on_timeout: callbacks may run */
+    /* on_stream_close owed for streams closed by a submit/reset/goaway call
+     * made outside recv/send/on_timeout: delivered, in order, by the next of
+     * those (the contract in h2_conn.h). At most one per stream ever opened
+     * and not yet notified, so bounded by the stream limits. */
+    struct h2_pclose {
+        uint32_t id, code;
+    } *pclose;
+    uint32_t npclose, pclose_cap;
 };
 
 /* ---- memory (h2_conn.c) ---- */
@@ -222,6 +231,9 @@ void h2_streams_each(struct h2_conn *c, void (*fn)(struct h2_conn *, struct h2_s
 void h2_streams_drop_spares(struct h2_conn *c);
 /* Closes every stream with code (on_stream_close for announced ones). */
 void h2_streams_close_all(struct h2_conn *c, uint32_t code);
+/* Delivers the on_stream_close notifications deferred while no callback
+ * could run (c->pclose), oldest first. Call with c->cb_ok set. */
+void h2_close_drain(struct h2_conn *c);
 
 /* ---- flow control (h2_flow.c) ---- */
 void h2_on_data(struct h2_conn *c, const uint8_t *p);

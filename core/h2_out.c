@@ -104,13 +104,16 @@ ptrdiff_t h2_conn_send(struct h2_conn *c, const uint8_t **data)
     *data = NULL;
     if (c->fatal)
         return c->fatal;
+    c->cb_ok++;
+    h2_close_drain(c); /* closes owed from submit calls (h2_conn.h contract) */
     if (!c->in_send && c->in_state != H2_IN_DISCARD) {
         c->in_send = true;
         h2_sched_fill(c);
         c->in_send = false;
-        if (c->fatal)
-            return c->fatal;
     }
+    c->cb_ok--;
+    if (c->fatal)
+        return c->fatal;
     *data = c->out + c->out_r;
     return (ptrdiff_t)h2_out_len(c);
 }

@@ -58,6 +58,9 @@ void h2_streams_free(struct h2_conn *c)
     h2_streams_drop_spares(c);
     h2_free(c, c->buckets, c->nbuckets * sizeof *c->buckets);
     h2_free(c, c->closed, c->cfg.closed_streams_kept * sizeof *c->closed);
+    h2_free(c, c->pclose, c->pclose_cap * sizeof *c->pclose);
+    c->pclose = NULL;
+    c->npclose = c->pclose_cap = 0;
     c->buckets = NULL;
     c->closed = NULL;
 }
@@ -139,6 +142,25 @@ const struct h2_closed *h2_closed_find(const struct h2_conn *c, uint32_t id)
     return NULL;
 }
 
+/* Remembers an on_stream_close owed while callbacks may not run (a submit
+ * call from outside recv/send/on_timeout). Out of memory: c->fatal. */
+static void defer_close(struct h2_conn *c, uint32_t id, uint32_t code)
+{
+    if (c->npclose == c->pclose_cap) {
+        uint32_t cap = c->pclose_cap ? 2 * c->pclose_cap : 8;
+        /* Not bounded by max_memory: the entries are owed, not optional. */
+        struct h2_pclose *p = h2_alloc(c, cap * sizeof *p, false);
+        if (!p)
+            return;
+        if (c->npclose)
+            memcpy(p, c->pclose, c->npclose * sizeof *p);
+        h2_free(c, c->pclose, c->pclose_cap * sizeof *p);
+        c->pclose = p;
+        c->pclose_cap = cap;
+    }
+    c->pclose[c->npclose++] = (struct h2_pclose){id, code};
+}
+
 void h2_stream_close(struct h2_conn *c, struct h2_stream *s, uint32_t code, enum h2_closed_how how)
 {
     struct h2_stream **pp = &c->buckets[bucket(c, s->id)];
@@ -162,8 +184,20 @@ void h2_stream_close(struct h2_conn *c, struct h2_stream *s, uint32_t code, enum
     free_stream(c, s);
     if (pending && c->in_state != H2_IN_DISCARD)
         h2_flow_credit(c, NULL, pending);
-    if (announced && c->cb.on_stream_close)
-        c->cb.on_stream_close(c->ud, id, code);
+    if (announced && c->cb.on_stream_close) {
+        if (c->cb_ok)
+            c->cb.on_stream_close(c->ud, id, code);
+        else
+            defer_close(c, id, code);
+    }
+}
+
+void h2_close_drain(struct h2_conn *c)
+{
+    /* Callbacks run with cb_ok set, so they never append here. */
+    for (uint32_t i = 0; i < c->npclose; i++)
+        c->cb.on_stream_close(c->ud, c->pclose[i].id, c->pclose[i].code);
+    c->npclose = 0;
 }
 
 void h2_stream_end_remote(struct h2_conn *c, struct h2_stream *s)
