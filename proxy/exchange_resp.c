@@ -153,14 +153,18 @@ static void on_eof(struct px_exchange *ex)
     px_fconn_kick(ex->fc);
 }
 
-/* How many bytes may be read now: the head phase may fill the buffer up to
- * the head limit, the body phase up to stream_buffer_size. */
+/* How many bytes may be read now: the head phase reads READ_CHUNK at a time
+ * up to the head limit (a small response fits in one chunk, so its buffer
+ * stays small); the body phase reads whatever stream_buffer_size leaves
+ * room for, so a large body costs one recv() per buffer, not per 16 KiB. */
 static size_t room(const struct px_exchange *ex)
 {
     const struct cfg_limits *l = &ex->fc->w->cfg->limits;
     size_t cap = ex->head_sent ? l->stream_buffer_size : l->max_response_header_size;
     size_t len = hb_buf_len(&ex->rin);
-    return len >= cap ? 0 : (cap - len < READ_CHUNK ? cap - len : READ_CHUNK);
+    if (len >= cap)
+        return 0;
+    return (ex->head_sent || cap - len < READ_CHUNK) ? cap - len : READ_CHUNK;
 }
 
 void px_ex_on_readable(struct px_exchange *ex)
