@@ -366,7 +366,7 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req)
         return 501;
     ex->route = r;
     ex->up = &ex->fc->w->ups[r->upstream_index];
-    ex->server = ex->up->rr++ % ex->up->npools;
+    ex->server = px_pool_pick(&ex->up->bal, ex->up->load, ex->up->pools, ex->up->npools);
     ex->tries = 1;
     ex->idempotent = idempotent(req);
     ex->req_flags = method_is(req, "HEAD") ? H1_REQ_HEAD : 0;

@@ -44,6 +44,15 @@ struct px_pool {
     uint64_t dials, reuses;
 };
 
+size_t px_pool_pick(struct hb_balancer *b, struct hb_backend *be, struct px_pool *const *pools,
+                    size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        be[i].active = pools[i]->open - pools[i]->nidle + pools[i]->nwaiting;
+    ptrdiff_t k = hb_balance_pick(b, be, n);
+    return k < 0 ? 0 : (size_t)k;
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg);
 static void on_write(evutil_socket_t fd, short what, void *arg);
 static void on_timer(evutil_socket_t fd, short what, void *arg);

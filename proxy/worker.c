@@ -39,7 +39,11 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
 {
     up->cfg = u;
     up->pools = calloc(u->n_servers, sizeof *up->pools);
-    if (!up->pools)
+    up->load = calloc(u->n_servers, sizeof *up->load);
+    enum hb_balance pol = HB_BAL_ROUND_ROBIN; /* cfg validated the name */
+    (void)hb_balance_parse(u->balance.s, &pol);
+    hb_balancer_init(&up->bal, pol, (uint64_t)w->id + 1);
+    if (!up->pools || !up->load)
         return -1;
     for (size_t i = 0; i < u->n_servers; i++) {
         const struct cfg_server *s = &u->servers[i];
@@ -55,9 +59,12 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
         up->pools[i] = px_pool_new(w->base, (struct sockaddr *)&sa, len, name, &o);
         if (!up->pools[i])
             return -1;
+        up->load[i] = (struct hb_backend){.weight = s->weight, .healthy = true};
         up->npools++;
     }
-    up->rr = (size_t)w->id; /* workers start at different servers */
+    /* Workers start at different servers: skip w->id picks. */
+    for (int k = 0; k < w->id % (int)up->npools; k++)
+        (void)hb_balance_pick(&up->bal, up->load, up->npools);
     return 0;
 }
 
@@ -159,6 +166,7 @@ void px_worker_free(struct px_worker *w)
         for (size_t j = 0; j < w->ups[i].npools; j++)
             px_pool_del(w->ups[i].pools[j]);
         free(w->ups[i].pools);
+        free(w->ups[i].load);
     }
     free(w->ups);
     px_shutdown_free(w);

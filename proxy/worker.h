@@ -24,7 +24,8 @@ struct px_upstream {
     const struct cfg_upstream *cfg;
     struct px_pool **pools; /* one per server */
     size_t npools;
-    size_t rr; /* round-robin cursor */
+    struct hb_balancer bal;  /* upstreams.*.balance */
+    struct hb_backend *load; /* one per server: weight, load, policy credit */
 };
 
 struct px_listener {
