@@ -31,6 +31,8 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     u->idle_timeout_ms = 60000;
     u->keepalive = 32;
     u->retries = 1;
+    u->queue_timeout_ms = 5000;
+    u->queue_size = 4096;
 }
 
 static void set_defaults(struct cfg *c)

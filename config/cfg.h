@@ -204,6 +204,8 @@ struct cfg_upstream {
     uint32_t idle_timeout_ms;    /* idle pooled connection; default 60s */
     uint32_t keepalive;          /* idle connections kept per server per worker; default 32 */
     uint32_t retries;            /* other servers tried when connecting fails; default 1 */
+    uint32_t queue_timeout_ms;   /* wait for a busy server's connection slot; default 5s */
+    uint32_t queue_size;         /* requests waiting per server per worker; default 4096 */
 };
 
 /* Balancing policy names accepted by upstreams.*.balance, NULL-terminated. */

@@ -16,12 +16,6 @@
 #include "proxy/reload.h"
 #include "proxy/shutdown.h"
 
-/* Requests per backend per worker that may wait for a connection when
- * max_connections are busy (docs/proxy.md). Each waiter is a stream that
- * exists anyway (bounded by http2.max_concurrent_streams per client
- * connection); the bound keeps the queue's wait time finite. */
-#define QUEUE_MAX 4096u
-
 static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server *s,
                            struct px_pool_opts *o)
 {
@@ -29,10 +23,12 @@ static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server
     o->idle_timeout_ms = u->idle_timeout_ms;
     o->keepalive = u->keepalive;
     o->max_conns = s->max_connections;
-    o->queue_max = QUEUE_MAX;
-    /* The queue wait is bounded like a connect: a request waits at most this
-     * long for a connection slot before its 503. */
-    o->queue_timeout_ms = u->connect_timeout_ms;
+    /* Requests per server per worker that may wait for a connection when
+     * max_connections are busy (docs/proxy.md): each waits at most
+     * queue_timeout for a slot before its 503; past queue_size a request
+     * gets the 503 at once. Each waiter is a stream that exists anyway. */
+    o->queue_max = u->queue_size;
+    o->queue_timeout_ms = u->queue_timeout_ms;
 }
 
 static int init_upstream(struct px_worker *w, struct px_upstream *up, const struct cfg_upstream *u)

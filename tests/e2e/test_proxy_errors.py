@@ -186,7 +186,7 @@ upstreams:
   tiny:
     servers: [{address: "127.0.0.1:%d", max_connections: 1}]
     read_timeout: 3s
-    connect_timeout: 300ms
+    queue_timeout: 300ms
   dead: {servers: ["127.0.0.1:%d"], retries: 0}
 routes:
   - {path_prefix: /tiny/, upstream: tiny}
@@ -253,7 +253,8 @@ limits: {handshake_timeout: 500ms}
     r = c.request("GET", "/badchunk")
     t.eq((r.status, r.reset), (200, 2), "malformed chunk after the head -> RST_STREAM INTERNAL_ERROR")
 
-    # max_connections 1: the second request waits 300 ms in the queue -> 503.
+    # max_connections 1: the second request waits queue_timeout (300 ms, not
+    # connect_timeout: 5s by default) in the queue -> 503.
     a = c.start("GET", "/tiny/hang")
     time.sleep(0.2)
     r = c.request("GET", "/tiny/x")
