@@ -22,7 +22,7 @@ int px_front_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_
 int px_front_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers)
 {
     if (fc->h1)
-        return 0; /* dropped: see front.h */
+        return px_h1_submit_trailers(fc, sid, trailers);
     return h2_conn_submit_trailers(fc->h2, sid, trailers);
 }
 

@@ -27,9 +27,10 @@ struct px_tls_io;
 int px_front_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
                              bool end);
 
-/* Submits response trailers (ends the response). HTTP/1.1 clients do not get
- * them (trailers are optional for a recipient, RFC 9110 §6.5). Returns 0 or
- * an HB_E* code. */
+/* Submits response trailers (ends the response). HTTP/1.1 clients get them
+ * in the last chunk of a chunked response; a response framed by length
+ * cannot carry them and drops them (RFC 9110 §6.5). Returns 0 or an HB_E*
+ * code. */
 int px_front_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers);
 
 /* Response body bytes are available again: the frontend will pull them with

@@ -39,6 +39,7 @@ enum rstate {
 
 struct px_h1 {
     struct hb_buf in, out;
+    struct hb_buf last_chunk; /* "0\r\n" + trailers + "\r\n" once submitted */
     struct h1_parser parser;
     struct hpack_field *fields;
     size_t max_fields;
@@ -85,6 +86,7 @@ int px_h1_start(struct px_fconn *fc)
     hb_buf_init(&h->in, (size_t)cfg->limits.max_request_header_size + READ_CHUNK);
     h->out_pull = cfg->limits.stream_buffer_size;
     hb_buf_init(&h->out, (size_t)cfg->limits.max_response_header_size + h->out_pull + 2 * 4096);
+    hb_buf_init(&h->last_chunk, 0);
     h->window = cfg->http2.initial_window_size < 16384 ? 16384 : cfg->http2.initial_window_size;
     h->next_sid = 1;
     h->idle_since = hb_time_now_ns();
@@ -99,6 +101,7 @@ void px_h1_free(struct px_fconn *fc)
         return;
     hb_buf_free(&h->in);
     hb_buf_free(&h->out);
+    hb_buf_free(&h->last_chunk);
     free(h->fields);
     free(h);
     fc->h1 = NULL;
@@ -218,6 +221,46 @@ int px_h1_abort(struct px_fconn *fc, uint32_t sid)
     return 0;
 }
 
+/* The end of a chunked response: the last chunk with the backend's trailers
+ * when there were some, else the bare "0\r\n\r\n". */
+static int end_chunked(struct px_h1 *h)
+{
+    int rc;
+    if (hb_buf_len(&h->last_chunk))
+        rc = hb_buf_append(&h->out, hb_buf_rptr(&h->last_chunk), hb_buf_len(&h->last_chunk));
+    else
+        rc = hb_buf_append(&h->out, "0\r\n\r\n", 5);
+    hb_buf_free(&h->last_chunk);
+    return rc;
+}
+
+int px_h1_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers)
+{
+    struct px_h1 *h = fc->h1;
+    /* Trailers need chunked framing: with Content-Length (or for HTTP/1.0)
+     * there is nowhere to put them, and a recipient may drop them anyway
+     * (RFC 9110 §6.5). They are serialised now because the fields point into
+     * the backend's input buffer, which moves once the call returns. */
+    if (sid != h->sid || !h->resp_chunked || h->resp_end || trailers->nfields == 0)
+        return 0;
+    size_t need = 5;
+    for (uint32_t i = 0; i < trailers->nfields; i++)
+        need += trailers->fields[i].name_len + trailers->fields[i].value_len + 4;
+    hb_buf_free(&h->last_chunk);
+    hb_buf_init(&h->last_chunk, 0);
+    if (hb_buf_reserve(&h->last_chunk, need) != 0)
+        return HB_ENOMEM;
+    ptrdiff_t n = h1_write_last_chunk(trailers->fields, trailers->nfields, H1_CASE_LOWER,
+                                      (char *)hb_buf_wptr(&h->last_chunk), need);
+    if (n < 0) {
+        /* A field that may not be written to HTTP/1.1: send the plain end. */
+        hb_buf_free(&h->last_chunk);
+        return 0;
+    }
+    hb_buf_commit(&h->last_chunk, (size_t)n);
+    return 0;
+}
+
 /* Pulls response body bytes into the output buffer while it has room.
  * Returns 0, or -1 to close the connection. */
 static int pull_body(struct px_fconn *fc, struct px_h1 *h)
@@ -244,7 +287,7 @@ static int pull_body(struct px_fconn *fc, struct px_h1 *h)
         }
         hb_buf_commit(&h->out, (size_t)n);
         if (eof) {
-            if (h->resp_chunked && hb_buf_append(&h->out, "0\r\n\r\n", 5) != 0)
+            if (h->resp_chunked && end_chunked(h) != 0)
                 return -1;
             h->resp_end = true;
         } else if (n == 0) {
@@ -315,6 +358,7 @@ static void switch_to_h2(struct px_fconn *fc, struct px_h1 *h, struct hb_msg *m,
         hb_warn("client %s: out of memory in the HTTP/2 engine", fc->peer);
     hb_buf_free(&h->in);
     hb_buf_free(&h->out);
+    hb_buf_free(&h->last_chunk);
     free(h->fields);
     free(h);
 }
@@ -428,6 +472,7 @@ static void end_response(struct px_fconn *fc, struct px_h1 *h)
     if (h->rs == RS_BODY)
         h->close_after = true;
     h->busy = h->resp_started = h->resp_chunked = h->resp_end = false;
+    hb_buf_free(&h->last_chunk);
     h->sent_100 = h->expect_100 = h->head_req = false;
     h->in_flight = 0;
     h->body_total = 0;

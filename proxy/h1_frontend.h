@@ -54,6 +54,9 @@ void px_h1_drain(struct px_fconn *fc);
 /* See proxy/front.h (px_front_submit_response, _consumed, _reset_stream). */
 int px_h1_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp, bool end);
 int px_h1_consumed(struct px_fconn *fc, uint32_t sid, size_t n);
+/* See px_front_submit_trailers: kept (serialised) for the end of a chunked
+ * response; dropped when the response is not chunked. */
+int px_h1_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers);
 int px_h1_abort(struct px_fconn *fc, uint32_t sid);
 
 #endif
