@@ -234,6 +234,19 @@ static int request_target(struct hb_msg *m, char *t, size_t len, const struct fr
     return absolute_form(m, t, len);
 }
 
+/* A body framed by a valid Content-Length (RFC 9112 §6.3 item 6), the same
+ * for requests and responses. */
+static int content_length_framing(struct hb_msg *m, const struct framing *f)
+{
+    if (f->cl_err)
+        return f->cl_err;
+    m->flags |= HB_MSG_HAS_CL;
+    m->content_length = f->cl;
+    if (f->cl == 0)
+        m->flags |= HB_MSG_END_STREAM;
+    return 0;
+}
+
 /* RFC 9112 §6.3 items 3-4 and 6 for a request. */
 static int request_framing(struct hb_msg *m, const struct framing *f)
 {
@@ -253,15 +266,8 @@ static int request_framing(struct hb_msg *m, const struct framing *f)
         m->flags |= HB_MSG_CHUNKED;
         return 0;
     }
-    if (f->has_cl) {
-        if (f->cl_err)
-            return f->cl_err;
-        m->flags |= HB_MSG_HAS_CL;
-        m->content_length = f->cl;
-        if (f->cl == 0)
-            m->flags |= HB_MSG_END_STREAM;
-        return 0;
-    }
+    if (f->has_cl)
+        return content_length_framing(m, f);
     m->flags |= HB_MSG_END_STREAM; /* §6.3 item 7: no body */
     return 0;
 }
@@ -326,15 +332,8 @@ static int response_body_framing(struct hb_msg *m, const struct framing *f)
             m->flags |= HB_MSG_CLOSE_DELIM | HB_MSG_CLOSE;
         return 0;
     }
-    if (f->has_cl) {
-        if (f->cl_err)
-            return f->cl_err;
-        m->flags |= HB_MSG_HAS_CL;
-        m->content_length = f->cl;
-        if (f->cl == 0)
-            m->flags |= HB_MSG_END_STREAM;
-        return 0;
-    }
+    if (f->has_cl)
+        return content_length_framing(m, f);
     m->flags |= HB_MSG_CLOSE_DELIM | HB_MSG_CLOSE; /* §6.3 item 8 */
     return 0;
 }
