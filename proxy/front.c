@@ -86,3 +86,13 @@ int px_conn_pending(const struct px_tls_io *io)
 {
     return io->ssl ? px_tls_io_pending(io) : 0;
 }
+
+int px_conn_flush(struct px_tls_io *io)
+{
+    return io->ssl ? px_tls_io_flush(io) : 0;
+}
+
+bool px_conn_unsent(const struct px_tls_io *io)
+{
+    return io->ssl && px_sockbuf_unsent(&io->sock) > 0;
+}

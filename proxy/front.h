@@ -62,4 +62,12 @@ ssize_t px_conn_read(struct px_tls_io *io, void *buf, size_t len);
 ssize_t px_conn_write(struct px_tls_io *io, const void *buf, size_t len, hb_ns_t now);
 int px_conn_pending(const struct px_tls_io *io);
 
+/* Ends a pass of px_conn_write calls: writes out what TLS collected (see
+ * px_tls_io_flush). 0 when everything is out (always on cleartext, whose
+ * writes go straight to the socket), PX_IO_WANT_WRITE or PX_IO_ERROR. */
+int px_conn_flush(struct px_tls_io *io);
+
+/* True while written bytes still wait in the transport (close only after). */
+bool px_conn_unsent(const struct px_tls_io *io);
+
 #endif

@@ -531,6 +531,15 @@ static int write_out(struct px_fconn *fc, struct px_h1 *h)
         hb_buf_consume(&h->out, (size_t)n);
         h->written += (uint64_t)n;
     }
+    int f = px_conn_flush(&fc->io); /* the pass's TLS records in one write() */
+    if (f == PX_IO_WANT_WRITE) {
+        event_add(fc->ev_write, NULL);
+        return 0;
+    }
+    if (f < 0) {
+        hb_debug("client %s: write error", fc->peer);
+        return -1;
+    }
     event_del(fc->ev_write);
     hb_buf_release_if_empty(&h->out);
     return 0;
@@ -662,7 +671,8 @@ int px_h1_run(struct px_fconn *fc, bool timer)
     /* Every response is out and nothing more will be served: close (RFC 9112
      * §9.6). After the client's EOF, bytes left in the input after advance()
      * are an incomplete head that can never complete. */
-    if (hb_buf_len(&h->out) == 0 && !h->busy && (h->close_after || h->peer_eof))
+    if (hb_buf_len(&h->out) == 0 && !px_conn_unsent(&fc->io) && !h->busy &&
+        (h->close_after || h->peer_eof))
         return -1;
     if (want_read(h) && hb_buf_len(&h->in) < h->in.max) {
         event_add(fc->ev_read, NULL);

@@ -243,6 +243,18 @@ static void arm_timer(struct px_fconn *fc)
     evtimer_add(fc->ev_timer, &tv);
 }
 
+/* The socket is full: come back when it is writable, and close the
+ * connection if the client stops reading for too long. Returns 0. */
+static int wait_writable(struct px_fconn *fc)
+{
+    event_add(fc->ev_write, NULL);
+    hb_ns_t now = hb_time_now_ns(), d = px_h2_send_stalled(fc, now); /* timeouts.h */
+    struct timeval tv = tv_ns(d - now);
+    if (d)
+        evtimer_add(fc->ev_timer, &tv);
+    return 0;
+}
+
 /* Writes what the engine has. Returns 0, or -1 when the connection must
  * close (fatal engine error, write error, or the engine is done). */
 static int flush(struct px_fconn *fc)
@@ -262,20 +274,22 @@ static int flush(struct px_fconn *fc)
         if (n == 0)
             break;
         ssize_t w = px_conn_write(&fc->io, data, (size_t)n, hb_time_now_ns());
-        if (w == PX_IO_WANT_WRITE || w == PX_IO_WANT_READ) {
-            event_add(fc->ev_write, NULL);
-            hb_ns_t now = hb_time_now_ns(), d = px_h2_send_stalled(fc, now); /* timeouts.h */
-            struct timeval tv = tv_ns(d - now);
-            if (d)
-                evtimer_add(fc->ev_timer, &tv);
-            return 0;
-        }
+        if (w == PX_IO_WANT_WRITE || w == PX_IO_WANT_READ)
+            return wait_writable(fc);
         if (w < 0) {
             hb_debug("client %s: TLS write error", fc->peer);
             return -1;
         }
         h2_conn_sent(fc->h2, (size_t)w);
         fc->sent += (uint64_t)w;
+    }
+    /* The pass's records leave in one write() (proxy/tls_bio.h). */
+    int f = px_conn_flush(&fc->io);
+    if (f == PX_IO_WANT_WRITE)
+        return wait_writable(fc);
+    if (f < 0) {
+        hb_debug("client %s: TLS write error", fc->peer);
+        return -1;
     }
     fc->rate_start = 0; /* everything is out: no send-rate window */
     event_del(fc->ev_write);

@@ -12,8 +12,11 @@ int px_tls_io_init(struct px_tls_io *io, SSL *ssl, int fd)
     io->sent_since_idle = 0;
     io->last_write = 0;
     io->record = PX_TLS_SMALL_RECORD;
-    if (!SSL_set_fd(ssl, fd))
+    io->sock = (struct px_sockbuf){.fd = fd};
+    BIO *bio = px_tls_bio_new(&io->sock);
+    if (!bio)
         return PX_IO_ERROR;
+    SSL_set_bio(ssl, bio, bio); /* one reference, taken by ssl */
     SSL_set_accept_state(ssl);
     SSL_set_max_send_fragment(ssl, io->record);
     return 0;
@@ -24,6 +27,7 @@ void px_tls_io_free(struct px_tls_io *io)
     if (io->ssl)
         SSL_free(io->ssl);
     io->ssl = NULL;
+    px_sockbuf_free(&io->sock);
 }
 
 static int classify(struct px_tls_io *io, int ret)
@@ -104,7 +108,13 @@ void px_tls_io_shutdown(struct px_tls_io *io)
     }
 }
 
+int px_tls_io_flush(struct px_tls_io *io)
+{
+    errno = 0;
+    return px_sockbuf_flush(&io->sock);
+}
+
 int px_tls_io_pending(const struct px_tls_io *io)
 {
-    return SSL_pending(io->ssl) > 0;
+    return SSL_pending(io->ssl) > 0 || px_sockbuf_pending(&io->sock);
 }

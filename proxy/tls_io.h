@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "core/time.h"
+#include "proxy/tls_bio.h"
 
 #define PX_TLS_SMALL_RECORD 1369u /* 1500 MTU - IP/TCP/TLS overheads */
 #define PX_TLS_LARGE_RECORD 16384u
@@ -37,13 +38,16 @@ enum {
 struct px_tls_io {
     SSL *ssl;
     int fd;
+    struct px_sockbuf sock; /* under ssl: read-ahead, write coalescing */
     uint64_t sent_since_idle;
     hb_ns_t last_write;
     unsigned record;
 };
 
 /* Takes ownership of ssl (freed by px_tls_io_free); fd stays the caller's.
- * Puts ssl in server (accept) state on fd. Returns 0 or PX_IO_ERROR. */
+ * Puts ssl in server (accept) state on fd, through the buffered socket BIO
+ * of tls_bio.h. Returns 0 or PX_IO_ERROR (out of memory; ssl is then still
+ * owned by io and freed by px_tls_io_free). */
 int px_tls_io_init(struct px_tls_io *io, SSL *ssl, int fd);
 
 /* Frees the SSL (no close_notify; see px_tls_io_shutdown). */
@@ -58,14 +62,21 @@ ssize_t px_tls_io_read(struct px_tls_io *io, void *buf, size_t len);
 
 /* Writes buf[0..len) (len > 0), possibly partially: the count written,
  * PX_IO_WANT_*, or PX_IO_ERROR. After PX_IO_WANT_* retry with the same
- * bytes (a moving buffer is allowed). now: for record sizing. */
+ * bytes (a moving buffer is allowed). now: for record sizing.
+ * Sealed records may wait in the socket buffer (tls_bio.h): the caller
+ * must call px_tls_io_flush when its pass of writes is done. */
 ssize_t px_tls_io_write(struct px_tls_io *io, const void *buf, size_t len, hb_ns_t now);
+
+/* Writes out the records collected by px_tls_io_write: 0 when all are out,
+ * PX_IO_WANT_WRITE (wait for the socket, call again) or PX_IO_ERROR. */
+int px_tls_io_flush(struct px_tls_io *io);
 
 /* Sends close_notify once, best effort (never blocks). */
 void px_tls_io_shutdown(struct px_tls_io *io);
 
-/* True when BoringSSL holds decrypted bytes not yet returned by read: the
- * caller must read again without waiting for the socket. */
+/* True when BoringSSL holds decrypted bytes not yet returned by read, or
+ * the socket buffer holds read-ahead ciphertext: the caller must read
+ * again without waiting for the socket to become readable. */
 int px_tls_io_pending(const struct px_tls_io *io);
 
 #endif

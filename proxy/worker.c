@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "proxy/h2_frontend.h"
+#include "proxy/iobuf.h"
 #include "proxy/listener.h"
 #include "proxy/reload.h"
 #include "proxy/shutdown.h"
@@ -133,6 +134,7 @@ static void *run(void *arg)
 {
     struct px_worker *w = arg;
     event_base_dispatch(w->base);
+    px_iobuf_trim(); /* this thread's cache dies with it */
     return NULL;
 }
 
@@ -174,4 +176,5 @@ void px_worker_free(struct px_worker *w)
         close(w->wake[1]);
     if (w->base)
         event_base_free(w->base);
+    px_iobuf_trim(); /* buffers of the connections closed above */
 }
