@@ -24,6 +24,11 @@ struct hb_buf {
  * ceiling). Allocates nothing until the first write. */
 void hb_buf_init(struct hb_buf *b, size_t max);
 
+/* Empties b for a new use with ceiling max (0: none), keeping its storage
+ * when that is at most keep bytes and fits under max (freed otherwise): for
+ * objects recycled without a malloc per use. */
+void hb_buf_reuse(struct hb_buf *b, size_t max, size_t keep);
+
 /* Frees the storage; the buffer is empty and reusable afterwards. */
 void hb_buf_free(struct hb_buf *b);
 

@@ -1,6 +1,7 @@
 /* proxy/authority.c — 421 Misdirected Request decisions (see authority.h). */
 #include "proxy/authority.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/ssl.h>
@@ -9,7 +10,7 @@
 
 #include "proxy/h2_frontend.h"
 
-#define HOST_MAX 256
+#define HOST_MAX 256 /* covered_len is a uint8_t */
 
 /* Copies the host of an authority ("name:port", "[v6]:port", "name") into
  * out, NUL-terminated, brackets removed. Returns false when it does not fit. */
@@ -47,7 +48,15 @@ static bool is_ipv4(const char *h)
     return true;
 }
 
-bool px_misdirected(const struct px_fconn *fc, const struct hb_msg *req)
+static bool covered(X509 *cert, const char *host, bool ip6)
+{
+    if (ip6 || is_ipv4(host))
+        return X509_check_ip_asc(cert, host, 0) == 1;
+    return X509_check_host(cert, host, strlen(host), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+                           NULL) == 1;
+}
+
+bool px_misdirected(struct px_fconn *fc, const struct hb_msg *req)
 {
     if (!fc->io.ssl || req->authority.len == 0)
         return false;
@@ -58,8 +67,27 @@ bool px_misdirected(const struct px_fconn *fc, const struct hb_msg *req)
     bool ip6;
     if (!host_of(req->authority, host, sizeof host, &ip6))
         return true;
-    if (ip6 || is_ipv4(host))
-        return X509_check_ip_asc(cert, host, 0) != 1;
-    return X509_check_host(cert, host, strlen(host), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
-                           NULL) != 1;
+    /* Checking a name against the certificate parses its subjectAltNames:
+     * a few microseconds, for every request. A connection's requests almost
+     * always name one host, so the last covered one is remembered (exactly,
+     * not by hash: a collision must not let a misdirected request in). */
+    size_t n = strlen(host);
+    if (fc->covered_host && fc->covered_len == n && memcmp(fc->covered_host, host, n) == 0)
+        return false;
+    if (!covered(cert, host, ip6))
+        return true;
+    char *copy = realloc(fc->covered_host, n);
+    if (copy) { /* else: checked again next time */
+        memcpy(copy, host, n);
+        fc->covered_host = copy;
+        fc->covered_len = (uint8_t)n;
+    }
+    return false;
+}
+
+void px_authority_forget(struct px_fconn *fc)
+{
+    free(fc->covered_host);
+    fc->covered_host = NULL;
+    fc->covered_len = 0;
 }

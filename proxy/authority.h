@@ -18,7 +18,12 @@ struct px_fconn;
 
 /* True when req's authority (host part; the port is not part of the check)
  * is not covered by the certificate fc's TLS handshake selected. False on a
- * cleartext connection or when req has no authority. */
-bool px_misdirected(const struct px_fconn *fc, const struct hb_msg *req);
+ * cleartext connection or when req has no authority. Remembers the last
+ * covered host in fc (a small allocation, released by px_authority_forget;
+ * out of memory only means it is not remembered). */
+bool px_misdirected(struct px_fconn *fc, const struct hb_msg *req);
+
+/* Frees what px_misdirected remembered (at connection close). */
+void px_authority_forget(struct px_fconn *fc);
 
 #endif

@@ -17,6 +17,10 @@
 #include "proxy/route_edit.h"
 #include "proxy/worker.h"
 
+/* A recycled exchange keeps a response buffer up to this size (the head
+ * phase reads 16 KiB; bulk bodies grow it to limits.stream_buffer_size). */
+#define EX_KEEP_RIN (16u * 1024u)
+
 static void on_ready(void *owner, struct px_bconn *c);
 static void on_fail(void *owner, int err);
 static void on_readable(void *owner, struct px_bconn *c);
@@ -338,9 +342,13 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
     struct h1_write_opts o;
     framing(ex, req, end_stream, &o);
     size_t bound = status ? 0 : h1_write_head_bound(&m, NULL, 0);
-    ex->head = status ? NULL : malloc(bound);
-    if (!status && !ex->head)
-        status = 503;
+    if (!status && bound > ex->head_cap) { /* a recycled exchange keeps its storage */
+        free(ex->head);
+        ex->head = malloc(bound);
+        ex->head_cap = ex->head ? bound : 0;
+        if (!ex->head)
+            status = 503;
+    }
     if (!status) {
         ptrdiff_t len = h1_write_request_head(&m, &o, NULL, 0, ex->head, bound);
         if (len < 0) {
@@ -377,13 +385,19 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req)
     h1_parser_init(&ex->parser, &lim);
     ex->max_rfields = cfg->limits.max_header_count;
     /* Room for the route's response edits after the parsed fields. */
-    ex->rfields = malloc((ex->max_rfields + px_route_edit_extra(&r->response_headers)) *
-                         sizeof *ex->rfields);
-    if (!ex->rfields)
-        return 503;
-    hb_buf_init(&ex->rin, cfg->limits.max_response_header_size > cfg->limits.stream_buffer_size
-                              ? cfg->limits.max_response_header_size
-                              : cfg->limits.stream_buffer_size);
+    size_t nf = ex->max_rfields + px_route_edit_extra(&r->response_headers);
+    if (nf > ex->rfields_cap) {
+        free(ex->rfields);
+        ex->rfields = malloc(nf * sizeof *ex->rfields);
+        ex->rfields_cap = ex->rfields ? nf : 0;
+        if (!ex->rfields)
+            return 503;
+    }
+    hb_buf_reuse(&ex->rin,
+                 cfg->limits.max_response_header_size > cfg->limits.stream_buffer_size
+                     ? cfg->limits.max_response_header_size
+                     : cfg->limits.stream_buffer_size,
+                 EX_KEEP_RIN);
     /* Body bytes are credited back only once written, so the client's stream
      * window bounds them; chunk framing adds a little per DATA frame. */
     hb_buf_init(&ex->reqbuf, (size_t)cfg->http2.initial_window_size * 2 +
@@ -391,20 +405,61 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req)
     return 0;
 }
 
+/* Exchanges are recycled through a per-worker cache, with the storage of
+ * their request head, response field array and response buffer: a worker
+ * in a steady state serves requests without calling malloc. */
+static struct px_exchange *ex_alloc(struct px_worker *w)
+{
+    struct hb_list *it = hb_list_pop_front(&w->ex_cache);
+    if (!it)
+        return calloc(1, sizeof(struct px_exchange));
+    w->n_ex_cache--;
+    struct px_exchange *ex = hb_container_of(it, struct px_exchange, link);
+    struct px_exchange keep = *ex;
+    memset(ex, 0, sizeof *ex);
+    ex->head = keep.head;
+    ex->head_cap = keep.head_cap;
+    ex->rfields = keep.rfields;
+    ex->rfields_cap = keep.rfields_cap;
+    ex->rin = keep.rin; /* emptied by hb_buf_reuse in init_exchange */
+    return ex;
+}
+
+static void ex_destroy(struct px_exchange *ex)
+{
+    free(ex->head);
+    free(ex->rfields);
+    hb_buf_free(&ex->rin);
+    free(ex);
+}
+
 static void ex_free(struct px_exchange *ex)
 {
     hb_list_remove(&ex->link);
-    free(ex->head);
-    free(ex->rfields);
     hb_buf_free(&ex->reqbuf);
-    hb_buf_free(&ex->rin);
-    free(ex);
+    struct px_worker *w = ex->fc->w;
+    if (w->n_ex_cache >= PX_EX_CACHE) {
+        ex_destroy(ex);
+        return;
+    }
+    if (ex->rin.cap > EX_KEEP_RIN)
+        hb_buf_free(&ex->rin);
+    hb_list_push_front(&w->ex_cache, &ex->link); /* the most recent is the warmest */
+    w->n_ex_cache++;
+}
+
+void px_exchange_cache_free(struct px_worker *w)
+{
+    struct hb_list *it;
+    while ((it = hb_list_pop_front(&w->ex_cache)) != NULL)
+        ex_destroy(hb_container_of(it, struct px_exchange, link));
+    w->n_ex_cache = 0;
 }
 
 struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req,
                                       bool end_stream)
 {
-    struct px_exchange *ex = calloc(1, sizeof *ex);
+    struct px_exchange *ex = ex_alloc(fc->w);
     if (!ex) {
         answer(fc, sid, 503);
         return NULL;

@@ -63,4 +63,17 @@ void px_exchange_reap(struct px_fconn *fc);
  * connection is going away; no engine callback follows). */
 void px_exchange_abort_all(struct px_fconn *fc);
 
+/* Exchanges a worker keeps for reuse after they end (see exchange.c).
+ * None under AddressSanitizer: a recycled object would hide a use after
+ * free from it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PX_EX_CACHE 0
+#else
+#define PX_EX_CACHE 64
+#endif
+
+/* Frees the worker's cached exchanges (at worker exit). */
+struct px_worker;
+void px_exchange_cache_free(struct px_worker *w);
+
 #endif

@@ -27,7 +27,8 @@ struct px_exchange {
     struct px_bconn *bc;
     struct px_pool *pool;
     /* request */
-    char *head;
+    char *head;      /* storage kept when the exchange is recycled */
+    size_t head_cap; /* bytes allocated at head */
     size_t head_len, head_off;
     struct hb_buf reqbuf; /* body bytes with their framing, not yet written */
     size_t uncredited;    /* body bytes not yet reported with h2_conn_consumed */
@@ -38,7 +39,8 @@ struct px_exchange {
     unsigned req_flags; /* H1_REQ_* */
     /* response */
     struct h1_parser parser;
-    struct hpack_field *rfields;
+    struct hpack_field *rfields; /* storage kept when the exchange is recycled */
+    size_t rfields_cap;          /* entries allocated at rfields */
     size_t max_rfields;
     struct hb_buf rin;
     struct h1_body body;

@@ -188,6 +188,7 @@ void px_fconn_close(struct px_fconn *fc)
         event_free(fc->ev_timer);
     if (fc->ev_flush)
         event_free(fc->ev_flush);
+    px_authority_forget(fc);
     close(fc->fd);
     hb_list_remove(&fc->link);
     fc->w->nconns--;

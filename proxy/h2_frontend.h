@@ -39,6 +39,8 @@ struct px_fconn {
     uint64_t rate_mark, sent; /* h2: bytes written at rate_start; in total */
     struct hb_list streams[PX_FCONN_BUCKETS]; /* exchanges by stream id */
     struct hb_list dead; /* closed exchanges, freed from the event loop */
+    char *covered_host; /* last :authority host the certificate covers (authority.c) */
+    uint8_t covered_len;
     char peer[64];      /* "192.0.2.1:5555" / "[2001:db8::1]:5555" for logs */
     char peer_addr[48]; /* address only, no brackets: for X-Forwarded-For */
 };

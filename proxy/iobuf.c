@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-static _Thread_local void *cache[PX_IOBUF_CACHE];
+static _Thread_local void *cache[PX_IOBUF_CACHE + 1]; /* + 1: never 0-sized */
 static _Thread_local unsigned cached;
 
 void *px_iobuf_get(void)

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "core/log.h"
+#include "proxy/exchange.h"
 #include "proxy/h2_frontend.h"
 #include "proxy/iobuf.h"
 #include "proxy/listener.h"
@@ -110,6 +111,7 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
     w->cfg = cfg;
     w->wake[0] = w->wake[1] = -1;
     hb_list_init(&w->conns);
+    hb_list_init(&w->ex_cache);
     w->max_conns = cfg->limits.max_connections / (nworkers ? nworkers : 1);
     if (w->max_conns == 0)
         w->max_conns = 1;
@@ -157,6 +159,7 @@ void px_worker_free(struct px_worker *w)
     {
         px_fconn_close(hb_container_of(it, struct px_fconn, link));
     }
+    px_exchange_cache_free(w);
     for (size_t i = 0; i < w->nlisteners; i++)
         px_listener_free(&w->listeners[i]);
     free(w->listeners);

@@ -45,6 +45,8 @@ struct px_worker {
     struct px_upstream *ups;
     size_t nups;
     struct hb_list conns; /* struct px_fconn */
+    struct hb_list ex_cache; /* ended exchanges kept for reuse (exchange.c) */
+    uint32_t n_ex_cache;
     uint32_t nconns;
     uint32_t max_conns; /* this worker's share of limits.max_connections */
     pthread_t thread;
