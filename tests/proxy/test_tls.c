@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "proxy/tls.h"
+#include "proxy/iobuf.h"
 #include "proxy/tls_io.h"
 #include "testutil/testutil.h"
 
@@ -173,6 +175,7 @@ static int handshake(struct px_tls *t, SSL_CTX *cctx, const struct copts *co, st
     }
     assert_true(sdone && cdone);
     assert_int_equal(px_tls_io_write(&h->srv, "x", 1, 1), 1);
+    assert_int_equal(px_tls_io_flush(&h->srv), 0);
     char c = 0;
     for (int i = 0; i < 10 && SSL_read(h->cli, &c, 1) != 1; i++)
         ;
@@ -438,6 +441,8 @@ static void test_record_sizing(void **state)
         if (n > 0)
             sent += (size_t)n;
         assert_true(n > 0 || n == PX_IO_WANT_WRITE);
+        int f = px_tls_io_flush(&h.srv);
+        assert_true(f == 0 || f == PX_IO_WANT_WRITE);
         while (SSL_read(h.cli, sink, sizeof sink) > 0)
             ;
     }
@@ -445,6 +450,157 @@ static void test_record_sizing(void **state)
     assert_int_equal(h.srv.record, PX_TLS_LARGE_RECORD);
     assert_int_equal(px_tls_io_write(&h.srv, "z", 1, now + 2 * PX_TLS_IDLE_RESET_NS), 1);
     assert_int_equal(h.srv.record, PX_TLS_SMALL_RECORD);
+    hs_free(&h);
+    SSL_CTX_free(c);
+    px_tls_del(t);
+}
+
+/* ---- the buffered socket BIO (proxy/tls_bio.h) ---- */
+
+static int unread(int fd)
+{
+    int n = -1;
+    assert_int_equal(ioctl(fd, FIONREAD, &n), 0);
+    return n;
+}
+
+/* Many small records from the client arrive in one recv(): after the first
+ * read the socket is empty, the rest waits in the read-ahead buffer, and
+ * pending() says to read on without waiting for the socket. */
+static void test_bio_read_ahead(void **state)
+{
+    (void)state;
+    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
+    SSL_CTX *c = client_ctx();
+    struct hs h;
+    struct copts co = {.sni = "a.test"};
+    assert_int_equal(handshake(t, c, &co, &h), 0);
+    assert_null(h.srv.sock.r); /* idle: no buffer held */
+    assert_null(h.srv.sock.w);
+    for (int i = 0; i < 20; i++) {
+        char rec[8];
+        snprintf(rec, sizeof rec, "r%02d;", i);
+        assert_int_equal(SSL_write(h.cli, rec, 4), 4);
+    }
+    assert_true(unread(h.fds[0]) > 20 * 4);
+    char got[128];
+    size_t len = 0;
+    ssize_t n = px_tls_io_read(&h.srv, got, 4);
+    assert_int_equal(n, 4);
+    len += (size_t)n;
+    assert_int_equal(unread(h.fds[0]), 0); /* everything was read at once */
+    assert_true(px_tls_io_pending(&h.srv));
+    while (px_tls_io_pending(&h.srv)) {
+        n = px_tls_io_read(&h.srv, got + len, sizeof got - len);
+        assert_true(n > 0);
+        len += (size_t)n;
+    }
+    assert_int_equal(len, 80);
+    for (int i = 0; i < 20; i++) {
+        char rec[8];
+        snprintf(rec, sizeof rec, "r%02d;", i);
+        assert_memory_equal(got + 4 * i, rec, 4);
+    }
+    assert_null(h.srv.sock.r); /* drained: the buffer went back */
+    assert_int_equal(px_tls_io_read(&h.srv, got, sizeof got), PX_IO_WANT_READ);
+    hs_free(&h);
+    SSL_CTX_free(c);
+    px_tls_del(t);
+}
+
+/* Records written in one pass stay in the write buffer until the flush,
+ * which sends them with one send(). */
+static void test_bio_write_coalescing(void **state)
+{
+    (void)state;
+    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
+    SSL_CTX *c = client_ctx();
+    struct hs h;
+    struct copts co = {.sni = "a.test"};
+    assert_int_equal(handshake(t, c, &co, &h), 0);
+    assert_int_equal(unread(h.fds[1]), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(px_tls_io_write(&h.srv, "abc", 3, 1), 3);
+    assert_int_equal(unread(h.fds[1]), 0); /* nothing on the wire yet */
+    assert_true(px_sockbuf_unsent(&h.srv.sock) > 9);
+    assert_int_equal(px_tls_io_flush(&h.srv), 0);
+    assert_null(h.srv.sock.w);
+    assert_true(unread(h.fds[1]) > 9);
+    char got[16];
+    size_t len = 0;
+    int r;
+    while (len < 9 && (r = SSL_read(h.cli, got + len, (int)(sizeof got - len))) > 0)
+        len += (size_t)r;
+    assert_int_equal(len, 9);
+    assert_memory_equal(got, "abcabcabc", 9);
+    hs_free(&h);
+    SSL_CTX_free(c);
+    px_tls_del(t);
+}
+
+/* A client that does not read: writes stop with WANT_WRITE once the socket
+ * and the write buffer are full (bounded), then everything arrives intact
+ * and in order when it reads. */
+static void test_bio_back_pressure(void **state)
+{
+    (void)state;
+    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
+    SSL_CTX *c = client_ctx();
+    struct hs h;
+    struct copts co = {.sni = "a.test"};
+    assert_int_equal(handshake(t, c, &co, &h), 0);
+    int small = 16384;
+    setsockopt(h.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    enum { TOTAL = 4 * 1024 * 1024 };
+    uint8_t *src = malloc(TOTAL), *dst = malloc(TOTAL);
+    for (size_t i = 0; i < TOTAL; i++)
+        src[i] = (uint8_t)(i * 7 + (i >> 12));
+    size_t sent = 0, got = 0;
+    int blocked = 0;
+    while (got < TOTAL) {
+        while (sent < TOTAL) {
+            size_t len = TOTAL - sent < 20000 ? TOTAL - sent : 20000;
+            ssize_t n = px_tls_io_write(&h.srv, src + sent, len, 1);
+            if (n == PX_IO_WANT_WRITE) {
+                blocked++;
+                assert_true(px_sockbuf_unsent(&h.srv.sock) <= PX_IOBUF_SIZE);
+                break;
+            }
+            assert_true(n > 0);
+            sent += (size_t)n;
+        }
+        int f = px_tls_io_flush(&h.srv);
+        assert_true(f == 0 || f == PX_IO_WANT_WRITE);
+        int r;
+        while ((r = SSL_read(h.cli, dst + got, (int)(TOTAL - got))) > 0)
+            got += (size_t)r;
+    }
+    assert_true(blocked > 0);
+    assert_memory_equal(src, dst, TOTAL);
+    assert_int_equal(px_tls_io_flush(&h.srv), 0);
+    assert_null(h.srv.sock.w);
+    free(src);
+    free(dst);
+    hs_free(&h);
+    SSL_CTX_free(c);
+    px_tls_del(t);
+}
+
+/* The peer's FIN reads as EOF, after the bytes before it. */
+static void test_bio_eof(void **state)
+{
+    (void)state;
+    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
+    SSL_CTX *c = client_ctx();
+    struct hs h;
+    struct copts co = {.sni = "a.test"};
+    assert_int_equal(handshake(t, c, &co, &h), 0);
+    assert_int_equal(SSL_write(h.cli, "last", 4), 4);
+    shutdown(h.fds[1], SHUT_WR);
+    char got[8];
+    assert_int_equal(px_tls_io_read(&h.srv, got, sizeof got), 4);
+    assert_memory_equal(got, "last", 4);
+    assert_int_equal(px_tls_io_read(&h.srv, got, sizeof got), PX_IO_EOF);
     hs_free(&h);
     SSL_CTX_free(c);
     px_tls_del(t);
@@ -463,6 +619,10 @@ int main(void)
         cmocka_unit_test(test_tls12_suites),
         cmocka_unit_test(test_check_pair),
         cmocka_unit_test(test_record_sizing),
+        cmocka_unit_test(test_bio_read_ahead),
+        cmocka_unit_test(test_bio_write_coalescing),
+        cmocka_unit_test(test_bio_back_pressure),
+        cmocka_unit_test(test_bio_eof),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
