@@ -77,6 +77,18 @@ void h2_free(struct h2_conn *c, void *p, size_t n)
         free(p);
 }
 
+/* The HPACK contexts allocate through the connection: their tables count in
+ * c->mem and against cfg.max_memory like the engine's own buffers. */
+static void *hpack_alloc_hook(void *ud, size_t n)
+{
+    return h2_alloc(ud, n, true);
+}
+
+static void hpack_free_hook(void *ud, void *p, size_t n)
+{
+    h2_free(ud, p, n);
+}
+
 struct h2_conn *h2_conn_new(enum h2_role role, const struct h2_config *cfg,
                             const struct h2_callbacks *cb, void *ud)
 {
@@ -119,10 +131,14 @@ struct h2_conn *h2_conn_new(enum h2_role role, const struct h2_config *cfg,
     h2_budget_init(&c->b_wu, cfg->window_update_budget);
     /* Until our SETTINGS are acknowledged the peer may use the default
      * 4096-byte table (§6.5.3); the smaller limit applies at the ACK. */
-    c->dec = hpack_decoder_new(cfg->header_table_size > 4096 ? cfg->header_table_size : 4096);
-    c->enc = hpack_encoder_new();
-    if (!c->dec || !c->enc || h2_streams_init(c) != 0 || h2_queue_our_settings(c) != 0 ||
-        c->fatal) {
+    const struct hpack_allocator ha = {hpack_alloc_hook, hpack_free_hook, c};
+    c->dec = hpack_decoder_new_with(cfg->header_table_size > 4096 ? cfg->header_table_size : 4096,
+                                    &ha);
+    c->enc = hpack_encoder_new_with(&ha);
+    /* Nothing else is allocated up front: the stream table, the closed
+     * ring, the HPACK tables and every buffer come with their first use. */
+    if (!c->dec || !c->enc || h2_queue_our_settings(c) != 0 || c->fatal ||
+        c->in_state == H2_IN_DISCARD) {
         h2_conn_del(c);
         return NULL;
     }
@@ -360,6 +376,11 @@ ptrdiff_t h2_conn_recv(struct h2_conn *c, const uint8_t *in, size_t len, hb_ns_t
     c->cb_ok--;
     if (c->fatal)
         return c->fatal;
+    /* Frames that straddled recv calls may have allocated the payload
+     * buffer: an idle connection with nothing to write gives it back now
+     * (h2_conn_sent() does the same once the output drains). */
+    if (c->nstreams == 0 && h2_out_len(c) == 0)
+        h2_release_idle(c);
     return (ptrdiff_t)len;
 }
 

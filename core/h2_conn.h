@@ -79,9 +79,10 @@ struct h2_budget_cfg {
     uint32_t per_sec;
 };
 
-/* Allocator hook: every allocation the engine itself makes goes through it
- * (the HPACK contexts use malloc). alloc returns NULL on failure; free gets
- * the size that was asked for. NULL hooks mean malloc/free. */
+/* Allocator hook: every allocation of a connection goes through it, its
+ * HPACK contexts' included (so their tables also count against max_memory).
+ * alloc returns NULL on failure; free gets the size that was asked for.
+ * NULL hooks mean malloc/free. */
 struct h2_allocator {
     void *(*alloc)(void *ud, size_t n);
     void (*free)(void *ud, void *p, size_t n);
@@ -122,8 +123,9 @@ struct h2_config {
     uint32_t max_queued_rst;                   /* [100] unsent RST_STREAMs likewise */
     size_t max_outbound_bytes;                 /* [1 MiB] unsent control/HEADERS bytes; past it the
                                                   peer is not reading: ENHANCE_YOUR_CALM */
-    size_t max_memory;                         /* [4 MiB] engine allocations per connection; an
-                                                  allocation past it: ENHANCE_YOUR_CALM */
+    size_t max_memory;                         /* [4 MiB] allocations per connection (HPACK
+                                                  tables included); an allocation past
+                                                  it: ENHANCE_YOUR_CALM */
     /* ---- timers and bookkeeping ---- */
     hb_ns_t settings_ack_timeout;  /* [10 s] our SETTINGS unacknowledged → SETTINGS_TIMEOUT */
     hb_ns_t closed_stream_window;  /* [5 s] frames on a stream we reset are ignored this long */
@@ -217,7 +219,17 @@ bool h2_conn_want_write(const struct h2_conn *c);
  * negative value when fatal (cast: ptrdiff_t). */
 ptrdiff_t h2_conn_send(struct h2_conn *c, const uint8_t **data);
 
-/* n bytes (<= the last h2_conn_send() count) were written. */
+/* n bytes (<= the last h2_conn_send() count) were written.
+ *
+ * Memory while idle: once the output has fully drained and no stream is
+ * open (here, or at the end of an h2_conn_recv() that left nothing to
+ * write), the connection gives back its output, frame-payload and
+ * header-block/decode buffers; they are made again on demand. While a
+ * stream is open they are kept (no malloc/free per request on a busy
+ * connection). A connection that never had a request holds only its struct
+ * (~1 KiB) and the two HPACK context structs (~300 bytes): the stream
+ * table, the closed-stream ring and the HPACK dynamic tables are made at
+ * first use, grow with use, and are then kept (they are state). */
 void h2_conn_sent(struct h2_conn *c, size_t n);
 
 /* True when the connection should be closed and everything queued has been

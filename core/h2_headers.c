@@ -153,7 +153,10 @@ static void block_done(struct h2_conn *c, const uint8_t *data, size_t len)
     int rc = hpack_decode_block(c->dec, data, len, c->fields, c->cfg.max_header_fields, &nf,
                                 c->scratch, c->cfg.max_header_list_size);
     if (rc == HPACK_ERR_NOMEM) {
-        c->fatal = HB_ENOMEM;
+        /* The table could not grow: out of memory (c->fatal, set by the
+         * hook) or over cfg.max_memory (ENHANCE_YOUR_CALM raised). */
+        if (!h2_conn_failed(c))
+            c->fatal = HB_ENOMEM;
         return;
     }
     if (rc != HPACK_OK && rc != HPACK_ERR_LIST_TOO_LARGE) {
@@ -257,7 +260,9 @@ int h2_send_block(struct h2_conn *c, uint8_t type, uint32_t stream_id, uint32_t 
     uint8_t *blk = p + H2_FRAME_HDR_LEN + prefix;
     ssize_t len = hpack_encode_block(c->enc, fields, n, blk, bound);
     if (len < 0)
-        return len == HPACK_ERR_NOMEM ? HB_ENOMEM : HB_EINVAL;
+        /* NOMEM: out of memory (c->fatal) or over cfg.max_memory (the
+         * connection error is raised); the encoder is unchanged. */
+        return len != HPACK_ERR_NOMEM ? HB_EINVAL : c->fatal ? c->fatal : HB_ELIMIT;
     size_t first = (size_t)len < mfs - prefix ? (size_t)len : mfs - prefix;
     size_t rest = (size_t)len - first, k = (rest + mfs - 1) / mfs;
     /* Open 9-byte gaps for the CONTINUATION headers, last chunk first. */

@@ -112,8 +112,8 @@ struct h2_conn {
     char *scratch;              /* decode strings, cfg.max_header_list_size */
 
     /* ---- streams ---- */
-    struct h2_stream **buckets;
-    uint32_t nbuckets; /* power of two */
+    struct h2_stream **buckets; /* NULL until the first stream; grows with nstreams */
+    uint32_t nbuckets;          /* power of two (0 before the first stream) */
     uint32_t nstreams;
     uint32_t open_peer;      /* peer-initiated streams counted for concurrency */
     uint32_t open_local;     /* our pushed streams counted against the peer's limit */
@@ -121,8 +121,8 @@ struct h2_conn {
     uint32_t last_local_id;  /* highest id we initiated (push) */
     struct h2_stream *spare; /* freed stream structs kept for reuse */
     uint32_t nspare;
-    struct h2_closed *closed; /* ring of cfg.closed_streams_kept */
-    uint32_t closed_pos, closed_n;
+    struct h2_closed *closed; /* ring of closed_cap, grown up to cfg.closed_streams_kept */
+    uint32_t closed_pos, closed_n, closed_cap;
 
     /* ---- settings ---- */
     uint32_t peer_set[10]; /* indexed by enum h2_setting_id */
@@ -200,7 +200,8 @@ bool h2_spend(struct h2_conn *c, struct h2_budget *b, const char *reason);
 bool h2_conn_failed(const struct h2_conn *c); /* connection error raised or fatal */
 
 /* ---- streams (h2_stream.c) ---- */
-int h2_streams_init(struct h2_conn *c);
+/* The stream table and the closed-stream ring are allocated with the first
+ * stream / the first closed stream, small, and grow with use. */
 void h2_streams_free(struct h2_conn *c);
 struct h2_stream *h2_stream_find(const struct h2_conn *c, uint32_t id);
 /* A new stream in state `state` (allocated, in the table). NULL: see h2_alloc. */
@@ -286,7 +287,8 @@ bool h2_http_is_conn_specific(const char *name, size_t len);
 /* Reserves n bytes at the end of the output; NULL with c->fatal set on OOM. */
 uint8_t *h2_out_reserve(struct h2_conn *c, size_t n);
 void h2_out_commit(struct h2_conn *c, size_t n);
-/* Frees the output, payload and header-block buffers while idle. */
+/* Frees the output, payload and header-block buffers while idle (no stream,
+ * no output pending). */
 void h2_release_idle(struct h2_conn *c);
 static inline size_t h2_out_len(const struct h2_conn *c)
 {

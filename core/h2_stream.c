@@ -1,5 +1,5 @@
 /* core/h2_stream.c — the stream table and the RFC 9113 §5.1 state machine:
- * streams by id (a chained hash sized for the concurrency limit), the
+ * streams by id (a chained hash grown with use up to the concurrency limit), the
  * transitions on END_STREAM in each direction, and the memory of recently
  * closed streams that decides how late frames are answered. */
 #include <string.h>
@@ -7,19 +7,53 @@
 #include "core/err.h"
 #include "core/h2_int.h"
 
-int h2_streams_init(struct h2_conn *c)
+/* Stream table sizes: from a few buckets up to twice the concurrency
+ * limit, doubling when the streams outnumber the buckets. */
+#define MIN_BUCKETS 8u
+#define MAX_BUCKETS (1u << 16)
+/* Closed-stream ring: its first size (then doubling up to the limit). */
+#define MIN_CLOSED 8u
+
+static uint32_t bucket_limit(const struct h2_conn *c)
 {
-    uint32_t want = c->cfg.max_concurrent_streams * 2u;
-    uint32_t n = 16;
-    while (n < want && n < (1u << 16))
+    uint32_t want = c->cfg.max_concurrent_streams * 2u, n = MIN_BUCKETS;
+    while (n < want && n < MAX_BUCKETS)
         n <<= 1;
-    c->buckets = h2_alloc(c, n * sizeof *c->buckets, false);
-    if (!c->buckets)
-        return HB_ENOMEM;
-    memset(c->buckets, 0, n * sizeof *c->buckets);
+    return n;
+}
+
+static uint32_t bucket(const struct h2_conn *c, uint32_t id)
+{
+    /* Ids of one initiator step by 2: drop the parity bit. */
+    return (id >> 1) & (c->nbuckets - 1);
+}
+
+/* Makes room for one more stream: the first table, or a larger one (load
+ * factor 1) while below bucket_limit(). Returns false with c->fatal set
+ * when out of memory. */
+static bool buckets_room(struct h2_conn *c)
+{
+    if (c->nbuckets && (c->nstreams < c->nbuckets || c->nbuckets >= bucket_limit(c)))
+        return true;
+    uint32_t n = c->nbuckets ? 2 * c->nbuckets : MIN_BUCKETS;
+    /* Not bounded by max_memory: bounded by the concurrency limit. */
+    struct h2_stream **b = h2_alloc(c, n * sizeof *b, false);
+    if (!b)
+        return false;
+    memset(b, 0, n * sizeof *b);
+    struct h2_stream **old = c->buckets;
+    uint32_t nold = c->nbuckets;
+    c->buckets = b;
     c->nbuckets = n;
-    c->closed = h2_alloc(c, c->cfg.closed_streams_kept * sizeof *c->closed, false);
-    return c->closed ? 0 : HB_ENOMEM;
+    for (uint32_t i = 0; i < nold; i++) {
+        for (struct h2_stream *s = old[i], *next; s; s = next) {
+            next = s->hnext;
+            s->hnext = b[bucket(c, s->id)];
+            b[bucket(c, s->id)] = s;
+        }
+    }
+    h2_free(c, old, nold * sizeof *old);
+    return true;
 }
 
 static void free_stream(struct h2_conn *c, struct h2_stream *s)
@@ -57,22 +91,20 @@ void h2_streams_free(struct h2_conn *c)
     }
     h2_streams_drop_spares(c);
     h2_free(c, c->buckets, c->nbuckets * sizeof *c->buckets);
-    h2_free(c, c->closed, c->cfg.closed_streams_kept * sizeof *c->closed);
+    h2_free(c, c->closed, c->closed_cap * sizeof *c->closed);
     h2_free(c, c->pclose, c->pclose_cap * sizeof *c->pclose);
     c->pclose = NULL;
     c->npclose = c->pclose_cap = 0;
     c->buckets = NULL;
+    c->nbuckets = 0;
     c->closed = NULL;
-}
-
-static uint32_t bucket(const struct h2_conn *c, uint32_t id)
-{
-    /* Ids of one initiator step by 2: drop the parity bit. */
-    return (id >> 1) & (c->nbuckets - 1);
+    c->closed_cap = c->closed_n = c->closed_pos = 0;
 }
 
 struct h2_stream *h2_stream_find(const struct h2_conn *c, uint32_t id)
 {
+    if (!c->buckets)
+        return NULL;
     for (struct h2_stream *s = c->buckets[bucket(c, id)]; s; s = s->hnext)
         if (s->id == id)
             return s;
@@ -81,6 +113,8 @@ struct h2_stream *h2_stream_find(const struct h2_conn *c, uint32_t id)
 
 struct h2_stream *h2_stream_new(struct h2_conn *c, uint32_t id, enum h2_sstate state)
 {
+    if (!buckets_room(c))
+        return NULL;
     struct h2_stream *s = c->spare;
     if (s) {
         c->spare = s->hnext;
@@ -113,9 +147,37 @@ struct h2_stream *h2_stream_new(struct h2_conn *c, uint32_t id, enum h2_sstate s
     return s;
 }
 
+/* Makes room for one more entry in the closed ring: the first ring, or a
+ * larger one while it is full and below the limit. Oldest entries are
+ * overwritten once the limit is reached. False: out of memory (fatal). */
+static bool closed_room(struct h2_conn *c)
+{
+    uint32_t kept = c->cfg.closed_streams_kept;
+    if (c->closed && (c->closed_n < c->closed_cap || c->closed_cap >= kept))
+        return true;
+    uint32_t n = c->closed_cap ? 2 * c->closed_cap : MIN_CLOSED;
+    if (n > kept)
+        n = kept;
+    /* Not bounded by max_memory: bounded by closed_streams_kept. */
+    struct h2_closed *p = h2_alloc(c, n * sizeof *p, false);
+    if (!p)
+        return false;
+    /* A full ring below the limit has wrapped exactly: closed_pos is 0 and
+     * the entries are oldest first. */
+    if (c->closed_n)
+        memcpy(p, c->closed, c->closed_n * sizeof *p);
+    h2_free(c, c->closed, c->closed_cap * sizeof *p);
+    c->closed = p;
+    c->closed_cap = n;
+    c->closed_pos = c->closed_n;
+    return true;
+}
+
 void h2_closed_add(struct h2_conn *c, uint32_t id, enum h2_closed_how how)
 {
-    uint32_t n = c->cfg.closed_streams_kept;
+    if (!closed_room(c))
+        return; /* c->fatal: the connection is going away */
+    uint32_t n = c->closed_cap;
     /* Outside recv (the app reset a stream) c->now may be stale: the time
      * is filled in at the next recv, so the ignore window is not cut short. */
     c->closed[c->closed_pos] = (struct h2_closed){id, (uint8_t)how, c->in_recv ? c->now : 0};

@@ -44,6 +44,23 @@ struct hpack_field {
     uint32_t flags;
 };
 
+/* Allocator hook: every allocation of a context (the context itself, its
+ * dynamic table, decode scratch, never-index names) goes through it, so an
+ * embedder can account for and bound it. alloc returns NULL on failure;
+ * free gets the size that was asked for. NULL hooks mean malloc/free. The
+ * struct is copied by *_new_with(); ud must outlive the context.
+ *
+ * Memory while idle: a context that never saw a block holds only its own
+ * struct (a few hundred bytes). Dynamic tables are allocated at their first
+ * insertion and grow with their live entries (never past what the table
+ * size allows), then stay until *_del(); blocks that index nothing
+ * allocate nothing. */
+struct hpack_allocator {
+    void *(*alloc)(void *ud, size_t n);
+    void (*free)(void *ud, void *p, size_t n);
+    void *ud;
+};
+
 /* RFC 7541 §4.1: an entry's size is name + value + 32. SETTINGS_MAX_HEADER_LIST_SIZE
  * counts the same way (RFC 9113 §6.5.2). */
 #define HPACK_ENTRY_OVERHEAD 32u
@@ -57,6 +74,9 @@ struct hpack_decoder;
  * start at max_list_size = 64 KiB and max_fields = 256. NULL when out of
  * memory. Free with hpack_decoder_del(). */
 struct hpack_decoder *hpack_decoder_new(uint32_t max_table_size);
+/* The same, allocating through a (NULL: malloc/free). */
+struct hpack_decoder *hpack_decoder_new_with(uint32_t max_table_size,
+                                             const struct hpack_allocator *a);
 void hpack_decoder_del(struct hpack_decoder *d);
 
 /* Limits on one decoded block: max_list_size counts name + value + 32 per
@@ -97,6 +117,10 @@ const char *hpack_decoder_error_detail(const struct hpack_decoder *d);
 /* Current dynamic table size in bytes (entry sizes summed), for tests. */
 size_t hpack_decoder_table_size(const struct hpack_decoder *d);
 
+/* Bytes the decoder holds besides its own struct (table rings, scratch):
+ * 0 until a block inserts into the table. For tests and metrics. */
+size_t hpack_decoder_mem(const struct hpack_decoder *d);
+
 /* ---- encoder -------------------------------------------------------------- */
 
 struct hpack_encoder;
@@ -105,7 +129,14 @@ struct hpack_encoder;
  * default), and may never exceed what the peer allows. NULL when out of
  * memory. */
 struct hpack_encoder *hpack_encoder_new(void);
+/* The same, allocating through a (NULL: malloc/free). */
+struct hpack_encoder *hpack_encoder_new_with(const struct hpack_allocator *a);
 void hpack_encoder_del(struct hpack_encoder *e);
+
+/* Bytes the encoder holds besides its own struct (table rings and index,
+ * never-index names): 0 until a block indexes a field. For tests and
+ * metrics. */
+size_t hpack_encoder_mem(const struct hpack_encoder *e);
 
 /* The peer's SETTINGS_HEADER_TABLE_SIZE changed to size. The encoder uses
  * min(size, its own cap) and emits the dynamic table size update(s) the
@@ -150,7 +181,9 @@ size_t hpack_encode_bound(const struct hpack_field *fields, size_t n);
 /* Encodes fields[0..n) (names must be lowercase) as one header block into
  * out[0..cap). A field with HPACK_FIELD_NEVER_INDEX is always a never-indexed
  * literal. Returns the byte count, or HPACK_ERR_BUFFER when cap is too small
- * (the encoder state is unchanged then), or HPACK_ERR_NOMEM. "Too small" is
+ * (the encoder state is unchanged then), or HPACK_ERR_NOMEM (the table
+ * could not grow for the fields this block indexes; nothing was written and
+ * the state is unchanged: a later call may succeed). "Too small" is
  * decided before encoding: cap < hpack_encode_bound(fields, n) is
  * HPACK_ERR_BUFFER, so give it at least the bound. */
 ssize_t hpack_encode_block(struct hpack_encoder *e, const struct hpack_field *fields, size_t n,

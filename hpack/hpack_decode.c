@@ -6,6 +6,7 @@
 #include <string.h>
 
 struct hpack_decoder {
+    struct hpack_allocator a;
     struct hpack_table t;
     uint32_t limit;     /* SETTINGS_HEADER_TABLE_SIZE in force (acked) */
     uint32_t min_limit; /* lowest limit set since the previous block */
@@ -14,7 +15,11 @@ struct hpack_decoder {
     const char *detail;
     size_t max_list;
     size_t max_fields;
-    char *tmp; /* t.alloc_max bytes: indexed literals once the list is over */
+    /* Indexed literals decoded once the list is over its limits, when the
+     * caller's scratch is too small for them: allocated the first time that
+     * happens (tmp_cap bytes, the table size then) and kept. */
+    char *tmp;
+    size_t tmp_cap;
 };
 
 /* State of one hpack_decode_block() call. */
@@ -58,21 +63,24 @@ const char *hpack_err_name(int err)
     }
 }
 
-struct hpack_decoder *hpack_decoder_new(uint32_t max_table_size)
+/* Tables beyond this are refused: nobody needs 1 GiB. */
+#define TABLE_LIMIT (UINT32_C(1) << 30)
+
+struct hpack_decoder *hpack_decoder_new_with(uint32_t max_table_size,
+                                             const struct hpack_allocator *a)
 {
-    struct hpack_decoder *d = calloc(1, sizeof *d);
+    static const struct hpack_allocator plain;
+    if (!a)
+        a = &plain;
+    if (max_table_size > TABLE_LIMIT)
+        return NULL;
+    struct hpack_decoder *d = hpack_mem_alloc(a, sizeof *d);
     if (!d)
         return NULL;
-    if (hpack_table_init(&d->t, max_table_size, 0) != 0) {
-        free(d);
-        return NULL;
-    }
-    d->tmp = malloc(d->t.alloc_max ? d->t.alloc_max : 1);
-    if (!d->tmp) {
-        hpack_table_free(&d->t);
-        free(d);
-        return NULL;
-    }
+    memset(d, 0, sizeof *d);
+    d->a = *a;
+    /* Nothing else now: the table rings come with the first insertion. */
+    hpack_table_init(&d->t, max_table_size, 0, &d->a);
     d->limit = d->min_limit = max_table_size;
     d->max_list = 64 * 1024;
     d->max_fields = 256;
@@ -80,13 +88,24 @@ struct hpack_decoder *hpack_decoder_new(uint32_t max_table_size)
     return d;
 }
 
+struct hpack_decoder *hpack_decoder_new(uint32_t max_table_size)
+{
+    return hpack_decoder_new_with(max_table_size, NULL);
+}
+
 void hpack_decoder_del(struct hpack_decoder *d)
 {
     if (!d)
         return;
     hpack_table_free(&d->t);
-    free(d->tmp);
-    free(d);
+    hpack_mem_free(&d->a, d->tmp, d->tmp_cap);
+    struct hpack_allocator a = d->a;
+    hpack_mem_free(&a, d, sizeof *d);
+}
+
+size_t hpack_decoder_mem(const struct hpack_decoder *d)
+{
+    return hpack_table_mem(&d->t) + d->tmp_cap;
 }
 
 void hpack_decoder_set_limits(struct hpack_decoder *d, size_t max_list_size, size_t max_fields)
@@ -335,37 +354,68 @@ static int literal_store(struct hpack_decoder *d, struct blk *b, const struct ln
         return r;
     b->used += in_scratch + vl;
     emit(b, name, nl, vdst, vl, flags);
-    if (incr) /* after the copy: evicting the entry named by index is harmless */
-        hpack_table_insert(&d->t, name, (uint32_t)nl, vdst, (uint32_t)vl, NULL);
+    /* After the copy: evicting the entry named by index is harmless. */
+    if (incr && hpack_table_insert(&d->t, name, (uint32_t)nl, vdst, (uint32_t)vl, NULL) != 0)
+        return fail(d, HPACK_ERR_NOMEM, "out of memory");
     return 0;
 }
 
+/* Where literal_skip decodes an entry of up to t.max_size bytes: the
+ * caller's scratch when it is large enough (its fields are discarded anyway
+ * once the list is over its limits), else d->tmp, allocated on first need. */
+static char *skip_buf(struct hpack_decoder *d, struct blk *b, size_t *cap)
+{
+    *cap = d->t.max_size;
+    if (b->scratch && b->scratch_len >= *cap)
+        return b->scratch;
+    if (d->tmp_cap < *cap) {
+        char *tmp = hpack_mem_alloc(&d->a, *cap);
+        if (!tmp)
+            return NULL;
+        hpack_mem_free(&d->a, d->tmp, d->tmp_cap);
+        d->tmp = tmp;
+        d->tmp_cap = *cap;
+    }
+    return d->tmp;
+}
+
 /* The list is over its limits: nothing is stored, but an incrementally
- * indexed field still enters the table (decoded into d->tmp), so both ends'
- * tables stay in sync. */
-static int literal_skip(struct hpack_decoder *d, const struct lname *n, const struct lit *v,
-                        int incr)
+ * indexed field still enters the table (decoded into skip_buf), so both
+ * ends' tables stay in sync. */
+static int literal_skip(struct hpack_decoder *d, struct blk *b, const struct lname *n,
+                        const struct lit *v, int incr)
 {
     size_t nl, vl;
     if (!incr) {
         int r = name_len(d, n, &nl);
         return r ? r : put_str(d, v, NULL, 0, &vl);
     }
+    if (d->t.max_size < HPACK_ENTRY_OVERHEAD) {
+        /* No entry fits: validate the strings, and §4.4 empties the table. */
+        int r = literal_full(d, &(struct blk){.over = OVER_SIZE}, n, v);
+        if (r == 0)
+            hpack_table_clear(&d->t);
+        return r;
+    }
     const char *name;
-    size_t cap = d->t.alloc_max;
-    int r = put_name(d, n, d->tmp, cap, &name, &nl);
-    size_t in_tmp = name == d->tmp ? nl : 0;
+    size_t cap;
+    char *buf = skip_buf(d, b, &cap);
+    if (!buf)
+        return fail(d, HPACK_ERR_NOMEM, "out of memory");
+    int r = put_name(d, n, buf, cap, &name, &nl);
+    size_t in_buf = name == buf ? nl : 0;
     if (r == 0)
-        r = put_str(d, v, d->tmp + in_tmp, cap - in_tmp, &vl);
+        r = put_str(d, v, buf + in_buf, cap - in_buf, &vl);
     if (r == STR_FULL) {
-        /* Larger than any table we allow: §4.4 empties the table. */
+        /* Larger than the table: §4.4 empties the table. */
         r = literal_full(d, &(struct blk){.over = OVER_SIZE}, n, v);
         if (r == 0)
             hpack_table_clear(&d->t);
         return r;
     }
-    if (r == 0)
-        hpack_table_insert(&d->t, name, (uint32_t)nl, d->tmp + in_tmp, (uint32_t)vl, NULL);
+    if (r == 0 && hpack_table_insert(&d->t, name, (uint32_t)nl, buf + in_buf, (uint32_t)vl,
+                                     NULL) != 0)
+        return fail(d, HPACK_ERR_NOMEM, "out of memory");
     return r;
 }
 
@@ -400,7 +450,7 @@ static int decode_literal(struct hpack_decoder *d, struct blk *b)
         if (r || !b->over)
             return r;
     }
-    return literal_skip(d, &n, &v, incr);
+    return literal_skip(d, b, &n, &v, incr);
 }
 
 /* §4.2, §6.3: dynamic table size updates, only at the start of a block,
@@ -444,26 +494,12 @@ static int decode_fields(struct hpack_decoder *d, struct blk *b)
     return 0;
 }
 
-static int grow(struct hpack_decoder *d)
-{
-    char *tmp = malloc(d->limit ? d->limit : 1);
-    if (!tmp || hpack_table_reserve(&d->t, d->limit) != 0) {
-        free(tmp);
-        return fail(d, HPACK_ERR_NOMEM, "out of memory");
-    }
-    free(d->tmp);
-    d->tmp = tmp;
-    return 0;
-}
-
 int hpack_decode_block(struct hpack_decoder *d, const uint8_t *in, size_t len,
                        struct hpack_field *fields, size_t max_fields, size_t *nfields,
                        char *scratch, size_t scratch_len)
 {
     *nfields = 0;
     if (d->failed)
-        return d->failed;
-    if (d->limit > d->t.alloc_max && grow(d) != 0)
         return d->failed;
     struct blk b = {
         .p = in,

@@ -11,6 +11,7 @@
 #define DEFAULT_COOKIE_SHORT 20u
 
 struct hpack_encoder {
+    struct hpack_allocator a;
     struct hpack_table t;
     uint32_t cap;         /* our own cap on the table */
     uint32_t peer_max;    /* the peer's SETTINGS_HEADER_TABLE_SIZE */
@@ -20,8 +21,8 @@ struct hpack_encoder {
     uint32_t large_value;
     uint32_t cookie_short;
     uint32_t opts;
-    char **never;
-    size_t n_never;
+    char **never;   /* NUL-terminated names, each strlen + 1 bytes */
+    size_t n_never; /* also the capacity of never: it grows one by one */
 };
 
 enum rep { REP_INDEX, REP_NOINDEX, REP_NEVER };
@@ -41,15 +42,18 @@ enum {
     S_PATH = 4,
 };
 
-struct hpack_encoder *hpack_encoder_new(void)
+struct hpack_encoder *hpack_encoder_new_with(const struct hpack_allocator *a)
 {
-    struct hpack_encoder *e = calloc(1, sizeof *e);
+    static const struct hpack_allocator plain;
+    if (!a)
+        a = &plain;
+    struct hpack_encoder *e = hpack_mem_alloc(a, sizeof *e);
     if (!e)
         return NULL;
-    if (hpack_table_init(&e->t, DEFAULT_TABLE, 1) != 0) {
-        free(e);
-        return NULL;
-    }
+    memset(e, 0, sizeof *e);
+    e->a = *a;
+    /* Nothing else now: the table comes with the first block that indexes. */
+    hpack_table_init(&e->t, DEFAULT_TABLE, 1, &e->a);
     e->cap = e->peer_max = e->target = DEFAULT_TABLE;
     e->pending_min = UINT32_MAX;
     e->large_value = DEFAULT_LARGE_VALUE;
@@ -57,15 +61,29 @@ struct hpack_encoder *hpack_encoder_new(void)
     return e;
 }
 
+struct hpack_encoder *hpack_encoder_new(void)
+{
+    return hpack_encoder_new_with(NULL);
+}
+
 void hpack_encoder_del(struct hpack_encoder *e)
 {
     if (!e)
         return;
     for (size_t i = 0; i < e->n_never; i++)
-        free(e->never[i]);
-    free(e->never);
+        hpack_mem_free(&e->a, e->never[i], strlen(e->never[i]) + 1);
+    hpack_mem_free(&e->a, e->never, e->n_never * sizeof *e->never);
     hpack_table_free(&e->t);
-    free(e);
+    struct hpack_allocator a = e->a;
+    hpack_mem_free(&a, e, sizeof *e);
+}
+
+size_t hpack_encoder_mem(const struct hpack_encoder *e)
+{
+    size_t n = hpack_table_mem(&e->t) + e->n_never * sizeof *e->never;
+    for (size_t i = 0; i < e->n_never; i++)
+        n += strlen(e->never[i]) + 1;
+    return n;
 }
 
 static void retarget(struct hpack_encoder *e)
@@ -113,13 +131,19 @@ void hpack_encoder_set_options(struct hpack_encoder *e, uint32_t opts)
 
 int hpack_encoder_add_never_index(struct hpack_encoder *e, const char *name)
 {
-    char **v = realloc(e->never, (e->n_never + 1) * sizeof *v);
-    if (!v)
+    size_t len = strlen(name) + 1;
+    char *copy = hpack_mem_alloc(&e->a, len);
+    char **v = copy ? hpack_mem_alloc(&e->a, (e->n_never + 1) * sizeof *v) : NULL;
+    if (!v) {
+        hpack_mem_free(&e->a, copy, len);
         return HPACK_ERR_NOMEM;
+    }
+    memcpy(copy, name, len);
+    if (e->n_never)
+        memcpy(v, e->never, e->n_never * sizeof *v);
+    hpack_mem_free(&e->a, e->never, e->n_never * sizeof *v);
+    v[e->n_never++] = copy;
     e->never = v;
-    if (!(v[e->n_never] = strdup(name)))
-        return HPACK_ERR_NOMEM;
-    e->n_never++;
     return 0;
 }
 
@@ -142,15 +166,17 @@ static int configured_never(const struct hpack_encoder *e, const struct hpack_fi
     return 0;
 }
 
-/* The indexing policy (§7.1.3). sname is the field's static name index. */
-static enum rep policy(const struct hpack_encoder *e, const struct hpack_field *f, unsigned sname)
+/* The indexing policy (§7.1.3). sname is the field's static name index;
+ * max the table size the block is encoded under. */
+static enum rep policy(const struct hpack_encoder *e, const struct hpack_field *f, unsigned sname,
+                       uint32_t max)
 {
     if (f->flags & HPACK_FIELD_NEVER_INDEX)
         return REP_NEVER;
     if (e->opts & HPACK_ENC_INDEX_ALL) {
         if (e->n_never && configured_never(e, f))
             return REP_NEVER;
-        return (uint64_t)f->name_len + f->value_len + HPACK_ENTRY_OVERHEAD <= e->t.max_size
+        return (uint64_t)f->name_len + f->value_len + HPACK_ENTRY_OVERHEAD <= max
                    ? REP_INDEX
                    : REP_NOINDEX;
     }
@@ -187,7 +213,7 @@ static enum rep policy(const struct hpack_encoder *e, const struct hpack_field *
     if (f->value_len > e->large_value)
         return REP_NOINDEX;
     /* An entry larger than 3/4 of the table would evict nearly everything. */
-    if ((uint64_t)f->name_len + f->value_len + HPACK_ENTRY_OVERHEAD > e->t.max_size / 4 * 3)
+    if ((uint64_t)f->name_len + f->value_len + HPACK_ENTRY_OVERHEAD > max / 4 * 3)
         return REP_NOINDEX;
     return REP_INDEX;
 }
@@ -231,7 +257,7 @@ static uint8_t *encode_field(struct hpack_encoder *e, const struct hpack_field *
 {
     unsigned sname;
     unsigned sfull = hpack_static_find(f->name, f->name_len, f->value, f->value_len, &sname);
-    enum rep rep = policy(e, f, sname);
+    enum rep rep = policy(e, f, sname, e->t.max_size);
     int full = 0;
     struct hpack_hashes h;
     uint32_t dyn =
@@ -251,9 +277,37 @@ static uint8_t *encode_field(struct hpack_encoder *e, const struct hpack_field *
     if (!name_idx)
         o = put_string(e, o, f->name, f->name_len);
     o = put_string(e, o, f->value, f->value_len);
+    /* Cannot fail: table_room() made room for every field indexed here. */
     if (rep == REP_INDEX)
-        hpack_table_insert(&e->t, f->name, f->name_len, f->value, f->value_len, &h);
+        (void)hpack_table_insert(&e->t, f->name, f->name_len, f->value, f->value_len, &h);
     return o;
+}
+
+/* Grows the table (first use included) for the fields of this block that
+ * will be indexed under max, before anything changes: a failure leaves the
+ * encoder as it was. Fields already in the dynamic table are counted too
+ * (an over-estimate). The exact pass runs only when the cheap bound (every
+ * field) does not fit already. */
+static int table_room(struct hpack_encoder *e, const struct hpack_field *fields, size_t n,
+                      uint32_t max)
+{
+    uint64_t all = 0;
+    for (size_t i = 0; i < n; i++)
+        all += (uint64_t)fields[i].name_len + fields[i].value_len;
+    if (hpack_table_has_room(&e->t, all, n, max))
+        return 0;
+    uint64_t bytes = 0, count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct hpack_field *f = &fields[i];
+        unsigned sname;
+        if (hpack_static_find(f->name, f->name_len, f->value, f->value_len, &sname))
+            continue; /* a static index, or never indexed: no insert */
+        if (policy(e, f, sname, max) != REP_INDEX)
+            continue;
+        bytes += (uint64_t)f->name_len + f->value_len;
+        count++;
+    }
+    return count ? hpack_table_fit(&e->t, bytes, count, max) : 0;
 }
 
 ssize_t hpack_encode_block(struct hpack_encoder *e, const struct hpack_field *fields, size_t n,
@@ -261,7 +315,7 @@ ssize_t hpack_encode_block(struct hpack_encoder *e, const struct hpack_field *fi
 {
     if (cap < hpack_encode_bound(fields, n))
         return HPACK_ERR_BUFFER;
-    if (e->target > e->t.alloc_max && hpack_table_reserve(&e->t, e->target) != 0)
+    if (table_room(e, fields, n, e->pending ? e->target : e->t.max_size) != 0)
         return HPACK_ERR_NOMEM;
     uint8_t *o = out;
     if (e->pending) {

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /* ---- static table (RFC 7541 Appendix A), hpack_static.c (generated) ----- */
 
@@ -81,13 +82,38 @@ int hpack_int_decode(const uint8_t **pp, const uint8_t *end, unsigned n, uint32_
 #define HPACK_INT_MAX_LEN 6u
 uint8_t *hpack_int_encode(uint8_t *out, uint8_t first, unsigned n, uint32_t v);
 
+/* ---- memory --------------------------------------------------------------- */
+
+/* Every allocation of a context goes through its allocator (hpack.h). */
+static inline void *hpack_mem_alloc(const struct hpack_allocator *a, size_t n)
+{
+    return a->alloc ? a->alloc(a->ud, n) : malloc(n);
+}
+
+static inline void hpack_mem_free(const struct hpack_allocator *a, void *p, size_t n)
+{
+    if (!p)
+        return;
+    if (a->free)
+        a->free(a->ud, p, n);
+    else
+        free(p);
+}
+
 /* ---- dynamic table ring (RFC 7541 §2.3.2, §4), hpack_table.c ------------
  *
  * Entries live in a ring of descriptors indexed by an insertion sequence
  * number; their bytes (name then value) live in one circular byte buffer of
- * a power-of-two size at least the largest table size ever allowed, so an
- * entry may wrap around the end of the buffer (readers use the helpers
- * below, at most two memcpy/memcmp). No allocation per entry. */
+ * a power-of-two size, so an entry may wrap around the end of the buffer
+ * (readers use the helpers below, at most two memcpy/memcmp). No allocation
+ * per entry.
+ *
+ * Lazy: an empty table holds no memory at all. The rings are allocated at
+ * the first insertion and grow (doubling, moving the live entries) only as
+ * the live entries need, up to what max_size can hold; they are kept after
+ * that. So an idle connection's tables cost nothing, and a busy one's cost
+ * what its headers use, at most ~3x max_size (bytes + 32-byte descriptors +
+ * the encoder's hash buckets). */
 
 struct hpack_entry {
     uint32_t off;       /* of the name in the byte ring */
@@ -98,12 +124,11 @@ struct hpack_entry {
     uint64_t next;      /* encoder's index: older entry in the same bucket */
 };
 
-#define HPACK_INDEX_BUCKETS 256u
-
 struct hpack_table {
-    struct hpack_entry *ents; /* ent_mask + 1 slots */
-    char *bytes;              /* byte_mask + 1 bytes */
-    uint64_t *buckets;        /* encoder only: newest seq per name hash; NULL otherwise */
+    const struct hpack_allocator *a; /* the owning context's */
+    struct hpack_entry *ents;        /* ent_mask + 1 slots; NULL until the first insert */
+    char *bytes;                     /* byte_mask + 1 bytes */
+    uint64_t *buckets;               /* encoder only: newest seq per name hash (ent_mask + 1) */
     uint32_t ent_mask;
     uint32_t byte_mask;
     uint64_t first_seq; /* oldest live entry */
@@ -111,19 +136,28 @@ struct hpack_table {
     uint32_t tail;      /* where the next entry's bytes go */
     uint32_t size;      /* sum of entry sizes (name + value + 32) */
     uint32_t max_size;  /* current maximum (last size update) */
-    uint32_t alloc_max; /* largest max_size the buffers can hold */
+    int with_index;     /* keep the encoder's name-hash index */
 };
 
-/* Initialises t for max_size (buffers sized for it). with_index adds the
- * encoder's name-hash index. Returns 0 or HPACK_ERR_NOMEM. */
-int hpack_table_init(struct hpack_table *t, uint32_t max_size, int with_index);
+/* Initialises an empty table of max_size, allocating nothing. with_index
+ * adds the encoder's name-hash index; a: the owner's allocator (kept). */
+void hpack_table_init(struct hpack_table *t, uint32_t max_size, int with_index,
+                      const struct hpack_allocator *a);
 void hpack_table_free(struct hpack_table *t);
 
-/* Makes room for tables up to alloc_max bytes, keeping the entries.
- * Returns 0 or HPACK_ERR_NOMEM (t unchanged). */
-int hpack_table_reserve(struct hpack_table *t, uint32_t alloc_max);
+/* Bytes the table's buffers hold (0 for a table never inserted into). */
+size_t hpack_table_mem(const struct hpack_table *t);
 
-/* Sets the maximum size (<= alloc_max), evicting as needed (§4.3). */
+/* Makes sure that `extra` more name/value bytes in `extra_count` more
+ * entries can be inserted without allocating, under a maximum of max_size
+ * (clamped to what that can hold). Returns 0 or HPACK_ERR_NOMEM (t
+ * unchanged). hpack_table_has_room() says whether it would do nothing. */
+int hpack_table_fit(struct hpack_table *t, uint64_t extra, uint64_t extra_count,
+                    uint32_t max_size);
+int hpack_table_has_room(const struct hpack_table *t, uint64_t extra, uint64_t extra_count,
+                         uint32_t max_size);
+
+/* Sets the maximum size, evicting as needed (§4.3). Never allocates. */
 void hpack_table_set_max(struct hpack_table *t, uint32_t max_size);
 
 /* Hashes of a field for the encoder's index (filled by hpack_table_find). */
@@ -135,8 +169,11 @@ struct hpack_hashes {
 /* Adds an entry at the front (§4.4): evicts oldest entries until it fits; an
  * entry larger than max_size empties the table and is not added. The
  * sources must not point into the table. A table with an index needs the
- * field's hashes h (from hpack_table_find); others pass NULL. */
-void hpack_table_insert(struct hpack_table *t, const char *name, uint32_t name_len,
+ * field's hashes h (from hpack_table_find); others
+ * pass NULL. Returns 0, or HPACK_ERR_NOMEM when the rings had to grow and
+ * could not (t unchanged; never after a successful hpack_table_fit that
+ * covered the entry). */
+int hpack_table_insert(struct hpack_table *t, const char *name, uint32_t name_len,
                         const char *value, uint32_t value_len, const struct hpack_hashes *h);
 
 /* Empties the table. */
@@ -163,7 +200,9 @@ int hpack_table_equal(const struct hpack_table *t, uint32_t off, uint32_t len, c
 
 /* Encoder lookup: the dynamic index of the newest entry equal to
  * name/value (*full = 1), else of the newest entry with that name
- * (*full = 0), else 0. *h receives the field's hashes. */
+ * (*full = 0), else 0. *h receives the field's hashes (also while the
+ * table is empty, for a later insert); 0 without filling *h when the
+ * table has no index. */
 uint32_t hpack_table_find(const struct hpack_table *t, const char *name, uint32_t name_len,
                           const char *value, uint32_t value_len, int *full,
                           struct hpack_hashes *h);

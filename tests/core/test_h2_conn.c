@@ -539,7 +539,9 @@ static void test_idle_connection_releases_buffers(void **state)
     assert_int_equal(hx_count_ev(x, 'C'), 1);
     /* Decode scratch and output buffers were in use, and are gone again. */
     assert_true(busy > idle + 60000);
-    assert_true(live_bytes <= idle);
+    /* What stays is state, made at first use: the stream table, the closed
+     * ring and the HPACK decoder table (one entry, :authority). */
+    assert_true(live_bytes <= idle + 1024);
     assert_true(live_bytes < 8192);
     hx_del(x);
     assert_int_equal(live_bytes, 0);
