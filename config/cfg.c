@@ -21,6 +21,8 @@ void cfg_listener_defaults(struct cfg_listener *l)
     l->backlog = 511;
     l->tls_cfg.min_version = CFG_TLS_1_2;
     l->tls_cfg.ticket_rotation_ms = 3600 * 1000;
+    l->tls_cfg.small_records = 64 * KIB;
+    l->tls_cfg.small_records_idle_ms = 1000;
 }
 
 void cfg_upstream_defaults(struct cfg_upstream *u)

@@ -150,6 +150,9 @@ struct cfg_tls {
     struct cfg_string ticket_key_file; /* 48 random bytes (SSL_CTX_set_tlsext_ticket_keys); NULL =
                                           random keys, rotated */
     uint32_t ticket_rotation_ms;       /* rotation interval of random keys; default 1h */
+    uint32_t small_records;    /* bytes sent in one-segment records on a fresh or rested
+                                  connection before 16 KiB records; default 64 KiB, 0 = never */
+    uint32_t small_records_idle_ms; /* a pause without writes that starts small again; 1s */
 };
 
 struct cfg_listener {

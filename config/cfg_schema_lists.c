@@ -135,6 +135,8 @@ static const struct sc_field tls_fields[] = {
     SCF_STR("ciphers", struct cfg_tls, ciphers),
     SCF_PATH("ticket_key_file", struct cfg_tls, ticket_key_file),
     SCF_DUR("ticket_rotation", struct cfg_tls, ticket_rotation_ms, 60000, 86400000),
+    SCF_SIZE("small_records", struct cfg_tls, small_records, 0, 64 * 1024 * 1024),
+    SCF_DUR("small_records_idle", struct cfg_tls, small_records_idle_ms, 100, 3600000),
     SCF_END,
 };
 

@@ -148,7 +148,9 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->ev_flush = event_new(w->base, -1, 0, on_flush, fc);
     hb_list_push_back(&w->conns, &fc->link);
     w->nconns++;
-    if ((ssl && px_tls_io_init(&fc->io, ssl, fd) != 0) || !fc->ev_read || !fc->ev_write ||
+    const struct cfg_tls *tc = &l->cfg->tls_cfg;
+    if ((ssl && px_tls_io_init(&fc->io, ssl, fd, tc->small_records,
+                               (hb_ns_t)tc->small_records_idle_ms * HB_NS_PER_MS) != 0) || !fc->ev_read || !fc->ev_write ||
         !fc->ev_timer || !fc->ev_flush) {
         if (ssl && !fc->io.ssl)
             SSL_free(ssl);

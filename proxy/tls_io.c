@@ -5,13 +5,16 @@
 
 #include <openssl/err.h>
 
-int px_tls_io_init(struct px_tls_io *io, SSL *ssl, int fd)
+int px_tls_io_init(struct px_tls_io *io, SSL *ssl, int fd, uint32_t small_bytes,
+                   hb_ns_t idle_reset)
 {
     io->ssl = ssl;
     io->fd = fd;
     io->sent_since_idle = 0;
     io->last_write = 0;
-    io->record = PX_TLS_SMALL_RECORD;
+    io->small_bytes = small_bytes;
+    io->idle_reset = idle_reset;
+    io->record = small_bytes ? PX_TLS_SMALL_RECORD : PX_TLS_LARGE_RECORD;
     io->sock = (struct px_sockbuf){.fd = fd};
     BIO *bio = px_tls_bio_new(&io->sock);
     if (!bio)
@@ -74,10 +77,10 @@ ssize_t px_tls_io_read(struct px_tls_io *io, void *buf, size_t len)
  * once bulk data flows (fewer records, less CPU and overhead). */
 static void size_records(struct px_tls_io *io, hb_ns_t now)
 {
-    if (io->last_write && now - io->last_write > PX_TLS_IDLE_RESET_NS)
+    if (io->last_write && now - io->last_write > io->idle_reset)
         io->sent_since_idle = 0;
-    unsigned want = io->sent_since_idle >= PX_TLS_SMALL_BYTES ? PX_TLS_LARGE_RECORD
-                                                               : PX_TLS_SMALL_RECORD;
+    unsigned want = io->sent_since_idle >= io->small_bytes ? PX_TLS_LARGE_RECORD
+                                                            : PX_TLS_SMALL_RECORD;
     if (want != io->record) {
         io->record = want;
         SSL_set_max_send_fragment(io->ssl, want);

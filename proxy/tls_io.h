@@ -7,8 +7,10 @@
  *
  * Dynamic record sizing: a connection starts with small records (one TCP
  * segment each, so the first bytes can be decrypted as they arrive) and
- * moves to 16 KiB records after PX_TLS_SMALL_BYTES have been written; after
- * PX_TLS_IDLE_RESET_NS without writes it starts small again.
+ * moves to 16 KiB records after listeners[].tls.small_records bytes; after
+ * small_records_idle without writes it starts small again. Small records
+ * cost CPU (one seal each) but no extra syscalls: the socket BIO coalesces
+ * them into one write().
  */
 #ifndef H2B_PROXY_TLS_IO_H
 #define H2B_PROXY_TLS_IO_H
@@ -24,8 +26,6 @@
 
 #define PX_TLS_SMALL_RECORD 1369u /* 1500 MTU - IP/TCP/TLS overheads */
 #define PX_TLS_LARGE_RECORD 16384u
-#define PX_TLS_SMALL_BYTES (1024u * 1024u)
-#define PX_TLS_IDLE_RESET_NS (1000LL * HB_NS_PER_MS)
 
 /* Results besides a byte count (> 0) or 1 for a finished handshake. */
 enum {
@@ -42,13 +42,16 @@ struct px_tls_io {
     uint64_t sent_since_idle;
     hb_ns_t last_write;
     unsigned record;
+    uint32_t small_bytes; /* in small records before large ones; 0: large only */
+    hb_ns_t idle_reset;   /* a pause that starts small records again */
 };
 
 /* Takes ownership of ssl (freed by px_tls_io_free); fd stays the caller's.
  * Puts ssl in server (accept) state on fd, through the buffered socket BIO
  * of tls_bio.h. Returns 0 or PX_IO_ERROR (out of memory; ssl is then still
  * owned by io and freed by px_tls_io_free). */
-int px_tls_io_init(struct px_tls_io *io, SSL *ssl, int fd);
+int px_tls_io_init(struct px_tls_io *io, SSL *ssl, int fd, uint32_t small_bytes,
+                   hb_ns_t idle_reset);
 
 /* Frees the SSL (no close_notify; see px_tls_io_shutdown). */
 void px_tls_io_free(struct px_tls_io *io);

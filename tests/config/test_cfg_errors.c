@@ -294,6 +294,12 @@ static const struct ecase listener_cases[] = {
       "t.yaml:6:24: expected a readable session ticket key file, found \"/nonexistent/t.key\" (No "
       "such file or directory)",
       NULL}},
+    {"small records range",
+     "listeners:\n  - address: \":443\"\n    tls:\n      small_records: 65MiB\n"
+     "      certificates: [{cert: @D@/cert.pem, key: @D@/key.pem}]\n",
+     {"t.yaml:4:22: expected a size from 0 to 64MiB (like \"16KiB\", \"1MiB\") for "
+      "listeners[0].tls.small_records, found \"65MiB\"",
+      NULL}},
     {"bad tls version",
      "listeners:\n  - address: \":443\"\n    tls:\n      min_version: 1.1\n"
      "      certificates: [{cert: @D@/cert.pem, key: @D@/key.pem}]\n",

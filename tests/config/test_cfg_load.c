@@ -302,6 +302,29 @@ static void test_every_key(void **state)
     free(yaml);
 }
 
+/* listeners[].tls record sizing: defaults, and both keys set. */
+static void test_tls_small_records(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("listeners:\n"
+                            "  - address: \"127.0.0.1:8443\"\n"
+                            "    tls: {certificates: [{cert: " DATA "/cert.pem, key: " DATA
+                            "/key.pem}]}\n"
+                            "  - address: \"127.0.0.1:8444\"\n"
+                            "    tls:\n"
+                            "      certificates: [{cert: " DATA "/cert.pem, key: " DATA "/key.pem}]\n"
+                            "      small_records: 0\n"
+                            "      small_records_idle: 250ms\n"
+                            "upstreams:\n"
+                            "  u: {servers: [\"127.0.0.1:9000\"]}\n");
+    assert_int_equal(c->n_listeners, 2);
+    assert_int_equal(c->listeners[0].tls_cfg.small_records, 65536);
+    assert_int_equal(c->listeners[0].tls_cfg.small_records_idle_ms, 1000);
+    assert_int_equal(c->listeners[1].tls_cfg.small_records, 0);
+    assert_int_equal(c->listeners[1].tls_cfg.small_records_idle_ms, 250);
+    cfg_unref(c);
+}
+
 static void test_anchors_and_merge(void **state)
 {
     struct cfg *c = load_ok("x-port: &port 8080\n"
@@ -547,6 +570,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),          cmocka_unit_test(test_every_key),
+        cmocka_unit_test(test_tls_small_records),
         cmocka_unit_test(test_anchors_and_merge), cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_examples),          cmocka_unit_test(test_check_file),
         cmocka_unit_test(test_guard_page),        cmocka_unit_test(test_failing_allocations),

@@ -19,6 +19,12 @@
 #include "proxy/tls_io.h"
 #include "testutil/testutil.h"
 
+/* Record sizing as configured by listeners[].tls.small_records(_idle). */
+#define SMALL_BYTES (64u * 1024u)
+#define IDLE_RESET_NS (1000LL * HB_NS_PER_MS)
+
+static uint32_t small_bytes = SMALL_BYTES; /* what handshake() configures */
+
 static char dir[64];
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -141,7 +147,8 @@ static int handshake(struct px_tls *t, SSL_CTX *cctx, const struct copts *co, st
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, h->fds), 0);
     fcntl(h->fds[0], F_SETFL, O_NONBLOCK);
     fcntl(h->fds[1], F_SETFL, O_NONBLOCK);
-    assert_int_equal(px_tls_io_init(&h->srv, px_tls_new_ssl(t), h->fds[0]), 0);
+    assert_int_equal(px_tls_io_init(&h->srv, px_tls_new_ssl(t), h->fds[0], small_bytes,
+                                    IDLE_RESET_NS), 0);
     h->cli = SSL_new(cctx);
     SSL_set_fd(h->cli, h->fds[1]);
     SSL_set_connect_state(h->cli);
@@ -423,7 +430,7 @@ static void test_check_pair(void **state)
     assert_non_null(strstr(err, "nope.crt: cannot load certificate chain"));
 }
 
-/* Records are small at first and 16 KiB once PX_TLS_SMALL_BYTES went out;
+/* Records are small at first and 16 KiB once SMALL_BYTES went out;
  * an idle second makes them small again. */
 static void test_record_sizing(void **state)
 {
@@ -436,7 +443,7 @@ static void test_record_sizing(void **state)
     static char big[65536], sink[65536];
     size_t sent = 0;
     hb_ns_t now = 10;
-    while (sent < PX_TLS_SMALL_BYTES + 1) {
+    while (sent < SMALL_BYTES + 1) {
         ssize_t n = px_tls_io_write(&h.srv, big, sizeof big, now);
         if (n > 0)
             sent += (size_t)n;
@@ -448,8 +455,28 @@ static void test_record_sizing(void **state)
     }
     assert_int_equal(px_tls_io_write(&h.srv, "z", 1, now) , 1);
     assert_int_equal(h.srv.record, PX_TLS_LARGE_RECORD);
-    assert_int_equal(px_tls_io_write(&h.srv, "z", 1, now + 2 * PX_TLS_IDLE_RESET_NS), 1);
+    assert_int_equal(px_tls_io_write(&h.srv, "z", 1, now + 2 * IDLE_RESET_NS), 1);
     assert_int_equal(h.srv.record, PX_TLS_SMALL_RECORD);
+    hs_free(&h);
+    SSL_CTX_free(c);
+    px_tls_del(t);
+}
+
+/* small_records: 0 — 16 KiB records from the first byte, also after a pause. */
+static void test_record_sizing_off(void **state)
+{
+    (void)state;
+    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
+    SSL_CTX *c = client_ctx();
+    struct hs h;
+    struct copts co = {.sni = "a.test"};
+    small_bytes = 0;
+    int rc = handshake(t, c, &co, &h);
+    small_bytes = SMALL_BYTES;
+    assert_int_equal(rc, 0);
+    assert_int_equal(h.srv.record, PX_TLS_LARGE_RECORD);
+    assert_int_equal(px_tls_io_write(&h.srv, "z", 1, 5 * IDLE_RESET_NS), 1);
+    assert_int_equal(h.srv.record, PX_TLS_LARGE_RECORD);
     hs_free(&h);
     SSL_CTX_free(c);
     px_tls_del(t);
@@ -619,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_tls12_suites),
         cmocka_unit_test(test_check_pair),
         cmocka_unit_test(test_record_sizing),
+        cmocka_unit_test(test_record_sizing_off),
         cmocka_unit_test(test_bio_read_ahead),
         cmocka_unit_test(test_bio_write_coalescing),
         cmocka_unit_test(test_bio_back_pressure),
