@@ -438,7 +438,7 @@ static void ex_free(struct px_exchange *ex)
     hb_list_remove(&ex->link);
     hb_buf_free(&ex->reqbuf);
     struct px_worker *w = ex->fc->w;
-    if (w->n_ex_cache >= PX_EX_CACHE) {
+    if (w->n_ex_cache + 1 > PX_EX_CACHE) { /* (not >=: PX_EX_CACHE may be 0) */
         ex_destroy(ex);
         return;
     }

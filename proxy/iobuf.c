@@ -17,7 +17,7 @@ void px_iobuf_put(void *p)
 {
     if (!p)
         return;
-    if (cached < PX_IOBUF_CACHE)
+    if (cached + 1 <= PX_IOBUF_CACHE) /* (not <: PX_IOBUF_CACHE may be 0) */
         cache[cached++] = p;
     else
         free(p);
