@@ -60,7 +60,10 @@ bool px_misdirected(struct px_fconn *fc, const struct hb_msg *req)
 {
     if (!fc->io.ssl || req->authority.len == 0)
         return false;
-    X509 *cert = SSL_get_certificate(fc->io.ssl);
+    /* One SSL_CTX per certificate (tls.c): the handshake's is the one SNI
+     * selected, and it stays readable after the handshake configuration was
+     * shed. */
+    X509 *cert = SSL_CTX_get0_certificate(SSL_get_SSL_CTX(fc->io.ssl));
     if (!cert)
         return false;
     char host[HOST_MAX];

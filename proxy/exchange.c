@@ -40,8 +40,25 @@ static struct hb_list *bucket(struct px_fconn *fc, uint32_t sid)
     return &fc->streams[(sid >> 1) % PX_FCONN_BUCKETS];
 }
 
+/* The stream table costs 1 KiB: a connection that never carries a request
+ * (an idle keep-alive client) never pays it. Returns false when out of
+ * memory. */
+static bool have_streams(struct px_fconn *fc)
+{
+    if (fc->streams)
+        return true;
+    fc->streams = malloc(PX_FCONN_BUCKETS * sizeof *fc->streams);
+    if (!fc->streams)
+        return false;
+    for (size_t i = 0; i < PX_FCONN_BUCKETS; i++)
+        hb_list_init(&fc->streams[i]);
+    return true;
+}
+
 struct px_exchange *px_exchange_find(struct px_fconn *fc, uint32_t sid)
 {
+    if (!fc->streams)
+        return NULL;
     struct hb_list *head = bucket(fc, sid), *it;
     hb_list_foreach(it, head)
     {
@@ -459,7 +476,7 @@ void px_exchange_cache_free(struct px_worker *w)
 struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req,
                                       bool end_stream)
 {
-    struct px_exchange *ex = ex_alloc(fc->w);
+    struct px_exchange *ex = have_streams(fc) ? ex_alloc(fc->w) : NULL;
     if (!ex) {
         answer(fc, sid, 503);
         return NULL;
@@ -639,7 +656,7 @@ void px_exchange_reap(struct px_fconn *fc)
 
 void px_exchange_abort_all(struct px_fconn *fc)
 {
-    for (size_t i = 0; i < PX_FCONN_BUCKETS; i++) {
+    for (size_t i = 0; fc->streams && i < PX_FCONN_BUCKETS; i++) {
         struct hb_list *it, *tmp;
         hb_list_foreach_safe(it, tmp, &fc->streams[i])
         {

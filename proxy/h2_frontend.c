@@ -139,8 +139,6 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->sniffing = ssl == NULL; /* cleartext: proxy/sniff.c */
     fc->io.fd = fd;
     format_peer(fc, peer);
-    for (size_t i = 0; i < PX_FCONN_BUCKETS; i++)
-        hb_list_init(&fc->streams[i]);
     hb_list_init(&fc->dead);
     fc->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, fc);
     fc->ev_write = event_new(w->base, fd, EV_WRITE, on_write, fc);
@@ -191,6 +189,7 @@ void px_fconn_close(struct px_fconn *fc)
     if (fc->ev_flush)
         event_free(fc->ev_flush);
     px_authority_forget(fc);
+    free(fc->streams);
     close(fc->fd);
     hb_list_remove(&fc->link);
     fc->w->nconns--;

@@ -37,7 +37,8 @@ struct px_fconn {
     hb_ns_t idle_since; /* h2: since when no stream is open, 0 = busy (timeouts.c) */
     hb_ns_t rate_start; /* h2: start of the send-rate window while output waits, or 0 */
     uint64_t rate_mark, sent; /* h2: bytes written at rate_start; in total */
-    struct hb_list streams[PX_FCONN_BUCKETS]; /* exchanges by stream id */
+    struct hb_list *streams; /* PX_FCONN_BUCKETS lists of exchanges by stream id,
+                                allocated with the first exchange (exchange.c) */
     struct hb_list dead; /* closed exchanges, freed from the event loop */
     char *covered_host; /* last :authority host the certificate covers (authority.c) */
     uint8_t covered_len;

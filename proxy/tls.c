@@ -385,7 +385,15 @@ void px_tls_del(struct px_tls *t)
 
 SSL *px_tls_new_ssl(struct px_tls *t)
 {
-    return SSL_new(t->certs[0].ctx);
+    SSL *ssl = SSL_new(t->certs[0].ctx);
+    /* After the handshake BoringSSL may free the handshake configuration
+     * (certificate chain references, cipher and ALPN lists): an idle
+     * connection then costs less. Nothing reads it afterwards: the served
+     * certificate is the one of SSL_get_SSL_CTX (authority.c), and a server
+     * never renegotiates. */
+    if (ssl)
+        SSL_set_shed_handshake_config(ssl, 1);
+    return ssl;
 }
 
 struct px_ticket_keys *px_tls_ticket_keys(struct px_tls *t)
