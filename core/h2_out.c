@@ -114,7 +114,9 @@ ptrdiff_t h2_conn_send(struct h2_conn *c, const uint8_t **data)
     c->cb_ok--;
     if (c->fatal)
         return c->fatal;
-    *data = c->out + c->out_r;
+    /* An idle connection has no output buffer at all: a valid, empty one. */
+    static const uint8_t none[1];
+    *data = c->out ? c->out + c->out_r : none;
     return (ptrdiff_t)h2_out_len(c);
 }
 
