@@ -283,11 +283,12 @@ static uint8_t *encode_field(struct hpack_encoder *e, const struct hpack_field *
     return o;
 }
 
-/* Grows the table (first use included) for the fields of this block that
- * will be indexed under max, before anything changes: a failure leaves the
- * encoder as it was. Fields already in the dynamic table are counted too
- * (an over-estimate). The exact pass runs only when the cheap bound (every
- * field) does not fit already. */
+/* Grows the table for the fields of this block that will be indexed under
+ * max, before anything changes: a failure leaves the encoder as it was.
+ * The bound is every field of the block (cheap), except for the table's
+ * first allocation: then only the fields the policy indexes count, so an
+ * encoder whose blocks index nothing never allocates a table. Either way
+ * the table never grows past what max can hold. */
 static int table_room(struct hpack_encoder *e, const struct hpack_field *fields, size_t n,
                       uint32_t max)
 {
@@ -296,6 +297,8 @@ static int table_room(struct hpack_encoder *e, const struct hpack_field *fields,
         all += (uint64_t)fields[i].name_len + fields[i].value_len;
     if (hpack_table_has_room(&e->t, all, n, max))
         return 0;
+    if (e->t.ents)
+        return hpack_table_fit(&e->t, all, n, max);
     uint64_t bytes = 0, count = 0;
     for (size_t i = 0; i < n; i++) {
         const struct hpack_field *f = &fields[i];

@@ -128,7 +128,7 @@ struct hpack_table {
     const struct hpack_allocator *a; /* the owning context's */
     struct hpack_entry *ents;        /* ent_mask + 1 slots; NULL until the first insert */
     char *bytes;                     /* byte_mask + 1 bytes */
-    uint64_t *buckets;               /* encoder only: newest seq per name hash (ent_mask + 1) */
+    uint64_t *buckets;               /* encoder only: newest seq per name hash, 2 per slot */
     uint32_t ent_mask;
     uint32_t byte_mask;
     uint64_t first_seq; /* oldest live entry */

@@ -20,6 +20,12 @@ static uint32_t pow2_at_least(uint64_t v, uint32_t floor)
     return p;
 }
 
+/* The encoder's index has two buckets per descriptor slot: short chains. */
+static uint32_t bucket_mask(uint32_t ent_mask)
+{
+    return ent_mask << 1 | 1;
+}
+
 static uint32_t entry_size(const struct hpack_entry *e)
 {
     return e->name_len + e->value_len + HPACK_ENTRY_OVERHEAD;
@@ -40,7 +46,7 @@ static size_t slots_mem(const struct hpack_table *t)
     if (!t->ents)
         return 0;
     size_t n = (size_t)t->ent_mask + 1;
-    return n * sizeof *t->ents + (t->with_index ? n * sizeof *t->buckets : 0);
+    return n * sizeof *t->ents + (t->with_index ? 2 * n * sizeof *t->buckets : 0);
 }
 
 size_t hpack_table_mem(const struct hpack_table *t)
@@ -54,7 +60,7 @@ void hpack_table_free(struct hpack_table *t)
         size_t n = (size_t)t->ent_mask + 1;
         hpack_mem_free(t->a, t->ents, n * sizeof *t->ents);
         hpack_mem_free(t->a, t->bytes, (size_t)t->byte_mask + 1);
-        hpack_mem_free(t->a, t->buckets, n * sizeof *t->buckets);
+        hpack_mem_free(t->a, t->buckets, 2 * n * sizeof *t->buckets);
     }
     t->ents = NULL;
     t->bytes = NULL;
@@ -107,14 +113,14 @@ static int regrow(struct hpack_table *t, uint32_t nslots, uint32_t nbytes)
     char *bytes = hpack_mem_alloc(t->a, nbytes);
     uint64_t *buckets = NULL;
     if (ents && bytes && t->with_index)
-        buckets = hpack_mem_alloc(t->a, nslots * sizeof *buckets);
+        buckets = hpack_mem_alloc(t->a, 2 * nslots * sizeof *buckets);
     if (!ents || !bytes || (t->with_index && !buckets)) {
         hpack_mem_free(t->a, ents, nslots * sizeof *ents);
         hpack_mem_free(t->a, bytes, nbytes);
         return HPACK_ERR_NOMEM;
     }
     if (buckets)
-        memset(buckets, 0, nslots * sizeof *buckets);
+        memset(buckets, 0, 2 * nslots * sizeof *buckets);
     uint32_t tail = 0;
     for (uint64_t s = t->first_seq; s < t->next_seq; s++) {
         struct hpack_entry e = t->ents[s & t->ent_mask];
@@ -123,7 +129,7 @@ static int regrow(struct hpack_table *t, uint32_t nslots, uint32_t nbytes)
         e.off = tail;
         tail += len;
         if (buckets) {
-            uint64_t *head = &buckets[e.name_hash & (nslots - 1)];
+            uint64_t *head = &buckets[e.name_hash & bucket_mask(nslots - 1)];
             e.next = *head;
             *head = s;
         }
@@ -254,7 +260,7 @@ int hpack_table_insert(struct hpack_table *t, const char *name, uint32_t name_le
     if (t->buckets && h) {
         e->name_hash = h->name;
         e->nv_hash = h->nv;
-        uint64_t *head = &t->buckets[h->name & t->ent_mask];
+        uint64_t *head = &t->buckets[h->name & bucket_mask(t->ent_mask)];
         e->next = *head;
         *head = t->next_seq;
     }
@@ -278,7 +284,7 @@ uint32_t hpack_table_find(const struct hpack_table *t, const char *name, uint32_
     /* Chains run newest to oldest; a link older than the oldest live entry
      * ends the chain (its slot may have been reused since). Bytes are
      * compared only when the hashes agree. */
-    for (uint64_t s = t->buckets[h->name & t->ent_mask]; s >= t->first_seq;) {
+    for (uint64_t s = t->buckets[h->name & bucket_mask(t->ent_mask)]; s >= t->first_seq;) {
         const struct hpack_entry *e = &t->ents[s & t->ent_mask];
         if (e->name_hash == h->name && e->name_len == name_len) {
             if (e->nv_hash == h->nv && e->value_len == value_len &&
