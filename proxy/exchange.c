@@ -172,7 +172,8 @@ int px_ex_pump_request(struct px_exchange *ex)
         px_bconn_set_timeout(ex->bc, uc->read_timeout_ms);
     }
     px_bconn_want_write(ex->bc, false);
-    hb_buf_release_if_empty(&ex->reqbuf);
+    if (ex->req_end) /* else more body comes: keep the storage */
+        hb_buf_release_if_empty(&ex->reqbuf);
     return 0;
 }
 
@@ -525,60 +526,6 @@ static void body_appended(struct px_exchange *ex, int rc)
         write_failed(ex, errno);
 }
 
-/* Writes a body piece straight from the engine's buffer when nothing is
- * queued before it (the common case: no copy). What the socket does not
- * take is queued in reqbuf. Returns 0, -1 on a write error (errno set), or
- * a negative HB_E* code when queueing the rest failed. */
-static int write_direct(struct px_exchange *ex, const uint8_t *data, size_t len, bool end)
-{
-    char hdr[H1_CHUNK_HEADER_MAX];
-    struct iovec iov[4];
-    int n = 0;
-    ptrdiff_t hl = 0;
-    if (ex->chunked && len) {
-        hl = h1_write_chunk_header(len, hdr, sizeof hdr);
-        iov[n++] = (struct iovec){hdr, (size_t)hl};
-    }
-    int data_idx = n;
-    if (len)
-        iov[n++] = (struct iovec){(void *)data, len};
-    if (ex->chunked && len)
-        iov[n++] = (struct iovec){(void *)H1_CRLF, 2};
-    if (ex->chunked && end)
-        iov[n++] = (struct iovec){(void *)"0\r\n\r\n", 5};
-    if (n == 0)
-        return 0;
-    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-    ssize_t w = sendmsg(px_bconn_fd(ex->bc), &mh, MSG_NOSIGNAL);
-    int werr = (w < 0 && errno != EAGAIN && errno != EINTR) ? errno : 0;
-    size_t left = w > 0 ? (size_t)w : 0, direct = 0;
-    if (left) {
-        ex->body_written = true;
-        px_bconn_set_timeout(ex->bc, ex->up->cfg->read_timeout_ms);
-    }
-    int rc = 0;
-    for (int i = 0; i < n; i++) {
-        size_t take = left < iov[i].iov_len ? left : iov[i].iov_len;
-        left -= take;
-        if (i == data_idx && len)
-            direct = take;
-        if (take < iov[i].iov_len && rc == 0)
-            rc = hb_buf_append(&ex->reqbuf, (char *)iov[i].iov_base + take, iov[i].iov_len - take);
-    }
-    if (direct) {
-        ex->uncredited -= direct;
-        px_front_consumed(ex->fc, ex->sid, direct);
-        px_fconn_kick(ex->fc);
-    }
-    if (werr && rc == 0) { /* all of it is queued: a retry can resend it */
-        errno = werr;
-        return -1;
-    }
-    if (rc == 0 && hb_buf_len(&ex->reqbuf))
-        px_bconn_want_write(ex->bc, true);
-    return rc;
-}
-
 void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len, bool end)
 {
     if (ex->failed || ex->body_done) {
@@ -591,19 +538,20 @@ void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len
     ex->uncredited += len;
     if (end)
         ex->req_end = true;
-    if (ex->bc && ex->head_off == ex->head_len && hb_buf_len(&ex->reqbuf) == 0) {
-        rc = write_direct(ex, data, len, end);
-        if (rc == -1)
-            write_failed(ex, errno);
-        else if (rc != 0)
-            body_appended(ex, rc);
-        return;
-    }
     if (len)
         rc = ex->chunked ? append_chunk(ex, data, len) : hb_buf_append(&ex->reqbuf, data, len);
     if (rc == 0 && end && ex->chunked)
         rc = hb_buf_append(&ex->reqbuf, "0\r\n\r\n", 5);
-    body_appended(ex, rc);
+    if (rc != 0) {
+        body_appended(ex, rc);
+        return;
+    }
+    /* Written when this pass of the event loop is done, not now: one TLS
+     * read brings several DATA frames (up to 16 KiB each), and their bytes
+     * then leave in one sendmsg() instead of one per frame. The copy into
+     * reqbuf costs less than the system calls it saves. */
+    if (ex->bc)
+        px_bconn_kick_write(ex->bc);
 }
 
 void px_exchange_on_trailers(struct px_exchange *ex, const struct hb_msg *trailers)

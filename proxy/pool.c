@@ -416,6 +416,14 @@ void px_bconn_want_write(struct px_bconn *c, bool on)
         event_del(c->ev_write);
 }
 
+void px_bconn_kick_write(struct px_bconn *c)
+{
+    /* While connecting, the write event means "connect finished": the owner
+     * writes when connected anyway. */
+    if (c->state == BC_BUSY)
+        event_active(c->ev_write, EV_WRITE, 0);
+}
+
 void px_bconn_want_read(struct px_bconn *c, bool on)
 {
     if (on == c->reading)

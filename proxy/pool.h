@@ -109,6 +109,12 @@ bool px_bconn_reused(const struct px_bconn *c);
 /* Arms (true) or disarms the one-shot write event. */
 void px_bconn_want_write(struct px_bconn *c, bool on);
 
+/* Runs the owner's on_writable once this pass of the event loop is done
+ * (without asking the kernel: the socket is assumed writable, and the
+ * owner's write handles EAGAIN). Several kicks in one pass run it once.
+ * Does nothing while c is still connecting (its owner is told then). */
+void px_bconn_kick_write(struct px_bconn *c);
+
 /* Pauses (false) or resumes (true) read events (back-pressure). */
 void px_bconn_want_read(struct px_bconn *c, bool on);
 
