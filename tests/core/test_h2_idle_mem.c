@@ -337,6 +337,69 @@ static void test_max_memory_covers_hpack(void **state)
     assert_false(big_indexed_header(16 * 1024, &k));
 }
 
+/* SETTINGS_HEADER_TABLE_SIZE with lazy tables. Ours is 256: the client
+ * must announce a size <= 256 in its first block after our SETTINGS were
+ * acknowledged (RFC 7541 §4.2), and our table never needs more than 256
+ * bytes. The peer's is 0: our first response head starts with a size
+ * update to 0 and our encoder never allocates a table. */
+static void test_table_size_settings(void **state)
+{
+    struct h2_config cfg;
+    struct counter k;
+    counted_cfg(&cfg, &k);
+    cfg.header_table_size = 256;
+    struct hx *x = hx_new_raw(&cfg);
+    static const uint16_t ids[] = {H2_SET_HEADER_TABLE_SIZE};
+    static const uint32_t zero[] = {0};
+    hx_preface(x);
+    hx_settings(x, ids, zero, 1);
+    hx_settings_ack(x);
+    hx_flush(x);
+    hx_free_frames(x);
+    hpack_encoder_set_peer_max_table_size(x->enc, 256);
+    hpack_encoder_set_options(x->enc, HPACK_ENC_INDEX_ALL);
+    hpack_decoder_set_max_table_size(x->dec, 0);
+    const char *kv[] = {":method", "GET", ":scheme", "https", ":path", "/", ":authority",
+                        "a.example", "x-a", "0123456789012345678901234567890123456789",
+                        "x-b", "0123456789012345678901234567890123456789", NULL};
+    for (uint32_t id = 1; id <= 9; id += 2) {
+        hx_free_frames(x);
+        hx_headers(x, id, H2_F_END_STREAM, kv);
+        hx_flush(x);
+        respond(x, id, "ok", 2);
+        hx_collect(x);
+        struct hx_frame *h = hx_find(x, H2_HEADERS, 0);
+        assert_non_null(h);
+        if (id == 1)
+            assert_int_equal(h->payload[0], 0x20); /* §6.3: size update to 0 */
+        assert_string_equal(h->hdrs,
+                            ":status: 200\ncontent-type: text/plain\nserver: h2bridge\n");
+    }
+    assert_int_equal(hx_count_ev(x, 'R'), 5);
+    assert_int_equal(hx_goaway(x), -1);
+    /* Our decoder's table: at most 256 bytes of entries, rings to match. */
+    assert_true(hpack_decoder_mem(x->c->dec) > 0);
+    assert_true(hpack_decoder_mem(x->c->dec) <= 256 + 8 * 40);
+    assert_int_equal(hpack_encoder_mem(x->c->enc), 0);
+    assert_int_equal(hpack_decoder_table_size(x->dec), 0);
+    hx_del(x);
+    assert_int_equal(k.live, 0);
+}
+
+/* A client that ignores our smaller table size (no size update in its
+ * first block after the ACK) is a COMPRESSION_ERROR, lazy table or not. */
+static void test_missing_size_update(void **state)
+{
+    struct h2_config cfg;
+    h2_config_defaults(&cfg);
+    cfg.header_table_size = 256;
+    struct hx *x = hx_new(&cfg);
+    hx_headers(x, 1, H2_F_END_STREAM, hx_get);
+    hx_flush(x);
+    assert_int_equal(hx_goaway(x), H2_COMPRESSION_ERROR);
+    hx_del(x);
+}
+
 /* ---- failing allocations: the lazily made state ---- */
 
 /* 20 concurrent streams (the stream table and the closed ring grow), each
@@ -409,6 +472,8 @@ int main(void)
         cmocka_unit_test(test_request_then_idle_again),
         cmocka_unit_test(test_busy_connection_keeps_buffers),
         cmocka_unit_test(test_max_memory_covers_hpack),
+        cmocka_unit_test(test_table_size_settings),
+        cmocka_unit_test(test_missing_size_update),
         cmocka_unit_test(test_failing_allocations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,10 @@
 
 #include <stdbool.h>
 
+#ifdef H2B_HAVE_NGHTTP2
+#include <nghttp2/nghttp2.h>
+#endif
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct counter {
@@ -332,6 +336,95 @@ static void test_decoder_failing_allocations(void **state)
     fail_msg("more than 100 allocations");
 }
 
+#ifdef H2B_HAVE_NGHTTP2
+/* Table sizes the peer announces along the way (§4.2, §6.3): shrinking to
+ * nothing and growing past the default while the lazy rings grow. */
+static const uint32_t sizes[] = {4096, 512, 0, 4096, 16384, 100, 4096};
+#define SIZE_EVERY 12
+
+static void inflate_expect(nghttp2_hd_inflater *inf, const uint8_t *blk, size_t len,
+                           const struct hpack_field *want, size_t n)
+{
+    size_t got = 0;
+    for (;;) {
+        nghttp2_nv nv;
+        int flags = 0;
+        ssize_t r = nghttp2_hd_inflate_hd2(inf, &nv, &flags, blk, len, 1);
+        assert_true(r >= 0);
+        blk += r;
+        len -= (size_t)r;
+        if (flags & NGHTTP2_HD_INFLATE_EMIT) {
+            assert_true(got < n);
+            assert_int_equal(nv.namelen, want[got].name_len);
+            assert_memory_equal(nv.name, want[got].name, nv.namelen);
+            assert_int_equal(nv.valuelen, want[got].value_len);
+            assert_memory_equal(nv.value, want[got].value, nv.valuelen);
+            got++;
+        }
+        if (flags & NGHTTP2_HD_INFLATE_FINAL)
+            break;
+    }
+    nghttp2_hd_inflate_end_headers(inf);
+    assert_int_equal(got, n);
+}
+
+/* Our encoder against libnghttp2's inflater and libnghttp2's deflater
+ * against our decoder, both with table size changes while our tables are
+ * being made and grown. */
+static void test_oracle_with_size_changes(void **state)
+{
+    struct counter ke, kd;
+    struct hpack_allocator ae = hook(&ke), ad = hook(&kd);
+    struct hpack_encoder *e = hpack_encoder_new_with(&ae);
+    struct hpack_decoder *d = hpack_decoder_new_with(4096, &ad);
+    hpack_encoder_set_table_cap(e, 16384);
+    nghttp2_hd_inflater *inf;
+    nghttp2_hd_deflater *def;
+    assert_int_equal(nghttp2_hd_inflate_new(&inf), 0);
+    assert_int_equal(nghttp2_hd_deflate_new(&def, 16384), 0);
+    for (int i = 0; i < (int)N(sizes) * SIZE_EVERY; i++) {
+        if (i % SIZE_EVERY == 0) {
+            uint32_t sz = sizes[i / SIZE_EVERY];
+            hpack_encoder_set_peer_max_table_size(e, sz);
+            assert_int_equal(nghttp2_hd_inflate_change_table_size(inf, sz), 0);
+            hpack_decoder_set_max_table_size(d, sz);
+            assert_int_equal(nghttp2_hd_deflate_change_table_size(def, sz), 0);
+        }
+        struct hpack_field f[4];
+        char buf[8][80];
+        size_t n;
+        block_fields(i, f, buf, &n);
+        uint8_t out[1024];
+        ssize_t len = hpack_encode_block(e, f, n, out, sizeof out);
+        assert_true(len > 0);
+        inflate_expect(inf, out, (size_t)len, f, n);
+        nghttp2_nv nv[4];
+        for (size_t j = 0; j < n; j++)
+            nv[j] = (nghttp2_nv){(uint8_t *)f[j].name, (uint8_t *)f[j].value, f[j].name_len,
+                                 f[j].value_len, NGHTTP2_NV_FLAG_NONE};
+        len = nghttp2_hd_deflate_hd(def, out, sizeof out, nv, n);
+        assert_true(len > 0);
+        struct hpack_field got[8];
+        char scratch[1024];
+        size_t ng;
+        assert_int_equal(tl_decode(d, out, (size_t)len, got, 8, &ng, scratch, sizeof scratch), 0);
+        assert_int_equal(ng, n);
+        for (size_t j = 0; j < n; j++) {
+            assert_int_equal(got[j].value_len, f[j].value_len);
+            assert_memory_equal(got[j].value, f[j].value, f[j].value_len);
+        }
+        assert_true(hpack_decoder_table_size(d) <= sizes[i / SIZE_EVERY]);
+    }
+    /* The 16384 phase made the tables grow past 4 KiB of entries. */
+    assert_true(hpack_decoder_mem(d) > 4096);
+    nghttp2_hd_inflate_del(inf);
+    nghttp2_hd_deflate_del(def);
+    hpack_encoder_del(e);
+    hpack_decoder_del(d);
+    assert_int_equal(ke.live + kd.live, 0);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +435,9 @@ int main(void)
         cmocka_unit_test(test_skip_buffer),
         cmocka_unit_test(test_encoder_failing_allocations),
         cmocka_unit_test(test_decoder_failing_allocations),
+#ifdef H2B_HAVE_NGHTTP2
+        cmocka_unit_test(test_oracle_with_size_changes),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
