@@ -99,7 +99,9 @@ void hpack_decoder_set_max_table_size(struct hpack_decoder *d, uint32_t max_tabl
  * static storage of the library); a scratch of at least the max_list_size
  * limit always suffices. *nfields receives the field count.
  * Every pointer in fields stays valid until scratch is reused; none points
- * into `in` or into the dynamic table.
+ * into `in` or into the dynamic table. After a call that does not return
+ * 0, scratch holds nothing of use (it may serve as the decoder's work space
+ * for table entries of a list over its limits).
  * Returns 0, HPACK_ERR_COMPRESSION (sticky), HPACK_ERR_LIST_TOO_LARGE (also
  * when more than max_fields fields arrive), HPACK_ERR_BUFFER (scratch too
  * small: the context is failed, as the table may be half updated) or

@@ -93,4 +93,35 @@ static inline void tl_expect_encode(struct hpack_encoder *e, const struct tl_kv 
     assert_memory_equal(out, want, (size_t)wl);
 }
 
+#ifdef H2B_HAVE_NGHTTP2
+#include <nghttp2/nghttp2.h>
+
+/* nghttp2 inflates blk to exactly want[0..n). */
+static inline void tl_oracle_inflate(nghttp2_hd_inflater *inf, const uint8_t *blk, size_t len,
+                                     const struct hpack_field *want, size_t n)
+{
+    size_t got = 0;
+    for (;;) {
+        nghttp2_nv nv;
+        int flags = 0;
+        ssize_t r = nghttp2_hd_inflate_hd2(inf, &nv, &flags, blk, len, 1);
+        assert_true(r >= 0);
+        blk += r;
+        len -= (size_t)r;
+        if (flags & NGHTTP2_HD_INFLATE_EMIT) {
+            assert_true(got < n);
+            assert_int_equal(nv.namelen, want[got].name_len);
+            assert_memory_equal(nv.name, want[got].name, nv.namelen);
+            assert_int_equal(nv.valuelen, want[got].value_len);
+            assert_memory_equal(nv.value, want[got].value, nv.valuelen);
+            got++;
+        }
+        if (flags & NGHTTP2_HD_INFLATE_FINAL)
+            break;
+    }
+    nghttp2_hd_inflate_end_headers(inf);
+    assert_int_equal(got, n);
+}
+#endif
+
 #endif

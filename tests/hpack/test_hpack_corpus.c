@@ -4,12 +4,9 @@
  * with our decoder and with libnghttp2's inflater (test-only oracle), and
  * our compressed size stays within 5% of nghttp2's deflater. */
 #include "hpack_story.h"
+#include "hpack_testlib.h" /* tl_oracle_inflate (with nghttp2) */
 
 #include <dirent.h>
-
-#ifdef H2B_HAVE_NGHTTP2
-#include <nghttp2/nghttp2.h>
-#endif
 
 static int corpus_present(void)
 {
@@ -94,33 +91,6 @@ static void test_decode_every_folder(void **state)
 }
 
 #ifdef H2B_HAVE_NGHTTP2
-/* nghttp2 inflates blk to exactly want[0..n). */
-static void oracle_inflate(nghttp2_hd_inflater *inf, const uint8_t *blk, size_t len,
-                           const struct hpack_field *want, size_t n)
-{
-    size_t got = 0;
-    for (;;) {
-        nghttp2_nv nv;
-        int flags = 0;
-        ssize_t r = nghttp2_hd_inflate_hd2(inf, &nv, &flags, blk, len, 1);
-        assert_true(r >= 0);
-        blk += r;
-        len -= (size_t)r;
-        if (flags & NGHTTP2_HD_INFLATE_EMIT) {
-            assert_true(got < n);
-            assert_int_equal(nv.namelen, want[got].name_len);
-            assert_memory_equal(nv.name, want[got].name, nv.namelen);
-            assert_int_equal(nv.valuelen, want[got].value_len);
-            assert_memory_equal(nv.value, want[got].value, nv.valuelen);
-            got++;
-        }
-        if (flags & NGHTTP2_HD_INFLATE_FINAL)
-            break;
-    }
-    nghttp2_hd_inflate_end_headers(inf);
-    assert_int_equal(got, n);
-}
-
 static size_t oracle_deflate_size(nghttp2_hd_deflater *def, const struct hpack_field *f, size_t n)
 {
     static nghttp2_nv nv[STORY_MAX_FIELDS];
@@ -165,7 +135,7 @@ static size_t encode_story(const char *path, size_t *theirs)
                          0);
         assert_true(story_same(out, got, in, (size_t)n));
 #ifdef H2B_HAVE_NGHTTP2
-        oracle_inflate(inf, blk, (size_t)len, in, (size_t)n);
+        tl_oracle_inflate(inf, blk, (size_t)len, in, (size_t)n);
         *theirs += oracle_deflate_size(def, in, (size_t)n);
 #endif
     }
