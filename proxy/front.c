@@ -92,6 +92,12 @@ int px_conn_flush(struct px_tls_io *io)
     return io->ssl ? px_tls_io_flush(io) : 0;
 }
 
+void px_conn_readable(struct px_tls_io *io)
+{
+    if (io->ssl)
+        px_sockbuf_readable(&io->sock);
+}
+
 bool px_conn_unsent(const struct px_tls_io *io)
 {
     return io->ssl && px_sockbuf_unsent(&io->sock) > 0;

@@ -67,6 +67,9 @@ int px_conn_pending(const struct px_tls_io *io);
  * writes go straight to the socket), PX_IO_WANT_WRITE or PX_IO_ERROR. */
 int px_conn_flush(struct px_tls_io *io);
 
+/* The event loop reported the socket readable (see px_sockbuf_readable). */
+void px_conn_readable(struct px_tls_io *io);
+
 /* True while written bytes still wait in the transport (close only after). */
 bool px_conn_unsent(const struct px_tls_io *io);
 

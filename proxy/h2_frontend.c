@@ -425,7 +425,9 @@ static void step(struct px_fconn *fc, bool readable)
 
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
-    step(arg, true);
+    struct px_fconn *fc = arg;
+    px_conn_readable(&fc->io); /* ev_read stays armed while we wait for input */
+    step(fc, true);
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)

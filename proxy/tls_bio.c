@@ -42,6 +42,10 @@ static int bio_read(BIO *b, char *out, int outl)
     if (outl <= 0)
         return 0;
     if (sb->roff == sb->rlen) {
+        if (sb->drained) { /* known empty: spare the recv() */
+            BIO_set_retry_read(b);
+            return -1;
+        }
         if (!sb->r && !(sb->r = px_iobuf_get())) {
             errno = ENOMEM;
             return -1;
@@ -59,6 +63,9 @@ static int bio_read(BIO *b, char *out, int outl)
         }
         sb->roff = 0;
         sb->rlen = (uint32_t)n;
+        /* A stream socket returns less than asked only when its queue ran
+         * dry (Linux tcp_recvmsg); the event loop reports the next bytes. */
+        sb->drained = (size_t)n < PX_IOBUF_SIZE;
     }
     uint32_t n = sb->rlen - sb->roff;
     if ((uint32_t)outl < n)
@@ -109,17 +116,13 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
     (void)ptr;
     struct px_sockbuf *sb = BIO_get_data(b);
     switch (cmd) {
-    case BIO_CTRL_FLUSH: /* the end of a handshake flight or an alert */
-        BIO_clear_retry_flags(b);
-        switch (px_sockbuf_flush(sb)) {
-        case 0:
-            return 1;
-        case PX_IO_WANT_WRITE:
-            BIO_set_retry_write(b);
-            return 0;
-        default:
-            return 0;
-        }
+    case BIO_CTRL_FLUSH:
+        /* BoringSSL flushes after each handshake flight and alert. The
+         * caller flushes at the end of its pass instead (px_tls_io_handshake
+         * before it waits for the client; px_sockbuf_flush after a pass of
+         * writes), so that, e.g., the session tickets sent at the end of the
+         * handshake leave in one write() with the HTTP/2 SETTINGS. */
+        return 1;
     case BIO_CTRL_PENDING:
         return (long)(sb->rlen - sb->roff);
     case BIO_CTRL_WPENDING:
@@ -163,6 +166,11 @@ int px_sockbuf_flush(struct px_sockbuf *sb)
         sb->w = NULL;
     }
     return r;
+}
+
+void px_sockbuf_readable(struct px_sockbuf *sb)
+{
+    sb->drained = false;
 }
 
 bool px_sockbuf_pending(const struct px_sockbuf *sb)

@@ -8,7 +8,9 @@
  * This BIO reads up to PX_IOBUF_SIZE at once and hands BoringSSL the bytes
  * it asks for from that buffer; it collects sealed records until its buffer
  * is full or the caller flushes at the end of a pass (px_sockbuf_flush), so
- * a pass that writes several records costs one write().
+ * a pass that writes several records costs one write(). BoringSSL's own
+ * flushes (BIO_flush after a handshake flight or an alert) do not write:
+ * every bytes-producing call must be followed by px_sockbuf_flush.
  *
  * Both buffers are lent by proxy/iobuf.h only while they hold bytes: an
  * idle connection holds none.
@@ -25,6 +27,7 @@
  * (embedded in struct px_tls_io); the BIO only points at it. */
 struct px_sockbuf {
     int fd;
+    bool drained;        /* the last recv() emptied the socket (see px_sockbuf_readable) */
     uint8_t *r;          /* read ahead, [roff, rlen) not yet given to TLS */
     uint32_t roff, rlen;
     uint8_t *w;          /* sealed records, [woff, wlen) not yet written */
@@ -39,6 +42,14 @@ BIO *px_tls_bio_new(struct px_sockbuf *sb);
  * buffer is returned), PX_IO_WANT_WRITE when the socket is full (wait for
  * it to be writable, then call again), or PX_IO_ERROR (errno set). */
 int px_sockbuf_flush(struct px_sockbuf *sb);
+
+/* The event loop says the socket is readable: the next read calls recv().
+ * After a recv() that returned less than it asked for, the socket is known
+ * to be empty, and reads say "want read" without a recv() that would only
+ * fail with EAGAIN, until this is called. The caller must therefore keep a
+ * read event armed whenever it waits for input (a level-triggered one: it
+ * fires for bytes that arrived after that recv()). */
+void px_sockbuf_readable(struct px_sockbuf *sb);
 
 /* True while read-ahead bytes wait for TLS: the caller must read again
  * without waiting for the socket to become readable. */

@@ -12,6 +12,7 @@ int px_tls_io_init(struct px_tls_io *io, SSL *ssl, int fd, uint32_t small_bytes,
     io->fd = fd;
     io->sent_since_idle = 0;
     io->last_write = 0;
+    io->peer_closed = false;
     io->small_bytes = small_bytes;
     io->idle_reset = idle_reset;
     io->record = small_bytes ? PX_TLS_SMALL_RECORD : PX_TLS_LARGE_RECORD;
@@ -43,11 +44,16 @@ static int classify(struct px_tls_io *io, int ret)
         return PX_IO_WANT_WRITE;
     case SSL_ERROR_ZERO_RETURN:
         ERR_clear_error();
+        io->peer_closed = true;
         return PX_IO_EOF;
     case SSL_ERROR_SYSCALL:
         ERR_clear_error();
         /* ret 0 with no error queued: TCP FIN without close_notify. */
-        return (ret == 0 || errno == 0) ? PX_IO_EOF : PX_IO_ERROR;
+        if (ret == 0 || errno == 0) {
+            io->peer_closed = true;
+            return PX_IO_EOF;
+        }
+        return PX_IO_ERROR;
     default:
         ERR_clear_error();
         return PX_IO_ERROR;
@@ -58,8 +64,15 @@ int px_tls_io_handshake(struct px_tls_io *io)
 {
     int r = SSL_do_handshake(io->ssl);
     if (r == 1)
-        return 1;
+        return 1; /* what it wrote last (tickets) goes out with the caller's flush */
     r = classify(io, r);
+    /* The flight (or the alert) must reach the client before we wait for
+     * its answer (or close). */
+    int f = px_sockbuf_flush(&io->sock);
+    if (r == PX_IO_WANT_READ && f == PX_IO_WANT_WRITE)
+        return PX_IO_WANT_WRITE;
+    if (r == PX_IO_WANT_READ && f == PX_IO_ERROR)
+        return PX_IO_ERROR;
     return r == PX_IO_EOF ? PX_IO_ERROR : r;
 }
 
@@ -105,9 +118,12 @@ ssize_t px_tls_io_write(struct px_tls_io *io, const void *buf, size_t len, hb_ns
 
 void px_tls_io_shutdown(struct px_tls_io *io)
 {
-    if (io->ssl && SSL_is_init_finished(io->ssl)) {
+    /* A client that closed first reads nothing more: a close_notify would
+     * only cost a write (and draw a RST from its closed socket). */
+    if (io->ssl && SSL_is_init_finished(io->ssl) && !io->peer_closed) {
         SSL_shutdown(io->ssl);
         ERR_clear_error();
+        px_sockbuf_flush(&io->sock); /* best effort: the socket closes next */
     }
 }
 

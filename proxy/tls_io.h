@@ -15,6 +15,7 @@
 #ifndef H2B_PROXY_TLS_IO_H
 #define H2B_PROXY_TLS_IO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -44,6 +45,7 @@ struct px_tls_io {
     unsigned record;
     uint32_t small_bytes; /* in small records before large ones; 0: large only */
     hb_ns_t idle_reset;   /* a pause that starts small records again */
+    bool peer_closed;     /* read EOF (close_notify or FIN): no close_notify back */
 };
 
 /* Takes ownership of ssl (freed by px_tls_io_free); fd stays the caller's.
@@ -56,7 +58,10 @@ int px_tls_io_init(struct px_tls_io *io, SSL *ssl, int fd, uint32_t small_bytes,
 /* Frees the SSL (no close_notify; see px_tls_io_shutdown). */
 void px_tls_io_free(struct px_tls_io *io);
 
-/* Advances the handshake: 1 when done, PX_IO_WANT_*, or PX_IO_ERROR. */
+/* Advances the handshake: 1 when done, PX_IO_WANT_*, or PX_IO_ERROR.
+ * Writes out its flight before it returns PX_IO_WANT_READ (PX_IO_WANT_WRITE
+ * when the socket is full); on 1, what it wrote last (the session tickets)
+ * may wait for the caller's px_tls_io_flush. */
 int px_tls_io_handshake(struct px_tls_io *io);
 
 /* Reads decrypted bytes into buf[0..len): a count > 0, PX_IO_WANT_*,
@@ -74,7 +79,8 @@ ssize_t px_tls_io_write(struct px_tls_io *io, const void *buf, size_t len, hb_ns
  * PX_IO_WANT_WRITE (wait for the socket, call again) or PX_IO_ERROR. */
 int px_tls_io_flush(struct px_tls_io *io);
 
-/* Sends close_notify once, best effort (never blocks). */
+/* Sends close_notify once, best effort (never blocks), unless the peer
+ * closed first (a read returned PX_IO_EOF). */
 void px_tls_io_shutdown(struct px_tls_io *io);
 
 /* True when BoringSSL holds decrypted bytes not yet returned by read, or
