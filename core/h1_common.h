@@ -57,6 +57,7 @@
     X(TRAILER_TOO_LARGE, 431, "trailer section larger than the limit")          \
     X(TRAILER_TOO_MANY, 431, "more trailer fields than the limit")              \
     X(BODY_TRUNCATED, 400, "connection closed before the body was complete")    \
+    X(CONNECTION, 400, "more Connection field lines than H1_MAX_CONNECTION_FIELDS") \
     X(WBUF, 500, "writer: output buffer too small")                             \
     X(WFIELD, 500, "writer: field name or value not safe to write")             \
     X(WMSG, 500, "writer: message lacks what the start line needs")

@@ -95,32 +95,82 @@ static bool listed_in_connection(const struct hb_msg *m, const struct hpack_fiel
             continue;
         struct hb_str rest = hb_str_make(m->fields[i].value, m->fields[i].value_len), e;
         while (hb_str_next_list_elem(&rest, &e))
-            if (e.len == f->name_len && hb_str_eq_lower(e, hb_str_make(f->name, f->name_len)))
+            if (hb_str_eq_nocase(e, hb_str_make(f->name, f->name_len)))
                 return true;
     }
     return false;
 }
 
+/* Every response passes each of its fields through here: the length
+ * picks the one candidate name to compare. */
 static bool hop_name(const struct hpack_field *f)
 {
-    static const struct hb_str hop[] = {
-        HB_STR_LIT("connection"),        HB_STR_LIT("keep-alive"), HB_STR_LIT("proxy-connection"),
-        HB_STR_LIT("transfer-encoding"), HB_STR_LIT("upgrade"),    HB_STR_LIT("http2-settings"),
-    };
-    for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++)
-        if (name_eq(f, hop[i]))
+    switch (f->name_len) {
+    case 7:
+        return name_eq(f, HB_STR_LIT("upgrade"));
+    case 10:
+        return name_eq(f, HB_STR_LIT("connection")) || name_eq(f, HB_STR_LIT("keep-alive"));
+    case 14:
+        return name_eq(f, HB_STR_LIT("http2-settings"));
+    case 16:
+        return name_eq(f, HB_STR_LIT("proxy-connection"));
+    case 17:
+        return name_eq(f, HB_STR_LIT("transfer-encoding"));
+    default:
+        return false;
+    }
+}
+
+static bool is_connection(const struct hpack_field *f)
+{
+    return f->name_len == 10 && name_eq(f, HB_STR_LIT("connection"));
+}
+
+/* RFC 9113 §8.2.2: TE may cross into h2 only as "trailers". */
+static bool bad_te(const struct hpack_field *f)
+{
+    return f->name_len == 2 && name_eq(f, HB_STR_LIT("te")) &&
+           !hb_str_eq_lower(hb_str_make(f->value, f->value_len), HB_STR_LIT("trailers"));
+}
+
+static bool in_list(struct hb_str list, const struct hpack_field *f)
+{
+    struct hb_str e;
+    while (hb_str_next_list_elem(&list, &e))
+        if (hb_str_eq_nocase(hb_str_make(f->name, f->name_len), e))
             return true;
     return false;
 }
 
 bool h1_field_is_hop(const struct hb_msg *m, const struct hpack_field *f)
 {
-    if (hop_name(f))
-        return true;
-    /* RFC 9113 §8.2.2: TE may cross into h2 only as "trailers". */
-    if (name_eq(f, HB_STR_LIT("te")))
-        return !hb_str_eq_lower(hb_str_make(f->value, f->value_len), HB_STR_LIT("trailers"));
-    return listed_in_connection(m, f);
+    return hop_name(f) || bad_te(f) || listed_in_connection(m, f);
+}
+
+int h1_drop_hop_fields(struct hpack_field *f, uint32_t *n)
+{
+    /* The Connection values are gathered before the compaction below moves
+     * fields over them (f may be the message's own array); the bytes they
+     * point at never move. */
+    struct hb_str conn[H1_MAX_CONNECTION_FIELDS];
+    size_t nconn = 0;
+    for (uint32_t i = 0; i < *n; i++) {
+        if (!is_connection(&f[i]))
+            continue;
+        if (nconn == H1_MAX_CONNECTION_FIELDS)
+            return H1_ECONNECTION;
+        conn[nconn++] = hb_str_make(f[i].value, f[i].value_len);
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < *n; i++) {
+        bool drop = hop_name(&f[i]) || bad_te(&f[i]);
+        for (size_t c = 0; !drop && c < nconn; c++)
+            drop = in_list(conn[c], &f[i]);
+        if (!drop)
+            f[k++] = f[i];
+    }
+    *n = k;
+    return 0;
 }
 
 /* Fields we never copy to an h1 hop: hop-by-hop, TE (we would have to list

@@ -93,4 +93,15 @@ const char *h1_reason_phrase(int status);
  * message. */
 bool h1_field_is_hop(const struct hb_msg *m, const struct hpack_field *f);
 
+/* Connection field lines one message may have for h1_drop_hop_fields. */
+#define H1_MAX_CONNECTION_FIELDS 16
+
+/* Removes from f[0..*n) every field h1_field_is_hop() names, in place,
+ * keeping the order of the rest; f is the message's whole field list (its
+ * Connection fields are the ones that count). One pass per Connection
+ * field instead of one per field pair. Returns 0 (*n updated) or
+ * H1_ECONNECTION for more than H1_MAX_CONNECTION_FIELDS Connection field
+ * lines (f unchanged). */
+int h1_drop_hop_fields(struct hpack_field *f, uint32_t *n);
+
 #endif

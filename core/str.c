@@ -17,6 +17,16 @@ bool hb_str_eq_lower(struct hb_str a, struct hb_str low)
     return true;
 }
 
+bool hb_str_eq_nocase(struct hb_str a, struct hb_str b)
+{
+    if (a.len != b.len)
+        return false;
+    for (size_t i = 0; i < a.len; i++)
+        if (lower((unsigned char)a.p[i]) != lower((unsigned char)b.p[i]))
+            return false;
+    return true;
+}
+
 static inline bool is_ows(char c)
 {
     return c == ' ' || c == '\t';

@@ -39,6 +39,9 @@ static inline bool hb_str_eq(struct hb_str a, struct hb_str b)
 /* Equality where b is a lowercase ASCII literal and a may be of any case. */
 bool hb_str_eq_lower(struct hb_str a, struct hb_str lower);
 
+/* True when a and b are equal ignoring ASCII case (both sides folded). */
+bool hb_str_eq_nocase(struct hb_str a, struct hb_str b);
+
 /* True if s starts with prefix (bytewise). */
 static inline bool hb_str_has_prefix(struct hb_str s, struct hb_str prefix)
 {

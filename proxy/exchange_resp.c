@@ -18,16 +18,6 @@
 
 #define READ_CHUNK 16384
 
-/* Keeps the fields that may cross to h2 (hop-by-hop ones dropped), in
- * place. */
-static uint32_t filter_fields(const struct hb_msg *m, struct hpack_field *f, uint32_t n)
-{
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if (!h1_field_is_hop(m, &f[i]))
-            f[k++] = f[i];
-    return k;
-}
 
 static bool reusable(const struct px_exchange *ex)
 {
@@ -47,7 +37,7 @@ static void body_complete(struct px_exchange *ex)
 static void submit_head(struct px_exchange *ex, struct hb_msg *m, bool end_stream)
 {
     struct hb_msg resp = {.status = m->status, .fields = m->fields};
-    size_t n = filter_fields(m, m->fields, m->nfields);
+    size_t n = m->nfields; /* hop-by-hop fields dropped by on_head */
     const struct cfg_header_ops *edits = &ex->route->response_headers;
     if (m->status >= 200) /* the route's edits; rfields has room for them */
         px_route_edit_fields(edits, m->fields, &n, ex->max_rfields + px_route_edit_extra(edits));
@@ -62,6 +52,11 @@ static void submit_head(struct px_exchange *ex, struct hb_msg *m, bool end_strea
  * came), false otherwise. */
 static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
 {
+    /* Framing was read from them already (m->flags, content_length). */
+    if (h1_drop_hop_fields(m->fields, &m->nfields) != 0) {
+        px_ex_fail(ex, 502, "response with more than 16 Connection field lines");
+        return false;
+    }
     if (m->status < 200) {
         if (m->status == 101) {
             px_ex_fail(ex, 502, "backend answered 101 Switching Protocols to a plain request");
@@ -219,7 +214,8 @@ void px_ex_on_timeout(struct px_exchange *ex)
 static void submit_trailers(struct px_exchange *ex, struct hpack_field *t, size_t n)
 {
     struct hb_msg m = {.fields = t, .nfields = (uint32_t)n};
-    m.nfields = filter_fields(&m, t, m.nfields);
+    if (h1_drop_hop_fields(t, &m.nfields) != 0)
+        m.nfields = 0; /* trailers are optional: dropped rather than the response */
     if (m.nfields)
         px_front_submit_trailers(ex->fc, ex->sid, &m);
 }

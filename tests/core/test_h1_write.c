@@ -198,6 +198,63 @@ static void test_field_is_hop(void **state)
         assert_int_equal(h1_field_is_hop(&m, &f[i]), want[i]);
 }
 
+static uint32_t lcg(uint32_t *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 8;
+}
+
+/* In place over the message's own array: a field named in a Connection
+ * line that comes before it must go even after the compaction moved other
+ * fields over that line (the proxy filters ex->rfields in place). */
+static void test_drop_hop_fields(void **state)
+{
+    struct hpack_field f[] = {F("a", "1"),          F("b", "2"),          F("Connection", "Foo, bar"),
+                              F("c", "3"),          F("FOO", "x"),        F("te", "trailers"),
+                              F("te", "gzip"),      F("keep-alive", "5"), F("Transfer-Encoding", "chunked"),
+                              F("upgrade", "h2c"),  F("bar", "y"),        F("proxy-connection", "k"),
+                              F("http2-settings", "AA"), F("d", "4")};
+    uint32_t n = sizeof f / sizeof f[0];
+    assert_int_equal(h1_drop_hop_fields(f, &n), 0);
+    const char *want[] = {"a", "b", "c", "te", "d"};
+    assert_int_equal(n, 5);
+    for (uint32_t i = 0; i < n; i++)
+        assert_memory_equal(f[i].name, want[i], f[i].name_len);
+    /* The same answer as h1_field_is_hop, field by field, on random lists. */
+    static const char *names[] = {"connection", "x-a", "x-b", "te", "keep-alive", "upgrade", "X-A"};
+    static const char *values[] = {"x-a", "x-b, x-a", "trailers", "close", "", "gzip"};
+    uint32_t seed = 7;
+    for (int round = 0; round < 2000; round++) {
+        struct hpack_field g[12], orig[12];
+        uint32_t m = lcg(&seed) % 12;
+        for (uint32_t i = 0; i < m; i++) {
+            const char *nm = names[lcg(&seed) % 7], *v = values[lcg(&seed) % 6];
+            g[i] = orig[i] = (struct hpack_field){.name = nm, .name_len = (uint32_t)strlen(nm),
+                                                  .value = v, .value_len = (uint32_t)strlen(v)};
+        }
+        struct hb_msg msg = {.fields = orig, .nfields = m};
+        uint32_t k = m, j = 0;
+        assert_int_equal(h1_drop_hop_fields(g, &k), 0);
+        for (uint32_t i = 0; i < m; i++) {
+            if (h1_field_is_hop(&msg, &orig[i]))
+                continue;
+            assert_true(j < k);
+            assert_ptr_equal(g[j].name, orig[i].name);
+            assert_ptr_equal(g[j].value, orig[i].value);
+            j++;
+        }
+        assert_int_equal(j, k);
+    }
+    /* More Connection lines than the bound: refused, nothing changed. */
+    struct hpack_field many[H1_MAX_CONNECTION_FIELDS + 2];
+    for (size_t i = 0; i < H1_MAX_CONNECTION_FIELDS + 1; i++)
+        many[i] = (struct hpack_field)F("connection", "close");
+    many[H1_MAX_CONNECTION_FIELDS + 1] = (struct hpack_field)F("x", "1");
+    n = H1_MAX_CONNECTION_FIELDS + 2;
+    assert_int_equal(h1_drop_hop_fields(many, &n), H1_ECONNECTION);
+    assert_int_equal(n, H1_MAX_CONNECTION_FIELDS + 2);
+}
+
 /* parse → write → parse gives the same message (what the writer forwards). */
 static void roundtrip(const char *raw, enum h1_name_case nc)
 {
@@ -252,7 +309,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_from_h2), cmocka_unit_test(test_unsafe_refused),
         cmocka_unit_test(test_response),        cmocka_unit_test(test_chunks),
-        cmocka_unit_test(test_field_is_hop),    cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_field_is_hop),
+        cmocka_unit_test(test_drop_hop_fields),    cmocka_unit_test(test_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
