@@ -147,27 +147,67 @@ bool h1_field_is_hop(const struct hb_msg *m, const struct hpack_field *f)
     return hop_name(f) || bad_te(f) || listed_in_connection(m, f);
 }
 
+/* Options named in one of the lines (RFC 9110 §7.6.1) that are not
+ * hop-by-hop names already. */
+struct conn_opts {
+    struct hb_str tok[H1_MAX_CONNECTION_OPTIONS];
+    size_t n;
+    struct hb_str line[H1_MAX_CONNECTION_FIELDS]; /* when tok overflows */
+    size_t nline;
+    bool overflow;
+};
+
+static void add_options(struct conn_opts *o, struct hb_str list)
+{
+    o->line[o->nline++] = list;
+    struct hb_str e;
+    while (!o->overflow && hb_str_next_list_elem(&list, &e)) {
+        struct hpack_field as_name = {.name = e.p, .name_len = (uint32_t)e.len};
+        if (hop_name(&as_name)) /* keep-alive, upgrade: dropped anyway */
+            continue;
+        if (o->n == H1_MAX_CONNECTION_OPTIONS)
+            o->overflow = true; /* then each line is searched per field */
+        else
+            o->tok[o->n++] = e;
+    }
+}
+
+static bool named(const struct conn_opts *o, const struct hpack_field *f)
+{
+    struct hb_str name = hb_str_make(f->name, f->name_len);
+    if (o->overflow) {
+        for (size_t i = 0; i < o->nline; i++)
+            if (in_list(o->line[i], f))
+                return true;
+        return false;
+    }
+    for (size_t i = 0; i < o->n; i++)
+        if (o->tok[i].len == name.len && hb_str_eq_nocase(o->tok[i], name))
+            return true;
+    return false;
+}
+
 int h1_drop_hop_fields(struct hpack_field *f, uint32_t *n)
 {
-    /* The Connection values are gathered before the compaction below moves
-     * fields over them (f may be the message's own array); the bytes they
-     * point at never move. */
-    struct hb_str conn[H1_MAX_CONNECTION_FIELDS];
-    size_t nconn = 0;
+    /* The Connection options are gathered before the compaction below
+     * moves fields over their lines (f may be the message's own array); the
+     * bytes they point at never move. A typical response names only
+     * keep-alive or close: then no field is compared at all. */
+    struct conn_opts o;
+    o.n = o.nline = 0;
+    o.overflow = false;
     for (uint32_t i = 0; i < *n; i++) {
         if (!is_connection(&f[i]))
             continue;
-        if (nconn == H1_MAX_CONNECTION_FIELDS)
+        if (o.nline == H1_MAX_CONNECTION_FIELDS)
             return H1_ECONNECTION;
-        conn[nconn++] = hb_str_make(f[i].value, f[i].value_len);
+        add_options(&o, hb_str_make(f[i].value, f[i].value_len));
     }
     uint32_t k = 0;
     for (uint32_t i = 0; i < *n; i++) {
-        bool drop = hop_name(&f[i]) || bad_te(&f[i]);
-        for (size_t c = 0; !drop && c < nconn; c++)
-            drop = in_list(conn[c], &f[i]);
-        if (!drop)
-            f[k++] = f[i];
+        if (hop_name(&f[i]) || bad_te(&f[i]) || (o.n + o.overflow && named(&o, &f[i])))
+            continue;
+        f[k++] = f[i];
     }
     *n = k;
     return 0;

@@ -93,8 +93,10 @@ const char *h1_reason_phrase(int status);
  * message. */
 bool h1_field_is_hop(const struct hb_msg *m, const struct hpack_field *f);
 
-/* Connection field lines one message may have for h1_drop_hop_fields. */
+/* Connection field lines one message may have for h1_drop_hop_fields, and
+ * the options it collects from them before it searches line by line. */
 #define H1_MAX_CONNECTION_FIELDS 16
+#define H1_MAX_CONNECTION_OPTIONS 16
 
 /* Removes from f[0..*n) every field h1_field_is_hop() names, in place,
  * keeping the order of the rest; f is the message's whole field list (its

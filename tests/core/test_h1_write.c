@@ -245,6 +245,18 @@ static void test_drop_hop_fields(void **state)
         }
         assert_int_equal(j, k);
     }
+    /* More options than H1_MAX_CONNECTION_OPTIONS: every one still counts. */
+    char list[512] = "";
+    for (int i = 0; i < H1_MAX_CONNECTION_OPTIONS + 4; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%so%d", i ? ", " : "", i);
+    struct hpack_field lots[] = {F("x", "1"), F("O19", "y"), F("o0", "z"), F("o200", "w"),
+                                 {"connection", list, 10, (uint32_t)strlen(list), 0},
+                                 F("o17", "v")};
+    n = 6;
+    assert_int_equal(h1_drop_hop_fields(lots, &n), 0);
+    assert_int_equal(n, 2);
+    assert_memory_equal(lots[0].name, "x", 1);
+    assert_memory_equal(lots[1].name, "o200", 4);
     /* More Connection lines than the bound: refused, nothing changed. */
     struct hpack_field many[H1_MAX_CONNECTION_FIELDS + 2];
     for (size_t i = 0; i < H1_MAX_CONNECTION_FIELDS + 1; i++)
