@@ -59,6 +59,7 @@ static int bio_read(BIO *b, char *out, int outl)
             errno = e;
             if (would_block())
                 BIO_set_retry_read(b);
+            sb->drained = e == EAGAIN || e == EWOULDBLOCK;
             return -1;
         }
         sb->roff = 0;
