@@ -26,42 +26,11 @@
 /* struct h2_conn (1 KiB on x86-64) + the HPACK decoder and encoder structs. */
 #define IDLE_BOUND (sizeof(struct h2_conn) + 512)
 
-struct counter {
-    size_t live;
-    size_t peak;
-    long nallocs; /* successful allocations */
-    long nlive;   /* allocations not freed yet */
-    long fail_at; /* -1: none */
-    long calls;
-};
-
-static void *c_alloc(void *ud, size_t n)
-{
-    struct counter *k = ud;
-    if (k->calls++ == k->fail_at)
-        return NULL;
-    k->live += n;
-    if (k->live > k->peak)
-        k->peak = k->live;
-    k->nallocs++;
-    k->nlive++;
-    return malloc(n);
-}
-
-static void c_free(void *ud, void *p, size_t n)
-{
-    struct counter *k = ud;
-    assert_true(k->live >= n);
-    k->live -= n;
-    k->nlive--;
-    free(p);
-}
-
-static void counted_cfg(struct h2_config *cfg, struct counter *k)
+static void counted_cfg(struct h2_config *cfg, struct tu_counter *k)
 {
     h2_config_defaults(cfg);
-    *k = (struct counter){0, 0, 0, 0, -1, 0};
-    cfg->allocator = (struct h2_allocator){c_alloc, c_free, k};
+    tu_counter_init(k);
+    cfg->allocator = (struct h2_allocator){tu_counter_alloc, tu_counter_free, k};
 }
 
 /* The client's side of an idle connection: preface, a SETTINGS with a few
@@ -98,7 +67,7 @@ static void assert_holds_nothing(const struct h2_conn *c)
     assert_null(c->spare);
 }
 
-static void assert_idle(const struct h2_conn *c, const struct counter *k)
+static void assert_idle(const struct h2_conn *c, const struct tu_counter *k)
 {
     assert_holds_nothing(c);
     assert_null(c->buckets);
@@ -113,7 +82,7 @@ static void assert_idle(const struct h2_conn *c, const struct counter *k)
 static void test_idle_connection(void **state)
 {
     struct h2_config cfg;
-    struct counter k;
+    struct tu_counter k;
     counted_cfg(&cfg, &k);
     struct h2_conn *c = h2_conn_new(H2_ROLE_SERVER, &cfg, NULL, NULL);
     assert_non_null(c);
@@ -139,7 +108,7 @@ static void test_idle_after_split_input(void **state)
     size_t ack = H2_FRAME_HDR_LEN;
     for (size_t cut = 1; cut < len - ack; cut++) {
         struct h2_config cfg;
-        struct counter k;
+        struct tu_counter k;
         counted_cfg(&cfg, &k);
         struct h2_conn *c = h2_conn_new(H2_ROLE_SERVER, &cfg, NULL, NULL);
         assert_int_equal(h2_conn_recv(c, in, cut, HB_NS_PER_SEC), (ptrdiff_t)cut);
@@ -161,7 +130,7 @@ static void test_thousand_idle_connections(void **state)
     enum { CONNS = 1000 };
     static struct h2_conn *cs[CONNS];
     struct h2_config cfg;
-    struct counter k;
+    struct tu_counter k;
     counted_cfg(&cfg, &k);
     uint8_t in[256];
     size_t len = idle_client_bytes(in);
@@ -211,7 +180,7 @@ static void respond(struct hx *x, uint32_t id, const void *body, size_t len)
 static void test_request_then_idle_again(void **state)
 {
     struct h2_config cfg;
-    struct counter k;
+    struct tu_counter k;
     counted_cfg(&cfg, &k);
     struct hx *x = hx_new(&cfg);
     assert_idle(x->c, &k);
@@ -265,7 +234,7 @@ static void test_request_then_idle_again(void **state)
 static void test_busy_connection_keeps_buffers(void **state)
 {
     struct h2_config cfg;
-    struct counter k;
+    struct tu_counter k;
     counted_cfg(&cfg, &k);
     struct hx *x = hx_new(&cfg);
     hx_headers(x, 1, 0, hx_post); /* stays open: no END_STREAM */
@@ -302,7 +271,7 @@ static void test_busy_connection_keeps_buffers(void **state)
 /* The HPACK tables count against cfg.max_memory like the engine's own
  * buffers: a decoder table that would cross it is ENHANCE_YOUR_CALM (a
  * connection error, not a fatal out-of-memory). */
-static bool big_indexed_header(size_t max_memory_over_idle, struct counter *k)
+static bool big_indexed_header(size_t max_memory_over_idle, struct tu_counter *k)
 {
     struct h2_config cfg;
     counted_cfg(&cfg, k);
@@ -328,7 +297,7 @@ static bool big_indexed_header(size_t max_memory_over_idle, struct counter *k)
 
 static void test_max_memory_covers_hpack(void **state)
 {
-    struct counter k;
+    struct tu_counter k;
     /* fields (16 x 32) + scratch (4096) + a stream + the stream table fit
      * in 6 KiB; the 2 KiB entry's table (2048 + 8 descriptors) does not. */
     size_t buffers = 16 * sizeof(struct hpack_field) + 4096 + sizeof(struct h2_stream) + 64;
@@ -345,7 +314,7 @@ static void test_max_memory_covers_hpack(void **state)
 static void test_table_size_settings(void **state)
 {
     struct h2_config cfg;
-    struct counter k;
+    struct tu_counter k;
     counted_cfg(&cfg, &k);
     cfg.header_table_size = 256;
     struct hx *x = hx_new_raw(&cfg);
@@ -404,7 +373,7 @@ static void test_missing_size_update(void **state)
 
 /* 20 concurrent streams (the stream table and the closed ring grow), each
  * answered; true when it all completed. */
-static bool concurrent_exchange(long fail_at, struct counter *k)
+static bool concurrent_exchange(long fail_at, struct tu_counter *k)
 {
     struct h2_config cfg;
     counted_cfg(&cfg, k);
@@ -450,7 +419,7 @@ out:
 
 static void test_failing_allocations(void **state)
 {
-    struct counter k;
+    struct tu_counter k;
     assert_true(concurrent_exchange(-1, &k));
     long total = k.calls;
     assert_int_equal(k.live, 0);

@@ -10,35 +10,10 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-struct counter {
-    size_t live;   /* bytes allocated and not freed */
-    long nallocs;  /* successful allocations */
-    long fail_at;  /* allocation number to fail, -1: none */
-    long calls;
-};
-
-static void *c_alloc(void *ud, size_t n)
+static struct hpack_allocator hook(struct tu_counter *k)
 {
-    struct counter *k = ud;
-    if (k->calls++ == k->fail_at)
-        return NULL;
-    k->live += n;
-    k->nallocs++;
-    return malloc(n);
-}
-
-static void c_free(void *ud, void *p, size_t n)
-{
-    struct counter *k = ud;
-    assert_true(k->live >= n);
-    k->live -= n;
-    free(p);
-}
-
-static struct hpack_allocator hook(struct counter *k)
-{
-    *k = (struct counter){0, 0, -1, 0};
-    return (struct hpack_allocator){c_alloc, c_free, k};
+    tu_counter_init(k);
+    return (struct hpack_allocator){tu_counter_alloc, tu_counter_free, k};
 }
 
 static int decode(struct hpack_decoder *d, const uint8_t *in, size_t len, size_t *n)
@@ -50,7 +25,7 @@ static int decode(struct hpack_decoder *d, const uint8_t *in, size_t len, size_t
 
 static void test_new_contexts_hold_no_table(void **state)
 {
-    struct counter kd, ke;
+    struct tu_counter kd, ke;
     struct hpack_allocator ad = hook(&kd), ae = hook(&ke);
     struct hpack_decoder *d = hpack_decoder_new_with(4096, &ad);
     struct hpack_encoder *e = hpack_encoder_new_with(&ae);
@@ -75,7 +50,7 @@ static void test_new_contexts_hold_no_table(void **state)
 
 static void test_blocks_that_index_nothing_allocate_nothing(void **state)
 {
-    struct counter kd, ke;
+    struct tu_counter kd, ke;
     struct hpack_allocator ad = hook(&kd), ae = hook(&ke);
     struct hpack_decoder *d = hpack_decoder_new_with(4096, &ad);
     struct hpack_encoder *e = hpack_encoder_new_with(&ae);
@@ -108,7 +83,7 @@ static void test_blocks_that_index_nothing_allocate_nothing(void **state)
 
 static void test_first_insert_allocates_small_and_grows(void **state)
 {
-    struct counter kd, ke;
+    struct tu_counter kd, ke;
     struct hpack_allocator ad = hook(&kd), ae = hook(&ke);
     struct hpack_decoder *d = hpack_decoder_new_with(4096, &ad);
     struct hpack_encoder *e = hpack_encoder_new_with(&ae);
@@ -158,7 +133,7 @@ static void test_first_insert_allocates_small_and_grows(void **state)
 
 static void test_zero_table_never_allocates(void **state)
 {
-    struct counter kd;
+    struct tu_counter kd;
     struct hpack_allocator ad = hook(&kd);
     struct hpack_decoder *d = hpack_decoder_new_with(4096, &ad);
     hpack_decoder_set_max_table_size(d, 0);
@@ -181,7 +156,7 @@ static void test_zero_table_never_allocates(void **state)
  * into a buffer made once and kept. */
 static void test_skip_buffer(void **state)
 {
-    struct counter kd;
+    struct tu_counter kd;
     struct hpack_allocator ad = hook(&kd);
     struct hpack_decoder *d = hpack_decoder_new_with(4096, &ad);
     hpack_decoder_set_limits(d, 64, 1); /* the 2nd field is over */
@@ -231,7 +206,7 @@ static void block_fields(int i, struct hpack_field *f, char (*buf)[80], size_t *
  * exactly the bytes of an encoder that never failed. */
 static void encoder_run(long fail_at, uint8_t (*ref)[512], ssize_t *ref_len, bool *completed)
 {
-    struct counter k;
+    struct tu_counter k;
     struct hpack_allocator a = hook(&k);
     k.fail_at = fail_at;
     struct hpack_encoder *e = hpack_encoder_new_with(&a);
@@ -290,7 +265,7 @@ static void test_encoder_failing_allocations(void **state)
 /* The decoder: a failure is NOMEM, sticky, and nothing leaks. */
 static bool decoder_run(long fail_at, uint8_t (*blocks)[512], const ssize_t *lens)
 {
-    struct counter k;
+    struct tu_counter k;
     struct hpack_allocator a = hook(&k);
     k.fail_at = fail_at;
     struct hpack_decoder *d = hpack_decoder_new_with(4096, &a);
@@ -343,7 +318,7 @@ static const uint32_t sizes[] = {4096, 512, 0, 4096, 16384, 100, 4096};
  * being made and grown. */
 static void test_oracle_with_size_changes(void **state)
 {
-    struct counter ke, kd;
+    struct tu_counter ke, kd;
     struct hpack_allocator ae = hook(&ke), ad = hook(&kd);
     struct hpack_encoder *e = hpack_encoder_new_with(&ae);
     struct hpack_decoder *d = hpack_decoder_new_with(4096, &ad);

@@ -467,24 +467,41 @@ static void test_record_sizing(void **state)
     px_tls_del(t);
 }
 
+/* A server (TLS 1.2 minimum) and a BoringSSL client past the handshake. */
+struct conn_fix {
+    struct px_tls *t;
+    SSL_CTX *c;
+    struct hs h;
+};
+
+static void fix_open(struct conn_fix *f)
+{
+    f->t = make_tls(TLS1_2_VERSION, NULL);
+    f->c = client_ctx();
+    struct copts co = {.sni = "a.test"};
+    assert_int_equal(handshake(f->t, f->c, &co, &f->h), 0);
+}
+
+static void fix_close(struct conn_fix *f)
+{
+    hs_free(&f->h);
+    SSL_CTX_free(f->c);
+    px_tls_del(f->t);
+}
+
 /* small_records: 0 — 16 KiB records from the first byte, also after a pause. */
 static void test_record_sizing_off(void **state)
 {
     (void)state;
-    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
-    SSL_CTX *c = client_ctx();
-    struct hs h;
-    struct copts co = {.sni = "a.test"};
     small_bytes = 0;
-    int rc = handshake(t, c, &co, &h);
+    struct conn_fix f;
+    fix_open(&f);
     small_bytes = SMALL_BYTES;
-    assert_int_equal(rc, 0);
-    assert_int_equal(h.srv.record, PX_TLS_LARGE_RECORD);
-    assert_int_equal(px_tls_io_write(&h.srv, "z", 1, 5 * IDLE_RESET_NS), 1);
-    assert_int_equal(h.srv.record, PX_TLS_LARGE_RECORD);
-    hs_free(&h);
-    SSL_CTX_free(c);
-    px_tls_del(t);
+    struct hs *h = &f.h;
+    assert_int_equal(h->srv.record, PX_TLS_LARGE_RECORD);
+    assert_int_equal(px_tls_io_write(&h->srv, "z", 1, 5 * IDLE_RESET_NS), 1);
+    assert_int_equal(h->srv.record, PX_TLS_LARGE_RECORD);
+    fix_close(&f);
 }
 
 /* ---- the buffered socket BIO (proxy/tls_bio.h) ---- */
@@ -502,29 +519,27 @@ static int unread(int fd)
 static void test_bio_read_ahead(void **state)
 {
     (void)state;
-    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
-    SSL_CTX *c = client_ctx();
-    struct hs h;
-    struct copts co = {.sni = "a.test"};
-    assert_int_equal(handshake(t, c, &co, &h), 0);
-    assert_null(h.srv.sock.r); /* idle: no buffer held */
-    assert_null(h.srv.sock.w);
+    struct conn_fix f;
+    fix_open(&f);
+    struct hs *h = &f.h;
+    assert_null(h->srv.sock.r); /* idle: no buffer held */
+    assert_null(h->srv.sock.w);
     for (int i = 0; i < 20; i++) {
         char rec[8];
         snprintf(rec, sizeof rec, "r%02d;", i);
-        assert_int_equal(SSL_write(h.cli, rec, 4), 4);
+        assert_int_equal(SSL_write(h->cli, rec, 4), 4);
     }
-    assert_true(unread(h.fds[0]) > 20 * 4);
+    assert_true(unread(h->fds[0]) > 20 * 4);
     char got[128];
     size_t len = 0;
-    px_sockbuf_readable(&h.srv.sock);
-    ssize_t n = px_tls_io_read(&h.srv, got, 4);
+    px_sockbuf_readable(&h->srv.sock);
+    ssize_t n = px_tls_io_read(&h->srv, got, 4);
     assert_int_equal(n, 4);
     len += (size_t)n;
-    assert_int_equal(unread(h.fds[0]), 0); /* everything was read at once */
-    assert_true(px_tls_io_pending(&h.srv));
-    while (px_tls_io_pending(&h.srv)) {
-        n = px_tls_io_read(&h.srv, got + len, sizeof got - len);
+    assert_int_equal(unread(h->fds[0]), 0); /* everything was read at once */
+    assert_true(px_tls_io_pending(&h->srv));
+    while (px_tls_io_pending(&h->srv)) {
+        n = px_tls_io_read(&h->srv, got + len, sizeof got - len);
         assert_true(n > 0);
         len += (size_t)n;
     }
@@ -534,19 +549,17 @@ static void test_bio_read_ahead(void **state)
         snprintf(rec, sizeof rec, "r%02d;", i);
         assert_memory_equal(got + 4 * i, rec, 4);
     }
-    assert_null(h.srv.sock.r); /* drained: the buffer went back */
-    assert_int_equal(px_tls_io_read(&h.srv, got, sizeof got), PX_IO_WANT_READ);
+    assert_null(h->srv.sock.r); /* drained: the buffer went back */
+    assert_int_equal(px_tls_io_read(&h->srv, got, sizeof got), PX_IO_WANT_READ);
     /* That short recv() emptied the socket: bytes that come later wait
      * (no recv() that would fail) until the event loop says readable. */
-    assert_int_equal(SSL_write(h.cli, "late", 4), 4);
-    assert_int_equal(px_tls_io_read(&h.srv, got, sizeof got), PX_IO_WANT_READ);
-    assert_true(unread(h.fds[0]) > 4);
-    px_sockbuf_readable(&h.srv.sock);
-    assert_int_equal(px_tls_io_read(&h.srv, got, sizeof got), 4);
+    assert_int_equal(SSL_write(h->cli, "late", 4), 4);
+    assert_int_equal(px_tls_io_read(&h->srv, got, sizeof got), PX_IO_WANT_READ);
+    assert_true(unread(h->fds[0]) > 4);
+    px_sockbuf_readable(&h->srv.sock);
+    assert_int_equal(px_tls_io_read(&h->srv, got, sizeof got), 4);
     assert_memory_equal(got, "late", 4);
-    hs_free(&h);
-    SSL_CTX_free(c);
-    px_tls_del(t);
+    fix_close(&f);
 }
 
 /* Records written in one pass stay in the write buffer until the flush,
@@ -554,29 +567,25 @@ static void test_bio_read_ahead(void **state)
 static void test_bio_write_coalescing(void **state)
 {
     (void)state;
-    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
-    SSL_CTX *c = client_ctx();
-    struct hs h;
-    struct copts co = {.sni = "a.test"};
-    assert_int_equal(handshake(t, c, &co, &h), 0);
-    assert_int_equal(unread(h.fds[1]), 0);
+    struct conn_fix f;
+    fix_open(&f);
+    struct hs *h = &f.h;
+    assert_int_equal(unread(h->fds[1]), 0);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(px_tls_io_write(&h.srv, "abc", 3, 1), 3);
-    assert_int_equal(unread(h.fds[1]), 0); /* nothing on the wire yet */
-    assert_true(px_sockbuf_unsent(&h.srv.sock) > 9);
-    assert_int_equal(px_tls_io_flush(&h.srv), 0);
-    assert_null(h.srv.sock.w);
-    assert_true(unread(h.fds[1]) > 9);
+        assert_int_equal(px_tls_io_write(&h->srv, "abc", 3, 1), 3);
+    assert_int_equal(unread(h->fds[1]), 0); /* nothing on the wire yet */
+    assert_true(px_sockbuf_unsent(&h->srv.sock) > 9);
+    assert_int_equal(px_tls_io_flush(&h->srv), 0);
+    assert_null(h->srv.sock.w);
+    assert_true(unread(h->fds[1]) > 9);
     char got[16];
     size_t len = 0;
     int r;
-    while (len < 9 && (r = SSL_read(h.cli, got + len, (int)(sizeof got - len))) > 0)
+    while (len < 9 && (r = SSL_read(h->cli, got + len, (int)(sizeof got - len))) > 0)
         len += (size_t)r;
     assert_int_equal(len, 9);
     assert_memory_equal(got, "abcabcabc", 9);
-    hs_free(&h);
-    SSL_CTX_free(c);
-    px_tls_del(t);
+    fix_close(&f);
 }
 
 /* A client that does not read: writes stop with WANT_WRITE once the socket
@@ -585,13 +594,11 @@ static void test_bio_write_coalescing(void **state)
 static void test_bio_back_pressure(void **state)
 {
     (void)state;
-    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
-    SSL_CTX *c = client_ctx();
-    struct hs h;
-    struct copts co = {.sni = "a.test"};
-    assert_int_equal(handshake(t, c, &co, &h), 0);
+    struct conn_fix f;
+    fix_open(&f);
+    struct hs *h = &f.h;
     int small = 16384;
-    setsockopt(h.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    setsockopt(h->fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
     enum { TOTAL = 4 * 1024 * 1024 };
     uint8_t *src = malloc(TOTAL), *dst = malloc(TOTAL);
     for (size_t i = 0; i < TOTAL; i++)
@@ -601,80 +608,70 @@ static void test_bio_back_pressure(void **state)
     while (got < TOTAL) {
         while (sent < TOTAL) {
             size_t len = TOTAL - sent < 20000 ? TOTAL - sent : 20000;
-            ssize_t n = px_tls_io_write(&h.srv, src + sent, len, 1);
+            ssize_t n = px_tls_io_write(&h->srv, src + sent, len, 1);
             if (n == PX_IO_WANT_WRITE) {
                 blocked++;
-                assert_true(px_sockbuf_unsent(&h.srv.sock) <= PX_IOBUF_SIZE);
+                assert_true(px_sockbuf_unsent(&h->srv.sock) <= PX_IOBUF_SIZE);
                 break;
             }
             assert_true(n > 0);
             sent += (size_t)n;
         }
-        int f = px_tls_io_flush(&h.srv);
-        assert_true(f == 0 || f == PX_IO_WANT_WRITE);
+        int fl = px_tls_io_flush(&h->srv);
+        assert_true(fl == 0 || fl == PX_IO_WANT_WRITE);
         int r;
-        while ((r = SSL_read(h.cli, dst + got, (int)(TOTAL - got))) > 0)
+        while ((r = SSL_read(h->cli, dst + got, (int)(TOTAL - got))) > 0)
             got += (size_t)r;
     }
     assert_true(blocked > 0);
     assert_memory_equal(src, dst, TOTAL);
-    assert_int_equal(px_tls_io_flush(&h.srv), 0);
-    assert_null(h.srv.sock.w);
+    assert_int_equal(px_tls_io_flush(&h->srv), 0);
+    assert_null(h->srv.sock.w);
     free(src);
     free(dst);
-    hs_free(&h);
-    SSL_CTX_free(c);
-    px_tls_del(t);
+    fix_close(&f);
 }
 
 /* close_notify: sent when the proxy closes first, not after the client's. */
 static void test_bio_close_notify(void **state)
 {
     (void)state;
-    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
-    SSL_CTX *c = client_ctx();
-    struct hs h;
-    struct copts co = {.sni = "a.test"};
-    assert_int_equal(handshake(t, c, &co, &h), 0);
-    px_tls_io_shutdown(&h.srv);
-    assert_true(unread(h.fds[1]) > 0);
+    struct conn_fix f;
+    fix_open(&f);
+    struct hs *h = &f.h;
+    px_tls_io_shutdown(&h->srv);
+    assert_true(unread(h->fds[1]) > 0);
     char b;
-    assert_int_equal(SSL_read(h.cli, &b, 1), 0);
-    assert_int_equal(SSL_get_error(h.cli, 0), SSL_ERROR_ZERO_RETURN);
-    hs_free(&h);
+    assert_int_equal(SSL_read(h->cli, &b, 1), 0);
+    assert_int_equal(SSL_get_error(h->cli, 0), SSL_ERROR_ZERO_RETURN);
+    fix_close(&f);
 
-    assert_int_equal(handshake(t, c, &co, &h), 0);
-    SSL_shutdown(h.cli);
+    fix_open(&f);
+    SSL_shutdown(h->cli);
     char got[8];
-    px_sockbuf_readable(&h.srv.sock);
-    assert_int_equal(px_tls_io_read(&h.srv, got, sizeof got), PX_IO_EOF);
-    px_tls_io_shutdown(&h.srv);
-    assert_int_equal(unread(h.fds[1]), 0);
-    hs_free(&h);
-    SSL_CTX_free(c);
-    px_tls_del(t);
+    px_sockbuf_readable(&h->srv.sock);
+    assert_int_equal(px_tls_io_read(&h->srv, got, sizeof got), PX_IO_EOF);
+    px_tls_io_shutdown(&h->srv);
+    assert_int_equal(unread(h->fds[1]), 0);
+    fix_close(&f);
 }
 
 /* The peer's FIN reads as EOF, after the bytes before it. */
 static void test_bio_eof(void **state)
 {
     (void)state;
-    struct px_tls *t = make_tls(TLS1_2_VERSION, NULL);
-    SSL_CTX *c = client_ctx();
-    struct hs h;
-    struct copts co = {.sni = "a.test"};
-    assert_int_equal(handshake(t, c, &co, &h), 0);
-    assert_int_equal(SSL_write(h.cli, "last", 4), 4);
-    shutdown(h.fds[1], SHUT_WR);
+    struct conn_fix f;
+    fix_open(&f);
+    struct hs *h = &f.h;
+    assert_int_equal(SSL_write(h->cli, "last", 4), 4);
+    shutdown(h->fds[1], SHUT_WR);
     char got[8];
-    px_sockbuf_readable(&h.srv.sock);
-    assert_int_equal(px_tls_io_read(&h.srv, got, sizeof got), 4);
+    px_sockbuf_readable(&h->srv.sock);
+    assert_int_equal(px_tls_io_read(&h->srv, got, sizeof got), 4);
     assert_memory_equal(got, "last", 4);
-    px_sockbuf_readable(&h.srv.sock);
-    assert_int_equal(px_tls_io_read(&h.srv, got, sizeof got), PX_IO_EOF);
-    hs_free(&h);
-    SSL_CTX_free(c);
-    px_tls_del(t);
+    px_sockbuf_readable(&h->srv.sock);
+    assert_int_equal(px_tls_io_read(&h->srv, got, sizeof got), PX_IO_EOF);
+    fix_close(&f);
 }
 
 int main(void)

@@ -98,3 +98,30 @@ long tu_unhex(const char *hex, uint8_t *out, size_t cap)
     }
     return hi < 0 ? (long)n : -1;
 }
+
+void tu_counter_init(struct tu_counter *k)
+{
+    *k = (struct tu_counter){.fail_at = -1};
+}
+
+void *tu_counter_alloc(void *ud, size_t n)
+{
+    struct tu_counter *k = ud;
+    if (k->calls++ == k->fail_at)
+        return NULL;
+    k->live += n;
+    if (k->live > k->peak)
+        k->peak = k->live;
+    k->nallocs++;
+    k->nlive++;
+    return malloc(n);
+}
+
+void tu_counter_free(void *ud, void *p, size_t n)
+{
+    struct tu_counter *k = ud;
+    assert_true(k->live >= n);
+    k->live -= n;
+    k->nlive--;
+    free(p);
+}

@@ -31,4 +31,25 @@ long tu_unhex(const char *hex, uint8_t *out, size_t cap);
  * this is for code that takes an allocator hook. */
 extern long tu_fail_after;
 
+/* A counting allocator for the allocator hooks of the HTTP/2 engine and
+ * HPACK (alloc(ud, n) / free(ud, p, n), ud = a struct tu_counter): bytes
+ * and blocks live, the peak, and one planned failure. */
+struct tu_counter {
+    size_t live;  /* bytes allocated and not freed */
+    size_t peak;  /* most bytes live at once */
+    long nallocs; /* successful allocations */
+    long nlive;   /* allocations not freed yet */
+    long fail_at; /* the call number that fails (0 = the first); -1: none */
+    long calls;   /* calls to tu_counter_alloc so far */
+};
+
+/* Empties k, with no planned failure. */
+void tu_counter_init(struct tu_counter *k);
+
+/* malloc(n) counted in ud; NULL for the planned failure. */
+void *tu_counter_alloc(void *ud, size_t n);
+
+/* free(p) counted in ud; asserts that n bytes were live. */
+void tu_counter_free(void *ud, void *p, size_t n);
+
 #endif
