@@ -2,6 +2,7 @@
 #include "proxy/exchange_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -101,10 +102,13 @@ void px_ex_drop_backend(struct px_exchange *ex, bool reusable)
 void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
 {
     struct px_fconn *fc = ex->fc;
+    char what[32];
+    if (ex->head_sent)
+        snprintf(what, sizeof what, "RST_STREAM INTERNAL_ERROR");
+    else
+        snprintf(what, sizeof what, "%d", status);
     hb_warn("client %s stream %u backend %s: %s → %s", fc->peer, ex->sid, px_ex_backend_name(ex),
-            reason, ex->head_sent ? "RST_STREAM INTERNAL_ERROR" : (status == 504 ? "504"
-                                                                  : status == 503 ? "503"
-                                                                                  : "502"));
+            reason, what);
     px_ex_drop_backend(ex, false);
     ex->failed = true;
     if (ex->head_sent)
@@ -532,6 +536,16 @@ void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len
         /* Nobody will read it: give the window back at once. */
         if (len)
             px_front_consumed(ex->fc, ex->sid, len);
+        return;
+    }
+    /* A body without Content-Length is capped as it arrives (the HTTP/1.1
+     * frontend checks its own before; this catches HTTP/2). */
+    uint32_t maxb = ex->fc->w->cfg->limits.max_request_body_size;
+    ex->body_total += len;
+    if (maxb && ex->body_total > maxb) {
+        if (len)
+            px_front_consumed(ex->fc, ex->sid, len);
+        px_ex_fail(ex, 413, "request body over limits.max_request_body_size");
         return;
     }
     int rc = 0;

@@ -32,6 +32,7 @@ struct px_exchange {
     size_t head_len, head_off;
     struct hb_buf reqbuf; /* body bytes with their framing, not yet written */
     size_t uncredited;    /* body bytes not yet reported with h2_conn_consumed */
+    uint64_t body_total;  /* request body bytes received (limits.max_request_body_size) */
     bool chunked;
     bool req_end;      /* the client's request is complete */
     bool body_written; /* body bytes left the buffer: no retry possible */
