@@ -12,10 +12,10 @@ void hb_buf_init(struct hb_buf *b, size_t max)
     b->max = max ? max : SIZE_MAX;
 }
 
-void hb_buf_reuse(struct hb_buf *b, size_t max, size_t keep)
+void hb_buf_reuse(struct hb_buf *b, size_t max)
 {
     size_t m = max ? max : SIZE_MAX;
-    if (b->cap > keep || b->cap > m)
+    if (b->cap > m)
         hb_buf_free(b);
     b->rpos = b->wpos = 0;
     b->max = m;

@@ -25,9 +25,9 @@ struct hb_buf {
 void hb_buf_init(struct hb_buf *b, size_t max);
 
 /* Empties b for a new use with ceiling max (0: none), keeping its storage
- * when that is at most keep bytes and fits under max (freed otherwise): for
- * objects recycled without a malloc per use. */
-void hb_buf_reuse(struct hb_buf *b, size_t max, size_t keep);
+ * when it fits under max (freed otherwise): for objects recycled without a
+ * malloc per use. */
+void hb_buf_reuse(struct hb_buf *b, size_t max);
 
 /* Frees the storage; the buffer is empty and reusable afterwards. */
 void hb_buf_free(struct hb_buf *b);

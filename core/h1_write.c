@@ -87,17 +87,22 @@ static bool name_eq(const struct hpack_field *f, struct hb_str lname)
     return hb_str_eq_lower(hb_str_make(f->name, f->name_len), lname);
 }
 
+static bool in_list(struct hb_str list, const struct hpack_field *f)
+{
+    struct hb_str e;
+    while (hb_str_next_list_elem(&list, &e))
+        if (hb_str_eq_nocase(hb_str_make(f->name, f->name_len), e))
+            return true;
+    return false;
+}
+
 /* Named in one of m's Connection fields (RFC 9110 §7.6.1). */
 static bool listed_in_connection(const struct hb_msg *m, const struct hpack_field *f)
 {
-    for (uint32_t i = 0; i < m->nfields; i++) {
-        if (!name_eq(&m->fields[i], HB_STR_LIT("connection")))
-            continue;
-        struct hb_str rest = hb_str_make(m->fields[i].value, m->fields[i].value_len), e;
-        while (hb_str_next_list_elem(&rest, &e))
-            if (hb_str_eq_nocase(e, hb_str_make(f->name, f->name_len)))
-                return true;
-    }
+    for (uint32_t i = 0; i < m->nfields; i++)
+        if (name_eq(&m->fields[i], HB_STR_LIT("connection")) &&
+            in_list(hb_str_make(m->fields[i].value, m->fields[i].value_len), f))
+            return true;
     return false;
 }
 
@@ -131,15 +136,6 @@ static bool bad_te(const struct hpack_field *f)
 {
     return f->name_len == 2 && name_eq(f, HB_STR_LIT("te")) &&
            !hb_str_eq_lower(hb_str_make(f->value, f->value_len), HB_STR_LIT("trailers"));
-}
-
-static bool in_list(struct hb_str list, const struct hpack_field *f)
-{
-    struct hb_str e;
-    while (hb_str_next_list_elem(&list, &e))
-        if (hb_str_eq_nocase(hb_str_make(f->name, f->name_len), e))
-            return true;
-    return false;
 }
 
 bool h1_field_is_hop(const struct hb_msg *m, const struct hpack_field *f)

@@ -25,6 +25,21 @@ static inline unsigned lookup(uint64_t peek, unsigned *used)
 
 /* One symbol from the trie at the top of acc, while a whole code (30 bits)
  * is buffered: no padding in sight. */
+/* Up to two symbols at once from the pair table: writes them at dst + *n
+ * (room for two) when their codes, at the top of peek, end within nbits.
+ * Returns the bits they used, 0 when the entry does not apply. */
+static inline unsigned pair(uint64_t peek, unsigned nbits, char *dst, size_t *n)
+{
+    uint32_t e2 = hpack_huff_dec2[peek >> 52];
+    unsigned used = (e2 >> 16) & 0xff;
+    if (!(e2 >> 24) || used > nbits)
+        return 0;
+    dst[*n] = (char)e2;
+    dst[*n + 1] = (char)(e2 >> 8);
+    *n += e2 >> 24;
+    return used;
+}
+
 #define TRIE_SYMBOL()                                                                              \
     do {                                                                                           \
         sym = lookup(acc, &used);                                                                  \
@@ -77,12 +92,7 @@ ptrdiff_t hpack_huff_decode(const uint8_t *src, size_t len, char *dst, size_t ca
              * the last bits buffered (bits past nbits are zeros, and an
              * entry is used only if its codes end within nbits). */
             for (;;) {
-                uint32_t e2 = hpack_huff_dec2[acc >> 52];
-                used = (e2 >> 16) & 0xff;
-                if ((e2 >> 24) && used <= nbits) {
-                    dst[n] = (char)e2;
-                    dst[n + 1] = (char)(e2 >> 8);
-                    n += e2 >> 24;
+                if ((used = pair(acc, nbits, dst, &n)) != 0) {
                     acc <<= used;
                     nbits -= used;
                 } else if (nbits >= 30) {
@@ -99,17 +109,10 @@ ptrdiff_t hpack_huff_decode(const uint8_t *src, size_t len, char *dst, size_t ca
     /* All input is in acc. */
     while (nbits > 0) {
         uint64_t peek = nbits >= 64 ? acc : acc | (~UINT64_C(0) >> nbits);
-        if (dst && cap - n >= 2) {
-            uint32_t e2 = hpack_huff_dec2[peek >> 52];
-            used = (e2 >> 16) & 0xff;
-            if ((e2 >> 24) && used <= nbits) {
-                dst[n] = (char)e2;
-                dst[n + 1] = (char)(e2 >> 8);
-                n += e2 >> 24;
-                acc <<= used;
-                nbits -= used;
-                continue;
-            }
+        if (dst && cap - n >= 2 && (used = pair(peek, nbits, dst, &n)) != 0) {
+            acc <<= used;
+            nbits -= used;
+            continue;
         }
         sym = lookup(peek, &used);
         if (used > nbits) {

@@ -418,8 +418,7 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req)
     hb_buf_reuse(&ex->rin,
                  cfg->limits.max_response_header_size > cfg->limits.stream_buffer_size
                      ? cfg->limits.max_response_header_size
-                     : cfg->limits.stream_buffer_size,
-                 EX_KEEP_RIN);
+                     : cfg->limits.stream_buffer_size);
     /* Body bytes are credited back only once written, so the client's stream
      * window bounds them; chunk framing adds a little per DATA frame. */
     hb_buf_init(&ex->reqbuf, (size_t)cfg->http2.initial_window_size * 2 +
@@ -464,7 +463,7 @@ static void ex_free(struct px_exchange *ex)
         ex_destroy(ex);
         return;
     }
-    if (ex->rin.cap > EX_KEEP_RIN)
+    if (ex->rin.cap > EX_KEEP_RIN) /* the cache keeps small buffers only */
         hb_buf_free(&ex->rin);
     hb_list_push_front(&w->ex_cache, &ex->link); /* the most recent is the warmest */
     w->n_ex_cache++;

@@ -119,6 +119,12 @@ class Env:
         with open(p.logpath, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def dump_logs(self, tail=4000):
+        """Prints the end of every process's log (for a failed test)."""
+        for p in self.procs:
+            print("---- %s" % p.logpath)
+            print(self.log(p)[-tail:])
+
     def stop(self, p, sig=signal.SIGTERM):
         if p.poll() is None:
             p.send_signal(sig)
@@ -172,8 +178,14 @@ class H2Client:
         ctx.verify_mode = ssl.CERT_NONE
         ctx.set_alpn_protocols(["h2"])
         raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock = ctx.wrap_socket(raw, server_hostname="localhost")
-        assert self.sock.selected_alpn_protocol() == "h2", self.sock.selected_alpn_protocol()
+        sock = ctx.wrap_socket(raw, server_hostname="localhost")
+        assert sock.selected_alpn_protocol() == "h2", sock.selected_alpn_protocol()
+        self.setup(sock, window)
+
+    def setup(self, sock, window=None):
+        """Starts HTTP/2 (preface, SETTINGS) on a connected socket; for
+        subclasses that make their own (cleartext, another SNI)."""
+        self.sock = sock
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
         self.conn.initiate_connection()
         if window is not None:

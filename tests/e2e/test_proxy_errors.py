@@ -298,8 +298,6 @@ except Exception as e:
 finally:
     be.stop = True
     if t.failed:
-        for pr in env.procs:
-            print("---- %s" % pr.logpath)
-            print(env.log(pr)[-6000:])
+        env.dump_logs(6000)
     env.close()
 t.finish()

@@ -42,8 +42,6 @@ except Exception as e:
     t.check(False, "exception: %r" % e)
 finally:
     if t.failed:
-        for pr in env.procs:
-            print("---- %s" % pr.logpath)
-            print(env.log(pr)[-4000:])
+        env.dump_logs()
     env.close()
 t.finish()

@@ -64,8 +64,6 @@ except Exception as e:
     t.check(False, "exception: %r" % e)
 finally:
     if t.failed:
-        for pr in env.procs:
-            print("---- %s" % pr.logpath)
-            print(env.log(pr)[-6000:])
+        env.dump_logs(6000)
     env.close()
 t.finish()

@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -90,9 +89,7 @@ except Exception as e:
     t.check(False, "exception: %r" % e)
 finally:
     if t.failed:
-        for pr in env.procs:
-            print("---- %s" % pr.logpath)
-            print(env.log(pr)[-4000:])
+        env.dump_logs()
         try:
             print(open(os.path.join(env.dir, "nginx-error.log")).read()[-3000:])
         except OSError:

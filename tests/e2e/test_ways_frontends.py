@@ -17,8 +17,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxy_lib as pl  # noqa: E402
-import h2.config  # noqa: E402
-import h2.connection  # noqa: E402
 
 pl.require_binaries()
 env = pl.Env()
@@ -173,15 +171,7 @@ class ClearH2(pl.H2Client):
     """python3-h2 with prior knowledge over cleartext."""
 
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-        self.conn.initiate_connection()
-        self.auto_ack = True
-        self.flush()
-        self.streams = {}
-        self.pending_body = {}
-        self.goaway = None
-        self.order = []
+        self.setup(socket.create_connection(("127.0.0.1", port), timeout=30))
 
 
 def python_h2(port):

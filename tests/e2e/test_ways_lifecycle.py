@@ -69,15 +69,7 @@ class TlsH2(pl.H2Client):
         ctx.verify_mode = ssl.CERT_NONE
         ctx.set_alpn_protocols(["h2"])
         raw = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.sock = ctx.wrap_socket(raw, server_hostname=sni)
-        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-        self.conn.initiate_connection()
-        self.auto_ack = True
-        self.flush()
-        self.streams = {}
-        self.pending_body = {}
-        self.goaway = None
-        self.order = []
+        self.setup(ctx.wrap_socket(raw, server_hostname=sni))
 
     def get(self, authority, path):
         sid = self.conn.get_next_available_stream_id()
