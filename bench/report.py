@@ -19,7 +19,7 @@ import statistics
 import subprocess
 import sys
 
-PROXIES = ["h2bridge", "nghttpx", "h2o", "haproxy", "nginx"]
+PROXIES = ["h2bridge", "h2bridge-base", "nghttpx", "h2o", "haproxy", "nginx"]
 PEERS = ["nghttpx", "h2o", "haproxy", "nginx"]
 SCENARIOS = {
     "small": "1 KiB GET, h2load -c100 -m10",
@@ -41,7 +41,7 @@ IDLE_COLS = [
     ("cpu_us_per_req", "CPU µs / conn set-up", "median", False, "{:,.0f}"),
     ("peak_rss_kb", "peak RSS MiB", "max", False, "{:,.1f}"),
 ]
-COLORS = {"h2bridge": "#d62728", "nghttpx": "#9467bd", "h2o": "#2ca02c",
+COLORS = {"h2bridge": "#d62728", "h2bridge-base": "#e7969c", "nghttpx": "#9467bd", "h2o": "#2ca02c",
           "haproxy": "#1f77b4", "nginx": "#ff7f0e"}
 SCALE = {"peak_rss_kb": 1 / 1024, "lat_mean_us": 1e-3, "lat_max_us": 1e-3,
          "bytes_per_conn": 1 / 1024}
@@ -119,6 +119,24 @@ def table(agg, sc, cols):
         errs = str(a["errors"]) + (" + " + ",".join(a["bad"]) if a["bad"] else "")
         cells = [cell(a, sc, c[0], c[3], c[4], agg) for c in cols]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {errs} | {a['reps']} |")
+    return lines + [""]
+
+
+def against_base(agg):
+    """h2bridge against the baseline binary (H2B_BASE_BIN) of the same run."""
+    lines = ["### h2bridge against its baseline binary (same run)", "",
+             "| scenario | CPU µs/req h2bridge | CPU µs/req base | ratio | req/s ratio |",
+             "|---|---|---|---|---|"]
+    for sc in SCENARIOS:
+        a, b = agg.get((sc, "h2bridge")), agg.get((sc, "h2bridge-base"))
+        if not a or not b or a["status"] != "ok" or b["status"] != "ok":
+            continue
+        ca, cb = a.get("cpu_us_per_req"), b.get("cpu_us_per_req")
+        ra, rb = a.get("req_per_s"), b.get("req_per_s")
+        if not ca or not cb:
+            continue
+        rps = f"{ra / rb:.3f}×" if ra and rb else "–"
+        lines.append(f"| {sc} | {ca:,.1f} | {cb:,.1f} | {ca / cb:.3f}× | {rps} |")
     return lines + [""]
 
 
@@ -222,6 +240,8 @@ def main():
         lines += table(agg, sc, IDLE_COLS if sc == "idle" else LOAD_COLS)
     if any(k[1] == "h2bridge" for k in agg):
         lines += goals(agg)
+    if any(k[1] == "h2bridge-base" for k in agg):
+        lines += against_base(agg)
     pngs = charts(agg, args.out)
     if pngs:
         lines += ["Charts: " + ", ".join(os.path.relpath(p, os.path.dirname(args.out) or ".")

@@ -48,9 +48,12 @@ proxy_cmd() {
         mkdir -p "$t/nginx-proxy-tmp"
         render "$BENCH_DIR/conf/nginx-proxy.conf" "$t/nginx-proxy.conf" "${subst[@]}"
         PCMD=(nginx -c "$t/nginx-proxy.conf" -p "$t" -e "$t/nginx-proxy-error.log") ;;
-    h2bridge)
-        # The quick-start command line of the proxy runtime (issue 6).
-        PCMD=("$H2B_BIN" --listen "127.0.0.1:$port" --cert "$t/cert.pem"
+    h2bridge|h2bridge-base)
+        # The quick-start command line of the proxy runtime (issue 6);
+        # h2bridge-base is the same command with the baseline binary.
+        local bin=$H2B_BIN
+        [ "$name" = h2bridge-base ] && bin=$H2B_BASE_BIN
+        PCMD=("$bin" --listen "127.0.0.1:$port" --cert "$t/cert.pem"
               --key "$t/key.pem" --backend "127.0.0.1:$ORIGIN_PORT" --workers 1) ;;
     *) die "unknown proxy '$name'" ;;
     esac
@@ -64,6 +67,10 @@ start_proxy() {
     [ "$name" = h2bridge ] && wait=3
     if [ "$name" = h2bridge ] && [ ! -x "$H2B_BIN" ]; then
         log "h2bridge: no binary at $H2B_BIN"
+        return 1
+    fi
+    if [ "$name" = h2bridge-base ] && [ ! -x "${H2B_BASE_BIN:-}" ]; then
+        log "h2bridge-base: no binary at ${H2B_BASE_BIN:-(H2B_BASE_BIN unset)}"
         return 1
     fi
     proxy_cmd "$name" "$port"
