@@ -8,7 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "proxy/h2_frontend.h"
+#include "proxy/fconn.h"
 
 #define HOST_MAX 256 /* covered_len is a uint8_t */
 

@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "proxy/forward_headers.h"
 #include "proxy/front.h"
-#include "proxy/h2_frontend.h"
+#include "proxy/fconn.h"
 #include "proxy/route_edit.h"
 #include "proxy/worker.h"
 
@@ -80,7 +80,6 @@ static void answer(struct px_fconn *fc, uint32_t sid, int status)
 {
     struct hb_msg resp = {.status = status};
     px_front_submit_response(fc, sid, &resp, true);
-    px_fconn_kick(fc);
 }
 
 void px_ex_drop_backend(struct px_exchange *ex, bool reusable)
@@ -122,7 +121,6 @@ void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
         ex->uncredited = 0;
     }
     hb_buf_free(&ex->reqbuf);
-    px_fconn_kick(fc);
 }
 
 bool px_ex_can_retry(const struct px_exchange *ex)
@@ -139,7 +137,6 @@ static void credit(struct px_exchange *ex, size_t written)
     if (n) {
         ex->uncredited -= n;
         px_front_consumed(ex->fc, ex->sid, n);
-        px_fconn_kick(ex->fc);
     }
 }
 
@@ -601,9 +598,7 @@ void px_exchange_on_close(struct px_exchange *ex, uint32_t error_code)
     }
     px_ex_drop_backend(ex, false);
     ex->failed = true;
-    hb_list_remove(&ex->link);
-    hb_list_push_back(&ex->fc->dead, &ex->link);
-    px_fconn_kick(ex->fc);
+    px_fconn_retire(ex->fc, &ex->link);
 }
 
 void px_exchange_reap(struct px_fconn *fc)

@@ -12,7 +12,7 @@
 #include "core/h2_conn.h"
 #include "core/log.h"
 #include "proxy/front.h"
-#include "proxy/h2_frontend.h"
+#include "proxy/fconn.h"
 #include "proxy/route_edit.h"
 #include "proxy/worker.h"
 
@@ -91,7 +91,6 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
     hb_buf_consume(&ex->rin, r);
     if (!none)
         px_front_resume_data(ex->fc, ex->sid);
-    px_fconn_kick(ex->fc);
     return false;
 }
 
@@ -145,7 +144,6 @@ static void on_eof(struct px_exchange *ex)
     }
     px_bconn_want_read(ex->bc, false);
     px_front_resume_data(ex->fc, ex->sid);
-    px_fconn_kick(ex->fc);
 }
 
 /* How many bytes may be read now: the head phase reads READ_CHUNK at a time
@@ -197,7 +195,6 @@ void px_ex_on_readable(struct px_exchange *ex)
         parse_head(ex);
     } else {
         px_front_resume_data(ex->fc, ex->sid);
-        px_fconn_kick(ex->fc);
     }
 }
 

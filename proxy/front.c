@@ -1,52 +1,39 @@
-/* proxy/front.c — protocol dispatch for exchanges, and the byte transport
- * (TLS or cleartext) under both frontends. */
+/* proxy/front.c — an exchange's calls to its client connection, through the
+ * protocol's operations (proxy/fconn.h), and the byte transport (TLS or
+ * cleartext) under both protocols. */
 #include "proxy/front.h"
 
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "core/h2_conn.h"
-#include "proxy/h1_frontend.h"
-#include "proxy/h2_frontend.h"
+#include "proxy/fconn.h"
 #include "proxy/tls_io.h"
 #include "proxy/worker.h"
 
 int px_front_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
                              bool end)
 {
-    if (fc->h1)
-        return px_h1_submit_response(fc, sid, resp, end);
-    return h2_conn_submit_response(fc->h2, sid, resp, end);
+    return fc->ops->submit_response(fc, sid, resp, end);
 }
 
 int px_front_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers)
 {
-    if (fc->h1)
-        return px_h1_submit_trailers(fc, sid, trailers);
-    return h2_conn_submit_trailers(fc->h2, sid, trailers);
+    return fc->ops->submit_trailers(fc, sid, trailers);
 }
 
 int px_front_resume_data(struct px_fconn *fc, uint32_t sid)
 {
-    if (fc->h1) {
-        px_fconn_kick(fc);
-        return 0;
-    }
-    return h2_conn_resume_data(fc->h2, sid);
+    return fc->ops->resume(fc, sid);
 }
 
 int px_front_consumed(struct px_fconn *fc, uint32_t sid, size_t n)
 {
-    if (fc->h1)
-        return px_h1_consumed(fc, sid, n);
-    return h2_conn_consumed(fc->h2, sid, n);
+    return fc->ops->consumed(fc, sid, n);
 }
 
 int px_front_reset_stream(struct px_fconn *fc, uint32_t sid, uint32_t code)
 {
-    if (fc->h1)
-        return px_h1_abort(fc, sid);
-    return h2_conn_reset_stream(fc->h2, sid, code);
+    return fc->ops->reset(fc, sid, code);
 }
 
 bool px_front_body_too_large(const struct px_fconn *fc, const struct hb_msg *req)
@@ -59,7 +46,6 @@ const char *px_front_scheme(const struct px_fconn *fc)
 {
     return fc->io.ssl ? "https" : "http";
 }
-
 ssize_t px_conn_read(struct px_tls_io *io, void *buf, size_t len)
 {
     if (io->ssl)

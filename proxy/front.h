@@ -1,7 +1,8 @@
 /* proxy/front.h — what an exchange needs from the client side of its
  * connection, whichever protocol the client speaks: HTTP/2 (h2_frontend.c,
  * the stream's h2_conn) or HTTP/1.1 (h1_frontend.c, one exchange at a time).
- * Each call dispatches on the connection's protocol; the arguments and the
+ * Each call goes to the protocol's px_front_ops (proxy/fconn.h), which
+ * schedules the write of what it produced; the arguments and the
  * return values are those of the h2_conn_* function of the same name
  * (core/h2_conn.h), with "stream id" meaning the exchange's id on fc.
  *

@@ -17,7 +17,7 @@
 #include "core/time.h"
 #include "proxy/exchange.h"
 #include "proxy/front.h"
-#include "proxy/h2_frontend.h"
+#include "proxy/fconn.h"
 #include "proxy/h2c_upgrade.h"
 #include "proxy/tls_io.h"
 #include "proxy/worker.h"
@@ -91,10 +91,11 @@ int px_h1_start(struct px_fconn *fc)
     h->next_sid = 1;
     h->idle_since = hb_time_now_ns();
     fc->h1 = h;
+    px_fconn_set_state(fc, PX_FCONN_H1);
     return 0;
 }
 
-void px_h1_free(struct px_fconn *fc)
+static void op_free(struct px_fconn *fc)
 {
     struct px_h1 *h = fc->h1;
     if (!h)
@@ -107,7 +108,7 @@ void px_h1_free(struct px_fconn *fc)
     fc->h1 = NULL;
 }
 
-void px_h1_drain(struct px_fconn *fc)
+static void op_drain(struct px_fconn *fc)
 {
     struct px_h1 *h = fc->h1;
     if (h) {
@@ -169,7 +170,8 @@ static int write_head(struct px_h1 *h, const struct hb_msg *resp, const struct h
     return 0;
 }
 
-int px_h1_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp, bool end)
+static int op_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
+                              bool end)
 {
     struct px_h1 *h = fc->h1;
     if (sid != h->sid || !h->busy || h->resp_started)
@@ -201,7 +203,7 @@ int px_h1_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg
     return rc;
 }
 
-int px_h1_consumed(struct px_fconn *fc, uint32_t sid, size_t n)
+static int op_consumed(struct px_fconn *fc, uint32_t sid, size_t n)
 {
     struct px_h1 *h = fc->h1;
     if (sid != h->sid)
@@ -211,13 +213,20 @@ int px_h1_consumed(struct px_fconn *fc, uint32_t sid, size_t n)
     return 0;
 }
 
-int px_h1_abort(struct px_fconn *fc, uint32_t sid)
+static int op_reset(struct px_fconn *fc, uint32_t sid, uint32_t code)
 {
     struct px_h1 *h = fc->h1;
     if (sid == h->sid) {
         h->aborted = true;
         px_fconn_kick(fc);
     }
+    return 0;
+}
+
+/* The output buffer pulls the body (pull_body) in the next run. */
+static int op_resume(struct px_fconn *fc, uint32_t sid)
+{
+    px_fconn_kick(fc);
     return 0;
 }
 
@@ -234,7 +243,7 @@ static int end_chunked(struct px_h1 *h)
     return rc;
 }
 
-int px_h1_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers)
+static int op_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers)
 {
     struct px_h1 *h = fc->h1;
     /* Trailers need chunked framing: with Content-Length (or for HTTP/1.0)
@@ -336,7 +345,7 @@ static void begin_request(struct px_fconn *fc, struct px_h1 *h, struct hb_msg *m
         h->close_after = true; /* answered without reading the body: close after */
     if (h->ex && h->expect_100 && !h->resp_started) {
         struct hb_msg cont = {.status = 100};
-        px_h1_submit_response(fc, h->sid, &cont, false);
+        op_submit_response(fc, h->sid, &cont, false);
     }
 }
 
@@ -346,14 +355,13 @@ static void begin_request(struct px_fconn *fc, struct px_h1 *h, struct hb_msg *m
 static void switch_to_h2(struct px_fconn *fc, struct px_h1 *h, struct hb_msg *m, size_t head_len)
 {
     fc->h1 = NULL; /* from here on, exchanges answer through h2 */
-    px_exchange_start(fc, 1, m, true);
     size_t rest = hb_buf_len(&h->in) - head_len;
-    fc->h2c_wait = rest == 0;
-    if (fc->h2c_wait) {
-        hb_ns_t t = hb_time_ms(limits(fc)->handshake_timeout_ms);
-        struct timeval tv = {.tv_sec = t / HB_NS_PER_SEC, .tv_usec = (t % HB_NS_PER_SEC) / 1000};
-        evtimer_add(fc->ev_timer, &tv);
-    }
+    /* After a 101, some clients (curl 7.88) cannot buffer more than 32 KiB
+     * that arrive before they sent their preface: H2C_WAIT holds output. */
+    px_fconn_set_state(fc, rest ? PX_FCONN_H2 : PX_FCONN_H2C_WAIT);
+    px_exchange_start(fc, 1, m, true);
+    hb_ns_t now = hb_time_now_ns();
+    px_fconn_timer(fc, rest ? 0 : now + hb_time_ms(limits(fc)->handshake_timeout_ms), now);
     if (rest && h2_conn_recv(fc->h2, hb_buf_rptr(&h->in) + head_len, rest, hb_time_now_ns()) < 0)
         hb_warn("client %s: out of memory in the HTTP/2 engine", fc->peer);
     hb_buf_free(&h->in);
@@ -391,7 +399,7 @@ static bool next_request(struct px_fconn *fc, struct px_h1 *h)
         }
         if (u > 0) {
             switch_to_h2(fc, h, &m, (size_t)r);
-            return true; /* the caller sees fc->h1 == NULL */
+            return true; /* the caller sees the state change */
         }
         /* u == 0: refused, served as plain HTTP/1.1 */
     }
@@ -559,7 +567,7 @@ static int advance(struct px_fconn *fc, struct px_h1 *h)
         if (!h->busy && h->draining)
             h->close_after = true;
         if (next_request(fc, h)) {
-            if (!fc->h1)
+            if (fc->state != PX_FCONN_H1)
                 return 1; /* upgraded to h2 */
             progress = true;
         }
@@ -636,14 +644,7 @@ static int check_timers(struct px_fconn *fc, struct px_h1 *h, bool timer)
             return -1;
         }
     }
-    if (d) {
-        hb_ns_t left = d > now ? d - now : 0;
-        struct timeval tv = {.tv_sec = left / HB_NS_PER_SEC,
-                             .tv_usec = (left % HB_NS_PER_SEC) / 1000};
-        evtimer_add(fc->ev_timer, &tv);
-    } else {
-        evtimer_del(fc->ev_timer);
-    }
+    px_fconn_timer(fc, d, now);
     return 0;
 }
 
@@ -654,9 +655,10 @@ static bool want_read(const struct px_h1 *h)
     return !h->peer_eof && (!h->close_after || (h->busy && h->rs == RS_BODY));
 }
 
-int px_h1_run(struct px_fconn *fc, bool timer)
+static int op_run(struct px_fconn *fc, enum px_fconn_event ev)
 {
     struct px_h1 *h = fc->h1;
+    bool timer = ev == PX_FCONN_EV_TIMER;
     if (want_read(h) && read_in(fc, h) != 0)
         return -1;
     int a = advance(fc, h);
@@ -683,3 +685,15 @@ int px_h1_run(struct px_fconn *fc, bool timer)
     }
     return 0;
 }
+
+const struct px_front_ops px_h1_front_ops = {
+    .name = "http/1.1",
+    .submit_response = op_submit_response,
+    .submit_trailers = op_submit_trailers,
+    .resume = op_resume,
+    .consumed = op_consumed,
+    .reset = op_reset,
+    .drain = op_drain,
+    .run = op_run,
+    .free = op_free,
+};

@@ -26,37 +26,17 @@
 #ifndef H2B_PROXY_H1_FRONTEND_H
 #define H2B_PROXY_H1_FRONTEND_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include "core/msg.h"
-
 struct px_fconn;
 
+/* HTTP/1.1's side of px_front_ops (proxy/fconn.h; state H1). Its reset
+ * closes the connection (the only way to tell an HTTP/1.1 client that a
+ * response is truncated); its trailers are kept (serialised) for the end of
+ * a chunked response and dropped when the response is not chunked. */
+extern const struct px_front_ops px_h1_front_ops;
+
 /* Turns fc (handshake done, or a cleartext socket) into an HTTP/1.1
- * connection. Returns 0, or -1 when out of memory (the caller closes fc). */
+ * connection (state H1). Returns 0, or -1 when out of memory (the caller
+ * closes fc). */
 int px_h1_start(struct px_fconn *fc);
-
-/* Drives the connection after an event: readable (socket or TLS may have
- * bytes), a write opportunity, a kick, or the timer (timer: true). Returns
- * 0, or -1 when fc must be closed by the caller (px_fconn_close). */
-int px_h1_run(struct px_fconn *fc, bool timer);
-
-/* Frees the HTTP/1.1 state (from px_fconn_close, exchanges already gone). */
-void px_h1_free(struct px_fconn *fc);
-
-/* Graceful shutdown: the current response (if any) carries Connection:
- * close and the connection closes after it; an idle connection closes at
- * the next run. */
-void px_h1_drain(struct px_fconn *fc);
-
-/* See proxy/front.h (px_front_submit_response, _consumed, _reset_stream). */
-int px_h1_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp, bool end);
-int px_h1_consumed(struct px_fconn *fc, uint32_t sid, size_t n);
-/* See px_front_submit_trailers: kept (serialised) for the end of a chunked
- * response; dropped when the response is not chunked. */
-int px_h1_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers);
-int px_h1_abort(struct px_fconn *fc, uint32_t sid);
 
 #endif

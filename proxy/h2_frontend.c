@@ -1,13 +1,6 @@
-/* proxy/h2_frontend.c — client connections: TLS handshake, then HTTP/2. */
+/* proxy/h2_frontend.c — HTTP/2 client connections: the engine (core/h2_conn)
+ * fed with the connection's bytes, and the HTTP/2 side of px_front_ops. */
 #include "proxy/h2_frontend.h"
-
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -17,19 +10,13 @@
 #include "core/time.h"
 #include "proxy/authority.h"
 #include "proxy/exchange.h"
+#include "proxy/fconn.h"
 #include "proxy/front.h"
-#include "proxy/h1_frontend.h"
-#include "proxy/sniff.h"
 #include "proxy/timeouts.h"
 #include "proxy/worker.h"
 
 #define READ_BUF 16384
 #define READS_PER_EVENT 16 /* fairness between connections of a worker */
-
-static void on_read(evutil_socket_t fd, short what, void *arg);
-static void on_write(evutil_socket_t fd, short what, void *arg);
-static void on_timer(evutil_socket_t fd, short what, void *arg);
-static void on_flush(evutil_socket_t fd, short what, void *arg);
 
 /* ---- engine callbacks ------------------------------------------------------- */
 
@@ -40,14 +27,12 @@ static void cb_request(void *ud, uint32_t sid, const struct hb_msg *req, bool en
         hb_info("client %s stream %u: :authority %.*s not covered by the certificate → 421",
                 fc->peer, sid, (int)req->authority.len, req->authority.p);
         struct hb_msg resp = {.status = 421};
-        h2_conn_submit_response(fc->h2, sid, &resp, true);
-        px_fconn_kick(fc);
+        h2_conn_submit_response(fc->h2, sid, &resp, true); /* flushed after the read */
         return;
     }
     if (px_front_body_too_large(fc, req)) { /* proxy/front.h */
         struct hb_msg resp = {.status = 413};
-        h2_conn_submit_response(fc->h2, sid, &resp, true);
-        px_fconn_kick(fc);
+        h2_conn_submit_response(fc->h2, sid, &resp, true); /* flushed after the read */
         return;
     }
     px_exchange_start(ud, sid, req, end_stream);
@@ -93,114 +78,6 @@ static const struct h2_callbacks callbacks = {
     .read_data = cb_read_data,
 };
 
-/* ---- life cycle --------------------------------------------------------------- */
-
-static void format_peer(struct px_fconn *fc, const struct sockaddr *sa)
-{
-    char a[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const void *)sa;
-        inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
-        port = ntohs(s6->sin6_port);
-        snprintf(fc->peer, sizeof fc->peer, "[%s]:%u", a, port);
-    } else {
-        const struct sockaddr_in *s4 = (const void *)sa;
-        inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
-        port = ntohs(s4->sin_port);
-        snprintf(fc->peer, sizeof fc->peer, "%s:%u", a, port);
-    }
-    snprintf(fc->peer_addr, sizeof fc->peer_addr, "%s", a);
-}
-
-static struct timeval tv_ns(hb_ns_t ns)
-{
-    if (ns < 0)
-        ns = 0;
-    return (struct timeval){.tv_sec = ns / HB_NS_PER_SEC, .tv_usec = (ns % HB_NS_PER_SEC) / 1000};
-}
-
-void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
-                     socklen_t peerlen)
-{
-    struct px_worker *w = l->w;
-    struct px_fconn *fc = calloc(1, sizeof *fc);
-    SSL *ssl = fc && l->tls ? px_tls_new_ssl(l->tls) : NULL;
-    if (!fc || (l->tls && !ssl)) {
-        hb_warn("accept: out of memory, connection closed");
-        free(fc);
-        close(fd);
-        return;
-    }
-    fc->w = w;
-    fc->l = l;
-    fc->fd = fd;
-    fc->handshaking = ssl != NULL;
-    fc->sniffing = ssl == NULL; /* cleartext: proxy/sniff.c */
-    fc->io.fd = fd;
-    format_peer(fc, peer);
-    hb_list_init(&fc->dead);
-    fc->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, fc);
-    fc->ev_write = event_new(w->base, fd, EV_WRITE, on_write, fc);
-    fc->ev_timer = evtimer_new(w->base, on_timer, fc);
-    fc->ev_flush = event_new(w->base, -1, 0, on_flush, fc);
-    hb_list_push_back(&w->conns, &fc->link);
-    w->nconns++;
-    const struct cfg_tls *tc = &l->cfg->tls_cfg;
-    if ((ssl && px_tls_io_init(&fc->io, ssl, fd, tc->small_records,
-                               (hb_ns_t)tc->small_records_idle_ms * HB_NS_PER_MS) != 0) || !fc->ev_read || !fc->ev_write ||
-        !fc->ev_timer || !fc->ev_flush) {
-        if (ssl && !fc->io.ssl)
-            SSL_free(ssl);
-        hb_warn("client %s: out of memory, connection closed", fc->peer);
-        px_fconn_close(fc);
-        return;
-    }
-    event_add(fc->ev_read, NULL);
-    struct timeval tv = tv_ns((hb_ns_t)w->cfg->limits.handshake_timeout_ms * HB_NS_PER_MS);
-    evtimer_add(fc->ev_timer, &tv);
-}
-
-void px_fconn_close(struct px_fconn *fc)
-{
-    if (fc->h1) {
-        px_exchange_abort_all(fc);
-        px_h1_free(fc);
-    }
-    if (fc->h2) {
-        int64_t code = h2_conn_goaway_sent_code(fc->h2);
-        if (code >= 0)
-            hb_info("client %s: connection closed after GOAWAY %s (%s)", fc->peer,
-                    h2_error_name((uint32_t)code), h2_conn_error_reason(fc->h2));
-        px_exchange_abort_all(fc);
-    }
-    h2_conn_del(fc->h2);
-    fc->h2 = NULL;
-    if (fc->io.ssl) {
-        px_tls_io_shutdown(&fc->io);
-        px_tls_io_free(&fc->io);
-    }
-    if (fc->ev_read)
-        event_free(fc->ev_read);
-    if (fc->ev_write)
-        event_free(fc->ev_write);
-    if (fc->ev_timer)
-        event_free(fc->ev_timer);
-    if (fc->ev_flush)
-        event_free(fc->ev_flush);
-    px_authority_forget(fc);
-    free(fc->streams);
-    close(fc->fd);
-    hb_list_remove(&fc->link);
-    fc->w->nconns--;
-    free(fc);
-}
-
-void px_fconn_kick(struct px_fconn *fc)
-{
-    event_active(fc->ev_flush, EV_TIMEOUT, 0);
-}
-
 /* ---- HTTP/2 ------------------------------------------------------------------- */
 
 static void budget(struct h2_budget_cfg *b, uint32_t per_sec)
@@ -236,13 +113,7 @@ static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
 static void arm_timer(struct px_fconn *fc)
 {
     hb_ns_t now = hb_time_now_ns();
-    hb_ns_t next = px_h2_next_deadline(fc, h2_conn_next_timeout(fc->h2), now); /* timeouts.h */
-    if (next == 0) {
-        evtimer_del(fc->ev_timer);
-        return;
-    }
-    struct timeval tv = tv_ns(next - now);
-    evtimer_add(fc->ev_timer, &tv);
+    px_fconn_timer(fc, px_h2_next_deadline(fc, h2_conn_next_timeout(fc->h2), now), now);
 }
 
 /* The socket is full: come back when it is writable, and close the
@@ -251,9 +122,8 @@ static int wait_writable(struct px_fconn *fc)
 {
     event_add(fc->ev_write, NULL);
     hb_ns_t now = hb_time_now_ns(), d = px_h2_send_stalled(fc, now); /* timeouts.h */
-    struct timeval tv = tv_ns(d - now);
     if (d)
-        evtimer_add(fc->ev_timer, &tv);
+        px_fconn_timer(fc, d, now);
     return 0;
 }
 
@@ -263,7 +133,7 @@ static int flush(struct px_fconn *fc)
 {
     /* After a 101 to Upgrade: h2c, some clients (curl 7.88) cannot buffer
      * more than 32 KiB that arrive before they sent their preface. */
-    if (fc->h2c_wait)
+    if (fc->state == PX_FCONN_H2C_WAIT)
         return 0;
     for (;;) {
         const uint8_t *data;
@@ -303,56 +173,6 @@ static int flush(struct px_fconn *fc)
     return 0;
 }
 
-static int start_h2(struct px_fconn *fc)
-{
-    if (px_tls_alpn_version(fc->io.ssl) != 2) {
-        /* ALPN http/1.1, or none (RFC 7301 §3.2: then HTTP/1.1). */
-        fc->handshaking = false;
-        evtimer_del(fc->ev_timer);
-        if (!(fc->l->cfg->protocols & CFG_PROTO_HTTP11)) {
-            hb_info("client %s: no ALPN h2 on a listener without http/1.1, closed", fc->peer);
-            return -1;
-        }
-        if (px_h1_start(fc) != 0) {
-            hb_warn("client %s: out of memory, connection closed", fc->peer);
-            return -1;
-        }
-        return 0;
-    }
-    return px_fconn_start_h2(fc);
-}
-
-int px_fconn_start_h2(struct px_fconn *fc)
-{
-    struct h2_config hc;
-    h2_config_from(fc->w->cfg, &hc);
-    fc->h2 = h2_conn_new(H2_ROLE_SERVER, &hc, &callbacks, fc);
-    if (!fc->h2) {
-        hb_warn("client %s: cannot create the HTTP/2 connection (out of memory)", fc->peer);
-        return -1;
-    }
-    fc->handshaking = false;
-    evtimer_del(fc->ev_timer);
-    return 0;
-}
-
-/* Returns 0 to go on, -1 to close. */
-static int do_handshake(struct px_fconn *fc)
-{
-    int r = px_tls_io_handshake(&fc->io);
-    if (r == PX_IO_WANT_WRITE) {
-        event_add(fc->ev_write, NULL);
-        return 0;
-    }
-    if (r == PX_IO_WANT_READ)
-        return 0;
-    if (r != 1) {
-        hb_debug("client %s: TLS handshake failed", fc->peer);
-        return -1;
-    }
-    return start_h2(fc);
-}
-
 static int read_client(struct px_fconn *fc)
 {
     uint8_t buf[READ_BUF];
@@ -369,7 +189,8 @@ static int read_client(struct px_fconn *fc)
                                                               : "TLS read error");
             return -1;
         }
-        fc->h2c_wait = false;
+        if (fc->state == PX_FCONN_H2C_WAIT)
+            px_fconn_set_state(fc, PX_FCONN_H2);
         if (h2_conn_recv(fc->h2, buf, (size_t)n, hb_time_now_ns()) < 0) {
             hb_warn("client %s: out of memory in the HTTP/2 engine, connection closed",
                     fc->peer);
@@ -382,94 +203,108 @@ static int read_client(struct px_fconn *fc)
     return 0;
 }
 
-/* HTTP/1.1 connections run in proxy/h1_frontend.c. */
-static void step_h1(struct px_fconn *fc, bool timer)
+
+struct h2_conn *px_h2_engine_new(struct px_fconn *fc)
 {
-    int rc = px_h1_run(fc, timer);
-    if (rc == 0 && !fc->h1 && fc->h2)
-        rc = flush(fc); /* upgraded to h2c (proxy/h2c_upgrade.c) */
-    if (rc != 0)
-        px_fconn_close(fc);
-    else
-        px_exchange_reap(fc);
+    struct h2_config hc;
+    h2_config_from(fc->w->cfg, &hc);
+    struct h2_conn *c = h2_conn_new(H2_ROLE_SERVER, &hc, &callbacks, fc);
+    if (!c)
+        hb_warn("client %s: cannot create the HTTP/2 connection (out of memory)", fc->peer);
+    return c;
 }
 
-static void step(struct px_fconn *fc, bool readable)
+int px_h2_start(struct px_fconn *fc)
 {
-    int rc = 0;
-    if (fc->sniffing) {
-        rc = px_sniff(fc);
-        if (rc == 0)
-            return;
-        rc = rc < 0 ? -1 : 0;
-        if (rc == 0)
-            evtimer_del(fc->ev_timer);
-        readable = true;
-    } else if (fc->handshaking) {
-        rc = do_handshake(fc);
-        readable = !fc->handshaking; /* the client's first bytes may be here */
-    }
-    if (rc == 0 && fc->h1) {
-        step_h1(fc, false);
-        return;
-    }
-    if (rc == 0 && fc->h2 && readable)
-        rc = read_client(fc);
-    if (rc == 0 && fc->h2)
-        rc = flush(fc);
-    if (rc != 0)
-        px_fconn_close(fc);
-    else
-        px_exchange_reap(fc);
+    fc->h2 = px_h2_engine_new(fc);
+    if (!fc->h2)
+        return -1;
+    px_fconn_set_state(fc, PX_FCONN_H2);
+    evtimer_del(fc->ev_timer);
+    return 0;
 }
 
-static void on_read(evutil_socket_t fd, short what, void *arg)
+/* ---- px_front_ops ------------------------------------------------------------ */
+
+/* Whatever the engine queued leaves once this pass of the event loop is
+ * done; an error code still may have queued something (RST_STREAM). */
+static int kicked(struct px_fconn *fc, int rc)
 {
-    struct px_fconn *fc = arg;
-    px_conn_readable(&fc->io); /* ev_read stays armed while we wait for input */
-    step(fc, true);
+    px_fconn_kick(fc);
+    return rc;
 }
 
-static void on_write(evutil_socket_t fd, short what, void *arg)
+static int op_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
+                              bool end)
 {
-    struct px_fconn *fc = arg;
-    /* A TLS write that wanted the socket may also unblock reading. */
-    step(fc, !fc->handshaking);
+    return kicked(fc, h2_conn_submit_response(fc->h2, sid, resp, end));
 }
 
-static void on_flush(evutil_socket_t fd, short what, void *arg)
+static int op_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers)
 {
-    struct px_fconn *fc = arg;
-    if (fc->h1)
-        step_h1(fc, false);
-    else if (fc->h2 && flush(fc) != 0)
-        px_fconn_close(fc);
-    else
-        px_exchange_reap(fc);
+    return kicked(fc, h2_conn_submit_trailers(fc->h2, sid, trailers));
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+static int op_resume(struct px_fconn *fc, uint32_t sid)
 {
-    struct px_fconn *fc = arg;
-    if (fc->handshaking || fc->sniffing || fc->h2c_wait) {
-        hb_info("client %s: %s timed out", fc->peer,
-                fc->handshaking ? "TLS handshake"
-                : fc->sniffing  ? "first request bytes"
-                                : "client preface after 101 Switching Protocols");
-        px_fconn_close(fc);
-        return;
+    return kicked(fc, h2_conn_resume_data(fc->h2, sid));
+}
+
+static int op_consumed(struct px_fconn *fc, uint32_t sid, size_t n)
+{
+    return kicked(fc, h2_conn_consumed(fc->h2, sid, n));
+}
+
+static int op_reset(struct px_fconn *fc, uint32_t sid, uint32_t code)
+{
+    return kicked(fc, h2_conn_reset_stream(fc->h2, sid, code));
+}
+
+static void op_drain(struct px_fconn *fc)
+{
+    h2_conn_goaway(fc->h2, H2_NO_ERROR, true);
+    px_fconn_kick(fc);
+}
+
+static int op_run(struct px_fconn *fc, enum px_fconn_event ev)
+{
+    switch (ev) {
+    case PX_FCONN_EV_READ:
+    case PX_FCONN_EV_WRITE:
+        if (read_client(fc) != 0)
+            return -1;
+        return flush(fc);
+    case PX_FCONN_EV_KICK:
+        return flush(fc);
+    case PX_FCONN_EV_TIMER:
+        break;
     }
-    if (fc->h1) {
-        step_h1(fc, true);
-        return;
-    }
-    if (!px_h2_rate_ok(fc, hb_time_now_ns())) {
-        px_fconn_close(fc);
-        return;
-    }
+    if (!px_h2_rate_ok(fc, hb_time_now_ns()))
+        return -1;
     px_h2_idle_check(fc, hb_time_now_ns());
-    if (h2_conn_on_timeout(fc->h2, hb_time_now_ns()) != 0 || flush(fc) != 0)
-        px_fconn_close(fc);
-    else
-        px_exchange_reap(fc);
+    if (h2_conn_on_timeout(fc->h2, hb_time_now_ns()) != 0)
+        return -1;
+    return flush(fc);
 }
+
+static void op_free(struct px_fconn *fc)
+{
+    int64_t code = h2_conn_goaway_sent_code(fc->h2);
+    if (code >= 0)
+        hb_info("client %s: connection closed after GOAWAY %s (%s)", fc->peer,
+                h2_error_name((uint32_t)code), h2_conn_error_reason(fc->h2));
+    h2_conn_del(fc->h2);
+    fc->h2 = NULL;
+}
+
+const struct px_front_ops px_h2_front_ops = {
+    .name = "h2",
+    .submit_response = op_submit_response,
+    .submit_trailers = op_submit_trailers,
+    .resume = op_resume,
+    .consumed = op_consumed,
+    .reset = op_reset,
+    .drain = op_drain,
+    .run = op_run,
+    .free = op_free,
+};

@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "core/log.h"
 #include "proxy/front.h"
+#include "proxy/fconn.h"
 #include "proxy/h2_frontend.h"
 #include "proxy/worker.h"
 
@@ -117,7 +118,8 @@ int px_h2c_upgrade(struct px_fconn *fc, const struct hb_msg *req)
         hb_info("client %s: malformed HTTP2-Settings, served as HTTP/1.1", fc->peer);
         return 0;
     }
-    if (px_fconn_start_h2(fc) != 0)
+    fc->h2 = px_h2_engine_new(fc); /* the state stays H1 until the caller switches */
+    if (!fc->h2)
         return -1;
     int rc = h2_conn_upgrade(fc->h2, set, (size_t)n, req);
     if (rc != 0) {
@@ -132,6 +134,8 @@ int px_h2c_upgrade(struct px_fconn *fc, const struct hb_msg *req)
     ssize_t w = px_conn_write(&fc->io, switching, sizeof switching - 1, hb_time_now_ns());
     if (w != (ssize_t)(sizeof switching - 1)) {
         hb_info("client %s: cannot write 101 Switching Protocols, connection closed", fc->peer);
+        h2_conn_del(fc->h2);
+        fc->h2 = NULL;
         return -1;
     }
     hb_debug("client %s: upgraded to h2c", fc->peer);

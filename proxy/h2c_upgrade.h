@@ -26,9 +26,10 @@ ptrdiff_t px_h2c_settings_decode(const char *v, size_t n, uint8_t *out, size_t c
 
 /* Tries the upgrade of fc for req (nothing may be queued for the client).
  * Returns 1 when fc->h2 now exists (HTTP2-Settings applied, stream 1
- * created for req, "101 Switching Protocols" written): the caller then
- * drops its HTTP/1.1 state (fc->h1 = NULL), starts req as the exchange of
- * stream 1 and feeds the bytes after the head to h2_conn_recv(). Returns 0
+ * created for req, "101 Switching Protocols" written) while fc is still in
+ * state H1: the caller then drops its HTTP/1.1 state (fc->h1 = NULL), moves
+ * fc to H2 or H2C_WAIT, starts req as the exchange of stream 1 and feeds the
+ * bytes after the head to h2_conn_recv(). Returns 0
  * when the upgrade is refused and req must be served as plain HTTP/1.1 (a
  * request body, malformed HTTP2-Settings: logged), or -1 when the connection
  * must close (out of memory, the 101 could not be written). */

@@ -11,7 +11,7 @@
 #include <event2/event.h>
 
 #include "core/log.h"
-#include "proxy/h2_frontend.h"
+#include "proxy/fconn.h"
 #include "proxy/listener.h"
 #include "proxy/worker.h"
 

@@ -7,11 +7,9 @@
 
 #include <event2/event.h>
 
-#include "core/h2_conn.h"
 #include "core/log.h"
 #include "core/time.h"
-#include "proxy/h1_frontend.h"
-#include "proxy/h2_frontend.h"
+#include "proxy/fconn.h"
 #include "proxy/listener.h"
 #include "proxy/worker.h"
 
@@ -61,19 +59,6 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* One connection: GOAWAY, Connection: close, or closed now. */
-static void drain_conn(struct px_fconn *fc)
-{
-    if (fc->h2) {
-        h2_conn_goaway(fc->h2, H2_NO_ERROR, true);
-        px_fconn_kick(fc);
-    } else if (fc->h1) {
-        px_h1_drain(fc);
-    } else {
-        px_fconn_close(fc); /* handshake or first bytes: nothing accepted yet */
-    }
-}
-
 void px_shutdown_begin(struct px_worker *w, bool conns)
 {
     if (!w->drain)
@@ -91,7 +76,8 @@ void px_shutdown_begin(struct px_worker *w, bool conns)
         struct hb_list *it, *tmp;
         hb_list_foreach_safe(it, tmp, &w->conns)
         {
-            drain_conn(hb_container_of(it, struct px_fconn, link));
+            /* GOAWAY, Connection: close, or closed now */
+            px_fconn_drain(hb_container_of(it, struct px_fconn, link));
         }
     }
     hb_debug("worker %d: %s, %u connections", w->id, conns ? "draining" : "retired", w->nconns);

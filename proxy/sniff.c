@@ -7,8 +7,7 @@
 
 #include "config/cfg.h"
 #include "core/log.h"
-#include "proxy/h1_frontend.h"
-#include "proxy/h2_frontend.h"
+#include "proxy/fconn.h"
 #include "proxy/worker.h"
 
 /* RFC 9113 §3.4. No HTTP/1.1 method starts with "PRI * HTTP/2.0". */
@@ -35,11 +34,5 @@ int px_sniff(struct px_fconn *fc)
         hb_info("client %s: HTTP/1.1 on a listener without http/1.1, closed", fc->peer);
         return -1;
     }
-    fc->sniffing = false;
-    int rc = h2 ? px_fconn_start_h2(fc) : px_h1_start(fc);
-    if (rc != 0) {
-        hb_warn("client %s: out of memory, connection closed", fc->peer);
-        return -1;
-    }
-    return 1;
+    return px_fconn_start(fc, h2 ? PX_FCONN_H2 : PX_FCONN_H1) == 0 ? 1 : -1;
 }

@@ -7,8 +7,8 @@
 struct px_fconn;
 
 /* Peeks at fc's socket. Returns 0 while undecided (fewer bytes than the
- * preface, all matching it), 1 once fc runs h2 (fc->h2 set) or HTTP/1.1
- * (fc->h1 set), -1 when the connection must close (EOF before a byte, read
+ * preface, all matching it), 1 once fc runs h2 (state H2) or HTTP/1.1
+ * (state H1), -1 when the connection must close (EOF before a byte, read
  * error, out of memory, or a protocol the listener does not accept). */
 int px_sniff(struct px_fconn *fc);
 

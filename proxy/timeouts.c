@@ -3,7 +3,7 @@
 
 #include "core/h2_conn.h"
 #include "core/log.h"
-#include "proxy/h2_frontend.h"
+#include "proxy/fconn.h"
 #include "proxy/worker.h"
 
 static hb_ns_t idle_deadline(const struct px_fconn *fc)

@@ -12,7 +12,7 @@
 
 #include "core/log.h"
 #include "proxy/exchange.h"
-#include "proxy/h2_frontend.h"
+#include "proxy/fconn.h"
 #include "proxy/iobuf.h"
 #include "proxy/listener.h"
 #include "proxy/reload.h"
