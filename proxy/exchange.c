@@ -12,6 +12,7 @@
 #include "core/h1_write.h"
 #include "core/h2_conn.h"
 #include "core/log.h"
+#include "proxy/admit.h"
 #include "proxy/forward_headers.h"
 #include "proxy/front.h"
 #include "proxy/fconn.h"
@@ -75,19 +76,33 @@ const char *px_ex_backend_name(const struct px_exchange *ex)
     return ex->pool ? px_pool_name(ex->pool) : "-";
 }
 
-/* Answers a request that never reached a backend. */
+/* The one way a request is answered by the proxy itself: a head without a
+ * body. */
 static void answer(struct px_fconn *fc, uint32_t sid, int status)
 {
     struct hb_msg resp = {.status = status};
     px_front_submit_response(fc, sid, &resp, true);
 }
 
+/* A request that gets no exchange: answered, and it ends here. */
+static void answer_local(struct px_fconn *fc, uint32_t sid, int status, const char *why,
+                         hb_ns_t start)
+{
+    if (status == 421 || status == 413)
+        hb_info("client %s stream %u: %s → %d", fc->peer, sid, why, status);
+    else
+        hb_debug("client %s stream %u: %s → %d", fc->peer, sid, why, status);
+    answer(fc, sid, status);
+    struct px_ex_record r = {.sid = sid, .status = status, .reason = PX_EX_END_LOCAL,
+                             .upstream = "-", .backend = "-", .t_start = start,
+                             .t_end = hb_time_now_ns()};
+    px_ex_record_done(fc, &r);
+}
+
 void px_ex_drop_backend(struct px_exchange *ex, bool reusable)
 {
-    if (ex->waiting) {
-        px_pool_cancel(&ex->wait);
-        ex->waiting = false;
-    }
+    if (ex->state == PX_EX_CONNECTING)
+        px_pool_cancel(&ex->wait); /* a no-op unless a lease is pending */
     if (ex->bc) {
         struct px_bconn *c = ex->bc;
         ex->bc = NULL;
@@ -98,23 +113,40 @@ void px_ex_drop_backend(struct px_exchange *ex, bool reusable)
     }
 }
 
+static enum px_ex_end end_of(int status)
+{
+    return status == 504 ? PX_EX_END_TIMEOUT
+           : status == 413 ? PX_EX_END_BAD_REQUEST
+                           : PX_EX_END_BACKEND_ERROR;
+}
+
+/* True once a final head went to the client (the request can only be
+ * reset from here on). */
+static bool head_sent(const struct px_exchange *ex)
+{
+    return ex->status != 0;
+}
+
 void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
 {
     struct px_fconn *fc = ex->fc;
     char what[32];
-    if (ex->head_sent)
+    bool sent = head_sent(ex);
+    if (sent)
         snprintf(what, sizeof what, "RST_STREAM INTERNAL_ERROR");
     else
         snprintf(what, sizeof what, "%d", status);
     hb_warn("client %s stream %u backend %s: %s → %s", fc->peer, ex->sid, px_ex_backend_name(ex),
             reason, what);
     px_ex_drop_backend(ex, false);
-    ex->failed = true;
-    if (ex->head_sent)
+    ex->state = PX_EX_FAILED;
+    ex->end = end_of(status);
+    if (sent) {
         px_front_reset_stream(fc, ex->sid, H2_INTERNAL_ERROR);
-    else
+    } else {
+        ex->status = status;
         answer(fc, ex->sid, status);
-    ex->head_sent = true;
+    }
     /* Whatever the client still sends is discarded: credit it back. */
     if (ex->uncredited) {
         px_front_consumed(fc, ex->sid, ex->uncredited);
@@ -127,6 +159,19 @@ bool px_ex_can_retry(const struct px_exchange *ex)
 {
     return !ex->retried && !ex->got_byte && ex->idempotent && !ex->body_written && ex->bc &&
            px_bconn_reused(ex->bc);
+}
+
+bool px_ex_retry(struct px_exchange *ex, const char *what)
+{
+    if (!px_ex_can_retry(ex))
+        return false;
+    hb_info("client %s stream %u backend %s: reused connection %s, retrying once", ex->fc->peer,
+            ex->sid, px_ex_backend_name(ex), what);
+    px_ex_drop_backend(ex, false);
+    ex->retried = true;
+    ex->head_off = 0;
+    px_ex_connect(ex, true);
+    return true;
 }
 
 static void credit(struct px_exchange *ex, size_t written)
@@ -180,16 +225,10 @@ int px_ex_pump_request(struct px_exchange *ex)
 
 static void write_failed(struct px_exchange *ex, int err)
 {
-    if (px_ex_can_retry(ex)) {
-        hb_info("client %s stream %u backend %s: reused connection failed (%s), retrying once",
-                ex->fc->peer, ex->sid, px_ex_backend_name(ex), strerror(err));
-        px_ex_drop_backend(ex, false);
-        ex->retried = true;
-        ex->head_off = 0;
-        px_ex_connect(ex, true);
-        return;
-    }
     char reason[96];
+    snprintf(reason, sizeof reason, "failed (%s)", strerror(err));
+    if (px_ex_retry(ex, reason))
+        return;
     snprintf(reason, sizeof reason, "writing the request failed: %s", strerror(err));
     px_ex_fail(ex, 502, reason);
 }
@@ -197,6 +236,8 @@ static void write_failed(struct px_exchange *ex, int err)
 static void start_io(struct px_exchange *ex, struct px_bconn *c)
 {
     ex->bc = c;
+    ex->state = PX_EX_WAIT_HEAD;
+    ex->rec.t_connected = hb_time_now_ns();
     h1_parser_reset(&ex->parser);
     if (px_ex_pump_request(ex) != 0)
         write_failed(ex, errno);
@@ -204,9 +245,7 @@ static void start_io(struct px_exchange *ex, struct px_bconn *c)
 
 static void on_ready(void *owner, struct px_bconn *c)
 {
-    struct px_exchange *ex = owner;
-    ex->waiting = false;
-    start_io(ex, c);
+    start_io(owner, c);
 }
 
 static int fail_status(int err)
@@ -242,7 +281,6 @@ static bool next_server(struct px_exchange *ex)
 static void on_fail(void *owner, int err)
 {
     struct px_exchange *ex = owner;
-    ex->waiting = false;
     if (err == HB_EIO && next_server(ex)) {
         px_ex_connect(ex, false);
         return;
@@ -253,14 +291,13 @@ static void on_fail(void *owner, int err)
 void px_ex_connect(struct px_exchange *ex, bool fresh)
 {
     for (;;) {
+        ex->state = PX_EX_CONNECTING;
         ex->pool = ex->up->pools[ex->server];
         struct px_bconn *c = NULL;
         int rc = px_pool_lease(ex->pool, &ex->wait, ex, &bconn_ops, fresh, &c);
         if (rc == 0) {
             if (c)
-                start_io(ex, c);
-            else
-                ex->waiting = true;
+                start_io(ex, c); /* else on_ready or on_fail follows */
             return;
         }
         if (rc == HB_EIO && next_server(ex))
@@ -299,17 +336,6 @@ static bool idempotent(const struct hb_msg *m)
 {
     return method_is(m, "GET") || method_is(m, "HEAD") || method_is(m, "OPTIONS") ||
            method_is(m, "PUT") || method_is(m, "DELETE") || method_is(m, "TRACE");
-}
-
-static struct hb_str host_of(struct hb_str authority)
-{
-    size_t n = authority.len;
-    if (n && authority.p[0] == '[') { /* [v6]:port */
-        const char *e = memchr(authority.p, ']', n);
-        return e ? hb_str_make(authority.p, (size_t)(e - authority.p) + 1) : authority;
-    }
-    const char *c = memchr(authority.p, ':', n);
-    return c ? hb_str_make(authority.p, (size_t)(c - authority.p)) : authority;
 }
 
 static void framing(struct px_exchange *ex, const struct hb_msg *req, bool end_stream,
@@ -382,15 +408,10 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
     return status;
 }
 
-static int init_exchange(struct px_exchange *ex, const struct hb_msg *req)
+static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
+                         const struct cfg_route *r)
 {
     const struct cfg *cfg = ex->fc->w->cfg;
-    struct hb_str host = host_of(req->authority);
-    const struct cfg_route *r = cfg_route_match(cfg, host.p, host.len, req->path.p, req->path.len);
-    if (!r)
-        return 404;
-    if (method_is(req, "CONNECT"))
-        return 501;
     ex->route = r;
     ex->up = &ex->fc->w->ups[r->upstream_index];
     ex->server = px_pool_pick(&ex->up->bal, ex->up->load, ex->up->pools, ex->up->npools);
@@ -477,19 +498,28 @@ void px_exchange_cache_free(struct px_worker *w)
 struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req,
                                       bool end_stream)
 {
+    hb_ns_t start = hb_time_now_ns();
+    const struct cfg_route *route;
+    const char *why;
+    int status = px_admit(fc, req, &route, &why);
+    if (status) {
+        answer_local(fc, sid, status, why, start);
+        return NULL;
+    }
     struct px_exchange *ex = have_streams(fc) ? ex_alloc(fc->w) : NULL;
     if (!ex) {
-        answer(fc, sid, 503);
+        answer_local(fc, sid, 503, "out of memory", start);
         return NULL;
     }
     ex->fc = fc;
     ex->sid = sid;
+    ex->rec.t_start = start;
     hb_list_init(&ex->link);
-    int status = init_exchange(ex, req);
+    status = init_exchange(ex, req, route);
     if (!status)
         status = build_head(ex, req, end_stream);
     if (status) {
-        answer(fc, sid, status);
+        answer_local(fc, sid, status, "request not forwardable", start);
         ex_free(ex);
         return NULL;
     }
@@ -528,7 +558,7 @@ static void body_appended(struct px_exchange *ex, int rc)
 
 void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len, bool end)
 {
-    if (ex->failed || ex->body_done) {
+    if (px_ex_over(ex) || ex->state == PX_EX_BODY_DONE) {
         /* Nobody will read it: give the window back at once. */
         if (len)
             px_front_consumed(ex->fc, ex->sid, len);
@@ -536,9 +566,8 @@ void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len
     }
     /* A body without Content-Length is capped as it arrives (the HTTP/1.1
      * frontend checks its own before; this catches HTTP/2). */
-    uint32_t maxb = ex->fc->w->cfg->limits.max_request_body_size;
     ex->body_total += len;
-    if (maxb && ex->body_total > maxb) {
+    if (px_admit_body_over(&ex->fc->w->cfg->limits, ex->body_total)) {
         if (len)
             px_front_consumed(ex->fc, ex->sid, len);
         px_ex_fail(ex, 413, "request body over limits.max_request_body_size");
@@ -567,7 +596,7 @@ void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len
 void px_exchange_on_trailers(struct px_exchange *ex, const struct hb_msg *trailers)
 {
     ex->req_end = true;
-    if (ex->failed || ex->body_done)
+    if (px_ex_over(ex) || ex->state == PX_EX_BODY_DONE)
         return;
     if (!ex->chunked) { /* Content-Length framing has no place for them */
         hb_debug("client %s stream %u: request trailers dropped (Content-Length body)",
@@ -589,15 +618,37 @@ void px_exchange_on_trailers(struct px_exchange *ex, const struct hb_msg *traile
     body_appended(ex, rc);
 }
 
+/* Why an exchange ends when the front closes it (error_code) or the client
+ * connection goes away (conn_closed). */
+static enum px_ex_end end_reason(const struct px_exchange *ex, uint32_t error_code,
+                                 bool conn_closed)
+{
+    if (ex->state == PX_EX_FAILED)
+        return ex->end;
+    if (conn_closed)
+        return PX_EX_END_CONN_CLOSED;
+    return error_code == H2_NO_ERROR && ex->state == PX_EX_BODY_DONE ? PX_EX_END_COMPLETE
+                                                                      : PX_EX_END_CLIENT_RESET;
+}
+
 void px_exchange_on_close(struct px_exchange *ex, uint32_t error_code)
 {
-    if (error_code != H2_NO_ERROR && !ex->failed && !(ex->body_done && !ex->bc)) {
+    if (error_code != H2_NO_ERROR && ex->state < PX_EX_BODY_DONE) {
+        /* the backend still had something to say */
         hb_info("client %s stream %u backend %s: stream closed by %s before the response "
                 "ended; backend connection closed",
                 ex->fc->peer, ex->sid, px_ex_backend_name(ex), h2_error_name(error_code));
     }
     px_ex_drop_backend(ex, false);
-    ex->failed = true;
+    px_ex_finish(ex, end_reason(ex, error_code, false));
+    px_fconn_retire(ex->fc, &ex->link);
+}
+
+void px_exchange_refused(struct px_exchange *ex, int status)
+{
+    px_ex_drop_backend(ex, false);
+    ex->status = status;
+    px_ex_finish(ex, PX_EX_END_BAD_REQUEST);
     px_fconn_retire(ex->fc, &ex->link);
 }
 
@@ -618,6 +669,7 @@ void px_exchange_abort_all(struct px_fconn *fc)
         {
             struct px_exchange *ex = hb_container_of(it, struct px_exchange, link);
             px_ex_drop_backend(ex, false);
+            px_ex_finish(ex, end_reason(ex, H2_NO_ERROR, true));
             ex_free(ex);
         }
     }

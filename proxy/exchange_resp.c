@@ -30,7 +30,7 @@ static bool reusable(const struct px_exchange *ex)
  * the pool when it may be reused, else it is closed. */
 static void body_complete(struct px_exchange *ex)
 {
-    ex->body_done = true;
+    ex->state = PX_EX_BODY_DONE;
     px_ex_drop_backend(ex, reusable(ex));
 }
 
@@ -80,7 +80,7 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
     h1_limits_default(&lim);
     h1_body_init(&ex->body, m, &lim);
     bool none = ex->body.kind == H1_BODY_NONE;
-    ex->head_sent = true;
+    ex->state = PX_EX_BODY;
     if (none) {
         /* Give the connection back before the stream may close. */
         ex->parsed = r;
@@ -117,18 +117,9 @@ static void parse_head(struct px_exchange *ex)
 /* EOF from the backend. */
 static void on_eof(struct px_exchange *ex)
 {
-    if (!ex->head_sent) {
-        if (px_ex_can_retry(ex)) {
-            hb_info("client %s stream %u backend %s: reused connection closed before any "
-                    "response byte, retrying once",
-                    ex->fc->peer, ex->sid, px_ex_backend_name(ex));
-            px_ex_drop_backend(ex, false);
-            ex->retried = true;
-            ex->head_off = 0;
-            h1_parser_reset(&ex->parser);
-            px_ex_connect(ex, true);
+    if (ex->state == PX_EX_WAIT_HEAD) {
+        if (px_ex_retry(ex, "closed before any response byte"))
             return;
-        }
         px_ex_fail(ex, 502, ex->got_byte ? "connection closed inside the response head"
                                          : "connection closed before any response byte");
         return;
@@ -137,11 +128,9 @@ static void on_eof(struct px_exchange *ex)
         px_ex_fail(ex, 502, "connection closed before the response body ended");
         return;
     }
-    /* A close-delimited body ends here; the connection is done either way. */
+    /* A close-delimited body ends here (read_data sees the decoder done);
+     * the connection is done either way. */
     ex->resp_flags |= HB_MSG_CLOSE;
-    if (ex->span_len == 0 && !ex->body_done) {
-        /* read_data will see the decoder done */
-    }
     px_bconn_want_read(ex->bc, false);
     px_front_resume_data(ex->fc, ex->sid);
 }
@@ -153,18 +142,19 @@ static void on_eof(struct px_exchange *ex)
 static size_t room(const struct px_exchange *ex)
 {
     const struct cfg_limits *l = &ex->fc->w->cfg->limits;
-    size_t cap = ex->head_sent ? l->stream_buffer_size : l->max_response_header_size;
+    bool body = ex->state != PX_EX_WAIT_HEAD;
+    size_t cap = body ? l->stream_buffer_size : l->max_response_header_size;
     size_t len = hb_buf_len(&ex->rin);
     if (len >= cap)
         return 0;
-    return (ex->head_sent || cap - len < READ_CHUNK) ? cap - len : READ_CHUNK;
+    return (body || cap - len < READ_CHUNK) ? cap - len : READ_CHUNK;
 }
 
 void px_ex_on_readable(struct px_exchange *ex)
 {
     size_t want = room(ex);
     if (want == 0) {
-        if (!ex->head_sent) {
+        if (ex->state == PX_EX_WAIT_HEAD) {
             px_ex_fail(ex, 502, "response head larger than limits.max_response_header_size");
             return;
         }
@@ -188,10 +178,12 @@ void px_ex_on_readable(struct px_exchange *ex)
         on_eof(ex);
         return;
     }
+    if (!ex->got_byte && !ex->rec.t_first_byte)
+        ex->rec.t_first_byte = hb_time_now_ns();
     ex->got_byte = true;
     hb_buf_commit(&ex->rin, (size_t)n);
     px_bconn_set_timeout(ex->bc, ex->up->cfg->read_timeout_ms);
-    if (!ex->head_sent) {
+    if (ex->state == PX_EX_WAIT_HEAD) {
         parse_head(ex);
     } else {
         px_front_resume_data(ex->fc, ex->sid);
@@ -253,7 +245,7 @@ ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max
 {
     size_t n = 0;
     *eof = false;
-    if (ex->failed)
+    if (px_ex_over(ex))
         return -1;
     while (n < max) {
         if (ex->span_len) {
@@ -268,20 +260,22 @@ ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max
             }
             continue;
         }
-        if (ex->body_done) {
+        if (ex->state == PX_EX_BODY_DONE) {
             *eof = true;
             break;
         }
         int s = decode_step(ex);
         if (s < 0) {
-            ex->failed = true;
             px_ex_drop_backend(ex, false);
-            return -1; /* the engine resets the stream (INTERNAL_ERROR) */
+            ex->state = PX_EX_FAILED;
+            ex->end = PX_EX_END_BACKEND_ERROR;
+            return -1; /* the front resets the request (h2: INTERNAL_ERROR) */
         }
         if (s == 0)
             break;
     }
-    if (ex->bc && !ex->body_done && room(ex) > 0)
+    if (ex->bc && ex->state != PX_EX_BODY_DONE && room(ex) > 0)
         px_bconn_want_read(ex->bc, true);
+    ex->rec.resp_body_bytes += n;
     return (ptrdiff_t)n;
 }

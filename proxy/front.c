@@ -36,12 +36,6 @@ int px_front_reset_stream(struct px_fconn *fc, uint32_t sid, uint32_t code)
     return fc->ops->reset(fc, sid, code);
 }
 
-bool px_front_body_too_large(const struct px_fconn *fc, const struct hb_msg *req)
-{
-    uint32_t max = fc->w->cfg->limits.max_request_body_size;
-    return max && (req->flags & HB_MSG_HAS_CL) && req->content_length > max;
-}
-
 const char *px_front_scheme(const struct px_fconn *fc)
 {
     return fc->io.ssl ? "https" : "http";

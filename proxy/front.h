@@ -48,10 +48,6 @@ int px_front_consumed(struct px_fconn *fc, uint32_t sid, size_t n);
  * a client that a response is truncated). Returns 0 or an HB_E* code. */
 int px_front_reset_stream(struct px_fconn *fc, uint32_t sid, uint32_t code);
 
-/* True when req declares a body (content-length) larger than
- * limits.max_request_body_size: the caller answers 413 (RFC 9110 §15.5.14). */
-bool px_front_body_too_large(const struct px_fconn *fc, const struct hb_msg *req);
-
 /* "https" on a TLS connection, "http" on a cleartext one (for
  * X-Forwarded-Proto / Forwarded). Static storage. */
 const char *px_front_scheme(const struct px_fconn *fc);

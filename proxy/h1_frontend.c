@@ -15,6 +15,7 @@
 #include "core/h2_conn.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "proxy/admit.h"
 #include "proxy/exchange.h"
 #include "proxy/front.h"
 #include "proxy/fconn.h"
@@ -49,6 +50,7 @@ struct px_h1 {
     struct px_exchange *ex; /* the current exchange; NULL when answered locally */
     bool busy;              /* a request is being served (rs or response pending) */
     bool resp_started, resp_chunked, resp_end, head_req;
+    bool starting; /* inside px_exchange_start, with request body bytes to come */
     bool close_after, draining, peer_eof, aborted, sent_100, expect_100;
     int version;
     size_t in_flight, window, out_pull;
@@ -154,7 +156,9 @@ static void response_framing(struct px_h1 *h, const struct hb_msg *resp, bool en
         o->framing = H1_FRAME_NONE; /* HTTP/1.0: the body ends at close */
         h->close_after = true;
     }
-    o->close = h->close_after || h->draining;
+    /* A request answered before its body was read (a local answer during
+     * px_exchange_start) closes the connection after. */
+    o->close = h->close_after || h->draining || h->starting;
 }
 
 static int write_head(struct px_h1 *h, const struct hb_msg *resp, const struct h1_write_opts *o)
@@ -338,7 +342,9 @@ static void begin_request(struct px_fconn *fc, struct px_h1 *h, struct hb_msg *m
     h1_limits_default(&bl);
     h1_body_init(&h->body, m, &bl);
     h->rs = end ? RS_DONE : RS_BODY;
+    h->starting = !end;
     h->ex = px_exchange_start(fc, h->sid, m, end);
+    h->starting = false;
     hb_buf_consume(&h->in, head_len);
     h1_parser_reset(&h->parser);
     if (!h->ex && !end)
@@ -403,14 +409,6 @@ static bool next_request(struct px_fconn *fc, struct px_h1 *h)
         }
         /* u == 0: refused, served as plain HTTP/1.1 */
     }
-    if (px_front_body_too_large(fc, &m)) {
-        hb_info("client %s: Content-Length %llu over limits.max_request_body_size → 413",
-                fc->peer, (unsigned long long)m.content_length);
-        hb_buf_consume(&h->in, (size_t)r);
-        h1_parser_reset(&h->parser);
-        answer_close(fc, h, 413);
-        return true;
-    }
     begin_request(fc, h, &m, (size_t)r);
     return true;
 }
@@ -428,8 +426,9 @@ static bool feed_body(struct px_fconn *fc, struct px_h1 *h)
     struct hpack_field tr[MAX_TRAILERS];
     struct h1_body_event ev;
     ptrdiff_t r = h1_body_parse(&h->body, (char *)hb_buf_rptr(&h->in), len, tr, MAX_TRAILERS, &ev);
-    uint32_t maxb = limits(fc)->max_request_body_size;
-    bool too_big = r >= 0 && maxb && h->body_total + ev.data_len > maxb;
+    /* The limit protects the backend: a request answered locally has its
+     * body discarded, and the connection closes after the answer. */
+    bool too_big = r >= 0 && h->ex && px_admit_body_over(limits(fc), h->body_total + ev.data_len);
     if (r < 0 || too_big) {
         int status = too_big ? 413 : h1_err_status((int)r);
         hb_info("client %s: bad request body: %s; %s", fc->peer,
@@ -440,8 +439,8 @@ static bool feed_body(struct px_fconn *fc, struct px_h1 *h)
             return false;
         }
         struct px_exchange *bad = h->ex ? px_exchange_find(fc, h->sid) : NULL;
-        if (bad)
-            px_exchange_on_close(bad, H2_CANCEL); /* drops the backend connection */
+        if (bad) /* drops the backend connection; the request ends here */
+            px_exchange_refused(bad, status ? status : 400);
         h->ex = NULL;
         answer_close(fc, h, status ? status : 400);
         return true;

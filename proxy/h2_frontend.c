@@ -8,7 +8,6 @@
 #include "core/h2_conn.h"
 #include "core/log.h"
 #include "core/time.h"
-#include "proxy/authority.h"
 #include "proxy/exchange.h"
 #include "proxy/fconn.h"
 #include "proxy/front.h"
@@ -22,19 +21,7 @@
 
 static void cb_request(void *ud, uint32_t sid, const struct hb_msg *req, bool end_stream)
 {
-    struct px_fconn *fc = ud;
-    if (px_misdirected(fc, req)) { /* proxy/authority.h; the body is dropped by cb_data */
-        hb_info("client %s stream %u: :authority %.*s not covered by the certificate → 421",
-                fc->peer, sid, (int)req->authority.len, req->authority.p);
-        struct hb_msg resp = {.status = 421};
-        h2_conn_submit_response(fc->h2, sid, &resp, true); /* flushed after the read */
-        return;
-    }
-    if (px_front_body_too_large(fc, req)) { /* proxy/front.h */
-        struct hb_msg resp = {.status = 413};
-        h2_conn_submit_response(fc->h2, sid, &resp, true); /* flushed after the read */
-        return;
-    }
+    /* Not admitted: answered, and the body is dropped by cb_data. */
     px_exchange_start(ud, sid, req, end_stream);
 }
 
