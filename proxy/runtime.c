@@ -22,6 +22,15 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
     const char ***names = calloc(t->n_certs, sizeof *names);
     struct px_tls *tls = NULL;
     bool ok = specs && names;
+    bool ciphers_ok = true;
+    char cerr[512];
+    if (t->ciphers.s && px_tls_check_ciphers(t->ciphers.s, cerr, sizeof cerr) != 0) {
+        cfg_errors_add(errs, &t->ciphers.mark,
+                       "expected a TLS 1.2 cipher list in BoringSSL syntax that selects at least "
+                       "one suite (like \"ECDHE+AESGCM\"), found \"%s\" (%s)",
+                       t->ciphers.s, cerr);
+        ciphers_ok = false; /* the certificates are still checked below */
+    }
     for (size_t i = 0; ok && i < t->n_certs; i++) {
         const struct cfg_cert *c = &t->certs[i];
         char err[512];
@@ -41,12 +50,13 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
             names[i][j] = c->server_names[j].s;
         specs[i] = (struct px_tls_cert_spec){c->cert.s, c->key.s, names[i], c->n_server_names};
     }
-    if (ok) {
+    if (ok && ciphers_ok) {
         struct px_tls_opts o;
         px_tls_opts_default(&o);
         o.min_version = t->min_version;
         o.alpn_h2 = (l->protocols & CFG_PROTO_H2) != 0;
         o.alpn_http1 = (l->protocols & CFG_PROTO_HTTP11) != 0;
+        o.ciphers = t->ciphers.s;
         o.ticket_key_file = t->ticket_key_file.s;
         o.ticket_rotate_sec = t->ticket_rotation_ms / 1000;
         char err[512];
