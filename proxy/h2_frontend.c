@@ -103,12 +103,12 @@ static void format_peer(struct px_fconn *fc, const struct sockaddr *sa)
         const struct sockaddr_in6 *s6 = (const void *)sa;
         inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
         port = ntohs(s6->sin6_port);
-        snprintf(fc->peer, sizeof fc->peer, "[%s]:%u", a, port);
+        snprintf(fc->peer, sizeof fc->peer, "[%s]:%u on %s", a, port, fc->l->label);
     } else {
         const struct sockaddr_in *s4 = (const void *)sa;
         inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
         port = ntohs(s4->sin_port);
-        snprintf(fc->peer, sizeof fc->peer, "%s:%u", a, port);
+        snprintf(fc->peer, sizeof fc->peer, "%s:%u on %s", a, port, fc->l->label);
     }
     snprintf(fc->peer_addr, sizeof fc->peer_addr, "%s", a);
 }
@@ -127,7 +127,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     struct px_fconn *fc = calloc(1, sizeof *fc);
     SSL *ssl = fc && l->tls ? px_tls_new_ssl(l->tls) : NULL;
     if (!fc || (l->tls && !ssl)) {
-        hb_warn("accept: out of memory, connection closed");
+        hb_warn("listener %s: accept: out of memory, connection closed", l->label);
         free(fc);
         close(fd);
         return;

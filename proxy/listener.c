@@ -60,6 +60,15 @@ int px_listen_socket(const struct cfg_listener *lc)
     return fd;
 }
 
+void px_listener_label(const struct cfg_listener *lc, char *buf, size_t size)
+{
+    if (lc->name.s)
+        snprintf(buf, size, "%s", lc->name.s);
+    else
+        snprintf(buf, size, strchr(lc->address.s, ':') ? "[%s]:%u" : "%s:%u", lc->address.s,
+                 lc->port);
+}
+
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
     struct px_listener *l = arg;
@@ -70,13 +79,14 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
         int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE)
-                hb_warn("accept: %s (raise the file-descriptor limit)", strerror(errno));
+                hb_warn("listener %s: accept: %s (raise the file-descriptor limit)", l->label,
+                        strerror(errno));
             else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                hb_warn("accept: %s", strerror(errno));
+                hb_warn("listener %s: accept: %s", l->label, strerror(errno));
             return;
         }
         if (w->nconns >= w->max_conns) {
-            hb_warn("accept: limits.max_connections reached, connection refused");
+            hb_warn("listener %s: limits.max_connections reached, connection refused", l->label);
             close(fd);
             continue;
         }

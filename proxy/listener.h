@@ -10,6 +10,10 @@ struct px_listener;
  * with lc->backlog. Returns the fd, or -1 after logging why. */
 int px_listen_socket(const struct cfg_listener *lc);
 
+/* The listener's name in logs: listeners[].name, else its "address:port"
+ * ("[::1]:8443" for IPv6). Truncated to size. */
+void px_listener_label(const struct cfg_listener *lc, char *buf, size_t size);
+
 /* Starts accepting on l->fd in l->w's event loop (up to 64 connections per
  * readiness event, TCP_NODELAY on each). Returns 0 or -1. */
 int px_listener_start(struct px_listener *l);

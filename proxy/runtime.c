@@ -159,8 +159,9 @@ int px_runtime_run(struct cfg *cfg)
     int rc = w ? start_workers(cfg, tls, w, n, &started) : -1;
     if (rc == 0) {
         for (size_t i = 0; i < cfg->n_listeners; i++)
-            hb_info("listening on %s:%u (%s), %u workers", cfg->listeners[i].address.s,
-                    cfg->listeners[i].port, tls[i] ? "TLS" : "cleartext", n);
+            hb_info("listener %s: listening on %s:%u (%s), %u workers", w[0].listeners[i].label,
+                    cfg->listeners[i].address.s, cfg->listeners[i].port,
+                    tls[i] ? "TLS" : "cleartext", n);
         /* From here the generation (proxy/reload.h) owns w and tls. */
         struct px_gen *gen = px_gen_new(cfg, tls, w, started);
         if (gen) {

@@ -93,6 +93,7 @@ static int init_listeners(struct px_worker *w, struct px_tls **tls)
         l->cfg = &cfg->listeners[i];
         l->tls = tls[i];
         l->fd = -1;
+        px_listener_label(l->cfg, l->label, sizeof l->label);
         w->nlisteners++;
         l->fd = px_reload_inherit_fd(w->id, l->cfg); /* proxy/reload.h */
         if (l->fd < 0)

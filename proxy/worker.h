@@ -34,6 +34,7 @@ struct px_listener {
     struct px_tls *tls; /* shared, read-only */
     int fd;
     struct event *ev;
+    char label[80]; /* for logs: listeners[].name, else "address:port" */
 };
 
 struct px_worker {

@@ -5,12 +5,15 @@ so that the check fails when the key is ignored.
   excludes fails the handshake, one offering a listed suite connects (and the
   same excluded suite connects to a listener with the default list); a list
   BoringSSL refuses is reported by `h2bridge -t` at the key's line:column.
+- listeners[].name: the listener's log lines carry it (its address when
+  unnamed).
 """
 import os
 import socket
 import ssl
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxy_lib as pl  # noqa: E402
@@ -84,6 +87,37 @@ def check_ciphers(env, origin, c):
                 "ciphers %r: error at file:line:column, got %r" % (bad, r.stderr + r.stdout))
 
 
+def wait_log(env, p, text, timeout=5.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if text in env.log(p):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def check_name(env, origin, c):
+    debug = "logging: {level: debug}\n"
+    p = start(env, origin, "named", listener="    name: edge-test\n", top=debug)
+    c.check(wait_log(env, p, "listener edge-test: listening on 127.0.0.1:%d" % p.port),
+            "name: the start-up line names the listener")
+    s = socket.create_connection(("127.0.0.1", p.port), timeout=5)
+    s.sendall(b"not a TLS ClientHello\r\n\r\n")
+    s.recv(100)
+    s.close()
+    c.check(wait_log(env, p, " on edge-test: TLS handshake failed"),
+            "name: a handshake failure names the listener")
+    u = start(env, origin, "unnamed", top=debug)
+    s = socket.create_connection(("127.0.0.1", u.port), timeout=5)
+    s.sendall(b"not a TLS ClientHello\r\n\r\n")
+    s.recv(100)
+    s.close()
+    c.check(wait_log(env, u, " on 127.0.0.1:%d: TLS handshake failed" % u.port),
+            "name: an unnamed listener is named by its address")
+    env.stop(p)
+    env.stop(u)
+
+
 def main():
     pl.require_binaries()
     env = pl.Env()
@@ -91,6 +125,7 @@ def main():
     try:
         origin = env.origin()
         check_ciphers(env, origin, c)
+        check_name(env, origin, c)
     finally:
         if c.failed:
             env.dump_logs()
