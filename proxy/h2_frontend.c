@@ -19,6 +19,7 @@
 #include "proxy/exchange.h"
 #include "proxy/front.h"
 #include "proxy/h1_frontend.h"
+#include "proxy/listener.h"
 #include "proxy/sniff.h"
 #include "proxy/timeouts.h"
 #include "proxy/worker.h"
@@ -146,6 +147,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->ev_flush = event_new(w->base, -1, 0, on_flush, fc);
     hb_list_push_back(&w->conns, &fc->link);
     w->nconns++;
+    l->nconns++; /* listeners[].max_connections: proxy/listener.h */
     const struct cfg_tls *tc = &l->cfg->tls_cfg;
     if ((ssl && px_tls_io_init(&fc->io, ssl, fd, tc->small_records,
                                (hb_ns_t)tc->small_records_idle_ms * HB_NS_PER_MS) != 0) || !fc->ev_read || !fc->ev_write ||
@@ -193,6 +195,7 @@ void px_fconn_close(struct px_fconn *fc)
     close(fc->fd);
     hb_list_remove(&fc->link);
     fc->w->nconns--;
+    px_listener_closed(fc->l);
     free(fc);
 }
 

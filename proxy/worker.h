@@ -35,6 +35,11 @@ struct px_listener {
     int fd;
     struct event *ev;
     char label[80]; /* for logs: listeners[].name, else "address:port" */
+    /* listeners[].max_connections, this worker's share (proxy/listener.h):
+     * at max_conns open connections accepting pauses until one closes. */
+    uint32_t nconns, max_conns;
+    bool paused;
+    int64_t full_logged_at; /* monotonic ns of the last "paused" log line, 0: never */
 };
 
 struct px_worker {

@@ -5,6 +5,9 @@ so that the check fails when the key is ignored.
   excludes fails the handshake, one offering a listed suite connects (and the
   same excluded suite connects to a listener with the default list); a list
   BoringSSL refuses is reported by `h2bridge -t` at the key's line:column.
+- listeners[].max_connections: with 1, a second connection is not served
+  while the first is open (accepting is paused, logged with the listener's
+  name) and is served once the first closes.
 - listeners[].name: the listener's log lines carry it (its address when
   unnamed).
 """
@@ -118,6 +121,53 @@ def check_name(env, origin, c):
     env.stop(u)
 
 
+def tls_client(port, timeout):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    return ctx.wrap_socket(raw, server_hostname="localhost", do_handshake_on_connect=False)
+
+
+def get(s):
+    s.sendall(b"GET /bytes/3 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\r\n", 1)[0]
+
+
+def check_max_connections(env, origin, c):
+    p = start(env, origin, "maxconn", listener="    name: lim1\n    max_connections: 1\n")
+    first = tls_client(p.port, 5)
+    first.do_handshake()
+    c.eq(get(first), b"HTTP/1.1 200 OK", "max_connections: the first connection is served")
+    second = tls_client(p.port, 1.0)  # TCP connects: the kernel's backlog
+    served = True
+    try:
+        second.do_handshake()
+    except socket.timeout:
+        served = False
+    c.check(not served, "max_connections 1: a second connection is not served while the first "
+            "is open")
+    c.check(wait_log(env, p, "listener lim1: max_connections reached"),
+            "max_connections: the pause is logged with the listener's name")
+    first.close()
+    second.settimeout(5)
+    try:
+        second.do_handshake()
+        c.eq(get(second), b"HTTP/1.1 200 OK",
+             "max_connections: the waiting connection is served once the first closes")
+    except OSError as e:
+        c.check(False, "max_connections: the waiting connection after the first closed: %r" % e)
+    second.close()
+    env.stop(p)
+
+
 def main():
     pl.require_binaries()
     env = pl.Env()
@@ -126,6 +176,7 @@ def main():
         origin = env.origin()
         check_ciphers(env, origin, c)
         check_name(env, origin, c)
+        check_max_connections(env, origin, c)
     finally:
         if c.failed:
             env.dump_logs()
