@@ -45,6 +45,16 @@ static void cb_request(void *ud, uint32_t sid, const struct hb_msg *req, bool en
         px_fconn_kick(fc);
         return;
     }
+    if (req->nfields > fc->w->cfg->limits.max_header_count) {
+        /* As HTTP/1.1 requests (core/h1_common.h TOO_MANY_FIELDS): 431, not
+         * forwarded. Pseudo-header fields are not counted. */
+        hb_info("client %s stream %u: %u header fields over limits.max_header_count (%u) → 431",
+                fc->peer, sid, req->nfields, fc->w->cfg->limits.max_header_count);
+        struct hb_msg resp = {.status = 431};
+        h2_conn_submit_response(fc->h2, sid, &resp, true);
+        px_fconn_kick(fc);
+        return;
+    }
     if (px_front_body_too_large(fc, req)) { /* proxy/front.h */
         struct hb_msg resp = {.status = 413};
         h2_conn_submit_response(fc->h2, sid, &resp, true);
@@ -226,6 +236,11 @@ static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
      * 501. Without the setting a :protocol request is malformed (§3):
      * RST_STREAM(PROTOCOL_ERROR). */
     h->enable_connect_protocol = false;
+    /* limits.max_header_count is checked in cb_request (431); the engine
+     * decodes up to twice as many fields (plus the pseudo-header fields) so
+     * that a request somewhat over the limit gets its 431, and refuses a
+     * block with more (RST_STREAM PROTOCOL_ERROR) without keeping it. */
+    h->max_header_fields = 2 * cfg->limits.max_header_count + 8;
 
     /* The configured rates become token buckets that allow a burst of two
      * seconds' worth at once: honest clients send control frames in bursts

@@ -112,7 +112,19 @@ def main():
         origin = env.origin()
         p = env.proxy([origin.port])
         check_settings_and_extended_connect(env, p, c)
+        check_header_count(env, p, c, 100)
         env.stop(p)
+        path = os.path.join(env.dir, "keys.yaml")
+        with open(path, "w") as f:
+            f.write("limits: {max_header_count: 20}\n")
+        q = env.proxy([origin.port], config=path)
+        check_header_count(env, q, c, 20)
+        cl = pl.H2Client(q.port, timeout=10)
+        r = cl.request("GET", "/headers?n=10&size=8", deadline=10)
+        c.eq(r.status, 200, "max_header_count 20: a response with 10 X-Fill fields passes")
+        r = cl.request("GET", "/headers?n=30&size=8", deadline=10)
+        c.eq(r.status, 502, "max_header_count 20: a response with 30 fields is a 502")
+        cl.close()
     finally:
         if c.failed:
             env.dump_logs()
