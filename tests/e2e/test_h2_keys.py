@@ -116,7 +116,7 @@ def main():
         env.stop(p)
         path = os.path.join(env.dir, "keys.yaml")
         with open(path, "w") as f:
-            f.write("limits: {max_header_count: 20}\n")
+            f.write("limits: {max_header_count: 20}\nforwarded: {via: true}\n")
         q = env.proxy([origin.port], config=path)
         check_header_count(env, q, c, 20)
         cl = pl.H2Client(q.port, timeout=10)
@@ -124,7 +124,10 @@ def main():
         c.eq(r.status, 200, "max_header_count 20: a response with 10 X-Fill fields passes")
         r = cl.request("GET", "/headers?n=30&size=8", deadline=10)
         c.eq(r.status, 502, "max_header_count 20: a response with 30 fields is a 502")
+        r = cl.request("GET", "/inspect", deadline=10)
+        c.eq(via_of(json.loads(bytes(r.body))), ["2 h2bridge"], "Via from an h2 client")
         cl.close()
+        c.eq(via_of(inspect_h1(q.port)), ["1.1 h2bridge"], "Via from an HTTP/1.1 client")
     finally:
         if c.failed:
             env.dump_logs()
