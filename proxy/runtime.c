@@ -91,6 +91,24 @@ int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct p
     return rc;
 }
 
+void px_runtime_warn_reserved(const struct cfg *cfg, FILE *out)
+{
+    char where[512];
+    if (cfg->logging.access_log.s)
+        fprintf(out,
+                "%s: warning: logging.access_log is reserved: parsed and checked, but no access "
+                "log is written yet\n",
+                cfg_mark_format(&cfg->logging.access_log.mark, where, sizeof where));
+    if (cfg->admin.enabled) {
+        const struct cfg_mark *m =
+            cfg->admin.address.mark.line ? &cfg->admin.address.mark : &cfg->source;
+        fprintf(out,
+                "%s: warning: admin is reserved: parsed and checked, but no admin listener is "
+                "opened yet\n",
+                m->file ? cfg_mark_format(m, where, sizeof where) : "configuration");
+    }
+}
+
 void px_runtime_raise_nofile(void)
 {
     struct rlimit rl;
