@@ -61,7 +61,12 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
         o.ticket_rotate_sec = t->ticket_rotation_ms / 1000;
         char err[512];
         tls = px_tls_new(specs, t->n_certs, &o, err, sizeof err);
-        if (!tls)
+        /* A ticket key file's reason starts with its name: mark that key. */
+        const char *tk = t->ticket_key_file.s;
+        if (!tls && tk && strncmp(err, tk, strlen(tk)) == 0)
+            cfg_errors_add(errs, &t->ticket_key_file.mark, "expected a usable ticket key file, found: %s",
+                           err);
+        else if (!tls)
             cfg_errors_add(errs, &l->mark, "expected a usable TLS configuration, found: %s", err);
     }
     for (size_t i = 0; names && i < t->n_certs; i++)
