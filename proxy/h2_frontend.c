@@ -19,6 +19,7 @@
 #include "proxy/exchange.h"
 #include "proxy/front.h"
 #include "proxy/h1_frontend.h"
+#include "proxy/listener.h"
 #include "proxy/sniff.h"
 #include "proxy/timeouts.h"
 #include "proxy/worker.h"
@@ -40,6 +41,16 @@ static void cb_request(void *ud, uint32_t sid, const struct hb_msg *req, bool en
         hb_info("client %s stream %u: :authority %.*s not covered by the certificate → 421",
                 fc->peer, sid, (int)req->authority.len, req->authority.p);
         struct hb_msg resp = {.status = 421};
+        h2_conn_submit_response(fc->h2, sid, &resp, true);
+        px_fconn_kick(fc);
+        return;
+    }
+    if (req->nfields > fc->w->cfg->limits.max_header_count) {
+        /* As HTTP/1.1 requests (core/h1_common.h TOO_MANY_FIELDS): 431, not
+         * forwarded. Pseudo-header fields are not counted. */
+        hb_info("client %s stream %u: %u header fields over limits.max_header_count (%u) → 431",
+                fc->peer, sid, req->nfields, fc->w->cfg->limits.max_header_count);
+        struct hb_msg resp = {.status = 431};
         h2_conn_submit_response(fc->h2, sid, &resp, true);
         px_fconn_kick(fc);
         return;
@@ -103,12 +114,12 @@ static void format_peer(struct px_fconn *fc, const struct sockaddr *sa)
         const struct sockaddr_in6 *s6 = (const void *)sa;
         inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
         port = ntohs(s6->sin6_port);
-        snprintf(fc->peer, sizeof fc->peer, "[%s]:%u", a, port);
+        snprintf(fc->peer, sizeof fc->peer, "[%s]:%u on %s", a, port, fc->l->label);
     } else {
         const struct sockaddr_in *s4 = (const void *)sa;
         inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
         port = ntohs(s4->sin_port);
-        snprintf(fc->peer, sizeof fc->peer, "%s:%u", a, port);
+        snprintf(fc->peer, sizeof fc->peer, "%s:%u on %s", a, port, fc->l->label);
     }
     snprintf(fc->peer_addr, sizeof fc->peer_addr, "%s", a);
 }
@@ -127,7 +138,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     struct px_fconn *fc = calloc(1, sizeof *fc);
     SSL *ssl = fc && l->tls ? px_tls_new_ssl(l->tls) : NULL;
     if (!fc || (l->tls && !ssl)) {
-        hb_warn("accept: out of memory, connection closed");
+        hb_warn("listener %s: accept: out of memory, connection closed", l->label);
         free(fc);
         close(fd);
         return;
@@ -146,6 +157,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->ev_flush = event_new(w->base, -1, 0, on_flush, fc);
     hb_list_push_back(&w->conns, &fc->link);
     w->nconns++;
+    l->nconns++; /* listeners[].max_connections: proxy/listener.h */
     const struct cfg_tls *tc = &l->cfg->tls_cfg;
     if ((ssl && px_tls_io_init(&fc->io, ssl, fd, tc->small_records,
                                (hb_ns_t)tc->small_records_idle_ms * HB_NS_PER_MS) != 0) || !fc->ev_read || !fc->ev_write ||
@@ -193,6 +205,7 @@ void px_fconn_close(struct px_fconn *fc)
     close(fc->fd);
     hb_list_remove(&fc->link);
     fc->w->nconns--;
+    px_listener_closed(fc->l);
     free(fc);
 }
 
@@ -218,6 +231,16 @@ static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
     h->max_frame_size = cfg->http2.max_frame_size;
     h->header_table_size = cfg->http2.header_table_size;
     h->max_header_list_size = cfg->http2.max_header_list_size;
+    /* No extended CONNECT (RFC 8441) until WebSocket over h2 is proxied:
+     * advertising it makes browsers open wss:// by CONNECT, which would get
+     * 501. Without the setting a :protocol request is malformed (§3):
+     * RST_STREAM(PROTOCOL_ERROR). */
+    h->enable_connect_protocol = false;
+    /* limits.max_header_count is checked in cb_request (431); the engine
+     * decodes up to twice as many fields (plus the pseudo-header fields) so
+     * that a request somewhat over the limit gets its 431, and refuses a
+     * block with more (RST_STREAM PROTOCOL_ERROR) without keeping it. */
+    h->max_header_fields = 2 * cfg->limits.max_header_count + 8;
 
     /* The configured rates become token buckets that allow a burst of two
      * seconds' worth at once: honest clients send control frames in bursts
