@@ -88,7 +88,7 @@ static void answer(struct px_fconn *fc, uint32_t sid, int status)
 static void answer_local(struct px_fconn *fc, uint32_t sid, int status, const char *why,
                          hb_ns_t start)
 {
-    if (status == 421 || status == 413)
+    if (status == 421 || status == 413 || status == 431)
         hb_info("client %s stream %u: %s → %d", fc->peer, sid, why, status);
     else
         hb_debug("client %s stream %u: %s → %d", fc->peer, sid, why, status);
@@ -500,8 +500,8 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
 {
     hb_ns_t start = hb_time_now_ns();
     const struct cfg_route *route;
-    const char *why;
-    int status = px_admit(fc, req, &route, &why);
+    char why[160];
+    int status = px_admit(fc, req, &route, why, sizeof why);
     if (status) {
         answer_local(fc, sid, status, why, start);
         return NULL;

@@ -16,6 +16,7 @@
 #include "proxy/front.h"
 #include "proxy/h1_frontend.h"
 #include "proxy/h2_frontend.h"
+#include "proxy/listener.h"
 #include "proxy/sniff.h"
 #include "proxy/worker.h"
 
@@ -79,12 +80,12 @@ static void format_peer(struct px_fconn *fc, const struct sockaddr *sa)
         const struct sockaddr_in6 *s6 = (const void *)sa;
         inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
         port = ntohs(s6->sin6_port);
-        snprintf(fc->peer, sizeof fc->peer, "[%s]:%u", a, port);
+        snprintf(fc->peer, sizeof fc->peer, "[%s]:%u on %s", a, port, fc->l->label);
     } else {
         const struct sockaddr_in *s4 = (const void *)sa;
         inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
         port = ntohs(s4->sin_port);
-        snprintf(fc->peer, sizeof fc->peer, "%s:%u", a, port);
+        snprintf(fc->peer, sizeof fc->peer, "%s:%u on %s", a, port, fc->l->label);
     }
     snprintf(fc->peer_addr, sizeof fc->peer_addr, "%s", a);
 }
@@ -96,7 +97,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     struct px_fconn *fc = calloc(1, sizeof *fc);
     SSL *ssl = fc && l->tls ? px_tls_new_ssl(l->tls) : NULL;
     if (!fc || (l->tls && !ssl)) {
-        hb_warn("accept: out of memory, connection closed");
+        hb_warn("listener %s: accept: out of memory, connection closed", l->label);
         free(fc);
         close(fd);
         return;
@@ -114,6 +115,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->ev_flush = event_new(w->base, -1, 0, on_flush, fc);
     hb_list_push_back(&w->conns, &fc->link);
     w->nconns++;
+    l->nconns++; /* listeners[].max_connections: proxy/listener.h */
     const struct cfg_tls *tc = &l->cfg->tls_cfg;
     if ((ssl && px_tls_io_init(&fc->io, ssl, fd, tc->small_records,
                                (hb_ns_t)tc->small_records_idle_ms * HB_NS_PER_MS) != 0) ||
@@ -155,6 +157,7 @@ void px_fconn_close(struct px_fconn *fc)
     close(fc->fd);
     hb_list_remove(&fc->link);
     fc->w->nconns--;
+    px_listener_closed(fc->l);
     free(fc);
 }
 

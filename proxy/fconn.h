@@ -105,7 +105,8 @@ struct px_fconn {
     struct hb_list dead; /* closed exchanges, freed from the event loop */
     char *covered_host; /* last :authority host the certificate covers (authority.c) */
     uint8_t covered_len;
-    char peer[64];      /* "192.0.2.1:5555" / "[2001:db8::1]:5555" for logs */
+    char peer[160]; /* for logs: "192.0.2.1:5555 on LISTENER" / "[2001:db8::1]:5555 on …"
+                       (LISTENER: its name, else its address, proxy/listener.h) */
     char peer_addr[48]; /* address only, no brackets: for X-Forwarded-For */
 };
 

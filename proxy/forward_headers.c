@@ -123,8 +123,12 @@ int px_fwd_build(const struct hb_msg *req, const struct px_fwd_opts *o, struct h
             rc = push_joined(req, "forwarded", ", ", v, a, out, cap, n);
     }
     if (rc == 0 && o->via) {
-        /* The client spoke HTTP/2 to us (RFC 9110 §7.6.3: "2 pseudonym"). */
-        rc = push_joined(req, "via", ", ", "2 h2bridge", a, out, cap, n);
+        /* RFC 9110 §7.6.3: received-protocol is the version of the request
+         * as we received it (the client's protocol), then our pseudonym. */
+        const char *v = req->version == 10   ? "1.0 h2bridge"
+                        : req->version == 11 ? "1.1 h2bridge"
+                                             : "2 h2bridge";
+        rc = push_joined(req, "via", ", ", v, a, out, cap, n);
     }
     return rc;
 }

@@ -4,7 +4,8 @@
  * split Cookie into several fields) are joined into one field with "; ";
  * X-Forwarded-For gets the client address appended (one field); a client's
  * X-Forwarded-Proto is replaced by ours; Forwarded (RFC 7239) and Via
- * (RFC 9110 §7.6.3) are added. Each addition is switched by the options.
+ * (RFC 9110 §7.6.3: "2 h2bridge", "1.1 h2bridge" or "1.0 h2bridge", the
+ * version the client's request came in) are added. Each addition is switched by the options.
  * Hop-by-hop fields are left for core/h1_write to drop.
  */
 #ifndef H2B_PROXY_FORWARD_HEADERS_H

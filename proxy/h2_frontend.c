@@ -82,6 +82,17 @@ static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
     h->max_frame_size = cfg->http2.max_frame_size;
     h->header_table_size = cfg->http2.header_table_size;
     h->max_header_list_size = cfg->http2.max_header_list_size;
+    /* No extended CONNECT (RFC 8441) until WebSocket over h2 is proxied:
+     * advertising it makes browsers open wss:// by CONNECT, which would get
+     * 501. Without the setting a :protocol request is malformed (§3):
+     * RST_STREAM(PROTOCOL_ERROR). */
+    h->enable_connect_protocol = false;
+    /* limits.max_header_count is checked at admission (431, proxy/admit.c);
+     * the engine decodes up to twice as many fields (plus the pseudo-header
+     * fields) so that a request somewhat over the limit gets its 431, and
+     * refuses a block with more (RST_STREAM PROTOCOL_ERROR) without keeping
+     * it. */
+    h->max_header_fields = 2 * cfg->limits.max_header_count + 8;
 
     /* The configured rates become token buckets that allow a burst of two
      * seconds' worth at once: honest clients send control frames in bursts

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "core/log.h"
+#include "core/time.h"
 #include "proxy/fconn.h"
 #include "proxy/listener.h"
 #include "proxy/worker.h"
@@ -60,23 +61,62 @@ int px_listen_socket(const struct cfg_listener *lc)
     return fd;
 }
 
+void px_listener_label(const struct cfg_listener *lc, char *buf, size_t size)
+{
+    if (lc->name.s)
+        snprintf(buf, size, "%s", lc->name.s);
+    else
+        snprintf(buf, size, strchr(lc->address.s, ':') ? "[%s]:%u" : "%s:%u", lc->address.s,
+                 lc->port);
+}
+
+#define FULL_LOG_EVERY_NS (10 * HB_NS_PER_SEC)
+
+static void pause_accept(struct px_listener *l)
+{
+    event_del(l->ev);
+    l->paused = true;
+    hb_ns_t now = hb_time_now_ns();
+    if (l->full_logged_at == 0 || now - l->full_logged_at >= FULL_LOG_EVERY_NS) {
+        l->full_logged_at = now;
+        hb_warn("listener %s: max_connections reached (%u open in worker %d), accepting paused "
+                "until one closes",
+                l->label, l->nconns, l->w->id);
+    }
+}
+
+void px_listener_closed(struct px_listener *l)
+{
+    l->nconns--;
+    /* l->ev is NULL once a shutdown closed the listener: stay closed. */
+    if (l->paused && l->nconns < l->max_conns && l->ev) {
+        l->paused = false;
+        event_add(l->ev, NULL);
+    }
+}
+
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
     struct px_listener *l = arg;
     struct px_worker *w = l->w;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
+        if (l->nconns >= l->max_conns) {
+            pause_accept(l);
+            return;
+        }
         struct sockaddr_storage peer;
         socklen_t plen = sizeof peer;
         int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE)
-                hb_warn("accept: %s (raise the file-descriptor limit)", strerror(errno));
+                hb_warn("listener %s: accept: %s (raise the file-descriptor limit)", l->label,
+                        strerror(errno));
             else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                hb_warn("accept: %s", strerror(errno));
+                hb_warn("listener %s: accept: %s", l->label, strerror(errno));
             return;
         }
         if (w->nconns >= w->max_conns) {
-            hb_warn("accept: limits.max_connections reached, connection refused");
+            hb_warn("listener %s: limits.max_connections reached, connection refused", l->label);
             close(fd);
             continue;
         }

@@ -22,6 +22,15 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
     const char ***names = calloc(t->n_certs, sizeof *names);
     struct px_tls *tls = NULL;
     bool ok = specs && names;
+    bool ciphers_ok = true;
+    char cerr[512];
+    if (t->ciphers.s && px_tls_check_ciphers(t->ciphers.s, cerr, sizeof cerr) != 0) {
+        cfg_errors_add(errs, &t->ciphers.mark,
+                       "expected a TLS 1.2 cipher list in BoringSSL syntax that selects at least "
+                       "one suite (like \"ECDHE+AESGCM\"), found \"%s\" (%s)",
+                       t->ciphers.s, cerr);
+        ciphers_ok = false; /* the certificates are still checked below */
+    }
     for (size_t i = 0; ok && i < t->n_certs; i++) {
         const struct cfg_cert *c = &t->certs[i];
         char err[512];
@@ -41,17 +50,23 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
             names[i][j] = c->server_names[j].s;
         specs[i] = (struct px_tls_cert_spec){c->cert.s, c->key.s, names[i], c->n_server_names};
     }
-    if (ok) {
+    if (ok && ciphers_ok) {
         struct px_tls_opts o;
         px_tls_opts_default(&o);
         o.min_version = t->min_version;
         o.alpn_h2 = (l->protocols & CFG_PROTO_H2) != 0;
         o.alpn_http1 = (l->protocols & CFG_PROTO_HTTP11) != 0;
+        o.ciphers = t->ciphers.s;
         o.ticket_key_file = t->ticket_key_file.s;
         o.ticket_rotate_sec = t->ticket_rotation_ms / 1000;
         char err[512];
         tls = px_tls_new(specs, t->n_certs, &o, err, sizeof err);
-        if (!tls)
+        /* A ticket key file's reason starts with its name: mark that key. */
+        const char *tk = t->ticket_key_file.s;
+        if (!tls && tk && strncmp(err, tk, strlen(tk)) == 0)
+            cfg_errors_add(errs, &t->ticket_key_file.mark, "expected a usable ticket key file, found: %s",
+                           err);
+        else if (!tls)
             cfg_errors_add(errs, &l->mark, "expected a usable TLS configuration, found: %s", err);
     }
     for (size_t i = 0; names && i < t->n_certs; i++)
@@ -79,6 +94,24 @@ int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct p
             px_tls_del(t);
     }
     return rc;
+}
+
+void px_runtime_warn_reserved(const struct cfg *cfg, FILE *out)
+{
+    char where[512];
+    if (cfg->logging.access_log.s)
+        fprintf(out,
+                "%s: warning: logging.access_log is reserved: parsed and checked, but no access "
+                "log is written yet\n",
+                cfg_mark_format(&cfg->logging.access_log.mark, where, sizeof where));
+    if (cfg->admin.enabled) {
+        const struct cfg_mark *m =
+            cfg->admin.address.mark.line ? &cfg->admin.address.mark : &cfg->source;
+        fprintf(out,
+                "%s: warning: admin is reserved: parsed and checked, but no admin listener is "
+                "opened yet\n",
+                m->file ? cfg_mark_format(m, where, sizeof where) : "configuration");
+    }
 }
 
 void px_runtime_raise_nofile(void)
@@ -149,8 +182,9 @@ int px_runtime_run(struct cfg *cfg)
     int rc = w ? start_workers(cfg, tls, w, n, &started) : -1;
     if (rc == 0) {
         for (size_t i = 0; i < cfg->n_listeners; i++)
-            hb_info("listening on %s:%u (%s), %u workers", cfg->listeners[i].address.s,
-                    cfg->listeners[i].port, tls[i] ? "TLS" : "cleartext", n);
+            hb_info("listener %s: listening on %s:%u (%s), %u workers", w[0].listeners[i].label,
+                    cfg->listeners[i].address.s, cfg->listeners[i].port,
+                    tls[i] ? "TLS" : "cleartext", n);
         /* From here the generation (proxy/reload.h) owns w and tls. */
         struct px_gen *gen = px_gen_new(cfg, tls, w, started);
         if (gen) {

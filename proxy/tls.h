@@ -4,8 +4,8 @@
  * SNI (exact names first, then "*.example.com" wildcards covering exactly one
  * label, then the first certificate as the default); when one name has both
  * an ECDSA and an RSA certificate the ECDSA one is picked if the client can
- * use it. ALPN selects h2, then http/1.1. TLS 1.2 is limited to ECDHE + AEAD
- * suites; TLS 1.3 is on; the minimum version is configurable. Session
+ * use it. ALPN selects h2, then http/1.1. TLS 1.2 suites are the configured
+ * list (px_tls_opts.ciphers), by default ECDHE + AEAD only; TLS 1.3 is on; the minimum version is configurable. Session
  * tickets are on, with keys that rotate automatically or come from a file
  * (tls_tickets.c).
  *
@@ -35,6 +35,7 @@ struct px_tls_opts {
     uint16_t min_version;       /* TLS1_2_VERSION (default) or TLS1_3_VERSION */
     bool alpn_h2;               /* offer h2 (default true) */
     bool alpn_http1;            /* offer http/1.1 (default true) */
+    const char *ciphers;        /* TLS 1.2 suites, BoringSSL syntax; NULL: ECDHE + AEAD */
     const char *ticket_key_file; /* NULL: generated keys that rotate */
     uint32_t ticket_rotate_sec; /* rotation interval of generated keys (default 3600) */
 };
@@ -60,6 +61,11 @@ SSL *px_tls_new_ssl(struct px_tls *t);
 /* Checks that cert_file and key_file load and match. Returns 0, or -1 with a
  * reason naming the file in err. Used by `h2bridge -t`. */
 int px_tls_check_pair(const char *cert_file, const char *key_file, char *err, size_t errlen);
+
+/* Checks a TLS 1.2 cipher list as px_tls_new() will apply it
+ * (SSL_CTX_set_strict_cipher_list: an unknown name, or a list selecting no
+ * suite, is refused). Returns 0, or -1 with a reason in err. */
+int px_tls_check_ciphers(const char *list, char *err, size_t errlen);
 
 /* Selection, exposed for tests: the index of the certificate serving
  * `name` (may be NULL: no SNI) when the client can (ecdsa_ok) or cannot use

@@ -81,7 +81,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(w->base);
 }
 
-static int init_listeners(struct px_worker *w, struct px_tls **tls)
+static int init_listeners(struct px_worker *w, struct px_tls **tls, uint32_t nworkers)
 {
     const struct cfg *cfg = w->cfg;
     w->listeners = calloc(cfg->n_listeners, sizeof *w->listeners);
@@ -93,6 +93,10 @@ static int init_listeners(struct px_worker *w, struct px_tls **tls)
         l->cfg = &cfg->listeners[i];
         l->tls = tls[i];
         l->fd = -1;
+        px_listener_label(l->cfg, l->label, sizeof l->label);
+        l->max_conns = l->cfg->max_connections / nworkers; /* docs/configuration.md */
+        if (l->max_conns == 0)
+            l->max_conns = 1;
         w->nlisteners++;
         l->fd = px_reload_inherit_fd(w->id, l->cfg); /* proxy/reload.h */
         if (l->fd < 0)
@@ -129,7 +133,7 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
         if (init_upstream(w, &w->ups[i], &cfg->upstreams[i]) != 0)
             return -1;
     }
-    return init_listeners(w, tls);
+    return init_listeners(w, tls, nworkers ? nworkers : 1);
 }
 
 static void *run(void *arg)

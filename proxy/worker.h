@@ -34,6 +34,12 @@ struct px_listener {
     struct px_tls *tls; /* shared, read-only */
     int fd;
     struct event *ev;
+    char label[80]; /* for logs: listeners[].name, else "address:port" */
+    /* listeners[].max_connections, this worker's share (proxy/listener.h):
+     * at max_conns open connections accepting pauses until one closes. */
+    uint32_t nconns, max_conns;
+    bool paused;
+    int64_t full_logged_at; /* monotonic ns of the last "paused" log line, 0: never */
 };
 
 struct px_worker {

@@ -172,6 +172,8 @@ class Response:
 class H2Client:
     """A blocking HTTP/2 client over TLS; several streams may be in flight."""
 
+    h2_options = {"client_side": True}  # H2Configuration's; subclasses may add
+
     def __init__(self, port, window=None, timeout=60.0):
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
@@ -186,7 +188,7 @@ class H2Client:
         """Starts HTTP/2 (preface, SETTINGS) on a connected socket; for
         subclasses that make their own (cleartext, another SNI)."""
         self.sock = sock
-        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(**self.h2_options))
         self.conn.initiate_connection()
         if window is not None:
             self.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: window})

@@ -47,6 +47,38 @@ if [ $st -ne 1 ] || [ "$out" != "$want" ]; then
     echo "  status $st, output:"; echo "$out" | sed 's/^/  | /'
 fi
 
+# Reserved keys (parsed, not acted on yet) pass, with a warning at their place.
+cat >"$tmp/reserved.yaml" <<'EOF'
+listeners:
+  - address: "127.0.0.1:8443"
+logging:
+  access_log: "-"
+admin:
+  address: "127.0.0.1:9901"
+EOF
+out=$("$bin" -t -c "$tmp/reserved.yaml" --backend 127.0.0.1:8081 2>&1)
+st=$?
+want="$tmp/reserved.yaml:4:15: warning: logging.access_log is reserved: parsed and checked, but no access log is written yet
+$tmp/reserved.yaml:6:12: warning: admin is reserved: parsed and checked, but no admin listener is opened yet
+configuration OK"
+[ $st -eq 0 ] && [ "$out" = "$want" ]
+check "reserved keys: status 0, a warning at each (got $st: $out)" $?
+
+# A ticket key file of a wrong size: the error is at the key.
+head -c 50 /dev/urandom >"$tmp/ticket.key"
+cat >"$tmp/ticket.yaml" <<EOF
+listeners:
+  - address: "127.0.0.1:8443"
+    tls:
+      certificates: [{cert: $src/config/examples/certs/localhost.crt, key: $src/config/examples/certs/localhost.key}]
+      ticket_key_file: ticket.key
+EOF
+out=$("$bin" -t -c "$tmp/ticket.yaml" --backend 127.0.0.1:8081 2>&1)
+st=$?
+want="$tmp/ticket.yaml:5:24: expected a usable ticket key file, found: $tmp/ticket.key: expected one to 8 keys of 48 or 80 bytes, found a file of 50 bytes"
+[ $st -eq 1 ] && [ "$out" = "$want" ]
+check "ticket_key_file of 50 bytes: status 1, the error at the key (got $st: $out)" $?
+
 out=$("$bin" -t -c "$tmp/missing.yaml" 2>&1)
 st=$?
 [ $st -eq 1 ] && echo "$out" | grep -qF "$tmp/missing.yaml: expected a readable configuration file, found No such file or directory"

@@ -67,6 +67,28 @@ static void test_options_off_and_ipv6(void **state)
     hb_arena_free(&a);
 }
 
+/* RFC 9110 §7.6.3: Via names the version the request was received in. */
+static void test_via_names_the_client_version(void **state)
+{
+    struct hpack_field in[] = {F("accept", "*/*")};
+    struct px_fwd_opts o = {.via = true, .proto = "https", .client_addr = "192.0.2.7"};
+    const struct {
+        int version;
+        const char *want;
+    } cases[] = {{0, "via: 2 h2bridge"}, {11, "via: 1.1 h2bridge"}, {10, "via: 1.0 h2bridge"}};
+    for (size_t i = 0; i < 3; i++) {
+        struct hb_msg m = {.fields = in, .nfields = 1, .version = cases[i].version};
+        struct hb_arena a;
+        hb_arena_init(&a, NULL, 0, 0, 0);
+        struct hpack_field out[4];
+        size_t n = 0;
+        assert_int_equal(px_fwd_build(&m, &o, &a, out, 4, &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(fmt(&out[1]), cases[i].want);
+        hb_arena_free(&a);
+    }
+}
+
 static void test_limits(void **state)
 {
     struct hpack_field in[] = {F("a", "1"), F("b", "2"), F("cookie", "x")};
@@ -91,6 +113,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cookie_join_and_forwarding),
         cmocka_unit_test(test_options_off_and_ipv6),
+        cmocka_unit_test(test_via_names_the_client_version),
         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
