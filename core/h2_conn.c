@@ -445,6 +445,23 @@ int h2_conn_on_timeout(struct h2_conn *c, hb_ns_t now)
     return c->fatal;
 }
 
+int h2_conn_stream_set_user_data(struct h2_conn *c, uint32_t stream_id, void *user_data)
+{
+    struct h2_stream *s = h2_stream_find(c, stream_id);
+    if (!s)
+        return HB_ENOTFOUND;
+    s->user_data = user_data;
+    return 0;
+}
+
+void *h2_conn_stream_user_data(const struct h2_conn *c, uint32_t stream_id)
+{
+    if (stream_id != 0 && stream_id == c->closing_id)
+        return c->closing_ud;
+    struct h2_stream *s = h2_stream_find(c, stream_id);
+    return s ? s->user_data : NULL;
+}
+
 uint32_t h2_conn_open_streams(const struct h2_conn *c)
 {
     return c->open_peer + c->open_local;

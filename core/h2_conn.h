@@ -293,6 +293,20 @@ int h2_conn_reset_stream(struct h2_conn *c, uint32_t stream_id, uint32_t error_c
  * are closed. */
 int h2_conn_goaway(struct h2_conn *c, uint32_t error_code, bool graceful);
 
+/* Attaches user_data (the application's, never touched) to open stream
+ * stream_id, as nghttp2_session_set_stream_user_data does: from then on
+ * h2_conn_stream_user_data() returns it, including during the stream's
+ * on_stream_close (also a deferred one, delivered after the stream left
+ * the API: see the threading contract above). Call it from on_request (or
+ * after h2_conn_upgrade for stream 1) before anything can close the stream.
+ * Returns 0, or HB_ENOTFOUND when stream_id is not open. */
+int h2_conn_stream_set_user_data(struct h2_conn *c, uint32_t stream_id, void *user_data);
+
+/* The user data of stream_id: what h2_conn_stream_set_user_data attached,
+ * NULL when none was or the stream is closed (except inside its own
+ * on_stream_close, where it is still the stream's). One hash lookup. */
+void *h2_conn_stream_user_data(const struct h2_conn *c, uint32_t stream_id);
+
 /* Promises a pushed response on peer stream assoc_stream_id (§8.4): req is
  * the promised request (method GET/HEAD, scheme, authority, path). Returns
  * the promised stream id (> 0), or HB_EUNSUPPORTED when push is disabled by

@@ -57,6 +57,7 @@ struct h2_stream {
     uint64_t recv_pending;   /* delivered to the app, not yet consumed */
     uint64_t content_length; /* declared request content-length */
     uint64_t data_received;  /* request DATA payload received */
+    void *user_data;         /* the application's (h2_conn_stream_set_user_data) */
     int64_t deficit;         /* weighted round-robin credit (bytes) */
     /* trailers copied at submit time: fields and their strings in one block */
     struct hpack_field *trailers;
@@ -172,8 +173,13 @@ struct h2_conn {
      * and not yet notified, so bounded by the stream limits. */
     struct h2_pclose {
         uint32_t id, code;
+        void *user_data; /* the stream's, readable during the callback */
     } *pclose;
     uint32_t npclose, pclose_cap;
+    /* The stream whose on_stream_close runs now (gone from the table): its
+     * user data stays readable during the call. 0: none. */
+    uint32_t closing_id;
+    void *closing_ud;
 };
 
 /* ---- memory (h2_conn.c) ---- */

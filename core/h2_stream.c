@@ -206,7 +206,7 @@ const struct h2_closed *h2_closed_find(const struct h2_conn *c, uint32_t id)
 
 /* Remembers an on_stream_close owed while callbacks may not run (a submit
  * call from outside recv/send/on_timeout). Out of memory: c->fatal. */
-static void defer_close(struct h2_conn *c, uint32_t id, uint32_t code)
+static void defer_close(struct h2_conn *c, uint32_t id, uint32_t code, void *ud)
 {
     if (c->npclose == c->pclose_cap) {
         uint32_t cap = c->pclose_cap ? 2 * c->pclose_cap : 8;
@@ -220,7 +220,19 @@ static void defer_close(struct h2_conn *c, uint32_t id, uint32_t code)
         c->pclose = p;
         c->pclose_cap = cap;
     }
-    c->pclose[c->npclose++] = (struct h2_pclose){id, code};
+    c->pclose[c->npclose++] = (struct h2_pclose){id, code, ud};
+}
+
+/* on_stream_close with the stream's user data readable during the call. */
+static void notify_close(struct h2_conn *c, uint32_t id, uint32_t code, void *ud)
+{
+    uint32_t prev_id = c->closing_id;
+    void *prev_ud = c->closing_ud;
+    c->closing_id = id;
+    c->closing_ud = ud;
+    c->cb.on_stream_close(c->ud, id, code);
+    c->closing_id = prev_id;
+    c->closing_ud = prev_ud;
 }
 
 void h2_stream_close(struct h2_conn *c, struct h2_stream *s, uint32_t code, enum h2_closed_how how)
@@ -240,6 +252,7 @@ void h2_stream_close(struct h2_conn *c, struct h2_stream *s, uint32_t code, enum
     h2_closed_add(c, s->id, how);
     uint32_t id = s->id;
     bool announced = s->announced;
+    void *ud = s->user_data;
     /* Bytes delivered but never reported consumed would shrink the
      * connection window for good (§6.9): return them now. */
     uint64_t pending = s->recv_pending;
@@ -248,9 +261,9 @@ void h2_stream_close(struct h2_conn *c, struct h2_stream *s, uint32_t code, enum
         h2_flow_credit(c, NULL, pending);
     if (announced && c->cb.on_stream_close) {
         if (c->cb_ok)
-            c->cb.on_stream_close(c->ud, id, code);
+            notify_close(c, id, code, ud);
         else
-            defer_close(c, id, code);
+            defer_close(c, id, code, ud);
     }
 }
 
@@ -258,7 +271,7 @@ void h2_close_drain(struct h2_conn *c)
 {
     /* Callbacks run with cb_ok set, so they never append here. */
     for (uint32_t i = 0; i < c->npclose; i++)
-        c->cb.on_stream_close(c->ud, c->pclose[i].id, c->pclose[i].code);
+        notify_close(c, c->pclose[i].id, c->pclose[i].code, c->pclose[i].user_data);
     c->npclose = 0;
 }
 

@@ -37,40 +37,6 @@ static const struct px_bconn_ops bconn_ops = {
     .on_timeout = on_timeout,
 };
 
-static struct hb_list *bucket(struct px_fconn *fc, uint32_t sid)
-{
-    return &fc->streams[(sid >> 1) % PX_FCONN_BUCKETS];
-}
-
-/* The stream table costs 1 KiB: a connection that never carries a request
- * (an idle keep-alive client) never pays it. Returns false when out of
- * memory. */
-static bool have_streams(struct px_fconn *fc)
-{
-    if (fc->streams)
-        return true;
-    fc->streams = malloc(PX_FCONN_BUCKETS * sizeof *fc->streams);
-    if (!fc->streams)
-        return false;
-    for (size_t i = 0; i < PX_FCONN_BUCKETS; i++)
-        hb_list_init(&fc->streams[i]);
-    return true;
-}
-
-struct px_exchange *px_exchange_find(struct px_fconn *fc, uint32_t sid)
-{
-    if (!fc->streams)
-        return NULL;
-    struct hb_list *head = bucket(fc, sid), *it;
-    hb_list_foreach(it, head)
-    {
-        struct px_exchange *ex = hb_container_of(it, struct px_exchange, link);
-        if (ex->sid == sid)
-            return ex;
-    }
-    return NULL;
-}
-
 const char *px_ex_backend_name(const struct px_exchange *ex)
 {
     return ex->pool ? px_pool_name(ex->pool) : "-";
@@ -506,7 +472,7 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
         answer_local(fc, sid, status, why, start);
         return NULL;
     }
-    struct px_exchange *ex = have_streams(fc) ? ex_alloc(fc->w) : NULL;
+    struct px_exchange *ex = ex_alloc(fc->w);
     if (!ex) {
         answer_local(fc, sid, 503, "out of memory", start);
         return NULL;
@@ -523,7 +489,8 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
         ex_free(ex);
         return NULL;
     }
-    hb_list_push_back(bucket(fc, sid), &ex->link);
+    hb_list_push_back(&fc->exchanges, &ex->link);
+    px_front_bind(fc, sid, ex);
     px_ex_connect(ex, false);
     return ex;
 }
@@ -663,15 +630,13 @@ void px_exchange_reap(struct px_fconn *fc)
 
 void px_exchange_abort_all(struct px_fconn *fc)
 {
-    for (size_t i = 0; fc->streams && i < PX_FCONN_BUCKETS; i++) {
-        struct hb_list *it, *tmp;
-        hb_list_foreach_safe(it, tmp, &fc->streams[i])
-        {
-            struct px_exchange *ex = hb_container_of(it, struct px_exchange, link);
-            px_ex_drop_backend(ex, false);
-            px_ex_finish(ex, end_reason(ex, H2_NO_ERROR, true));
-            ex_free(ex);
-        }
+    struct hb_list *it, *tmp;
+    hb_list_foreach_safe(it, tmp, &fc->exchanges)
+    {
+        struct px_exchange *ex = hb_container_of(it, struct px_exchange, link);
+        px_ex_drop_backend(ex, false);
+        px_ex_finish(ex, end_reason(ex, H2_NO_ERROR, true));
+        ex_free(ex);
     }
     px_exchange_reap(fc);
 }

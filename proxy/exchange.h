@@ -84,12 +84,9 @@ void px_ex_record_done(const struct px_fconn *fc, const struct px_ex_record *r);
  * request is not admitted or cannot be served (out of memory: 503), the
  * answer is submitted here, the request ends (px_ex_record_done, LOCAL) and
  * NULL is returned; the caller then discards the request's body. The
- * exchange is owned by fc's stream table. */
+ * exchange is owned by fc (its list of exchanges). */
 struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req,
                                       bool end_stream);
-
-/* Finds the exchange of stream sid on fc, or NULL. */
-struct px_exchange *px_exchange_find(struct px_fconn *fc, uint32_t sid);
 
 /* Request body bytes (valid during the call) and/or its end. */
 void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len, bool end);

@@ -40,7 +40,7 @@ enum px_ex_state {
 const char *px_ex_state_name(enum px_ex_state s);
 
 struct px_exchange {
-    struct hb_list link; /* fc->streams bucket */
+    struct hb_list link; /* fc->exchanges, then fc->dead, then w->ex_cache */
     struct px_fconn *fc;
     uint32_t sid;
     struct px_upstream *up;

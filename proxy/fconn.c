@@ -108,6 +108,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     px_fconn_set_state(fc, ssl ? PX_FCONN_HANDSHAKING : PX_FCONN_SNIFFING);
     fc->io.fd = fd;
     format_peer(fc, peer);
+    hb_list_init(&fc->exchanges);
     hb_list_init(&fc->dead);
     fc->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, fc);
     fc->ev_write = event_new(w->base, fd, EV_WRITE, on_write, fc);
@@ -153,7 +154,6 @@ void px_fconn_close(struct px_fconn *fc)
     if (fc->ev_flush)
         event_free(fc->ev_flush);
     px_authority_forget(fc);
-    free(fc->streams);
     close(fc->fd);
     hb_list_remove(&fc->link);
     fc->w->nconns--;

@@ -36,9 +36,8 @@ struct px_worker;
 struct px_listener;
 struct h2_conn;
 struct px_h1;
+struct px_exchange;
 struct event;
-
-#define PX_FCONN_BUCKETS 64
 
 enum px_fconn_state {
     PX_FCONN_HANDSHAKING, /* TLS handshake in progress */
@@ -74,6 +73,9 @@ struct px_front_ops {
     int (*resume)(struct px_fconn *fc, uint32_t sid);
     int (*consumed)(struct px_fconn *fc, uint32_t sid, size_t n);
     int (*reset)(struct px_fconn *fc, uint32_t sid, uint32_t code);
+    /* Attaches ex to request sid, so the protocol finds it for its events
+     * (called by px_exchange_start before anything can end the request). */
+    void (*bind)(struct px_fconn *fc, uint32_t sid, struct px_exchange *ex);
     /* Graceful shutdown: GOAWAY / Connection: close, then the connection
      * closes once its responses are out. */
     void (*drain)(struct px_fconn *fc);
@@ -100,9 +102,10 @@ struct px_fconn {
     hb_ns_t idle_since; /* h2: since when no stream is open, 0 = busy (timeouts.c) */
     hb_ns_t rate_start; /* h2: start of the send-rate window while output waits, or 0 */
     uint64_t rate_mark, sent; /* h2: bytes written at rate_start; in total */
-    struct hb_list *streams; /* PX_FCONN_BUCKETS lists of exchanges by stream id,
-                                allocated with the first exchange (exchange.c) */
-    struct hb_list dead; /* closed exchanges, freed from the event loop */
+    struct hb_list exchanges; /* open exchanges (exchange.c); found by stream id
+                                 through the protocol (h2: the engine's stream
+                                 user data, HTTP/1.1: the current one) */
+    struct hb_list dead;      /* closed exchanges, freed from the event loop */
     char *covered_host; /* last :authority host the certificate covers (authority.c) */
     uint8_t covered_len;
     char peer[160]; /* for logs: "192.0.2.1:5555 on LISTENER" / "[2001:db8::1]:5555 on …"

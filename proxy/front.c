@@ -21,6 +21,11 @@ int px_front_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_
     return fc->ops->submit_trailers(fc, sid, trailers);
 }
 
+void px_front_bind(struct px_fconn *fc, uint32_t sid, struct px_exchange *ex)
+{
+    fc->ops->bind(fc, sid, ex);
+}
+
 int px_front_resume_data(struct px_fconn *fc, uint32_t sid)
 {
     return fc->ops->resume(fc, sid);

@@ -21,6 +21,7 @@
 #include "core/time.h"
 
 struct px_fconn;
+struct px_exchange;
 struct px_tls_io;
 
 /* Submits the response head (1xx allowed, end: no body follows). Returns 0 or
@@ -33,6 +34,9 @@ int px_front_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_
  * cannot carry them and drops them (RFC 9110 §6.5). Returns 0 or an HB_E*
  * code. */
 int px_front_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers);
+
+/* Attaches ex to request sid on fc (px_front_ops.bind). */
+void px_front_bind(struct px_fconn *fc, uint32_t sid, struct px_exchange *ex);
 
 /* Response body bytes are available again: the frontend will pull them with
  * px_exchange_read_data(). Returns 0 or an HB_E* code. */

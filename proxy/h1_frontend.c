@@ -228,6 +228,14 @@ static int op_reset(struct px_fconn *fc, uint32_t sid, uint32_t code)
 }
 
 /* The output buffer pulls the body (pull_body) in the next run. */
+/* One exchange at a time: it is h->ex (set by begin_request). */
+static void op_bind(struct px_fconn *fc, uint32_t sid, struct px_exchange *ex)
+{
+    (void)fc;
+    (void)sid;
+    (void)ex;
+}
+
 static int op_resume(struct px_fconn *fc, uint32_t sid)
 {
     px_fconn_kick(fc);
@@ -438,17 +446,15 @@ static bool feed_body(struct px_fconn *fc, struct px_h1 *h)
             h->aborted = true; /* a response is under way: cut it */
             return false;
         }
-        struct px_exchange *bad = h->ex ? px_exchange_find(fc, h->sid) : NULL;
-        if (bad) /* drops the backend connection; the request ends here */
-            px_exchange_refused(bad, status ? status : 400);
+        if (h->ex) /* drops the backend connection; the request ends here */
+            px_exchange_refused(h->ex, status ? status : 400);
         h->ex = NULL;
         answer_close(fc, h, status ? status : 400);
         return true;
     }
     if (r == 0 && !ev.done)
         return false;
-    /* px_exchange_find: the exchange may have ended (answered early). */
-    struct px_exchange *ex = h->ex ? px_exchange_find(fc, h->sid) : NULL;
+    struct px_exchange *ex = h->ex; /* NULL: answered locally, the body is dropped */
     h->in_flight += ev.data_len;
     h->body_total += ev.data_len;
     if (ex) {
@@ -472,9 +478,8 @@ static bool feed_body(struct px_fconn *fc, struct px_h1 *h)
  * ready for the next request. */
 static void end_response(struct px_fconn *fc, struct px_h1 *h)
 {
-    struct px_exchange *ex = h->ex ? px_exchange_find(fc, h->sid) : NULL;
-    if (ex)
-        px_exchange_on_close(ex, H2_NO_ERROR);
+    if (h->ex)
+        px_exchange_on_close(h->ex, H2_NO_ERROR);
     h->ex = NULL;
     if (h->rs == RS_BODY)
         h->close_after = true;
@@ -692,6 +697,7 @@ const struct px_front_ops px_h1_front_ops = {
     .resume = op_resume,
     .consumed = op_consumed,
     .reset = op_reset,
+    .bind = op_bind,
     .drain = op_drain,
     .run = op_run,
     .free = op_free,

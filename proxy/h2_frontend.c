@@ -28,7 +28,7 @@ static void cb_request(void *ud, uint32_t sid, const struct hb_msg *req, bool en
 static void cb_data(void *ud, uint32_t sid, const uint8_t *data, size_t len, bool end)
 {
     struct px_fconn *fc = ud;
-    struct px_exchange *ex = px_exchange_find(fc, sid);
+    struct px_exchange *ex = h2_conn_stream_user_data(fc->h2, sid);
     if (ex)
         px_exchange_on_data(ex, data, len, end);
     else if (len)
@@ -37,21 +37,24 @@ static void cb_data(void *ud, uint32_t sid, const uint8_t *data, size_t len, boo
 
 static void cb_trailers(void *ud, uint32_t sid, const struct hb_msg *trailers)
 {
-    struct px_exchange *ex = px_exchange_find(ud, sid);
+    struct px_fconn *fc = ud;
+    struct px_exchange *ex = h2_conn_stream_user_data(fc->h2, sid);
     if (ex)
         px_exchange_on_trailers(ex, trailers);
 }
 
 static void cb_close(void *ud, uint32_t sid, uint32_t code)
 {
-    struct px_exchange *ex = px_exchange_find(ud, sid);
+    struct px_fconn *fc = ud;
+    struct px_exchange *ex = h2_conn_stream_user_data(fc->h2, sid);
     if (ex)
         px_exchange_on_close(ex, code);
 }
 
 static ptrdiff_t cb_read_data(void *ud, uint32_t sid, uint8_t *dst, size_t max, bool *eof)
 {
-    struct px_exchange *ex = px_exchange_find(ud, sid);
+    struct px_fconn *fc = ud;
+    struct px_exchange *ex = h2_conn_stream_user_data(fc->h2, sid);
     if (!ex)
         return -1;
     return px_exchange_read_data(ex, dst, max, eof);
@@ -258,6 +261,11 @@ static int op_reset(struct px_fconn *fc, uint32_t sid, uint32_t code)
     return kicked(fc, h2_conn_reset_stream(fc->h2, sid, code));
 }
 
+static void op_bind(struct px_fconn *fc, uint32_t sid, struct px_exchange *ex)
+{
+    h2_conn_stream_set_user_data(fc->h2, sid, ex);
+}
+
 static void op_drain(struct px_fconn *fc)
 {
     h2_conn_goaway(fc->h2, H2_NO_ERROR, true);
@@ -302,6 +310,7 @@ const struct px_front_ops px_h2_front_ops = {
     .resume = op_resume,
     .consumed = op_consumed,
     .reset = op_reset,
+    .bind = op_bind,
     .drain = op_drain,
     .run = op_run,
     .free = op_free,

@@ -35,6 +35,7 @@ struct hx_ev { /* one callback */
     uint32_t code;
     bool end;
     size_t len;
+    void *user_data; /* 'C': h2_conn_stream_user_data() during the callback */
     char text[512];
 };
 
@@ -74,6 +75,7 @@ static inline void hx_ev_add(struct hx *x, char kind, uint32_t id, uint32_t code
     e->code = code;
     e->end = end;
     e->len = len;
+    e->user_data = NULL;
     snprintf(e->text, sizeof e->text, "%s", text ? text : "");
 }
 
@@ -115,7 +117,10 @@ static void hx_on_trailers(void *ud, uint32_t id, const struct hb_msg *m)
 
 static void hx_on_close(void *ud, uint32_t id, uint32_t code)
 {
-    hx_ev_add(ud, 'C', id, code, false, 0, NULL);
+    struct hx *x = ud;
+    hx_ev_add(x, 'C', id, code, false, 0, NULL);
+    if (x->nev)
+        x->ev[x->nev - 1].user_data = h2_conn_stream_user_data(x->c, id);
 }
 
 static void hx_on_goaway(void *ud, uint32_t last, uint32_t code, const uint8_t *d, size_t n)
