@@ -263,7 +263,7 @@ static void step(struct px_fconn *fc, enum px_fconn_event ev)
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
     struct px_fconn *fc = arg;
-    px_conn_readable(&fc->io); /* ev_read stays armed while we wait for input */
+    px_fconn_readable(&fc->io); /* ev_read stays armed while we wait for input */
     step(fc, PX_FCONN_EV_READ);
 }
 

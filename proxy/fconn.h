@@ -26,10 +26,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "core/list.h"
 #include "core/msg.h"
 #include "core/time.h"
+#include "proxy/rate.h"
 #include "proxy/tls_io.h"
 
 struct px_worker;
@@ -99,9 +101,9 @@ struct px_fconn {
     struct event *ev_read, *ev_write, *ev_timer, *ev_flush;
     struct h2_conn *h2; /* HTTP/2 state (h2_frontend.c): H2C_WAIT, H2 */
     struct px_h1 *h1;   /* HTTP/1.1 state (h1_frontend.c): H1 */
-    hb_ns_t idle_since; /* h2: since when no stream is open, 0 = busy (timeouts.c) */
-    hb_ns_t rate_start; /* h2: start of the send-rate window while output waits, or 0 */
-    uint64_t rate_mark, sent; /* h2: bytes written at rate_start; in total */
+    hb_ns_t idle_since;  /* h2: since when no stream is open, 0 = busy (h2_frontend.c) */
+    struct px_rate rate; /* limits.min_send_rate while output waits (proxy/rate.h) */
+    uint64_t sent;       /* bytes written to the client, for the rate */
     struct hb_list exchanges; /* open exchanges (exchange.c); found by stream id
                                  through the protocol (h2: the engine's stream
                                  user data, HTTP/1.1: the current one) */
@@ -148,5 +150,27 @@ void px_fconn_retire(struct px_fconn *fc, struct hb_list *link);
  * it when deadline is 0. The one place that turns deadlines into libevent
  * timevals. */
 void px_fconn_timer(struct px_fconn *fc, hb_ns_t deadline, hb_ns_t now);
+
+/* ---- transport (fconn_io.c) ----
+ * Under either protocol: TLS (px_tls_io) or a cleartext socket
+ * (io->ssl == NULL), with the same PX_IO_* results. */
+
+/* Transport: as px_tls_io_read/write/pending when io->ssl is set, else the
+ * same contract over recv/send on io->fd (EOF on a 0-byte read, PX_IO_ERROR
+ * on a socket error, PX_IO_WANT_* on EAGAIN). */
+ssize_t px_fconn_read(struct px_tls_io *io, void *buf, size_t len);
+ssize_t px_fconn_write(struct px_tls_io *io, const void *buf, size_t len, hb_ns_t now);
+int px_fconn_pending(const struct px_tls_io *io);
+
+/* Ends a pass of px_fconn_write calls: writes out what TLS collected (see
+ * px_tls_io_flush). 0 when everything is out (always on cleartext, whose
+ * writes go straight to the socket), PX_IO_WANT_WRITE or PX_IO_ERROR. */
+int px_fconn_flush(struct px_tls_io *io);
+
+/* The event loop reported the socket readable (see px_sockbuf_readable). */
+void px_fconn_readable(struct px_tls_io *io);
+
+/* True while written bytes still wait in the transport (close only after). */
+bool px_fconn_unsent(const struct px_tls_io *io);
 
 #endif

@@ -20,6 +20,7 @@
 #include "proxy/front.h"
 #include "proxy/fconn.h"
 #include "proxy/h2c_upgrade.h"
+#include "proxy/rate.h"
 #include "proxy/tls_io.h"
 #include "proxy/worker.h"
 
@@ -57,9 +58,6 @@ struct px_h1 {
     uint64_t body_total; /* request body bytes so far (max_request_body_size) */
     hb_ns_t head_start; /* when the current head's first byte arrived; 0: none */
     hb_ns_t idle_since; /* between requests: when the last one ended */
-    hb_ns_t rate_start; /* start of the current min-send-rate window; 0: off */
-    uint64_t rate_mark; /* h->written at rate_start */
-    uint64_t written;
 };
 
 static const struct cfg_limits *limits(const struct px_fconn *fc)
@@ -505,7 +503,7 @@ static int read_in(struct px_fconn *fc, struct px_h1 *h)
             room = READ_CHUNK;
         if (hb_buf_reserve(&h->in, room) != 0)
             return -1;
-        ssize_t n = px_conn_read(&fc->io, hb_buf_wptr(&h->in), room);
+        ssize_t n = px_fconn_read(&fc->io, hb_buf_wptr(&h->in), room);
         if (n == PX_IO_WANT_READ)
             break;
         if (n == PX_IO_WANT_WRITE) {
@@ -530,7 +528,7 @@ static int read_in(struct px_fconn *fc, struct px_h1 *h)
 static int write_out(struct px_fconn *fc, struct px_h1 *h)
 {
     while (hb_buf_len(&h->out)) {
-        ssize_t n = px_conn_write(&fc->io, hb_buf_rptr(&h->out), hb_buf_len(&h->out),
+        ssize_t n = px_fconn_write(&fc->io, hb_buf_rptr(&h->out), hb_buf_len(&h->out),
                                   hb_time_now_ns());
         if (n == PX_IO_WANT_WRITE || n == PX_IO_WANT_READ) {
             event_add(fc->ev_write, NULL);
@@ -541,9 +539,9 @@ static int write_out(struct px_fconn *fc, struct px_h1 *h)
             return -1;
         }
         hb_buf_consume(&h->out, (size_t)n);
-        h->written += (uint64_t)n;
+        fc->sent += (uint64_t)n;
     }
-    int f = px_conn_flush(&fc->io); /* the pass's TLS records in one write() */
+    int f = px_fconn_flush(&fc->io); /* the pass's TLS records in one write() */
     if (f == PX_IO_WANT_WRITE) {
         event_add(fc->ev_write, NULL);
         return 0;
@@ -592,49 +590,33 @@ static hb_ns_t next_deadline(const struct px_fconn *fc, const struct px_h1 *h)
         d = h->idle_since + hb_time_ms(l->h1_keepalive_timeout_ms);
     if (!h->busy && h->head_start && l->request_header_timeout_ms)
         d = h->head_start + hb_time_ms(l->request_header_timeout_ms);
-    if (h->rate_start) {
-        hb_ns_t r = h->rate_start + hb_time_ms(l->min_send_rate_window_ms);
+    hb_ns_t r = px_rate_deadline(&fc->rate, l);
+    if (r)
         d = d == 0 || r < d ? r : d;
-    }
     return d;
 }
 
 /* Minimum send rate: while output waits for the client, the bytes it took
  * over each window must reach min_send_rate per second. Returns false when
  * the client is too slow. */
-static bool rate_ok(const struct px_fconn *fc, struct px_h1 *h, hb_ns_t now)
+static bool rate_ok(struct px_fconn *fc, const struct px_h1 *h, hb_ns_t now)
 {
-    const struct cfg_limits *l = limits(fc);
-    if (!l->min_send_rate || !l->min_send_rate_window_ms || hb_buf_len(&h->out) == 0) {
-        h->rate_start = 0;
+    if (hb_buf_len(&h->out) == 0) {
+        px_rate_idle(&fc->rate);
         return true;
     }
-    if (h->rate_start == 0) {
-        h->rate_start = now;
-        h->rate_mark = h->written;
-        return true;
-    }
-    if (now < h->rate_start + hb_time_ms(l->min_send_rate_window_ms))
-        return true;
-    uint64_t want = (uint64_t)l->min_send_rate * l->min_send_rate_window_ms / 1000;
-    if (h->written - h->rate_mark < want)
-        return false;
-    h->rate_start = now;
-    h->rate_mark = h->written;
-    return true;
+    px_rate_waiting(&fc->rate, limits(fc), fc->sent, now);
+    return px_rate_ok(&fc->rate, limits(fc), fc->sent, now, fc->peer);
 }
 
 /* Returns 0, or -1 when a timeout ends the connection. */
 static int check_timers(struct px_fconn *fc, struct px_h1 *h, bool timer)
 {
     hb_ns_t now = hb_time_now_ns();
-    if (!rate_ok(fc, h, now)) {
-        hb_info("client %s: reads slower than limits.min_send_rate (%u B/s), connection closed",
-                fc->peer, limits(fc)->min_send_rate);
-        return -1;
-    }
+    if (!rate_ok(fc, h, now))
+        return -1; /* logged */
     hb_ns_t d = next_deadline(fc, h);
-    if (timer && d && now >= d && h->rate_start == 0) {
+    if (timer && d && now >= d && fc->rate.start == 0) {
         if (h->head_start && !h->busy) {
             hb_info("client %s: request head not received within "
                     "limits.request_header_timeout_ms, 408 and close",
@@ -677,12 +659,12 @@ static int op_run(struct px_fconn *fc, enum px_fconn_event ev)
     /* Every response is out and nothing more will be served: close (RFC 9112
      * §9.6). After the client's EOF, bytes left in the input after advance()
      * are an incomplete head that can never complete. */
-    if (hb_buf_len(&h->out) == 0 && !px_conn_unsent(&fc->io) && !h->busy &&
+    if (hb_buf_len(&h->out) == 0 && !px_fconn_unsent(&fc->io) && !h->busy &&
         (h->close_after || h->peer_eof))
         return -1;
     if (want_read(h) && hb_buf_len(&h->in) < h->in.max) {
         event_add(fc->ev_read, NULL);
-        if (px_conn_pending(&fc->io))
+        if (px_fconn_pending(&fc->io))
             event_active(fc->ev_read, EV_READ, 0);
     } else {
         event_del(fc->ev_read);

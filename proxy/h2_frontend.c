@@ -11,7 +11,7 @@
 #include "proxy/exchange.h"
 #include "proxy/fconn.h"
 #include "proxy/front.h"
-#include "proxy/timeouts.h"
+#include "proxy/rate.h"
 #include "proxy/worker.h"
 
 #define READ_BUF 16384
@@ -111,10 +111,47 @@ static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
     h->max_queued_rst = cfg->http2.flood.max_queued_control_frames;
 }
 
+/* ---- timeouts the engine does not keep itself ------------------------------------
+ * Idle: no open stream for limits.h2_idle_timeout_ms. Send rate: proxy/rate.h. */
+
+static hb_ns_t idle_deadline(const struct px_fconn *fc)
+{
+    uint32_t ms = fc->w->cfg->limits.h2_idle_timeout_ms;
+    return fc->idle_since && ms ? fc->idle_since + hb_time_ms(ms) : 0;
+}
+
+/* Updates fc's idle clock (after each engine step) and returns the earliest
+ * of the engine's deadline engine_next (0: none) and the idle deadline. */
+static hb_ns_t next_deadline(struct px_fconn *fc, hb_ns_t engine_next, hb_ns_t now)
+{
+    if (h2_conn_open_streams(fc->h2) > 0 || h2_conn_goaway_sent_code(fc->h2) >= 0)
+        fc->idle_since = 0;
+    else if (fc->idle_since == 0)
+        fc->idle_since = now;
+    hb_ns_t idle = idle_deadline(fc);
+    if (idle == 0)
+        return engine_next;
+    return engine_next == 0 || idle < engine_next ? idle : engine_next;
+}
+
+/* From the timer: when the idle deadline passed, queues GOAWAY NO_ERROR
+ * (RFC 9113 §6.8, one step: no stream can be in flight) and returns true
+ * (the flush after it lets the engine ask to close). */
+static bool idle_check(struct px_fconn *fc, hb_ns_t now)
+{
+    hb_ns_t idle = idle_deadline(fc);
+    if (idle == 0 || now < idle || h2_conn_open_streams(fc->h2) > 0)
+        return false;
+    hb_info("client %s: HTTP/2 connection idle for limits.h2_idle_timeout_ms, GOAWAY", fc->peer);
+    fc->idle_since = 0;
+    h2_conn_goaway(fc->h2, H2_NO_ERROR, false);
+    return true;
+}
+
 static void arm_timer(struct px_fconn *fc)
 {
     hb_ns_t now = hb_time_now_ns();
-    px_fconn_timer(fc, px_h2_next_deadline(fc, h2_conn_next_timeout(fc->h2), now), now);
+    px_fconn_timer(fc, next_deadline(fc, h2_conn_next_timeout(fc->h2), now), now);
 }
 
 /* The socket is full: come back when it is writable, and close the
@@ -122,7 +159,8 @@ static void arm_timer(struct px_fconn *fc)
 static int wait_writable(struct px_fconn *fc)
 {
     event_add(fc->ev_write, NULL);
-    hb_ns_t now = hb_time_now_ns(), d = px_h2_send_stalled(fc, now); /* timeouts.h */
+    hb_ns_t now = hb_time_now_ns();
+    hb_ns_t d = px_rate_waiting(&fc->rate, &fc->w->cfg->limits, fc->sent, now);
     if (d)
         px_fconn_timer(fc, d, now);
     return 0;
@@ -146,7 +184,7 @@ static int flush(struct px_fconn *fc)
         }
         if (n == 0)
             break;
-        ssize_t w = px_conn_write(&fc->io, data, (size_t)n, hb_time_now_ns());
+        ssize_t w = px_fconn_write(&fc->io, data, (size_t)n, hb_time_now_ns());
         if (w == PX_IO_WANT_WRITE || w == PX_IO_WANT_READ)
             return wait_writable(fc);
         if (w < 0) {
@@ -157,14 +195,14 @@ static int flush(struct px_fconn *fc)
         fc->sent += (uint64_t)w;
     }
     /* The pass's records leave in one write() (proxy/tls_bio.h). */
-    int f = px_conn_flush(&fc->io);
+    int f = px_fconn_flush(&fc->io);
     if (f == PX_IO_WANT_WRITE)
         return wait_writable(fc);
     if (f < 0) {
         hb_debug("client %s: TLS write error", fc->peer);
         return -1;
     }
-    fc->rate_start = 0; /* everything is out: no send-rate window */
+    px_rate_idle(&fc->rate); /* everything is out: no send-rate window */
     event_del(fc->ev_write);
     if (h2_conn_want_close(fc->h2)) {
         hb_debug("client %s: HTTP/2 connection done", fc->peer);
@@ -178,7 +216,7 @@ static int read_client(struct px_fconn *fc)
 {
     uint8_t buf[READ_BUF];
     for (int i = 0; i < READS_PER_EVENT; i++) {
-        ssize_t n = px_conn_read(&fc->io, buf, sizeof buf);
+        ssize_t n = px_fconn_read(&fc->io, buf, sizeof buf);
         if (n == PX_IO_WANT_READ)
             return 0;
         if (n == PX_IO_WANT_WRITE) {
@@ -199,7 +237,7 @@ static int read_client(struct px_fconn *fc)
         }
     }
     /* Still more to read: come back after other connections had a turn. */
-    if (px_conn_pending(&fc->io))
+    if (px_fconn_pending(&fc->io))
         event_active(fc->ev_read, EV_READ, 0);
     return 0;
 }
@@ -285,9 +323,9 @@ static int op_run(struct px_fconn *fc, enum px_fconn_event ev)
     case PX_FCONN_EV_TIMER:
         break;
     }
-    if (!px_h2_rate_ok(fc, hb_time_now_ns()))
+    if (!px_rate_ok(&fc->rate, &fc->w->cfg->limits, fc->sent, hb_time_now_ns(), fc->peer))
         return -1;
-    px_h2_idle_check(fc, hb_time_now_ns());
+    idle_check(fc, hb_time_now_ns());
     if (h2_conn_on_timeout(fc->h2, hb_time_now_ns()) != 0)
         return -1;
     return flush(fc);

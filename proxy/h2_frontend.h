@@ -1,7 +1,9 @@
 /* proxy/h2_frontend.h — HTTP/2 on a client connection (proxy/fconn.h): an
  * h2_conn (server role) fed with the connection's decrypted bytes, its
- * output written back, its timers and the proxy's own h2 timeouts
- * (proxy/timeouts.h). Each stream becomes an exchange (proxy/exchange.h).
+ * output written back, its timers and the proxy's own h2 timeouts: idle
+ * (limits.h2_idle_timeout_ms without an open stream: GOAWAY NO_ERROR, then
+ * close) and the send rate (proxy/rate.h). Each stream becomes an exchange
+ * (proxy/exchange.h).
  */
 #ifndef H2B_PROXY_H2_FRONTEND_H
 #define H2B_PROXY_H2_FRONTEND_H

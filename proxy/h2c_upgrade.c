@@ -131,7 +131,7 @@ int px_h2c_upgrade(struct px_fconn *fc, const struct hb_msg *req)
     }
     /* Nothing else is queued on a connection that upgrades (the caller
      * checked), so the 101 goes out whole or the connection is lost. */
-    ssize_t w = px_conn_write(&fc->io, switching, sizeof switching - 1, hb_time_now_ns());
+    ssize_t w = px_fconn_write(&fc->io, switching, sizeof switching - 1, hb_time_now_ns());
     if (w != (ssize_t)(sizeof switching - 1)) {
         hb_info("client %s: cannot write 101 Switching Protocols, connection closed", fc->peer);
         h2_conn_del(fc->h2);

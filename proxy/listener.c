@@ -1,6 +1,5 @@
 /* proxy/listener.c — SO_REUSEPORT listening sockets, batched accept. */
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -17,23 +16,6 @@
 #include "proxy/worker.h"
 
 #define ACCEPT_BATCH 64
-
-int px_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr, socklen_t *len)
-{
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    char ps[8];
-    snprintf(ps, sizeof ps, "%u", port);
-    int rc = getaddrinfo(host, ps, &hints, &res);
-    if (rc != 0 || !res) {
-        hb_error("cannot resolve %s: %s", host, gai_strerror(rc));
-        return -1;
-    }
-    memcpy(addr, res->ai_addr, res->ai_addrlen);
-    *len = res->ai_addrlen;
-    freeaddrinfo(res);
-    return 0;
-}
 
 /* Each worker has its own socket on the same address (SO_REUSEPORT): the
  * kernel spreads connections over them, no accept lock, no thundering herd. */

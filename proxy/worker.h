@@ -77,7 +77,8 @@ void px_worker_stop(struct px_worker *w);
 /* Frees everything (after px_worker_stop, or instead of start). */
 void px_worker_free(struct px_worker *w);
 
-/* Resolves "host" + port (numeric or a name) into addr. Returns 0 or -1. */
+/* Resolves "host" + port (numeric or a name) into addr (proxy/resolve.c).
+ * Returns 0 or -1 (logged). */
 int px_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr, socklen_t *len);
 
 #endif
