@@ -1,16 +1,24 @@
 /* core/h2_budget.h — token-bucket flood budgets (CVE-2019-951x, CVE-2023-44487,
  * CVE-2025-8671). A budget allows `burst` events at once and refills at
  * `per_sec` events per second of the time passed in; the event that finds it
- * empty breaks it. Internal to the h2 engine (configured by struct
- * h2_budget_cfg in core/h2_conn.h). */
+ * empty breaks it. struct h2_budget_cfg is public (struct h2_settings_cfg in
+ * core/h2_conn.h carries one per flood kind); the bucket itself is internal
+ * to the engine. A leaf: nothing above core/time.h is included. */
 #ifndef H2B_CORE_H2_BUDGET_H
 #define H2B_CORE_H2_BUDGET_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/h2_conn.h"
 #include "core/time.h"
+
+/* A token bucket: `burst` events at once, refilled at `per_sec` events per
+ * second of the `now` passed in. An event that finds the bucket empty breaks
+ * the budget: GOAWAY ENHANCE_YOUR_CALM. burst 0 disables the budget. */
+struct h2_budget_cfg {
+    uint32_t burst;
+    uint32_t per_sec;
+};
 
 struct h2_budget {
     struct h2_budget_cfg cfg;

@@ -2,32 +2,6 @@
 
 #include <string.h>
 
-#include "core/h2_conn.h"
-
-const char *h2_frame_type_name(uint8_t type)
-{
-    static const char *const names[] = {"DATA",          "HEADERS",      "PRIORITY", "RST_STREAM",
-                                        "SETTINGS",      "PUSH_PROMISE", "PING",     "GOAWAY",
-                                        "WINDOW_UPDATE", "CONTINUATION"};
-    if (type < sizeof names / sizeof names[0])
-        return names[type];
-    if (type == H2_PRIORITY_UPDATE)
-        return "PRIORITY_UPDATE";
-    return "UNKNOWN";
-}
-
-const char *h2_error_name(uint32_t code)
-{
-    switch (code) {
-#define H2_ERR_NAME(name, val)                                                                     \
-    case val:                                                                                      \
-        return #name;
-        H2_ERRORS(H2_ERR_NAME)
-#undef H2_ERR_NAME
-    }
-    return "UNKNOWN";
-}
-
 void h2_frame_hdr_unpack(struct h2_frame_hdr *h, const uint8_t *p)
 {
     h->length = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
@@ -170,15 +144,6 @@ size_t h2_pack_window_update(uint8_t *p, uint32_t stream_id, uint32_t increment)
     return 13;
 }
 
-size_t h2_pack_priority(uint8_t *p, uint32_t stream_id, uint32_t dep, bool exclusive,
-                        uint8_t weight)
-{
-    h2_frame_hdr_pack(p, 5, H2_PRIORITY, 0, stream_id);
-    h2_put32(p + 9, (dep & H2_STREAM_ID_MASK) | (exclusive ? 0x80000000u : 0));
-    p[13] = weight;
-    return 14;
-}
-
 size_t h2_pack_data(uint8_t *p, uint32_t stream_id, const uint8_t *data, size_t len,
                     bool end_stream, uint8_t pad, bool force_padded)
 {
@@ -231,22 +196,3 @@ size_t h2_pack_continuation(uint8_t *p, uint32_t stream_id, const uint8_t *block
     return H2_FRAME_HDR_LEN + len;
 }
 
-size_t h2_pack_push_promise(uint8_t *p, uint32_t stream_id, uint32_t promised_id,
-                            const uint8_t *block, size_t len, bool end_headers)
-{
-    h2_frame_hdr_pack(p, (uint32_t)(4 + len), H2_PUSH_PROMISE, end_headers ? H2_F_END_HEADERS : 0,
-                      stream_id);
-    h2_put32(p + 9, promised_id & H2_STREAM_ID_MASK);
-    if (len)
-        memmove(p + 13, block, len);
-    return 13 + len;
-}
-
-size_t h2_pack_priority_update(uint8_t *p, uint32_t prioritized_id, const char *value, size_t len)
-{
-    h2_frame_hdr_pack(p, (uint32_t)(4 + len), H2_PRIORITY_UPDATE, 0, 0);
-    h2_put32(p + 9, prioritized_id & H2_STREAM_ID_MASK);
-    if (len)
-        memcpy(p + 13, value, len);
-    return 13 + len;
-}

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/h2_errors.h"
+
 #define H2_FRAME_HDR_LEN  9u
 #define H2_PREFACE        "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_PREFACE_LEN    24u
@@ -53,9 +55,6 @@ enum h2_setting_id {
     H2_SET_ENABLE_CONNECT_PROTOCOL = 0x8,
     H2_SET_NO_RFC7540_PRIORITIES = 0x9,
 };
-
-/* "DATA", "HEADERS", ..., "PRIORITY_UPDATE"; "UNKNOWN" otherwise. */
-const char *h2_frame_type_name(uint8_t type);
 
 struct h2_frame_hdr {
     uint32_t length; /* 24 bits */
@@ -118,8 +117,6 @@ size_t h2_pack_goaway(uint8_t *p, uint32_t last_stream_id, uint32_t code, const 
                       size_t debug_len);
 size_t h2_pack_rst_stream(uint8_t *p, uint32_t stream_id, uint32_t code);
 size_t h2_pack_window_update(uint8_t *p, uint32_t stream_id, uint32_t increment);
-size_t h2_pack_priority(uint8_t *p, uint32_t stream_id, uint32_t dep, bool exclusive,
-                        uint8_t weight);
 /* DATA with optional padding (pad: number of padding bytes, 0 = no PADDED
  * flag unless force_padded). data may be NULL when the payload was already
  * written at p + H2_FRAME_HDR_LEN (+1 when padded). */
@@ -132,9 +129,5 @@ size_t h2_pack_headers(uint8_t *p, uint32_t stream_id, uint8_t flags, const uint
                        size_t len, uint32_t dep, bool exclusive, uint8_t weight, uint8_t pad);
 size_t h2_pack_continuation(uint8_t *p, uint32_t stream_id, const uint8_t *block, size_t len,
                             bool end_headers);
-size_t h2_pack_push_promise(uint8_t *p, uint32_t stream_id, uint32_t promised_id,
-                            const uint8_t *block, size_t len, bool end_headers);
-/* RFC 9218 §7.1 PRIORITY_UPDATE (on stream 0). */
-size_t h2_pack_priority_update(uint8_t *p, uint32_t prioritized_id, const char *value, size_t len);
 
 #endif

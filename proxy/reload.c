@@ -1,7 +1,6 @@
 /* proxy/reload.c — configuration generations and SIGHUP (see reload.h). */
 #include "proxy/reload.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +30,6 @@ struct px_gen {
 static px_cfg_builder builder;
 static void *builder_ud;
 static struct px_gen *retired;      /* main thread only */
-static _Atomic(struct px_gen *) donor; /* set only while new workers start */
 static unsigned generations = 1;
 
 void px_reload_set_builder(px_cfg_builder fn, void *ud)
@@ -56,31 +54,12 @@ struct px_gen *px_gen_new(struct cfg *cfg, struct px_tls **tls, struct px_worker
 
 static void gen_free(struct px_gen *g)
 {
-    for (uint32_t i = 0; i < g->n; i++)
-        px_worker_stop(&g->w[i]);
-    for (uint32_t i = 0; i < g->n; i++)
-        px_worker_free(&g->w[i]);
-    free(g->w);
+    px_workers_del(g->w, g->n);
     for (size_t i = 0; i < g->ntls; i++)
         px_tls_del(g->tls[i]);
     free(g->tls);
     cfg_unref(g->cfg);
     free(g);
-}
-
-int px_reload_inherit_fd(int id, const struct cfg_listener *lc)
-{
-    struct px_gen *g = atomic_load(&donor);
-    if (!g || id < 0 || (uint32_t)id >= g->n)
-        return -1;
-    struct px_worker *w = &g->w[id];
-    for (size_t i = 0; i < w->nlisteners; i++) {
-        const struct px_listener *l = &w->listeners[i];
-        if (l->fd >= 0 && l->cfg->port == lc->port && l->cfg->tls == lc->tls &&
-            strcmp(l->cfg->address.s, lc->address.s) == 0)
-            return dup(l->fd);
-    }
-    return -1;
 }
 
 static void log_errors(const struct cfg_errors *errs)
@@ -92,38 +71,18 @@ static void log_errors(const struct cfg_errors *errs)
         hb_error("reload: ... and %zu more errors", errs->n_dropped);
 }
 
-static uint32_t worker_count(const struct cfg *cfg)
-{
-    if (cfg->workers)
-        return cfg->workers;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (uint32_t)n : 1;
-}
-
-/* Starts the workers of a new generation. Returns it, or NULL (logged). */
+/* Starts the workers of a new generation, inheriting old's listening
+ * sockets. Returns it, or NULL (logged). */
 static struct px_gen *start_gen(struct px_gen *old, struct cfg *cfg, struct px_tls **tls)
 {
-    uint32_t n = worker_count(cfg), started = 0;
-    struct px_worker *w = calloc(n, sizeof *w);
-    bool ok = w != NULL;
-    atomic_store(&donor, old);
-    for (uint32_t i = 0; ok && i < n; i++) {
-        ok = px_worker_init(&w[i], (int)i, cfg, tls, n) == 0 && px_worker_start(&w[i]) == 0;
-        if (!ok)
-            px_worker_free(&w[i]);
-        else
-            started++;
-    }
-    atomic_store(&donor, NULL);
-    struct px_gen *g = ok ? px_gen_new(cfg, tls, w, n) : NULL;
+    uint32_t n = 0;
+    struct px_worker *w = px_workers_start(cfg, tls, old->w, old->n, &n);
+    struct px_gen *g = w ? px_gen_new(cfg, tls, w, n) : NULL;
     if (!g) {
         hb_error("reload: the new workers did not start (see above); keeping the running "
                  "configuration");
-        for (uint32_t i = 0; i < started; i++)
-            px_worker_stop(&w[i]);
-        for (uint32_t i = 0; i < started; i++)
-            px_worker_free(&w[i]);
-        free(w);
+        if (w)
+            px_workers_del(w, n);
     }
     return g;
 }

@@ -57,9 +57,4 @@ int px_reload_wait(struct px_gen **cur, const sigset_t *set);
  * and frees them all. */
 void px_reload_shutdown(struct px_gen *cur, const sigset_t *set);
 
-/* Worker start-up (worker.c): a dup() of the listening socket the previous
- * generation's worker `id` has for lc's address, or -1 (not reloading, or no
- * such listener: the caller binds a new socket). */
-int px_reload_inherit_fd(int id, const struct cfg_listener *lc);
-
 #endif

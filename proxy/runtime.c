@@ -128,31 +128,6 @@ void px_runtime_raise_nofile(void)
     hb_info("file-descriptor limit: %llu", (unsigned long long)rl.rlim_cur);
 }
 
-static uint32_t worker_count(const struct cfg *cfg)
-{
-    if (cfg->workers)
-        return cfg->workers;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (uint32_t)n : 1;
-}
-
-static int start_workers(struct cfg *cfg, struct px_tls **tls, struct px_worker *w, uint32_t n,
-                         uint32_t *started)
-{
-    for (uint32_t i = 0; i < n; i++) {
-        if (px_worker_init(&w[i], (int)i, cfg, tls, n) != 0) {
-            px_worker_free(&w[i]);
-            return -1;
-        }
-        if (px_worker_start(&w[i]) != 0) {
-            px_worker_free(&w[i]);
-            return -1;
-        }
-        (*started)++;
-    }
-    return 0;
-}
-
 int px_runtime_run(struct cfg *cfg)
 {
     hb_log_set_level(cfg->logging.level);
@@ -177,10 +152,11 @@ int px_runtime_run(struct cfg *cfg)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP); /* reload: proxy/reload.h */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    uint32_t n = worker_count(cfg), started = 0;
-    struct px_worker *w = calloc(n, sizeof *w);
-    int rc = w ? start_workers(cfg, tls, w, n, &started) : -1;
-    if (rc == 0) {
+    uint32_t started = 0;
+    struct px_worker *w = px_workers_start(cfg, tls, NULL, 0, &started);
+    int rc = w ? 0 : -1;
+    if (w) {
+        uint32_t n = started;
         for (size_t i = 0; i < cfg->n_listeners; i++)
             hb_info("listener %s: listening on %s:%u (%s), %u workers", w[0].listeners[i].label,
                     cfg->listeners[i].address.s, cfg->listeners[i].port,
@@ -199,11 +175,8 @@ int px_runtime_run(struct cfg *cfg)
                 cfg->limits.shutdown_timeout_ms);
         px_shutdown_run(w, started, &set, cfg->limits.shutdown_timeout_ms);
     }
-    for (uint32_t i = 0; i < started; i++)
-        px_worker_stop(&w[i]);
-    for (uint32_t i = 0; i < started; i++)
-        px_worker_free(&w[i]);
-    free(w);
+    if (w)
+        px_workers_del(w, started);
     for (size_t i = 0; i < cfg->n_listeners; i++)
         px_tls_del(tls[i]);
     free(tls);

@@ -15,7 +15,6 @@
 #include "proxy/fconn.h"
 #include "proxy/iobuf.h"
 #include "proxy/listener.h"
-#include "proxy/reload.h"
 #include "proxy/shutdown.h"
 
 static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server *s,
@@ -81,7 +80,20 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(w->base);
 }
 
-static int init_listeners(struct px_worker *w, struct px_tls **tls, uint32_t nworkers)
+/* A dup() of from's listening socket for lc's address and TLS mode, or -1. */
+static int inherit_fd(const struct px_worker *from, const struct cfg_listener *lc)
+{
+    for (size_t i = 0; from && i < from->nlisteners; i++) {
+        const struct px_listener *l = &from->listeners[i];
+        if (l->fd >= 0 && l->cfg->port == lc->port && l->cfg->tls == lc->tls &&
+            strcmp(l->cfg->address.s, lc->address.s) == 0)
+            return dup(l->fd);
+    }
+    return -1;
+}
+
+static int init_listeners(struct px_worker *w, struct px_tls **tls, uint32_t nworkers,
+                          const struct px_worker *from)
 {
     const struct cfg *cfg = w->cfg;
     w->listeners = calloc(cfg->n_listeners, sizeof *w->listeners);
@@ -98,7 +110,7 @@ static int init_listeners(struct px_worker *w, struct px_tls **tls, uint32_t nwo
         if (l->max_conns == 0)
             l->max_conns = 1;
         w->nlisteners++;
-        l->fd = px_reload_inherit_fd(w->id, l->cfg); /* proxy/reload.h */
+        l->fd = inherit_fd(from, l->cfg);
         if (l->fd < 0)
             l->fd = px_listen_socket(l->cfg);
         if (l->fd < 0 || px_listener_start(l) != 0)
@@ -108,7 +120,7 @@ static int init_listeners(struct px_worker *w, struct px_tls **tls, uint32_t nwo
 }
 
 int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px_tls **tls,
-                   uint32_t nworkers)
+                   uint32_t nworkers, const struct px_worker *from)
 {
     memset(w, 0, sizeof *w);
     w->id = id;
@@ -133,7 +145,7 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
         if (init_upstream(w, &w->ups[i], &cfg->upstreams[i]) != 0)
             return -1;
     }
-    return init_listeners(w, tls, nworkers ? nworkers : 1);
+    return init_listeners(w, tls, nworkers ? nworkers : 1, from);
 }
 
 static void *run(void *arg)
@@ -147,6 +159,47 @@ static void *run(void *arg)
 int px_worker_start(struct px_worker *w)
 {
     return pthread_create(&w->thread, NULL, run, w) == 0 ? 0 : -1;
+}
+
+uint32_t px_worker_count(const struct cfg *cfg)
+{
+    if (cfg->workers)
+        return cfg->workers;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (uint32_t)n : 1;
+}
+
+struct px_worker *px_workers_start(const struct cfg *cfg, struct px_tls **tls,
+                                   const struct px_worker *from, uint32_t nfrom, uint32_t *n)
+{
+    uint32_t want = px_worker_count(cfg), started = 0;
+    struct px_worker *w = calloc(want, sizeof *w);
+    if (!w) {
+        hb_error("workers: out of memory");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < want; i++) {
+        const struct px_worker *donor = i < nfrom ? &from[i] : NULL;
+        if (px_worker_init(&w[i], (int)i, cfg, tls, want, donor) != 0 ||
+            px_worker_start(&w[i]) != 0) {
+            hb_error("workers: worker %u did not start", i);
+            px_worker_free(&w[i]);
+            px_workers_del(w, started);
+            return NULL;
+        }
+        started++;
+    }
+    *n = started;
+    return w;
+}
+
+void px_workers_del(struct px_worker *w, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        px_worker_stop(&w[i]);
+    for (uint32_t i = 0; i < n; i++)
+        px_worker_free(&w[i]);
+    free(w);
 }
 
 void px_worker_stop(struct px_worker *w)

@@ -63,10 +63,30 @@ struct px_worker {
 
 /* Builds a worker: its event_base, listeners bound with SO_REUSEPORT (tls[i]
  * for cfg->listeners[i], NULL for a plaintext one) and one pool per
- * upstream server. Returns 0, or -1 after logging why (address in use,
- * unresolvable backend, out of memory). */
+ * upstream server. from: the running worker with the same id whose
+ * listening sockets are reused (dup()) where a listener's address and TLS
+ * mode are unchanged (a reload: SO_REUSEPORT sockets are never closed under
+ * a queued connection), or NULL (start-up: every socket is bound anew).
+ * Returns 0, or -1 after logging why (address in use, unresolvable backend,
+ * out of memory). */
 int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px_tls **tls,
-                   uint32_t nworkers);
+                   uint32_t nworkers, const struct px_worker *from);
+
+/* cfg->workers, or one per online core when 0. */
+uint32_t px_worker_count(const struct cfg *cfg);
+
+/* The one way to start workers, at start-up and on reload: builds and
+ * starts px_worker_count(cfg) workers (px_worker_init + px_worker_start).
+ * from[0..nfrom): the running generation's workers, whose listening sockets
+ * the new ones inherit (worker i from from[i]); NULL, 0 at start-up.
+ * Returns the array (free with px_workers_del) and sets *n, or returns NULL
+ * when one did not start (logged): those started are then stopped and
+ * freed. */
+struct px_worker *px_workers_start(const struct cfg *cfg, struct px_tls **tls,
+                                   const struct px_worker *from, uint32_t nfrom, uint32_t *n);
+
+/* Stops (joins) then frees n started workers and the array. */
+void px_workers_del(struct px_worker *w, uint32_t n);
 
 /* Runs the event loop in a new thread. Returns 0 or -1. */
 int px_worker_start(struct px_worker *w);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # DESIGN.md: hpack uses libc only; core uses hpack; config uses libyaml and
 # core. Fail if the hpack or core archives reference libevent, BoringSSL or
-# libyaml, or if hpack references core.
+# libyaml, or if hpack references core. Inside core, the frame codec and the
+# pieces it shares with the engine (error codes, budgets, time) are leaves:
+# they include no core header above them (SRC_DIR is the source root).
 set -u
-hpack=$1 core=$2 config=$3
+hpack=$1 core=$2 config=$3 src=${4:-}
 bad=0
 forbidden='^(event_|evbuffer_|bufferevent_|evhttp_|evutil_|evconnlistener_|SSL_|EVP_|BIO_|X509_|CRYPTO_|ERR_|RAND_|OPENSSL_|PEM_|yaml_)'
 check() { # archive, extra-pattern, label
@@ -19,4 +21,15 @@ check() { # archive, extra-pattern, label
 check "$hpack" "$forbidden|^hb_|^h1_|^h2_|^cfg_|^px_" "hpack (libc only)"
 check "$core" "$forbidden|^cfg_|^px_" "core (libc + hpack)"
 check "$config" "^(event_|evbuffer_|bufferevent_|evhttp_|SSL_|EVP_|BIO_|X509_)|^px_" "config (libc, libyaml, core)"
+if [ -n "$src" ]; then
+    leaf_ok='^core/(h2_frame|h2_errors|h2_budget|time)\.h$'
+    for f in h2_frame.h h2_frame.c h2_errors.h h2_errors.c h2_budget.h h2_budget.c; do
+        above=$(sed -nE 's/^#include "([^"]+)".*/\1/p' "$src/core/$f" | grep -vE "$leaf_ok" || true)
+        if [ -n "$above" ]; then
+            echo "FAIL: core/$f (a leaf of the codec) includes: $above"; bad=1
+        else
+            echo "ok: core/$f is a leaf"
+        fi
+    done
+fi
 exit $bad
