@@ -11,7 +11,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
-#include "proxy/fconn.h"
+#include "proxy/front/conn.h"
 #include "proxy/listener.h"
 #include "proxy/worker.h"
 

@@ -10,7 +10,7 @@
 #include "core/time.h"
 #include "proxy/runtime.h"
 #include "proxy/shutdown.h"
-#include "proxy/tls.h"
+#include "proxy/tls/tls.h"
 #include "proxy/worker.h"
 
 #define TICK_MS 100 /* housekeeping of retired generations */

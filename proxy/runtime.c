@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "proxy/reload.h"
 #include "proxy/shutdown.h"
-#include "proxy/tls.h"
+#include "proxy/tls/tls.h"
 #include "proxy/worker.h"
 
 /* Builds one listener's TLS context. Returns NULL with errors recorded. */
@@ -84,7 +84,7 @@ int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct p
         if (out)
             out[i] = NULL;
         if (!l->tls)
-            continue; /* cleartext: h2c and HTTP/1.1 (proxy/sniff.c) */
+            continue; /* cleartext: h2c and HTTP/1.1 (proxy/front/sniff.c) */
         struct px_tls *t = listener_tls(l, errs);
         if (!t)
             rc = -1;

@@ -11,9 +11,9 @@
 #include <event2/event.h>
 
 #include "core/log.h"
-#include "proxy/exchange.h"
-#include "proxy/fconn.h"
-#include "proxy/iobuf.h"
+#include "proxy/exchange/exchange.h"
+#include "proxy/front/conn.h"
+#include "proxy/tls/iobuf.h"
 #include "proxy/listener.h"
 #include "proxy/shutdown.h"
 

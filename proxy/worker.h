@@ -12,8 +12,8 @@
 
 #include "config/cfg.h"
 #include "core/list.h"
-#include "proxy/pool.h"
-#include "proxy/tls.h"
+#include "proxy/backend/pool.h"
+#include "proxy/tls/tls.h"
 
 struct event_base;
 struct event;

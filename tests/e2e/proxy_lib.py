@@ -82,7 +82,7 @@ class Env:
             ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
              "-nodes", "-days", "2", "-subj", "/CN=localhost",
              # Every :authority a test sends must be covered (else 421:
-             # proxy/authority.h): the names of test_config_routing.
+             # proxy/front/authority.h): the names of test_config_routing.
              "-addext", "subjectAltName=DNS:localhost,DNS:a.test,DNS:b.test,DNS:c.test,DNS:other.test,DNS:*.b.test,DNS:*.x.b.test,IP:127.0.0.1",
              "-keyout", self.key, "-out", self.cert],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

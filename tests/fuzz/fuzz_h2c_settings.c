@@ -1,4 +1,4 @@
-/* Fuzz target: an HTTP2-Settings header value (proxy/h2c_upgrade.h decoder)
+/* Fuzz target: an HTTP2-Settings header value (proxy/front/h2c_upgrade.h decoder)
  * and, when it decodes, the upgrade of a fresh server connection with it
  * (core/h2_upgrade.h), the client preface, and a response on stream 1. */
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include "core/h2_conn.h"
 #include "core/h2_upgrade.h"
-#include "proxy/h2c_upgrade.h"
+#include "proxy/front/h2c_upgrade.h"
 
 static const uint8_t preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
                                  "\x00\x00\x00\x04\x00\x00\x00\x00\x00";

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "proxy/forward_headers.h"
+#include "proxy/exchange/forward_headers.h"
 #include "testutil/testutil.h"
 
 #define F(n, v) {n, v, sizeof(n) - 1, sizeof(v) - 1, 0}

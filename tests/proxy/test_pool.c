@@ -13,7 +13,7 @@
 
 #include "core/err.h"
 #include "core/time.h"
-#include "proxy/pool.h"
+#include "proxy/backend/pool.h"
 #include "testutil/testutil.h"
 
 struct owner {

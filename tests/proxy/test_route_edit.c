@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "proxy/route_edit.h"
+#include "proxy/exchange/route_edit.h"
 #include "testutil/testutil.h"
 
 #define F(n, v) {n, v, sizeof(n) - 1, sizeof(v) - 1, 0}

@@ -14,9 +14,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "proxy/tls.h"
-#include "proxy/iobuf.h"
-#include "proxy/tls_io.h"
+#include "proxy/tls/tls.h"
+#include "proxy/tls/iobuf.h"
+#include "proxy/tls/tls_io.h"
 #include "testutil/testutil.h"
 
 /* Record sizing as configured by listeners[].tls.small_records(_idle). */
@@ -504,7 +504,7 @@ static void test_record_sizing_off(void **state)
     fix_close(&f);
 }
 
-/* ---- the buffered socket BIO (proxy/tls_bio.h) ---- */
+/* ---- the buffered socket BIO (proxy/tls/tls_bio.h) ---- */
 
 static int unread(int fd)
 {

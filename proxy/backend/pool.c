@@ -1,0 +1,481 @@
+/* proxy/backend/pool.c — backend keep-alive pool: lease, dial, idle, wait queue. */
+#include "proxy/backend/pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/time.h"
+
+enum bstate { BC_CONNECTING, BC_IDLE, BC_BUSY };
+
+struct px_bconn {
+    struct hb_list link; /* pool->idle while idle */
+    struct px_pool *pool;
+    int fd;
+    enum bstate state;
+    bool reused;
+    bool reading;
+    unsigned served;
+    struct event *ev_read, *ev_write, *ev_timer;
+    struct px_pool_wait *wait; /* while dialling for a waiter */
+    void *owner;
+    const struct px_bconn_ops *ops;
+};
+
+struct px_pool {
+    struct event_base *base;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char *name;
+    struct px_pool_opts o;
+    struct hb_list idle;  /* most recently used first */
+    struct hb_list queue; /* px_pool_wait, FIFO */
+    struct event *queue_timer;
+    uint32_t open, nidle, nwaiting;
+    uint64_t dials, reuses;
+};
+
+size_t px_pool_pick(struct hb_balancer *b, struct hb_backend *be, struct px_pool *const *pools,
+                    size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        be[i].active = pools[i]->open - pools[i]->nidle + pools[i]->nwaiting;
+    ptrdiff_t k = hb_balance_pick(b, be, n);
+    return k < 0 ? 0 : (size_t)k;
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg);
+static void on_write(evutil_socket_t fd, short what, void *arg);
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void queue_timeout(evutil_socket_t fd, short what, void *arg);
+static void serve_queue(struct px_pool *p);
+
+struct px_pool *px_pool_new(struct event_base *base, const struct sockaddr *addr,
+                            socklen_t addrlen, const char *name, const struct px_pool_opts *o)
+{
+    struct px_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->base = base;
+    memcpy(&p->addr, addr, addrlen);
+    p->addrlen = addrlen;
+    p->name = strdup(name);
+    p->o = *o;
+    /* servers[].max_connections 0 means "no limit besides keepalive": the
+     * pool keeps at most keepalive connections open and queues the rest.
+     * Dialling past it would only churn: every extra connection would be
+     * closed again on release. */
+    if (p->o.max_conns == 0)
+        p->o.max_conns = p->o.keepalive;
+    hb_list_init(&p->idle);
+    hb_list_init(&p->queue);
+    p->queue_timer = evtimer_new(base, queue_timeout, p);
+    if (!p->name || !p->queue_timer) {
+        px_pool_del(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void bconn_free(struct px_bconn *c)
+{
+    struct px_pool *p = c->pool;
+    if (c->state == BC_IDLE) {
+        hb_list_remove(&c->link);
+        p->nidle--;
+    }
+    event_free(c->ev_read);
+    event_free(c->ev_write);
+    event_free(c->ev_timer);
+    close(c->fd);
+    p->open--;
+    free(c);
+}
+
+void px_pool_del(struct px_pool *p)
+{
+    if (!p)
+        return;
+    struct hb_list *it;
+    while ((it = hb_list_pop_front(&p->idle)) != NULL) {
+        struct px_bconn *c = hb_container_of(it, struct px_bconn, link);
+        hb_list_init(&c->link);
+        c->state = BC_BUSY;
+        p->nidle--;
+        bconn_free(c);
+    }
+    if (p->queue_timer)
+        event_free(p->queue_timer);
+    free(p->name);
+    free(p);
+}
+
+const char *px_pool_name(const struct px_pool *p)
+{
+    return p->name;
+}
+
+static struct timeval tv_ms(uint32_t ms)
+{
+    return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+}
+
+void px_bconn_set_timeout(struct px_bconn *c, uint32_t ms)
+{
+    if (ms == 0) {
+        evtimer_del(c->ev_timer);
+        return;
+    }
+    struct timeval tv = tv_ms(ms);
+    evtimer_add(c->ev_timer, &tv);
+}
+
+/* Starts a non-blocking connect. Returns the connection (BC_CONNECTING),
+ * or NULL with *err = HB_EIO / HB_ENOMEM. */
+static struct px_bconn *dial(struct px_pool *p, int *err)
+{
+    *err = HB_ENOMEM;
+    struct px_bconn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        free(c);
+        *err = HB_EIO;
+        return NULL;
+    }
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->pool = p;
+    hb_list_init(&c->link);
+    c->ev_read = event_new(p->base, c->fd, EV_READ | EV_PERSIST, on_read, c);
+    c->ev_write = event_new(p->base, c->fd, EV_WRITE, on_write, c);
+    c->ev_timer = evtimer_new(p->base, on_timer, c);
+    p->open++;
+    p->dials++;
+    c->state = BC_CONNECTING;
+    if (!c->ev_read || !c->ev_write || !c->ev_timer) {
+        c->state = BC_BUSY;
+        bconn_free(c);
+        return NULL;
+    }
+    if (connect(c->fd, (struct sockaddr *)&p->addr, p->addrlen) != 0 && errno != EINPROGRESS) {
+        hb_warn("backend %s: connect failed: %s", p->name, strerror(errno));
+        c->state = BC_BUSY;
+        bconn_free(c);
+        *err = HB_EIO;
+        return NULL;
+    }
+    event_add(c->ev_write, NULL);
+    px_bconn_set_timeout(c, p->o.connect_timeout_ms);
+    return c;
+}
+
+static void grant(struct px_bconn *c, void *owner, const struct px_bconn_ops *ops)
+{
+    c->state = BC_BUSY;
+    c->owner = owner;
+    c->ops = ops;
+    c->reading = true;
+    event_add(c->ev_read, NULL);
+    px_bconn_set_timeout(c, 0);
+}
+
+static struct px_bconn *take_idle(struct px_pool *p)
+{
+    struct hb_list *it = hb_list_pop_front(&p->idle);
+    if (!it)
+        return NULL;
+    struct px_bconn *c = hb_container_of(it, struct px_bconn, link);
+    p->nidle--;
+    p->reuses++;
+    c->reused = true;
+    return c;
+}
+
+static void arm_queue_timer(struct px_pool *p)
+{
+    if (hb_list_empty(&p->queue)) {
+        evtimer_del(p->queue_timer);
+        return;
+    }
+    struct px_pool_wait *w = hb_container_of(p->queue.next, struct px_pool_wait, link);
+    int64_t left = w->deadline_ns - hb_time_now_ns();
+    uint32_t ms = left <= 0 ? 0 : (uint32_t)(left / HB_NS_PER_MS) + 1;
+    struct timeval tv = tv_ms(ms);
+    evtimer_add(p->queue_timer, &tv);
+}
+
+int px_pool_lease(struct px_pool *p, struct px_pool_wait *w, void *owner,
+                  const struct px_bconn_ops *ops, bool fresh, struct px_bconn **out)
+{
+    *out = NULL;
+    hb_list_init(&w->link);
+    w->dial = NULL;
+    w->pool = p;
+    w->owner = owner;
+    w->ops = ops;
+    struct px_bconn *c = fresh ? NULL : take_idle(p);
+    if (c) {
+        grant(c, owner, ops);
+        *out = c;
+        return 0;
+    }
+    if (fresh && p->o.max_conns && p->open >= p->o.max_conns && p->nidle > 0) {
+        /* Make room for the fresh connection: the oldest idle one goes. */
+        struct px_bconn *old = hb_container_of(p->idle.prev, struct px_bconn, link);
+        bconn_free(old);
+    }
+    if (p->o.max_conns == 0 || p->open < p->o.max_conns) {
+        int err;
+        c = dial(p, &err);
+        if (!c)
+            return err;
+        c->wait = w;
+        w->dial = c;
+        return 0;
+    }
+    if (p->nwaiting >= p->o.queue_max)
+        return HB_ELIMIT;
+    w->deadline_ns = hb_time_now_ns() + (int64_t)p->o.queue_timeout_ms * HB_NS_PER_MS;
+    hb_list_push_back(&p->queue, &w->link);
+    p->nwaiting++;
+    if (p->nwaiting == 1)
+        arm_queue_timer(p);
+    return 0;
+}
+
+void px_pool_cancel(struct px_pool_wait *w)
+{
+    struct px_pool *p = w->pool;
+    if (!p)
+        return;
+    if (w->dial) {
+        struct px_bconn *c = w->dial;
+        w->dial = NULL;
+        c->wait = NULL;
+        c->state = BC_BUSY;
+        bconn_free(c);
+        serve_queue(p);
+    } else if (hb_list_linked(&w->link)) {
+        hb_list_remove(&w->link);
+        p->nwaiting--;
+        arm_queue_timer(p);
+    }
+    w->pool = NULL;
+}
+
+static struct px_pool_wait *pop_waiter(struct px_pool *p)
+{
+    struct hb_list *it = hb_list_pop_front(&p->queue);
+    if (!it)
+        return NULL;
+    p->nwaiting--;
+    arm_queue_timer(p);
+    struct px_pool_wait *w = hb_container_of(it, struct px_pool_wait, link);
+    w->pool = NULL;
+    return w;
+}
+
+/* A connection slot may have freed: give idle connections to waiters, or
+ * dial for the first waiter when under the limit. */
+static void serve_queue(struct px_pool *p)
+{
+    while (!hb_list_empty(&p->queue)) {
+        struct px_bconn *c = NULL;
+        if (p->nidle == 0 && p->o.max_conns && p->open >= p->o.max_conns)
+            return;
+        struct px_pool_wait *w = pop_waiter(p);
+        c = take_idle(p);
+        if (c) {
+            grant(c, w->owner, w->ops);
+            w->ops->on_ready(w->owner, c);
+            continue;
+        }
+        int err;
+        c = dial(p, &err);
+        if (!c) {
+            w->ops->on_fail(w->owner, err);
+            continue;
+        }
+        w->pool = p;
+        w->dial = c;
+        c->wait = w;
+    }
+}
+
+static void queue_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_pool *p = arg;
+    int64_t now = hb_time_now_ns();
+    while (!hb_list_empty(&p->queue)) {
+        struct px_pool_wait *w = hb_container_of(p->queue.next, struct px_pool_wait, link);
+        if (w->deadline_ns > now)
+            break;
+        pop_waiter(p);
+        w->ops->on_fail(w->owner, HB_ELIMIT);
+    }
+    arm_queue_timer(p);
+}
+
+/* Dial finished (writable) or failed. */
+static void connected(struct px_bconn *c, int err)
+{
+    struct px_pool *p = c->pool;
+    struct px_pool_wait *w = c->wait;
+    c->wait = NULL;
+    if (w) {
+        w->dial = NULL;
+        w->pool = NULL;
+    }
+    if (err) {
+        c->state = BC_BUSY;
+        bconn_free(c);
+        if (w)
+            w->ops->on_fail(w->owner, err);
+        serve_queue(p);
+        return;
+    }
+    if (!w) { /* its waiter was cancelled meanwhile: keep it idle */
+        c->state = BC_BUSY;
+        px_bconn_release(c);
+        return;
+    }
+    grant(c, w->owner, w->ops);
+    w->ops->on_ready(w->owner, c);
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_bconn *c = arg;
+    if (c->state == BC_CONNECTING) {
+        int soerr = 0;
+        socklen_t len = sizeof soerr;
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+        if (soerr)
+            hb_warn("backend %s: connect failed: %s", c->pool->name, strerror(soerr));
+        px_bconn_set_timeout(c, 0);
+        connected(c, soerr ? HB_EIO : 0);
+        return;
+    }
+    if (c->state == BC_BUSY && c->ops)
+        c->ops->on_writable(c->owner, c);
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_bconn *c = arg;
+    if (c->state == BC_IDLE) {
+        /* An idle connection has nothing to say: EOF or stray bytes both
+         * end it (RFC 9112 §9.3: a response without a request is an error). */
+        bconn_free(c);
+        return;
+    }
+    if (c->state == BC_BUSY && c->ops)
+        c->ops->on_readable(c->owner, c);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_bconn *c = arg;
+    if (c->state == BC_CONNECTING) {
+        hb_warn("backend %s: connect timed out after %u ms", c->pool->name,
+                c->pool->o.connect_timeout_ms);
+        connected(c, HB_ETIMEOUT);
+    } else if (c->state == BC_IDLE) {
+        bconn_free(c);
+    } else if (c->ops) {
+        c->ops->on_timeout(c->owner, c);
+    }
+}
+
+int px_bconn_fd(const struct px_bconn *c)
+{
+    return c->fd;
+}
+
+bool px_bconn_reused(const struct px_bconn *c)
+{
+    return c->reused;
+}
+
+void px_bconn_want_write(struct px_bconn *c, bool on)
+{
+    if (on)
+        event_add(c->ev_write, NULL);
+    else
+        event_del(c->ev_write);
+}
+
+void px_bconn_kick_write(struct px_bconn *c)
+{
+    /* While connecting, the write event means "connect finished": the owner
+     * writes when connected anyway. */
+    if (c->state == BC_BUSY)
+        event_active(c->ev_write, EV_WRITE, 0);
+}
+
+void px_bconn_want_read(struct px_bconn *c, bool on)
+{
+    if (on == c->reading)
+        return;
+    c->reading = on;
+    if (on)
+        event_add(c->ev_read, NULL);
+    else
+        event_del(c->ev_read);
+}
+
+void px_bconn_release(struct px_bconn *c)
+{
+    struct px_pool *p = c->pool;
+    c->owner = NULL;
+    c->ops = NULL;
+    c->served++;
+    event_del(c->ev_write);
+    px_bconn_set_timeout(c, 0);
+    if (!hb_list_empty(&p->queue)) {
+        struct px_pool_wait *w = pop_waiter(p);
+        c->reused = true;
+        p->reuses++;
+        grant(c, w->owner, w->ops);
+        w->ops->on_ready(w->owner, c);
+        return;
+    }
+    if (p->nidle >= p->o.keepalive) {
+        bconn_free(c);
+        return;
+    }
+    c->state = BC_IDLE;
+    hb_list_push_front(&p->idle, &c->link);
+    p->nidle++;
+    c->reading = true;
+    event_add(c->ev_read, NULL);
+    px_bconn_set_timeout(c, p->o.idle_timeout_ms);
+}
+
+void px_bconn_close(struct px_bconn *c)
+{
+    struct px_pool *p = c->pool;
+    c->state = BC_BUSY;
+    bconn_free(c);
+    serve_queue(p);
+}
+
+void px_pool_stats(const struct px_pool *p, struct px_pool_stats *out)
+{
+    out->open = p->open;
+    out->idle = p->nidle;
+    out->waiting = p->nwaiting;
+    out->dials = p->dials;
+    out->reuses = p->reuses;
+}

@@ -1,0 +1,642 @@
+/* proxy/exchange/exchange.c — an exchange's life cycle and its request side. */
+#include "proxy/exchange/exchange_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "core/h1_write.h"
+#include "core/h2_conn.h"
+#include "core/log.h"
+#include "proxy/exchange/admit.h"
+#include "proxy/exchange/forward_headers.h"
+#include "proxy/front/front.h"
+#include "proxy/front/conn.h"
+#include "proxy/exchange/route_edit.h"
+#include "proxy/worker.h"
+
+/* A recycled exchange keeps a response buffer up to this size (the head
+ * phase reads 16 KiB; bulk bodies grow it to limits.stream_buffer_size). */
+#define EX_KEEP_RIN (16u * 1024u)
+
+static void on_ready(void *owner, struct px_bconn *c);
+static void on_fail(void *owner, int err);
+static void on_readable(void *owner, struct px_bconn *c);
+static void on_writable(void *owner, struct px_bconn *c);
+static void on_timeout(void *owner, struct px_bconn *c);
+
+static const struct px_bconn_ops bconn_ops = {
+    .on_ready = on_ready,
+    .on_fail = on_fail,
+    .on_readable = on_readable,
+    .on_writable = on_writable,
+    .on_timeout = on_timeout,
+};
+
+const char *px_ex_backend_name(const struct px_exchange *ex)
+{
+    return ex->pool ? px_pool_name(ex->pool) : "-";
+}
+
+/* The one way a request is answered by the proxy itself: a head without a
+ * body. */
+static void answer(struct px_fconn *fc, uint32_t sid, int status)
+{
+    struct hb_msg resp = {.status = status};
+    px_front_submit_response(fc, sid, &resp, true);
+}
+
+/* A request that gets no exchange: answered, and it ends here. */
+static void answer_local(struct px_fconn *fc, uint32_t sid, int status, const char *why,
+                         hb_ns_t start)
+{
+    if (status == 421 || status == 413 || status == 431)
+        hb_info("client %s stream %u: %s → %d", fc->peer, sid, why, status);
+    else
+        hb_debug("client %s stream %u: %s → %d", fc->peer, sid, why, status);
+    answer(fc, sid, status);
+    struct px_ex_record r = {.sid = sid, .status = status, .reason = PX_EX_END_LOCAL,
+                             .upstream = "-", .backend = "-", .t_start = start,
+                             .t_end = hb_time_now_ns()};
+    px_ex_record_done(fc, &r);
+}
+
+void px_ex_drop_backend(struct px_exchange *ex, bool reusable)
+{
+    if (ex->state == PX_EX_CONNECTING)
+        px_pool_cancel(&ex->wait); /* a no-op unless a lease is pending */
+    if (ex->bc) {
+        struct px_bconn *c = ex->bc;
+        ex->bc = NULL;
+        if (reusable)
+            px_bconn_release(c);
+        else
+            px_bconn_close(c);
+    }
+}
+
+static enum px_ex_end end_of(int status)
+{
+    return status == 504 ? PX_EX_END_TIMEOUT
+           : status == 413 ? PX_EX_END_BAD_REQUEST
+                           : PX_EX_END_BACKEND_ERROR;
+}
+
+/* True once a final head went to the client (the request can only be
+ * reset from here on). */
+static bool head_sent(const struct px_exchange *ex)
+{
+    return ex->status != 0;
+}
+
+void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
+{
+    struct px_fconn *fc = ex->fc;
+    char what[32];
+    bool sent = head_sent(ex);
+    if (sent)
+        snprintf(what, sizeof what, "RST_STREAM INTERNAL_ERROR");
+    else
+        snprintf(what, sizeof what, "%d", status);
+    hb_warn("client %s stream %u backend %s: %s → %s", fc->peer, ex->sid, px_ex_backend_name(ex),
+            reason, what);
+    px_ex_drop_backend(ex, false);
+    ex->state = PX_EX_FAILED;
+    ex->end = end_of(status);
+    if (sent) {
+        px_front_reset_stream(fc, ex->sid, H2_INTERNAL_ERROR);
+    } else {
+        ex->status = status;
+        answer(fc, ex->sid, status);
+    }
+    /* Whatever the client still sends is discarded: credit it back. */
+    if (ex->uncredited) {
+        px_front_consumed(fc, ex->sid, ex->uncredited);
+        ex->uncredited = 0;
+    }
+    hb_buf_free(&ex->reqbuf);
+}
+
+bool px_ex_can_retry(const struct px_exchange *ex)
+{
+    return !ex->retried && !ex->got_byte && ex->idempotent && !ex->body_written && ex->bc &&
+           px_bconn_reused(ex->bc);
+}
+
+bool px_ex_retry(struct px_exchange *ex, const char *what)
+{
+    if (!px_ex_can_retry(ex))
+        return false;
+    hb_info("client %s stream %u backend %s: reused connection %s, retrying once", ex->fc->peer,
+            ex->sid, px_ex_backend_name(ex), what);
+    px_ex_drop_backend(ex, false);
+    ex->retried = true;
+    ex->head_off = 0;
+    px_ex_connect(ex, true);
+    return true;
+}
+
+static void credit(struct px_exchange *ex, size_t written)
+{
+    size_t n = written < ex->uncredited ? written : ex->uncredited;
+    if (hb_buf_len(&ex->reqbuf) == 0)
+        n = ex->uncredited; /* the rest was framing; all body bytes are out */
+    if (n) {
+        ex->uncredited -= n;
+        px_front_consumed(ex->fc, ex->sid, n);
+    }
+}
+
+/* Writes the head and buffered body. Returns 0 (all out, or waiting for
+ * the socket) or -1 on a write error (errno set). */
+int px_ex_pump_request(struct px_exchange *ex)
+{
+    const struct cfg_upstream *uc = ex->up->cfg;
+    while (ex->head_off < ex->head_len || hb_buf_len(&ex->reqbuf)) {
+        struct iovec iov[2];
+        int n = 0;
+        if (ex->head_off < ex->head_len)
+            iov[n++] = (struct iovec){ex->head + ex->head_off, ex->head_len - ex->head_off};
+        if (hb_buf_len(&ex->reqbuf))
+            iov[n++] = (struct iovec){hb_buf_rptr(&ex->reqbuf), hb_buf_len(&ex->reqbuf)};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(px_bconn_fd(ex->bc), &mh, MSG_NOSIGNAL);
+        if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+            px_bconn_want_write(ex->bc, true);
+            return 0;
+        }
+        if (w < 0)
+            return -1;
+        size_t left = (size_t)w;
+        size_t h = ex->head_len - ex->head_off;
+        h = left < h ? left : h;
+        ex->head_off += h;
+        left -= h;
+        if (left) {
+            hb_buf_consume(&ex->reqbuf, left);
+            ex->body_written = true;
+            credit(ex, left);
+        }
+        px_bconn_set_timeout(ex->bc, uc->read_timeout_ms);
+    }
+    px_bconn_want_write(ex->bc, false);
+    if (ex->req_end) /* else more body comes: keep the storage */
+        hb_buf_release_if_empty(&ex->reqbuf);
+    return 0;
+}
+
+static void write_failed(struct px_exchange *ex, int err)
+{
+    char reason[96];
+    snprintf(reason, sizeof reason, "failed (%s)", strerror(err));
+    if (px_ex_retry(ex, reason))
+        return;
+    snprintf(reason, sizeof reason, "writing the request failed: %s", strerror(err));
+    px_ex_fail(ex, 502, reason);
+}
+
+static void start_io(struct px_exchange *ex, struct px_bconn *c)
+{
+    ex->bc = c;
+    ex->state = PX_EX_WAIT_HEAD;
+    ex->rec.t_connected = hb_time_now_ns();
+    h1_parser_reset(&ex->parser);
+    if (px_ex_pump_request(ex) != 0)
+        write_failed(ex, errno);
+}
+
+static void on_ready(void *owner, struct px_bconn *c)
+{
+    start_io(owner, c);
+}
+
+static int fail_status(int err)
+{
+    return err == HB_ETIMEOUT ? 504 : (err == HB_ELIMIT ? 503 : 502);
+}
+
+static const char *fail_reason(int err)
+{
+    switch (err) {
+    case HB_ETIMEOUT:
+        return "connect timed out";
+    case HB_ELIMIT:
+        return "no backend connection free in time (pool queue)";
+    case HB_ENOMEM:
+        return "out of memory";
+    default:
+        return "connect failed";
+    }
+}
+
+/* Moves to the next server of the upstream after a failed connect, while
+ * the upstream's retries allow. */
+static bool next_server(struct px_exchange *ex)
+{
+    if (ex->tries > ex->up->cfg->retries || ex->tries >= ex->up->npools)
+        return false;
+    ex->server = (ex->server + 1) % ex->up->npools;
+    ex->tries++;
+    return true;
+}
+
+static void on_fail(void *owner, int err)
+{
+    struct px_exchange *ex = owner;
+    if (err == HB_EIO && next_server(ex)) {
+        px_ex_connect(ex, false);
+        return;
+    }
+    px_ex_fail(ex, fail_status(err), fail_reason(err));
+}
+
+void px_ex_connect(struct px_exchange *ex, bool fresh)
+{
+    for (;;) {
+        ex->state = PX_EX_CONNECTING;
+        ex->pool = ex->up->pools[ex->server];
+        struct px_bconn *c = NULL;
+        int rc = px_pool_lease(ex->pool, &ex->wait, ex, &bconn_ops, fresh, &c);
+        if (rc == 0) {
+            if (c)
+                start_io(ex, c); /* else on_ready or on_fail follows */
+            return;
+        }
+        if (rc == HB_EIO && next_server(ex))
+            continue;
+        px_ex_fail(ex, fail_status(rc), rc == HB_ELIMIT ? "pool queue full" : fail_reason(rc));
+        return;
+    }
+}
+
+static void on_writable(void *owner, struct px_bconn *c)
+{
+    struct px_exchange *ex = owner;
+    if (px_ex_pump_request(ex) != 0)
+        write_failed(ex, errno);
+}
+
+static void on_readable(void *owner, struct px_bconn *c)
+{
+    px_ex_on_readable(owner);
+}
+
+static void on_timeout(void *owner, struct px_bconn *c)
+{
+    px_ex_on_timeout(owner);
+}
+
+/* ---- starting an exchange -------------------------------------------------- */
+
+static bool method_is(const struct hb_msg *m, const char *s)
+{
+    return hb_str_eq(m->method, hb_str_c(s));
+}
+
+/* RFC 9110 §9.2.2. */
+static bool idempotent(const struct hb_msg *m)
+{
+    return method_is(m, "GET") || method_is(m, "HEAD") || method_is(m, "OPTIONS") ||
+           method_is(m, "PUT") || method_is(m, "DELETE") || method_is(m, "TRACE");
+}
+
+static void framing(struct px_exchange *ex, const struct hb_msg *req, bool end_stream,
+                    struct h1_write_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    if (end_stream) {
+        /* RFC 9110 §8.6: a body-carrying method says "empty" explicitly. */
+        bool body_method = method_is(req, "POST") || method_is(req, "PUT") ||
+                           method_is(req, "PATCH");
+        o->framing = body_method ? H1_FRAME_LENGTH : H1_FRAME_NONE;
+        ex->req_end = true;
+    } else if (req->flags & HB_MSG_HAS_CL) {
+        o->framing = H1_FRAME_LENGTH;
+        o->content_length = req->content_length;
+    } else {
+        o->framing = H1_FRAME_CHUNKED;
+        ex->chunked = true;
+    }
+}
+
+/* Writes the backend request head into ex->head. Returns 0 or a status. */
+static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end_stream)
+{
+    const struct cfg *cfg = ex->fc->w->cfg;
+    char initial[2048];
+    struct hb_arena a;
+    hb_arena_init(&a, initial, sizeof initial, 4096, cfg->limits.max_request_header_size);
+    const struct cfg_header_ops *edits = &ex->route->request_headers;
+    size_t cap = px_fwd_fields_bound(req) + px_route_edit_extra(edits);
+    struct hpack_field *fields = hb_arena_alloc(&a, cap * sizeof *fields);
+    struct px_fwd_opts fo = {
+        .x_forwarded_for = cfg->forwarded.x_forwarded_for,
+        .x_forwarded_proto = cfg->forwarded.x_forwarded_proto,
+        .forwarded = cfg->forwarded.forwarded,
+        .via = cfg->forwarded.via,
+        .proto = px_front_scheme(ex->fc),
+        .client_addr = ex->fc->peer_addr,
+    };
+    struct hb_msg m = *req;
+    size_t n = 0;
+    int status = 0;
+    if (!fields || px_fwd_build(req, &fo, &a, fields, cap, &n) != 0 ||
+        px_route_edit_fields(edits, fields, &n, cap) != 0 ||
+        px_route_rewrite_path(ex->route, req->path, &a, &m.path) != 0)
+        status = 503;
+    m.fields = fields;
+    m.nfields = (uint32_t)n;
+    struct h1_write_opts o;
+    framing(ex, req, end_stream, &o);
+    size_t bound = status ? 0 : h1_write_head_bound(&m, NULL, 0);
+    if (!status && bound > ex->head_cap) { /* a recycled exchange keeps its storage */
+        free(ex->head);
+        ex->head = malloc(bound);
+        ex->head_cap = ex->head ? bound : 0;
+        if (!ex->head)
+            status = 503;
+    }
+    if (!status) {
+        ptrdiff_t len = h1_write_request_head(&m, &o, NULL, 0, ex->head, bound);
+        if (len < 0) {
+            hb_warn("client %s stream %u: request not forwardable: %s", ex->fc->peer, ex->sid,
+                    h1_err_message((int)len));
+            status = 400;
+        } else {
+            ex->head_len = (size_t)len;
+        }
+    }
+    hb_arena_free(&a);
+    return status;
+}
+
+static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
+                         const struct cfg_route *r)
+{
+    const struct cfg *cfg = ex->fc->w->cfg;
+    ex->route = r;
+    ex->up = &ex->fc->w->ups[r->upstream_index];
+    ex->server = px_pool_pick(&ex->up->bal, ex->up->load, ex->up->pools, ex->up->npools);
+    ex->tries = 1;
+    ex->idempotent = idempotent(req);
+    ex->req_flags = method_is(req, "HEAD") ? H1_REQ_HEAD : 0;
+    struct h1_limits lim;
+    h1_limits_default(&lim);
+    lim.max_head = cfg->limits.max_response_header_size;
+    lim.max_fields = cfg->limits.max_header_count;
+    h1_parser_init(&ex->parser, &lim);
+    ex->max_rfields = cfg->limits.max_header_count;
+    /* Room for the route's response edits after the parsed fields. */
+    size_t nf = ex->max_rfields + px_route_edit_extra(&r->response_headers);
+    if (nf > ex->rfields_cap) {
+        free(ex->rfields);
+        ex->rfields = malloc(nf * sizeof *ex->rfields);
+        ex->rfields_cap = ex->rfields ? nf : 0;
+        if (!ex->rfields)
+            return 503;
+    }
+    hb_buf_reuse(&ex->rin,
+                 cfg->limits.max_response_header_size > cfg->limits.stream_buffer_size
+                     ? cfg->limits.max_response_header_size
+                     : cfg->limits.stream_buffer_size);
+    /* Body bytes are credited back only once written, so the client's stream
+     * window bounds them; chunk framing adds a little per DATA frame. */
+    hb_buf_init(&ex->reqbuf, (size_t)cfg->http2.initial_window_size * 2 +
+                                 cfg->limits.request_buffer_size);
+    return 0;
+}
+
+/* Exchanges are recycled through a per-worker cache, with the storage of
+ * their request head, response field array and response buffer: a worker
+ * in a steady state serves requests without calling malloc. */
+static struct px_exchange *ex_alloc(struct px_worker *w)
+{
+    struct hb_list *it = hb_list_pop_front(&w->ex_cache);
+    if (!it)
+        return calloc(1, sizeof(struct px_exchange));
+    w->n_ex_cache--;
+    struct px_exchange *ex = hb_container_of(it, struct px_exchange, link);
+    struct px_exchange keep = *ex;
+    memset(ex, 0, sizeof *ex);
+    ex->head = keep.head;
+    ex->head_cap = keep.head_cap;
+    ex->rfields = keep.rfields;
+    ex->rfields_cap = keep.rfields_cap;
+    ex->rin = keep.rin; /* emptied by hb_buf_reuse in init_exchange */
+    return ex;
+}
+
+static void ex_destroy(struct px_exchange *ex)
+{
+    free(ex->head);
+    free(ex->rfields);
+    hb_buf_free(&ex->rin);
+    free(ex);
+}
+
+static void ex_free(struct px_exchange *ex)
+{
+    hb_list_remove(&ex->link);
+    hb_buf_free(&ex->reqbuf);
+    struct px_worker *w = ex->fc->w;
+    if (w->n_ex_cache + 1 > PX_EX_CACHE) { /* (not >=: PX_EX_CACHE may be 0) */
+        ex_destroy(ex);
+        return;
+    }
+    if (ex->rin.cap > EX_KEEP_RIN) /* the cache keeps small buffers only */
+        hb_buf_free(&ex->rin);
+    hb_list_push_front(&w->ex_cache, &ex->link); /* the most recent is the warmest */
+    w->n_ex_cache++;
+}
+
+void px_exchange_cache_free(struct px_worker *w)
+{
+    struct hb_list *it;
+    while ((it = hb_list_pop_front(&w->ex_cache)) != NULL)
+        ex_destroy(hb_container_of(it, struct px_exchange, link));
+    w->n_ex_cache = 0;
+}
+
+struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req,
+                                      bool end_stream)
+{
+    hb_ns_t start = hb_time_now_ns();
+    const struct cfg_route *route;
+    char why[160];
+    int status = px_admit(fc, req, &route, why, sizeof why);
+    if (status) {
+        answer_local(fc, sid, status, why, start);
+        return NULL;
+    }
+    struct px_exchange *ex = ex_alloc(fc->w);
+    if (!ex) {
+        answer_local(fc, sid, 503, "out of memory", start);
+        return NULL;
+    }
+    ex->fc = fc;
+    ex->sid = sid;
+    ex->rec.t_start = start;
+    hb_list_init(&ex->link);
+    status = init_exchange(ex, req, route);
+    if (!status)
+        status = build_head(ex, req, end_stream);
+    if (status) {
+        answer_local(fc, sid, status, "request not forwardable", start);
+        ex_free(ex);
+        return NULL;
+    }
+    hb_list_push_back(&fc->exchanges, &ex->link);
+    px_front_bind(fc, sid, ex);
+    px_ex_connect(ex, false);
+    return ex;
+}
+
+/* ---- request body ------------------------------------------------------------ */
+
+static int append_chunk(struct px_exchange *ex, const uint8_t *data, size_t len)
+{
+    char hdr[H1_CHUNK_HEADER_MAX];
+    ptrdiff_t hl = h1_write_chunk_header(len, hdr, sizeof hdr);
+    if (hl < 0)
+        return HB_EINVAL;
+    int rc = hb_buf_reserve(&ex->reqbuf, (size_t)hl + len + 2);
+    if (rc == 0) {
+        hb_buf_append(&ex->reqbuf, hdr, (size_t)hl);
+        hb_buf_append(&ex->reqbuf, data, len);
+        hb_buf_append(&ex->reqbuf, H1_CRLF, 2);
+    }
+    return rc;
+}
+
+static void body_appended(struct px_exchange *ex, int rc)
+{
+    if (rc != 0) {
+        px_ex_fail(ex, 502, rc == HB_ENOMEM ? "out of memory for the request body"
+                                            : "request body over the buffer limit");
+        return;
+    }
+    if (ex->bc && px_ex_pump_request(ex) != 0)
+        write_failed(ex, errno);
+}
+
+void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len, bool end)
+{
+    if (px_ex_over(ex) || ex->state == PX_EX_BODY_DONE) {
+        /* Nobody will read it: give the window back at once. */
+        if (len)
+            px_front_consumed(ex->fc, ex->sid, len);
+        return;
+    }
+    /* A body without Content-Length is capped as it arrives (the HTTP/1.1
+     * frontend checks its own before; this catches HTTP/2). */
+    ex->body_total += len;
+    if (px_admit_body_over(&ex->fc->w->cfg->limits, ex->body_total)) {
+        if (len)
+            px_front_consumed(ex->fc, ex->sid, len);
+        px_ex_fail(ex, 413, "request body over limits.max_request_body_size");
+        return;
+    }
+    int rc = 0;
+    ex->uncredited += len;
+    if (end)
+        ex->req_end = true;
+    if (len)
+        rc = ex->chunked ? append_chunk(ex, data, len) : hb_buf_append(&ex->reqbuf, data, len);
+    if (rc == 0 && end && ex->chunked)
+        rc = hb_buf_append(&ex->reqbuf, "0\r\n\r\n", 5);
+    if (rc != 0) {
+        body_appended(ex, rc);
+        return;
+    }
+    /* Written when this pass of the event loop is done, not now: one TLS
+     * read brings several DATA frames (up to 16 KiB each), and their bytes
+     * then leave in one sendmsg() instead of one per frame. The copy into
+     * reqbuf costs less than the system calls it saves. */
+    if (ex->bc)
+        px_bconn_kick_write(ex->bc);
+}
+
+void px_exchange_on_trailers(struct px_exchange *ex, const struct hb_msg *trailers)
+{
+    ex->req_end = true;
+    if (px_ex_over(ex) || ex->state == PX_EX_BODY_DONE)
+        return;
+    if (!ex->chunked) { /* Content-Length framing has no place for them */
+        hb_debug("client %s stream %u: request trailers dropped (Content-Length body)",
+                 ex->fc->peer, ex->sid);
+        return;
+    }
+    size_t cap = 5 + 2;
+    for (uint32_t i = 0; i < trailers->nfields; i++)
+        cap += trailers->fields[i].name_len + trailers->fields[i].value_len + 4;
+    int rc = hb_buf_reserve(&ex->reqbuf, cap);
+    if (rc == 0) {
+        ptrdiff_t n = h1_write_last_chunk(trailers->fields, trailers->nfields, H1_CASE_LOWER,
+                                          (char *)hb_buf_wptr(&ex->reqbuf), cap);
+        if (n < 0)
+            rc = HB_EINVAL;
+        else
+            hb_buf_commit(&ex->reqbuf, (size_t)n);
+    }
+    body_appended(ex, rc);
+}
+
+/* Why an exchange ends when the front closes it (error_code) or the client
+ * connection goes away (conn_closed). */
+static enum px_ex_end end_reason(const struct px_exchange *ex, uint32_t error_code,
+                                 bool conn_closed)
+{
+    if (ex->state == PX_EX_FAILED)
+        return ex->end;
+    if (conn_closed)
+        return PX_EX_END_CONN_CLOSED;
+    return error_code == H2_NO_ERROR && ex->state == PX_EX_BODY_DONE ? PX_EX_END_COMPLETE
+                                                                      : PX_EX_END_CLIENT_RESET;
+}
+
+void px_exchange_on_close(struct px_exchange *ex, uint32_t error_code)
+{
+    if (error_code != H2_NO_ERROR && ex->state < PX_EX_BODY_DONE) {
+        /* the backend still had something to say */
+        hb_info("client %s stream %u backend %s: stream closed by %s before the response "
+                "ended; backend connection closed",
+                ex->fc->peer, ex->sid, px_ex_backend_name(ex), h2_error_name(error_code));
+    }
+    px_ex_drop_backend(ex, false);
+    px_ex_finish(ex, end_reason(ex, error_code, false));
+    px_fconn_retire(ex->fc, &ex->link);
+}
+
+void px_exchange_refused(struct px_exchange *ex, int status)
+{
+    px_ex_drop_backend(ex, false);
+    ex->status = status;
+    px_ex_finish(ex, PX_EX_END_BAD_REQUEST);
+    px_fconn_retire(ex->fc, &ex->link);
+}
+
+void px_exchange_reap(struct px_fconn *fc)
+{
+    struct hb_list *it;
+    while ((it = hb_list_pop_front(&fc->dead)) != NULL) {
+        hb_list_init(it);
+        ex_free(hb_container_of(it, struct px_exchange, link));
+    }
+}
+
+void px_exchange_abort_all(struct px_fconn *fc)
+{
+    struct hb_list *it, *tmp;
+    hb_list_foreach_safe(it, tmp, &fc->exchanges)
+    {
+        struct px_exchange *ex = hb_container_of(it, struct px_exchange, link);
+        px_ex_drop_backend(ex, false);
+        px_ex_finish(ex, end_reason(ex, H2_NO_ERROR, true));
+        ex_free(ex);
+    }
+    px_exchange_reap(fc);
+}

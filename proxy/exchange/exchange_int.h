@@ -1,0 +1,115 @@
+/* proxy/exchange/exchange_int.h — the exchange's state, shared by exchange.c
+ * (request side, life cycle) and exchange_resp.c (response side). */
+#ifndef H2B_PROXY_EXCHANGE_INT_H
+#define H2B_PROXY_EXCHANGE_INT_H
+
+#include "core/buf.h"
+#include "core/h1_body.h"
+#include "core/h1_parse.h"
+#include "core/list.h"
+#include "proxy/exchange/exchange.h"
+#include "proxy/backend/pool.h"
+
+struct px_upstream;
+struct cfg_route;
+
+/* An exchange's life cycle (the request side runs alongside: req_end says
+ * when the client's request is complete, body_written when body bytes left
+ * for the backend).
+ *
+ *   CONNECTING ──connection leased──→ WAIT_HEAD ──final head, body follows──→ BODY
+ *        ↑                               │  └──final head without body──┐      │
+ *        └──stale keep-alive retry───────┘                               ↓      ↓
+ *                                                          BODY_DONE ←─body decoded
+ *   CONNECTING, WAIT_HEAD, BODY ──px_ex_fail / malformed body──→ FAILED
+ *   any ──px_ex_finish (on_close, refused, abort_all)──→ CLOSED
+ *
+ * The backend connection (bc) is held in WAIT_HEAD and BODY only (in
+ * CONNECTING a lease may be pending: ex->wait); BODY_DONE gave it back to
+ * the pool or closed it; FAILED and CLOSED closed it. */
+enum px_ex_state {
+    PX_EX_CONNECTING, /* waiting for a backend connection (pool lease or dial) */
+    PX_EX_WAIT_HEAD,  /* request being written, no final response head yet */
+    PX_EX_BODY,       /* head submitted to the client; body coming from the backend */
+    PX_EX_BODY_DONE,  /* response body fully decoded; the client side may still pull */
+    PX_EX_FAILED,     /* answered locally or reset after an error: nothing more comes */
+    PX_EX_CLOSED,     /* ended (px_ex_record_done ran); freed from the event loop */
+};
+
+/* "CONNECTING", … Static storage. */
+const char *px_ex_state_name(enum px_ex_state s);
+
+struct px_exchange {
+    struct hb_list link; /* fc->exchanges, then fc->dead, then w->ex_cache */
+    struct px_fconn *fc;
+    uint32_t sid;
+    struct px_upstream *up;
+    const struct cfg_route *route;
+    size_t server;  /* index of the pool in up */
+    unsigned tries; /* servers tried for this request */
+    bool retried;   /* the stale keep-alive retry was used */
+    enum px_ex_state state;
+    enum px_ex_end end; /* why it failed (FAILED), else unused */
+    struct px_ex_record rec; /* filled as it goes; handed over at the end */
+    struct px_pool_wait wait;
+    struct px_bconn *bc;
+    struct px_pool *pool;
+    /* request */
+    char *head;      /* storage kept when the exchange is recycled */
+    size_t head_cap; /* bytes allocated at head */
+    size_t head_len, head_off;
+    struct hb_buf reqbuf; /* body bytes with their framing, not yet written */
+    size_t uncredited;    /* body bytes not yet reported with h2_conn_consumed */
+    uint64_t body_total;  /* request body bytes received (limits.max_request_body_size) */
+    bool chunked;
+    bool req_end;      /* the client's request is complete */
+    bool body_written; /* body bytes left the buffer: no retry possible */
+    bool idempotent;
+    unsigned req_flags; /* H1_REQ_* */
+    /* response */
+    struct h1_parser parser;
+    struct hpack_field *rfields; /* storage kept when the exchange is recycled */
+    size_t rfields_cap;          /* entries allocated at rfields */
+    size_t max_rfields;
+    struct hb_buf rin;
+    struct h1_body body;
+    uint32_t resp_flags;
+    bool got_byte; /* a response byte came on this connection (retry, messages) */
+    size_t parsed, span_off, span_len;
+    int status; /* final status sent to the client (backend's or local), 0: none yet */
+};
+
+/* True once nothing more comes from the backend for the client: the
+ * exchange failed or ended. */
+static inline bool px_ex_over(const struct px_exchange *ex)
+{
+    return ex->state >= PX_EX_FAILED;
+}
+
+/* exchange.c */
+/* Ends the exchange with an error: status answered when no head was sent
+ * yet, else the front resets the request; the backend connection is closed.
+ * The reason goes to the log line; status picks the record's reason (504:
+ * TIMEOUT, 413: BAD_REQUEST, else BACKEND_ERROR). State FAILED. */
+void px_ex_fail(struct px_exchange *ex, int status, const char *reason);
+/* The one retry decision: when ex may be retried (its reused keep-alive
+ * connection failed before any response byte, the request is idempotent and
+ * no body byte left), logs "reused connection <what>, retrying once",
+ * reconnects on a fresh connection and returns true. */
+bool px_ex_retry(struct px_exchange *ex, const char *what);
+void px_ex_drop_backend(struct px_exchange *ex, bool reusable);
+int px_ex_pump_request(struct px_exchange *ex);
+void px_ex_connect(struct px_exchange *ex, bool fresh);
+const char *px_ex_backend_name(const struct px_exchange *ex);
+bool px_ex_can_retry(const struct px_exchange *ex);
+
+/* exchange/finish.c */
+/* Ends the request once: fills the record's end, hands it to
+ * px_ex_record_done, state CLOSED. A no-op when already CLOSED. */
+void px_ex_finish(struct px_exchange *ex, enum px_ex_end reason);
+
+/* exchange_resp.c */
+void px_ex_on_readable(struct px_exchange *ex);
+void px_ex_on_timeout(struct px_exchange *ex);
+
+#endif

@@ -1,0 +1,281 @@
+/* proxy/exchange/exchange_resp.c — an exchange's response side: backend bytes →
+ * parsed head → HEADERS; decoded body → DATA through the engine's pull. */
+#include "proxy/exchange/exchange_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/err.h"
+#include "core/h1_write.h"
+#include "core/h2_conn.h"
+#include "core/log.h"
+#include "proxy/front/front.h"
+#include "proxy/front/conn.h"
+#include "proxy/exchange/route_edit.h"
+#include "proxy/worker.h"
+
+#define READ_CHUNK 16384
+
+
+static bool reusable(const struct px_exchange *ex)
+{
+    return !(ex->resp_flags & (HB_MSG_CLOSE | HB_MSG_NO_REUSE)) && ex->req_end &&
+           ex->head_off == ex->head_len && hb_buf_len(&ex->reqbuf) == 0 &&
+           hb_buf_len(&ex->rin) == ex->parsed;
+}
+
+/* The response body is fully decoded: the backend connection goes back to
+ * the pool when it may be reused, else it is closed. */
+static void body_complete(struct px_exchange *ex)
+{
+    ex->state = PX_EX_BODY_DONE;
+    px_ex_drop_backend(ex, reusable(ex));
+}
+
+static void submit_head(struct px_exchange *ex, struct hb_msg *m, bool end_stream)
+{
+    struct hb_msg resp = {.status = m->status, .fields = m->fields};
+    size_t n = m->nfields; /* hop-by-hop fields dropped by on_head */
+    const struct cfg_header_ops *edits = &ex->route->response_headers;
+    if (m->status >= 200) /* the route's edits; rfields has room for them */
+        px_route_edit_fields(edits, m->fields, &n, ex->max_rfields + px_route_edit_extra(edits));
+    resp.nfields = (uint32_t)n;
+    int rc = px_front_submit_response(ex->fc, ex->sid, &resp, end_stream);
+    if (rc != 0)
+        hb_debug("client %s stream %u: submit_response: %s", ex->fc->peer, ex->sid,
+                 hb_err_name(rc));
+}
+
+/* Handles one complete head of r bytes. Returns true to keep parsing (a 1xx
+ * came), false otherwise. */
+static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
+{
+    /* Framing was read from them already (m->flags, content_length). */
+    if (h1_drop_hop_fields(m->fields, &m->nfields) != 0) {
+        px_ex_fail(ex, 502, "response with more than 16 Connection field lines");
+        return false;
+    }
+    if (m->status < 200) {
+        if (m->status == 101) {
+            px_ex_fail(ex, 502, "backend answered 101 Switching Protocols to a plain request");
+            return false;
+        }
+        /* 100 Continue and 103 Early Hints go to the client (RFC 9113 §8.1);
+         * other 1xx (102) are dropped. */
+        if (m->status == 100 || m->status == 103)
+            submit_head(ex, m, false);
+        hb_buf_consume(&ex->rin, r);
+        h1_parser_reset(&ex->parser);
+        return true;
+    }
+    if (m->flags & HB_MSG_TE_CODED) {
+        px_ex_fail(ex, 502, "response with a transfer coding other than chunked");
+        return false;
+    }
+    ex->status = m->status;
+    ex->resp_flags = m->flags;
+    struct h1_limits lim;
+    h1_limits_default(&lim);
+    h1_body_init(&ex->body, m, &lim);
+    bool none = ex->body.kind == H1_BODY_NONE;
+    ex->state = PX_EX_BODY;
+    if (none) {
+        /* Give the connection back before the stream may close. */
+        ex->parsed = r;
+        body_complete(ex);
+        ex->parsed = 0;
+    }
+    submit_head(ex, m, none);
+    hb_buf_consume(&ex->rin, r);
+    if (!none)
+        px_front_resume_data(ex->fc, ex->sid);
+    return false;
+}
+
+static void parse_head(struct px_exchange *ex)
+{
+    for (;;) {
+        struct hb_msg m;
+        ptrdiff_t r = h1_parse_response(&ex->parser, ex->req_flags, (char *)hb_buf_rptr(&ex->rin),
+                                        hb_buf_len(&ex->rin), &m, ex->rfields, ex->max_rfields);
+        if (r == 0)
+            return;
+        if (r < 0) {
+            char reason[160];
+            snprintf(reason, sizeof reason, "malformed response head: %s",
+                     h1_err_message((int)r));
+            px_ex_fail(ex, 502, reason);
+            return;
+        }
+        if (!on_head(ex, &m, (size_t)r))
+            return;
+    }
+}
+
+/* EOF from the backend. */
+static void on_eof(struct px_exchange *ex)
+{
+    if (ex->state == PX_EX_WAIT_HEAD) {
+        if (px_ex_retry(ex, "closed before any response byte"))
+            return;
+        px_ex_fail(ex, 502, ex->got_byte ? "connection closed inside the response head"
+                                         : "connection closed before any response byte");
+        return;
+    }
+    if (h1_body_eof(&ex->body) != 0) {
+        px_ex_fail(ex, 502, "connection closed before the response body ended");
+        return;
+    }
+    /* A close-delimited body ends here (read_data sees the decoder done);
+     * the connection is done either way. */
+    ex->resp_flags |= HB_MSG_CLOSE;
+    px_bconn_want_read(ex->bc, false);
+    px_front_resume_data(ex->fc, ex->sid);
+}
+
+/* How many bytes may be read now: the head phase reads READ_CHUNK at a time
+ * up to the head limit (a small response fits in one chunk, so its buffer
+ * stays small); the body phase reads whatever stream_buffer_size leaves
+ * room for, so a large body costs one recv() per buffer, not per 16 KiB. */
+static size_t room(const struct px_exchange *ex)
+{
+    const struct cfg_limits *l = &ex->fc->w->cfg->limits;
+    bool body = ex->state != PX_EX_WAIT_HEAD;
+    size_t cap = body ? l->stream_buffer_size : l->max_response_header_size;
+    size_t len = hb_buf_len(&ex->rin);
+    if (len >= cap)
+        return 0;
+    return (body || cap - len < READ_CHUNK) ? cap - len : READ_CHUNK;
+}
+
+void px_ex_on_readable(struct px_exchange *ex)
+{
+    size_t want = room(ex);
+    if (want == 0) {
+        if (ex->state == PX_EX_WAIT_HEAD) {
+            px_ex_fail(ex, 502, "response head larger than limits.max_response_header_size");
+            return;
+        }
+        px_bconn_want_read(ex->bc, false); /* back-pressure: the client is slower */
+        return;
+    }
+    if (hb_buf_reserve(&ex->rin, want) != 0) {
+        px_ex_fail(ex, 502, "out of memory for the response");
+        return;
+    }
+    ssize_t n = recv(px_bconn_fd(ex->bc), hb_buf_wptr(&ex->rin), want, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        if (n < 0 && !ex->got_byte && !px_ex_can_retry(ex)) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "read failed: %s", strerror(errno));
+            px_ex_fail(ex, 502, reason);
+            return;
+        }
+        on_eof(ex);
+        return;
+    }
+    if (!ex->got_byte && !ex->rec.t_first_byte)
+        ex->rec.t_first_byte = hb_time_now_ns();
+    ex->got_byte = true;
+    hb_buf_commit(&ex->rin, (size_t)n);
+    px_bconn_set_timeout(ex->bc, ex->up->cfg->read_timeout_ms);
+    if (ex->state == PX_EX_WAIT_HEAD) {
+        parse_head(ex);
+    } else {
+        px_front_resume_data(ex->fc, ex->sid);
+    }
+}
+
+void px_ex_on_timeout(struct px_exchange *ex)
+{
+    char reason[96];
+    snprintf(reason, sizeof reason, "no data from the backend for %u ms",
+             ex->up->cfg->read_timeout_ms);
+    px_ex_fail(ex, 504, reason);
+}
+
+/* ---- the engine's pull ------------------------------------------------------ */
+
+static void submit_trailers(struct px_exchange *ex, struct hpack_field *t, size_t n)
+{
+    struct hb_msg m = {.fields = t, .nfields = (uint32_t)n};
+    if (h1_drop_hop_fields(t, &m.nfields) != 0)
+        m.nfields = 0; /* trailers are optional: dropped rather than the response */
+    if (m.nfields)
+        px_front_submit_trailers(ex->fc, ex->sid, &m);
+}
+
+/* Decodes the next piece of body into the pending span. Returns 1 when
+ * something happened, 0 when more backend bytes are needed, -1 on a
+ * malformed body. */
+static int decode_step(struct px_exchange *ex)
+{
+    struct h1_body_event ev;
+    char *base = (char *)hb_buf_rptr(&ex->rin);
+    ptrdiff_t r = h1_body_parse(&ex->body, base + ex->parsed, hb_buf_len(&ex->rin) - ex->parsed,
+                                ex->rfields, ex->max_rfields, &ev);
+    if (r < 0) {
+        hb_warn("client %s stream %u backend %s: malformed response body: %s", ex->fc->peer,
+                ex->sid, px_ex_backend_name(ex), h1_err_message((int)r));
+        return -1;
+    }
+    ex->parsed += (size_t)r;
+    if (ev.data_len) {
+        ex->span_off = (size_t)(ev.data - base);
+        ex->span_len = ev.data_len;
+    }
+    if (ev.done) {
+        if (ev.ntrailers)
+            submit_trailers(ex, ev.trailers, ev.ntrailers);
+        if (!ex->span_len) {
+            hb_buf_consume(&ex->rin, ex->parsed);
+            ex->parsed = 0;
+        }
+        body_complete(ex);
+        return 1;
+    }
+    return (r > 0 || ev.data_len) ? 1 : 0;
+}
+
+ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max, bool *eof)
+{
+    size_t n = 0;
+    *eof = false;
+    if (px_ex_over(ex))
+        return -1;
+    while (n < max) {
+        if (ex->span_len) {
+            size_t take = ex->span_len < max - n ? ex->span_len : max - n;
+            memcpy(dst + n, hb_buf_rptr(&ex->rin) + ex->span_off, take);
+            n += take;
+            ex->span_off += take;
+            ex->span_len -= take;
+            if (ex->span_len == 0) {
+                hb_buf_consume(&ex->rin, ex->parsed);
+                ex->parsed = 0;
+            }
+            continue;
+        }
+        if (ex->state == PX_EX_BODY_DONE) {
+            *eof = true;
+            break;
+        }
+        int s = decode_step(ex);
+        if (s < 0) {
+            px_ex_drop_backend(ex, false);
+            ex->state = PX_EX_FAILED;
+            ex->end = PX_EX_END_BACKEND_ERROR;
+            return -1; /* the front resets the request (h2: INTERNAL_ERROR) */
+        }
+        if (s == 0)
+            break;
+    }
+    if (ex->bc && ex->state != PX_EX_BODY_DONE && room(ex) > 0)
+        px_bconn_want_read(ex->bc, true);
+    ex->rec.resp_body_bytes += n;
+    return (ptrdiff_t)n;
+}

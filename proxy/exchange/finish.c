@@ -1,0 +1,78 @@
+/* proxy/exchange/finish.c — where every request ends (see exchange.h). */
+#include <inttypes.h>
+
+#include "core/log.h"
+#include "proxy/exchange/exchange_int.h"
+#include "proxy/front/conn.h"
+#include "proxy/worker.h"
+
+const char *px_ex_end_name(enum px_ex_end e)
+{
+    switch (e) {
+    case PX_EX_END_COMPLETE:
+        return "COMPLETE";
+    case PX_EX_END_LOCAL:
+        return "LOCAL";
+    case PX_EX_END_BAD_REQUEST:
+        return "BAD_REQUEST";
+    case PX_EX_END_BACKEND_ERROR:
+        return "BACKEND_ERROR";
+    case PX_EX_END_TIMEOUT:
+        return "TIMEOUT";
+    case PX_EX_END_CLIENT_RESET:
+        return "CLIENT_RESET";
+    case PX_EX_END_CONN_CLOSED:
+        return "CONN_CLOSED";
+    }
+    return "?";
+}
+
+const char *px_ex_state_name(enum px_ex_state s)
+{
+    switch (s) {
+    case PX_EX_CONNECTING:
+        return "CONNECTING";
+    case PX_EX_WAIT_HEAD:
+        return "WAIT_HEAD";
+    case PX_EX_BODY:
+        return "BODY";
+    case PX_EX_BODY_DONE:
+        return "BODY_DONE";
+    case PX_EX_FAILED:
+        return "FAILED";
+    case PX_EX_CLOSED:
+        return "CLOSED";
+    }
+    return "?";
+}
+
+static double ms_since(hb_ns_t t, hb_ns_t start)
+{
+    return t ? (double)(t - start) / (double)HB_NS_PER_MS : -1.0;
+}
+
+void px_ex_record_done(const struct px_fconn *fc, const struct px_ex_record *r)
+{
+    hb_debug("client %s stream %u: ended %s status %d upstream %s backend %s retries %u "
+             "bytes in %" PRIu64 " out %" PRIu64 " ms connect %.3f first byte %.3f total %.3f",
+             fc->peer, r->sid, px_ex_end_name(r->reason), r->status, r->upstream, r->backend,
+             r->retries, r->req_body_bytes, r->resp_body_bytes, ms_since(r->t_connected, r->t_start),
+             ms_since(r->t_first_byte, r->t_start), ms_since(r->t_end, r->t_start));
+}
+
+void px_ex_finish(struct px_exchange *ex, enum px_ex_end reason)
+{
+    if (ex->state == PX_EX_CLOSED)
+        return;
+    struct px_ex_record *r = &ex->rec;
+    r->sid = ex->sid;
+    r->status = ex->status;
+    r->reason = reason;
+    r->upstream = ex->up ? ex->up->cfg->name.s : "-";
+    r->backend = px_ex_backend_name(ex);
+    r->retries = (ex->tries ? ex->tries - 1 : 0) + (ex->retried ? 1 : 0);
+    r->req_body_bytes = ex->body_total;
+    r->t_end = hb_time_now_ns();
+    ex->state = PX_EX_CLOSED;
+    px_ex_record_done(ex->fc, r);
+}

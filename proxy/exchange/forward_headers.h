@@ -1,0 +1,39 @@
+/* proxy/exchange/forward_headers.h — the fields of a request forwarded to a backend.
+ *
+ * From the client's h2 request: cookie crumbs (RFC 9113 §8.2.3 lets a client
+ * split Cookie into several fields) are joined into one field with "; ";
+ * X-Forwarded-For gets the client address appended (one field); a client's
+ * X-Forwarded-Proto is replaced by ours; Forwarded (RFC 7239) and Via
+ * (RFC 9110 §7.6.3: "2 h2bridge", "1.1 h2bridge" or "1.0 h2bridge", the
+ * version the client's request came in) are added. Each addition is switched by the options.
+ * Hop-by-hop fields are left for core/h1_write to drop.
+ */
+#ifndef H2B_PROXY_FORWARD_HEADERS_H
+#define H2B_PROXY_FORWARD_HEADERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/msg.h"
+
+struct px_fwd_opts {
+    bool x_forwarded_for;
+    bool x_forwarded_proto;
+    bool forwarded;
+    bool via;
+    const char *proto;       /* "https" or "http" */
+    const char *client_addr; /* "192.0.2.1" or "2001:db8::1" (no brackets) */
+};
+
+/* Upper bound of the fields px_fwd_build() writes for req. */
+size_t px_fwd_fields_bound(const struct hb_msg *req);
+
+/* Writes the forwarded request's fields into out[0..cap) and sets *n. Joined
+ * values (cookie, x-forwarded-for, forwarded) are allocated from a; the
+ * other fields point into req's storage. Returns 0, HB_ENOMEM (arena
+ * exhausted) or HB_ELIMIT (cap too small). */
+int px_fwd_build(const struct hb_msg *req, const struct px_fwd_opts *o, struct hb_arena *a,
+                 struct hpack_field *out, size_t cap, size_t *n);
+
+#endif

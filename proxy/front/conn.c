@@ -1,0 +1,302 @@
+/* proxy/front/conn.c — client connections: accept, TLS handshake or sniffing,
+ * events and timer; the protocol runs behind fc->ops (see front/conn.h). */
+#include "proxy/front/conn.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "core/log.h"
+#include "proxy/front/authority.h"
+#include "proxy/exchange/exchange.h"
+#include "proxy/front/front.h"
+#include "proxy/front/h1.h"
+#include "proxy/front/h2.h"
+#include "proxy/listener.h"
+#include "proxy/front/sniff.h"
+#include "proxy/worker.h"
+
+static void on_read(evutil_socket_t fd, short what, void *arg);
+static void on_write(evutil_socket_t fd, short what, void *arg);
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void on_flush(evutil_socket_t fd, short what, void *arg);
+
+const char *px_fconn_state_name(enum px_fconn_state s)
+{
+    switch (s) {
+    case PX_FCONN_HANDSHAKING:
+        return "HANDSHAKING";
+    case PX_FCONN_SNIFFING:
+        return "SNIFFING";
+    case PX_FCONN_H2C_WAIT:
+        return "H2C_WAIT";
+    case PX_FCONN_H1:
+        return "H1";
+    case PX_FCONN_H2:
+        return "H2";
+    case PX_FCONN_CLOSING:
+        return "CLOSING";
+    }
+    return "?";
+}
+
+void px_fconn_set_state(struct px_fconn *fc, enum px_fconn_state s)
+{
+    fc->state = s;
+    switch (s) {
+    case PX_FCONN_H1:
+        fc->ops = &px_h1_front_ops;
+        break;
+    case PX_FCONN_H2C_WAIT:
+    case PX_FCONN_H2:
+        fc->ops = &px_h2_front_ops;
+        break;
+    default:
+        fc->ops = NULL;
+        break;
+    }
+}
+
+void px_fconn_timer(struct px_fconn *fc, hb_ns_t deadline, hb_ns_t now)
+{
+    if (deadline == 0) {
+        evtimer_del(fc->ev_timer);
+        return;
+    }
+    hb_ns_t ns = deadline > now ? deadline - now : 0;
+    struct timeval tv = {.tv_sec = ns / HB_NS_PER_SEC, .tv_usec = (ns % HB_NS_PER_SEC) / 1000};
+    evtimer_add(fc->ev_timer, &tv);
+}
+
+static void format_peer(struct px_fconn *fc, const struct sockaddr *sa)
+{
+    char a[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const void *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
+        port = ntohs(s6->sin6_port);
+        snprintf(fc->peer, sizeof fc->peer, "[%s]:%u on %s", a, port, fc->l->label);
+    } else {
+        const struct sockaddr_in *s4 = (const void *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
+        port = ntohs(s4->sin_port);
+        snprintf(fc->peer, sizeof fc->peer, "%s:%u on %s", a, port, fc->l->label);
+    }
+    snprintf(fc->peer_addr, sizeof fc->peer_addr, "%s", a);
+}
+
+void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
+                     socklen_t peerlen)
+{
+    struct px_worker *w = l->w;
+    struct px_fconn *fc = calloc(1, sizeof *fc);
+    SSL *ssl = fc && l->tls ? px_tls_new_ssl(l->tls) : NULL;
+    if (!fc || (l->tls && !ssl)) {
+        hb_warn("listener %s: accept: out of memory, connection closed", l->label);
+        free(fc);
+        close(fd);
+        return;
+    }
+    fc->w = w;
+    fc->l = l;
+    fc->fd = fd;
+    px_fconn_set_state(fc, ssl ? PX_FCONN_HANDSHAKING : PX_FCONN_SNIFFING);
+    fc->io.fd = fd;
+    format_peer(fc, peer);
+    hb_list_init(&fc->exchanges);
+    hb_list_init(&fc->dead);
+    fc->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, fc);
+    fc->ev_write = event_new(w->base, fd, EV_WRITE, on_write, fc);
+    fc->ev_timer = evtimer_new(w->base, on_timer, fc);
+    fc->ev_flush = event_new(w->base, -1, 0, on_flush, fc);
+    hb_list_push_back(&w->conns, &fc->link);
+    w->nconns++;
+    l->nconns++; /* listeners[].max_connections: proxy/listener.h */
+    const struct cfg_tls *tc = &l->cfg->tls_cfg;
+    if ((ssl && px_tls_io_init(&fc->io, ssl, fd, tc->small_records,
+                               (hb_ns_t)tc->small_records_idle_ms * HB_NS_PER_MS) != 0) ||
+        !fc->ev_read || !fc->ev_write || !fc->ev_timer || !fc->ev_flush) {
+        if (ssl && !fc->io.ssl)
+            SSL_free(ssl);
+        hb_warn("client %s: out of memory, connection closed", fc->peer);
+        px_fconn_close(fc);
+        return;
+    }
+    event_add(fc->ev_read, NULL);
+    hb_ns_t now = hb_time_now_ns();
+    px_fconn_timer(fc, now + hb_time_ms(w->cfg->limits.handshake_timeout_ms), now);
+}
+
+void px_fconn_close(struct px_fconn *fc)
+{
+    const struct px_front_ops *ops = fc->ops;
+    fc->state = PX_FCONN_CLOSING;
+    if (ops) {
+        px_exchange_abort_all(fc);
+        ops->free(fc);
+    }
+    fc->ops = NULL;
+    if (fc->io.ssl) {
+        px_tls_io_shutdown(&fc->io);
+        px_tls_io_free(&fc->io);
+    }
+    if (fc->ev_read)
+        event_free(fc->ev_read);
+    if (fc->ev_write)
+        event_free(fc->ev_write);
+    if (fc->ev_timer)
+        event_free(fc->ev_timer);
+    if (fc->ev_flush)
+        event_free(fc->ev_flush);
+    px_authority_forget(fc);
+    close(fc->fd);
+    hb_list_remove(&fc->link);
+    fc->w->nconns--;
+    px_listener_closed(fc->l);
+    free(fc);
+}
+
+void px_fconn_drain(struct px_fconn *fc)
+{
+    if (fc->ops)
+        fc->ops->drain(fc);
+    else
+        px_fconn_close(fc); /* handshake or first bytes: nothing accepted yet */
+}
+
+void px_fconn_kick(struct px_fconn *fc)
+{
+    event_active(fc->ev_flush, EV_TIMEOUT, 0);
+}
+
+void px_fconn_retire(struct px_fconn *fc, struct hb_list *link)
+{
+    hb_list_remove(link);
+    hb_list_push_back(&fc->dead, link);
+    event_active(fc->ev_flush, EV_TIMEOUT, 0);
+}
+
+/* ---- before a protocol runs ---------------------------------------------------- */
+
+int px_fconn_start(struct px_fconn *fc, enum px_fconn_state proto)
+{
+    if (proto == PX_FCONN_H2)
+        return px_h2_start(fc);
+    if (px_h1_start(fc) != 0) {
+        hb_warn("client %s: out of memory, connection closed", fc->peer);
+        return -1;
+    }
+    return 0;
+}
+
+/* The handshake is done: ALPN picks the protocol. Returns 0 or -1 (close). */
+static int after_handshake(struct px_fconn *fc)
+{
+    if (px_tls_alpn_version(fc->io.ssl) == 2)
+        return px_fconn_start(fc, PX_FCONN_H2);
+    /* ALPN http/1.1, or none (RFC 7301 §3.2: then HTTP/1.1). */
+    evtimer_del(fc->ev_timer);
+    if (!(fc->l->cfg->protocols & CFG_PROTO_HTTP11)) {
+        hb_info("client %s: no ALPN h2 on a listener without http/1.1, closed", fc->peer);
+        return -1;
+    }
+    return px_fconn_start(fc, PX_FCONN_H1);
+}
+
+/* Returns 0 to go on, -1 to close. */
+static int do_handshake(struct px_fconn *fc)
+{
+    int r = px_tls_io_handshake(&fc->io);
+    if (r == PX_IO_WANT_WRITE) {
+        event_add(fc->ev_write, NULL);
+        return 0;
+    }
+    if (r == PX_IO_WANT_READ)
+        return 0;
+    if (r != 1) {
+        hb_debug("client %s: TLS handshake failed", fc->peer);
+        return -1;
+    }
+    return after_handshake(fc);
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+/* Runs the protocol for ev; once more when it switched (h2c upgrade). */
+static int run(struct px_fconn *fc, enum px_fconn_event ev)
+{
+    const struct px_front_ops *ops = fc->ops;
+    int rc = ops->run(fc, ev);
+    if (rc == 0 && fc->ops != ops)
+        rc = fc->ops->run(fc, PX_FCONN_EV_KICK);
+    return rc;
+}
+
+static void step(struct px_fconn *fc, enum px_fconn_event ev)
+{
+    int rc = 0;
+    if (fc->state == PX_FCONN_SNIFFING) {
+        rc = px_sniff(fc);
+        if (rc == 0)
+            return;
+        rc = rc < 0 ? -1 : 0;
+        if (rc == 0)
+            evtimer_del(fc->ev_timer);
+        ev = PX_FCONN_EV_READ;
+    } else if (fc->state == PX_FCONN_HANDSHAKING) {
+        rc = do_handshake(fc);
+        ev = PX_FCONN_EV_READ; /* the client's first bytes may be here */
+    }
+    if (rc == 0 && fc->ops)
+        rc = run(fc, ev);
+    if (rc != 0)
+        px_fconn_close(fc);
+    else
+        px_exchange_reap(fc);
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_fconn *fc = arg;
+    px_fconn_readable(&fc->io); /* ev_read stays armed while we wait for input */
+    step(fc, PX_FCONN_EV_READ);
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+    /* A TLS write that wanted the socket may also unblock reading. */
+    step(arg, PX_FCONN_EV_WRITE);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_fconn *fc = arg;
+    if (fc->ops && run(fc, PX_FCONN_EV_KICK) != 0)
+        px_fconn_close(fc);
+    else
+        px_exchange_reap(fc);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_fconn *fc = arg;
+    const char *what_timed_out = fc->state == PX_FCONN_HANDSHAKING ? "TLS handshake"
+                                 : fc->state == PX_FCONN_SNIFFING  ? "first request bytes"
+                                 : fc->state == PX_FCONN_H2C_WAIT
+                                     ? "client preface after 101 Switching Protocols"
+                                     : NULL;
+    if (what_timed_out) {
+        hb_info("client %s: %s timed out", fc->peer, what_timed_out);
+        px_fconn_close(fc);
+        return;
+    }
+    if (run(fc, PX_FCONN_EV_TIMER) != 0)
+        px_fconn_close(fc);
+    else
+        px_exchange_reap(fc);
+}

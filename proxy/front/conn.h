@@ -1,0 +1,176 @@
+/* proxy/front/conn.h — one client connection, whatever protocol it speaks:
+ * accept, the TLS handshake and ALPN (or, on cleartext, sniffing the first
+ * bytes), the libevent handlers and the timer, and the byte transport. The
+ * protocol itself runs behind a table of operations (struct px_front_ops)
+ * that HTTP/2 (proxy/front/h2.c) and HTTP/1.1 (proxy/front/h1.c) each
+ * provide; exchanges reach it through proxy/front/front.h.
+ *
+ * States (fc->state), and the only transitions:
+ *
+ *   HANDSHAKING ──ALPN h2──────────────→ H2
+ *        │      └─ALPN http/1.1, none ─→ H1
+ *   SNIFFING ───preface────────────────→ H2
+ *        │   └─anything else ──────────→ H1
+ *   H1 ─────────Upgrade: h2c, 101 sent → H2C_WAIT (no byte after the head)
+ *        │                             → H2       (the preface came along)
+ *   H2C_WAIT ───the client's first bytes → H2
+ *   any ────────px_fconn_close ────────→ CLOSING (then freed)
+ *
+ * HANDSHAKING, SNIFFING and H2C_WAIT run under limits.handshake_timeout_ms;
+ * in H1 and H2 the protocol arms the timer itself.
+ */
+#ifndef H2B_PROXY_FCONN_H
+#define H2B_PROXY_FCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "core/list.h"
+#include "core/msg.h"
+#include "core/time.h"
+#include "proxy/front/rate.h"
+#include "proxy/tls/tls_io.h"
+
+struct px_worker;
+struct px_listener;
+struct h2_conn;
+struct px_h1;
+struct px_exchange;
+struct event;
+
+enum px_fconn_state {
+    PX_FCONN_HANDSHAKING, /* TLS handshake in progress */
+    PX_FCONN_SNIFFING,    /* cleartext, protocol not known yet (proxy/front/sniff.c) */
+    PX_FCONN_H2C_WAIT,    /* upgraded: output held until the client's preface came */
+    PX_FCONN_H1,          /* HTTP/1.1 (fc->h1) */
+    PX_FCONN_H2,          /* HTTP/2 (fc->h2) */
+    PX_FCONN_CLOSING,     /* px_fconn_close is tearing it down */
+};
+
+/* "HANDSHAKING", "SNIFFING", … for logs. Static storage. */
+const char *px_fconn_state_name(enum px_fconn_state s);
+
+/* What woke the connection up (px_front_ops.run). */
+enum px_fconn_event {
+    PX_FCONN_EV_READ,  /* the socket (or TLS) may have bytes */
+    PX_FCONN_EV_WRITE, /* a write that waited for the socket may go on */
+    PX_FCONN_EV_KICK,  /* output was produced (px_fconn_kick) */
+    PX_FCONN_EV_TIMER, /* the connection's timer fired */
+};
+
+struct px_fconn;
+
+/* One protocol's side of a client connection. The first five are what an
+ * exchange asks for (see proxy/front/front.h, whose functions call them): each
+ * returns 0 or an HB_E* code, and each one that produces bytes for the
+ * client schedules the write itself (px_fconn_kick): no caller kicks. */
+struct px_front_ops {
+    const char *name; /* "h2", "http/1.1" */
+    int (*submit_response)(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
+                           bool end);
+    int (*submit_trailers)(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers);
+    int (*resume)(struct px_fconn *fc, uint32_t sid);
+    int (*consumed)(struct px_fconn *fc, uint32_t sid, size_t n);
+    int (*reset)(struct px_fconn *fc, uint32_t sid, uint32_t code);
+    /* Attaches ex to request sid, so the protocol finds it for its events
+     * (called by px_exchange_start before anything can end the request). */
+    void (*bind)(struct px_fconn *fc, uint32_t sid, struct px_exchange *ex);
+    /* Graceful shutdown: GOAWAY / Connection: close, then the connection
+     * closes once its responses are out. */
+    void (*drain)(struct px_fconn *fc);
+    /* Drives the connection after ev. Returns 0, or -1 when fc must close
+     * (the caller closes it). May switch the protocol (Upgrade: h2c): the
+     * caller then runs the new protocol once with PX_FCONN_EV_KICK. */
+    int (*run)(struct px_fconn *fc, enum px_fconn_event ev);
+    /* Frees the protocol's state (from px_fconn_close; the exchanges are
+     * gone already). */
+    void (*free)(struct px_fconn *fc);
+};
+
+struct px_fconn {
+    struct hb_list link; /* worker->conns */
+    struct px_worker *w;
+    struct px_listener *l;
+    int fd;
+    struct px_tls_io io;
+    enum px_fconn_state state;
+    const struct px_front_ops *ops; /* set in H1, H2C_WAIT, H2; else NULL */
+    struct event *ev_read, *ev_write, *ev_timer, *ev_flush;
+    struct h2_conn *h2; /* HTTP/2 state (front/h2.c): H2C_WAIT, H2 */
+    struct px_h1 *h1;   /* HTTP/1.1 state (front/h1.c): H1 */
+    hb_ns_t idle_since;  /* h2: since when no stream is open, 0 = busy (front/h2.c) */
+    struct px_rate rate; /* limits.min_send_rate while output waits (proxy/front/rate.h) */
+    uint64_t sent;       /* bytes written to the client, for the rate */
+    struct hb_list exchanges; /* open exchanges (exchange.c); found by stream id
+                                 through the protocol (h2: the engine's stream
+                                 user data, HTTP/1.1: the current one) */
+    struct hb_list dead;      /* closed exchanges, freed from the event loop */
+    char *covered_host; /* last :authority host the certificate covers (authority.c) */
+    uint8_t covered_len;
+    char peer[160]; /* for logs: "192.0.2.1:5555 on LISTENER" / "[2001:db8::1]:5555 on …"
+                       (LISTENER: its name, else its address, proxy/listener.h) */
+    char peer_addr[48]; /* address only, no brackets: for X-Forwarded-For */
+};
+
+/* Takes ownership of the accepted, non-blocking socket fd and starts the
+ * TLS handshake (HANDSHAKING) or sniffing (SNIFFING). On failure (out of
+ * memory) closes fd. */
+void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
+                     socklen_t peerlen);
+
+/* Moves fc to state s (one of the transitions above) and selects the
+ * protocol's operations for it. */
+void px_fconn_set_state(struct px_fconn *fc, enum px_fconn_state s);
+
+/* Starts the protocol proto (PX_FCONN_H1 or PX_FCONN_H2) on fc, after the
+ * handshake or sniffing. Returns 0, or -1 when out of memory (logged; the
+ * caller closes fc). */
+int px_fconn_start(struct px_fconn *fc, enum px_fconn_state proto);
+
+/* Closes the connection and every exchange on it (CLOSING, then freed). */
+void px_fconn_close(struct px_fconn *fc);
+
+/* Graceful shutdown of one connection: the protocol's drain, or closed now
+ * when no protocol runs yet (nothing was accepted on it). */
+void px_fconn_drain(struct px_fconn *fc);
+
+/* For the protocol modules' operations only: output was produced, run the
+ * protocol once this pass of the event loop is done (several kicks in one
+ * pass run it once). */
+void px_fconn_kick(struct px_fconn *fc);
+
+/* An exchange ended: its list link moves to fc's dead list, and it is freed
+ * (px_exchange_reap) after the current event-loop pass over fc. */
+void px_fconn_retire(struct px_fconn *fc, struct hb_list *link);
+
+/* Arms fc's timer for deadline (a past deadline fires at once), or disarms
+ * it when deadline is 0. The one place that turns deadlines into libevent
+ * timevals. */
+void px_fconn_timer(struct px_fconn *fc, hb_ns_t deadline, hb_ns_t now);
+
+/* ---- transport (front/conn_io.c) ----
+ * Under either protocol: TLS (px_tls_io) or a cleartext socket
+ * (io->ssl == NULL), with the same PX_IO_* results. */
+
+/* Transport: as px_tls_io_read/write/pending when io->ssl is set, else the
+ * same contract over recv/send on io->fd (EOF on a 0-byte read, PX_IO_ERROR
+ * on a socket error, PX_IO_WANT_* on EAGAIN). */
+ssize_t px_fconn_read(struct px_tls_io *io, void *buf, size_t len);
+ssize_t px_fconn_write(struct px_tls_io *io, const void *buf, size_t len, hb_ns_t now);
+int px_fconn_pending(const struct px_tls_io *io);
+
+/* Ends a pass of px_fconn_write calls: writes out what TLS collected (see
+ * px_tls_io_flush). 0 when everything is out (always on cleartext, whose
+ * writes go straight to the socket), PX_IO_WANT_WRITE or PX_IO_ERROR. */
+int px_fconn_flush(struct px_tls_io *io);
+
+/* The event loop reported the socket readable (see px_sockbuf_readable). */
+void px_fconn_readable(struct px_tls_io *io);
+
+/* True while written bytes still wait in the transport (close only after). */
+bool px_fconn_unsent(const struct px_tls_io *io);
+
+#endif

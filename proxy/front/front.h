@@ -1,0 +1,53 @@
+/* proxy/front/front.h — what an exchange needs from the client side of its
+ * connection, whichever protocol the client speaks: HTTP/2 (front/h2.c,
+ * the stream's h2_conn) or HTTP/1.1 (front/h1.c, one exchange at a time).
+ * Each call goes to the protocol's px_front_ops (proxy/front/conn.h), which
+ * schedules the write of what it produced; the arguments and the
+ * return values are those of the h2_conn_* function of the same name
+ * (core/h2_conn.h), with "stream id" meaning the exchange's id on fc.
+ */
+#ifndef H2B_PROXY_FRONT_H
+#define H2B_PROXY_FRONT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/msg.h"
+
+struct px_fconn;
+struct px_exchange;
+
+/* Submits the response head (1xx allowed, end: no body follows). Returns 0 or
+ * an HB_E* code (unknown id, wrong state). */
+int px_front_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
+                             bool end);
+
+/* Submits response trailers (ends the response). HTTP/1.1 clients get them
+ * in the last chunk of a chunked response; a response framed by length
+ * cannot carry them and drops them (RFC 9110 §6.5). Returns 0 or an HB_E*
+ * code. */
+int px_front_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers);
+
+/* Attaches ex to request sid on fc (px_front_ops.bind). */
+void px_front_bind(struct px_fconn *fc, uint32_t sid, struct px_exchange *ex);
+
+/* Response body bytes are available again: the frontend will pull them with
+ * px_exchange_read_data(). Returns 0 or an HB_E* code. */
+int px_front_resume_data(struct px_fconn *fc, uint32_t sid);
+
+/* n request body bytes were delivered to the backend (or dropped): the
+ * frontend may accept that many more (flow control / socket reads).
+ * Returns 0 or an HB_E* code. */
+int px_front_consumed(struct px_fconn *fc, uint32_t sid, size_t n);
+
+/* Aborts the exchange after its response head was sent: RST_STREAM with
+ * code on h2; on HTTP/1.1 the connection is closed (the only way to tell
+ * a client that a response is truncated). Returns 0 or an HB_E* code. */
+int px_front_reset_stream(struct px_fconn *fc, uint32_t sid, uint32_t code);
+
+/* "https" on a TLS connection, "http" on a cleartext one (for
+ * X-Forwarded-Proto / Forwarded). Static storage. */
+const char *px_front_scheme(const struct px_fconn *fc);
+
+#endif
