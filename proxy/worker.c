@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "core/log.h"
+#include "proxy/backend/backend.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/front/conn.h"
 #include "proxy/tls/iobuf.h"
@@ -128,6 +129,7 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
     w->wake[0] = w->wake[1] = -1;
     hb_list_init(&w->conns);
     hb_list_init(&w->ex_cache);
+    w->backend = &px_backend_pool_ops;
     w->max_conns = cfg->limits.max_connections / (nworkers ? nworkers : 1);
     if (w->max_conns == 0)
         w->max_conns = 1;

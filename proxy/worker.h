@@ -49,6 +49,7 @@ struct px_worker {
     struct px_listener *listeners;
     size_t nlisteners;
     struct px_upstream *ups;
+    const struct px_backend_ops *backend; /* px_backend_pool_ops (proxy/backend/backend.h) */
     size_t nups;
     struct hb_list conns; /* struct px_fconn */
     struct hb_list ex_cache; /* ended exchanges kept for reuse (exchange.c) */

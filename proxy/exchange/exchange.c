@@ -37,9 +37,14 @@ static const struct px_bconn_ops bconn_ops = {
     .on_timeout = on_timeout,
 };
 
+const struct px_backend_ops *px_ex_be(const struct px_exchange *ex)
+{
+    return ex->fc->w->backend;
+}
+
 const char *px_ex_backend_name(const struct px_exchange *ex)
 {
-    return ex->pool ? px_pool_name(ex->pool) : "-";
+    return ex->pool ? px_ex_be(ex)->name(ex->pool) : "-";
 }
 
 /* The one way a request is answered by the proxy itself: a head without a
@@ -68,14 +73,14 @@ static void answer_local(struct px_fconn *fc, uint32_t sid, int status, const ch
 void px_ex_drop_backend(struct px_exchange *ex, bool reusable)
 {
     if (ex->state == PX_EX_CONNECTING)
-        px_pool_cancel(&ex->wait); /* a no-op unless a lease is pending */
+        px_ex_be(ex)->cancel(&ex->wait); /* a no-op unless a lease is pending */
     if (ex->bc) {
         struct px_bconn *c = ex->bc;
         ex->bc = NULL;
         if (reusable)
-            px_bconn_release(c);
+            px_ex_be(ex)->release(c);
         else
-            px_bconn_close(c);
+            px_ex_be(ex)->close(c);
     }
 }
 
@@ -124,7 +129,7 @@ void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
 bool px_ex_can_retry(const struct px_exchange *ex)
 {
     return !ex->retried && !ex->got_byte && ex->idempotent && !ex->body_written && ex->bc &&
-           px_bconn_reused(ex->bc);
+           px_ex_be(ex)->reused(ex->bc);
 }
 
 bool px_ex_retry(struct px_exchange *ex, const char *what)
@@ -163,10 +168,9 @@ int px_ex_pump_request(struct px_exchange *ex)
             iov[n++] = (struct iovec){ex->head + ex->head_off, ex->head_len - ex->head_off};
         if (hb_buf_len(&ex->reqbuf))
             iov[n++] = (struct iovec){hb_buf_rptr(&ex->reqbuf), hb_buf_len(&ex->reqbuf)};
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-        ssize_t w = sendmsg(px_bconn_fd(ex->bc), &mh, MSG_NOSIGNAL);
+        ssize_t w = px_ex_be(ex)->send(ex->bc, iov, n);
         if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-            px_bconn_want_write(ex->bc, true);
+            px_ex_be(ex)->want_write(ex->bc, true);
             return 0;
         }
         if (w < 0)
@@ -181,9 +185,9 @@ int px_ex_pump_request(struct px_exchange *ex)
             ex->body_written = true;
             credit(ex, left);
         }
-        px_bconn_set_timeout(ex->bc, uc->read_timeout_ms);
+        px_ex_be(ex)->set_timeout(ex->bc, uc->read_timeout_ms);
     }
-    px_bconn_want_write(ex->bc, false);
+    px_ex_be(ex)->want_write(ex->bc, false);
     if (ex->req_end) /* else more body comes: keep the storage */
         hb_buf_release_if_empty(&ex->reqbuf);
     return 0;
@@ -260,7 +264,7 @@ void px_ex_connect(struct px_exchange *ex, bool fresh)
         ex->state = PX_EX_CONNECTING;
         ex->pool = ex->up->pools[ex->server];
         struct px_bconn *c = NULL;
-        int rc = px_pool_lease(ex->pool, &ex->wait, ex, &bconn_ops, fresh, &c);
+        int rc = px_ex_be(ex)->lease(ex->pool, &ex->wait, ex, &bconn_ops, fresh, &c);
         if (rc == 0) {
             if (c)
                 start_io(ex, c); /* else on_ready or on_fail follows */
@@ -380,7 +384,7 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
     const struct cfg *cfg = ex->fc->w->cfg;
     ex->route = r;
     ex->up = &ex->fc->w->ups[r->upstream_index];
-    ex->server = px_pool_pick(&ex->up->bal, ex->up->load, ex->up->pools, ex->up->npools);
+    ex->server = px_ex_be(ex)->pick(&ex->up->bal, ex->up->load, ex->up->pools, ex->up->npools);
     ex->tries = 1;
     ex->idempotent = idempotent(req);
     ex->req_flags = method_is(req, "HEAD") ? H1_REQ_HEAD : 0;
@@ -557,7 +561,7 @@ void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len
      * then leave in one sendmsg() instead of one per frame. The copy into
      * reqbuf costs less than the system calls it saves. */
     if (ex->bc)
-        px_bconn_kick_write(ex->bc);
+        px_ex_be(ex)->kick_write(ex->bc);
 }
 
 void px_exchange_on_trailers(struct px_exchange *ex, const struct hb_msg *trailers)

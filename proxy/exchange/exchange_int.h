@@ -8,7 +8,7 @@
 #include "core/h1_parse.h"
 #include "core/list.h"
 #include "proxy/exchange/exchange.h"
-#include "proxy/backend/pool.h"
+#include "proxy/backend/backend.h"
 
 struct px_upstream;
 struct cfg_route;
@@ -78,6 +78,9 @@ struct px_exchange {
     size_t parsed, span_off, span_len;
     int status; /* final status sent to the client (backend's or local), 0: none yet */
 };
+
+/* The backend side this exchange talks to (the worker's px_backend_ops). */
+const struct px_backend_ops *px_ex_be(const struct px_exchange *ex);
 
 /* True once nothing more comes from the backend for the client: the
  * exchange failed or ended. */

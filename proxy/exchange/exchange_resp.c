@@ -131,7 +131,7 @@ static void on_eof(struct px_exchange *ex)
     /* A close-delimited body ends here (read_data sees the decoder done);
      * the connection is done either way. */
     ex->resp_flags |= HB_MSG_CLOSE;
-    px_bconn_want_read(ex->bc, false);
+    px_ex_be(ex)->want_read(ex->bc, false);
     px_front_resume_data(ex->fc, ex->sid);
 }
 
@@ -158,14 +158,14 @@ void px_ex_on_readable(struct px_exchange *ex)
             px_ex_fail(ex, 502, "response head larger than limits.max_response_header_size");
             return;
         }
-        px_bconn_want_read(ex->bc, false); /* back-pressure: the client is slower */
+        px_ex_be(ex)->want_read(ex->bc, false); /* back-pressure: the client is slower */
         return;
     }
     if (hb_buf_reserve(&ex->rin, want) != 0) {
         px_ex_fail(ex, 502, "out of memory for the response");
         return;
     }
-    ssize_t n = recv(px_bconn_fd(ex->bc), hb_buf_wptr(&ex->rin), want, 0);
+    ssize_t n = px_ex_be(ex)->recv(ex->bc, hb_buf_wptr(&ex->rin), want);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0) {
@@ -182,7 +182,7 @@ void px_ex_on_readable(struct px_exchange *ex)
         ex->rec.t_first_byte = hb_time_now_ns();
     ex->got_byte = true;
     hb_buf_commit(&ex->rin, (size_t)n);
-    px_bconn_set_timeout(ex->bc, ex->up->cfg->read_timeout_ms);
+    px_ex_be(ex)->set_timeout(ex->bc, ex->up->cfg->read_timeout_ms);
     if (ex->state == PX_EX_WAIT_HEAD) {
         parse_head(ex);
     } else {
@@ -275,7 +275,7 @@ ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max
             break;
     }
     if (ex->bc && ex->state != PX_EX_BODY_DONE && room(ex) > 0)
-        px_bconn_want_read(ex->bc, true);
+        px_ex_be(ex)->want_read(ex->bc, true);
     ex->rec.resp_body_bytes += n;
     return (ptrdiff_t)n;
 }
