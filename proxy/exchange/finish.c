@@ -1,6 +1,4 @@
 /* proxy/exchange/finish.c — where every request ends (see exchange.h). */
-#include <inttypes.h>
-
 #include "core/log.h"
 #include "proxy/exchange/exchange_int.h"
 #include "proxy/front/conn.h"
@@ -44,20 +42,6 @@ const char *px_ex_state_name(enum px_ex_state s)
         return "CLOSED";
     }
     return "?";
-}
-
-static double ms_since(hb_ns_t t, hb_ns_t start)
-{
-    return t ? (double)(t - start) / (double)HB_NS_PER_MS : -1.0;
-}
-
-void px_ex_record_done(const struct px_fconn *fc, const struct px_ex_record *r)
-{
-    hb_debug("client %s stream %u: ended %s status %d upstream %s backend %s retries %u "
-             "bytes in %" PRIu64 " out %" PRIu64 " ms connect %.3f first byte %.3f total %.3f",
-             fc->peer, r->sid, px_ex_end_name(r->reason), r->status, r->upstream, r->backend,
-             r->retries, r->req_body_bytes, r->resp_body_bytes, ms_since(r->t_connected, r->t_start),
-             ms_since(r->t_first_byte, r->t_start), ms_since(r->t_end, r->t_start));
 }
 
 void px_ex_finish(struct px_exchange *ex, enum px_ex_end reason)
