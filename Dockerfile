@@ -11,7 +11,7 @@ RUN bash scripts/deps.sh build && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DH2B_TESTS=OFF -DH2B_BENCH=OFF \
     && cmake --build /build -j"$(nproc)" \
-    && install -m 0755 /build/proxy/h2bridge /build/proxy/h2bridge-origin /usr/local/bin/ \
+    && install -m 0755 /build/proxy/h2bridge /build/tools/origin/h2bridge-origin /usr/local/bin/ \
     && rm -rf /build
 
 # 8443: h2bridge (TLS, h2 + http/1.1); 8081: h2bridge-origin (plain HTTP/1.1)

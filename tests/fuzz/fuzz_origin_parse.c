@@ -1,8 +1,8 @@
-/* libFuzzer target: the demo origin's parsers (proxy/origin/origin_parse.c).
+/* libFuzzer target: the demo origin's parsers (tools/origin/origin_parse.c).
  * The input is parsed as a request head (and, if it parses, its framing),
  * and decoded as a chunked body twice — whole and one byte at a time — which
  * must agree on the data, the consumed length and the result. */
-#include "proxy/origin/origin_parse.c"
+#include "tools/origin/origin_parse.c"
 
 #include <stdlib.h>
 #include <string.h>

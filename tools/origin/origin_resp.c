@@ -1,98 +1,11 @@
-/* proxy/origin/origin_resp.c — response status lines and header sections. */
-#include "proxy/origin/origin.h"
+/* tools/origin/origin_resp.c — response status lines and header sections. */
+#include "tools/origin/origin.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-const char *og_reason(int status)
-{
-    /* RFC 9110 §15 */
-    switch (status) {
-    case 100:
-        return "Continue";
-    case 101:
-        return "Switching Protocols";
-    case 102:
-        return "Processing";
-    case 103:
-        return "Early Hints";
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 203:
-        return "Non-Authoritative Information";
-    case 204:
-        return "No Content";
-    case 205:
-        return "Reset Content";
-    case 206:
-        return "Partial Content";
-    case 300:
-        return "Multiple Choices";
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 303:
-        return "See Other";
-    case 304:
-        return "Not Modified";
-    case 307:
-        return "Temporary Redirect";
-    case 308:
-        return "Permanent Redirect";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 409:
-        return "Conflict";
-    case 410:
-        return "Gone";
-    case 411:
-        return "Length Required";
-    case 413:
-        return "Content Too Large";
-    case 414:
-        return "URI Too Long";
-    case 415:
-        return "Unsupported Media Type";
-    case 417:
-        return "Expectation Failed";
-    case 421:
-        return "Misdirected Request";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    case 505:
-        return "HTTP Version Not Supported";
-    default:
-        return ""; /* RFC 9112 §4: the reason-phrase may be empty */
-    }
-}
+#include "core/h1_write.h"
 
 /* RFC 9110 §6.6.1: an origin server with a clock sends Date (IMF-fixdate).
  * Formatted once per second; the origin is single-threaded. */
@@ -118,7 +31,7 @@ void og_resp_head_open(struct og_conn *c, int status, const char *ctype, int64_t
     evbuffer_add_printf(out,
                         "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: h2bridge-origin\r\n"
                         "X-Origin-Id: %s\r\n",
-                        status, og_reason(status), http_date(), c->srv->id);
+                        status, h1_reason_phrase(status), http_date(), c->srv->id);
     if (status >= 200) {
         rq->status = status;
         if (ctype)
@@ -163,7 +76,7 @@ void og_resp_simple(struct og_conn *c, int status, const char *ctype, const void
 void og_resp_error(struct og_conn *c, int status, const char *why)
 {
     char body[256];
-    int n = snprintf(body, sizeof(body), "%d %s: %s\n", status, og_reason(status), why);
+    int n = snprintf(body, sizeof(body), "%d %s: %s\n", status, h1_reason_phrase(status), why);
     if (n < 0)
         n = 0;
     if ((size_t)n >= sizeof(body))

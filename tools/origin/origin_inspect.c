@@ -1,4 +1,4 @@
-/* proxy/origin/origin_inspect.c — /inspect: what this origin received.
+/* tools/origin/origin_inspect.c — /inspect: what this origin received.
  *
  * {"method":"POST","target":"/inspect?x=1","version":"HTTP/1.1",
  *  "headers":[["Host","a"],["X-Case","B"]],       (order, case, repeats kept)
@@ -11,7 +11,7 @@
  * part is built when the head arrives (its views die then); the body part is
  * appended once the body has been read and hashed.
  */
-#include "proxy/origin/origin.h"
+#include "tools/origin/origin.h"
 
 #include <string.h>
 

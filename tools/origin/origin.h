@@ -1,4 +1,4 @@
-/* proxy/origin/origin.h — internals of h2bridge-origin, the demo HTTP/1.1
+/* tools/origin/origin.h — internals of h2bridge-origin, the demo HTTP/1.1
  * keep-alive origin used by the README demo, the e2e tests and benchmarks.
  *
  * Why not evhttp: libevent 2.1's evhttp reads a server-side request body
@@ -230,9 +230,6 @@ void og_resp_simple(struct og_conn *c, int status, const char *ctype, const void
 /* Queues a text/plain error "<status> <reason>: <why>\n" and marks the
  * response done. */
 void og_resp_error(struct og_conn *c, int status, const char *why);
-
-/* The reason phrase for a status code ("" for codes without one). */
-const char *og_reason(int status);
 
 /* ---- routes (origin_routes.c) ------------------------------------------ */
 

@@ -1,4 +1,4 @@
-/* proxy/origin/origin_conn.c — one client connection of the demo origin.
+/* tools/origin/origin_conn.c — one client connection of the demo origin.
  *
  * A connection reads a request head, then its body (Content-Length or
  * chunked), while the route produces the response. One request at a time:
@@ -12,7 +12,7 @@
  * Callbacks never free the connection in the middle of work: they run
  * pump() and then settle(), the one place that closes.
  */
-#include "proxy/origin/origin.h"
+#include "tools/origin/origin.h"
 
 #include <netdb.h>
 #include <netinet/in.h>

@@ -1,8 +1,8 @@
-/* proxy/origin/origin_parse.c — the origin's pure parsers: request head,
+/* tools/origin/origin_parse.c — the origin's pure parsers: request head,
  * request framing, chunked request bodies. No I/O, no allocation; strict and
  * simple on purpose (this origin is a test instrument, so it rejects what a
  * lenient server would guess at). */
-#include "proxy/origin/origin.h"
+#include "tools/origin/origin.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
-/* proxy/origin/origin_routes.c — which endpoint a request is for, and the
+/* tools/origin/origin_routes.c — which endpoint a request is for, and the
  * endpoints whose answer is small and fixed. Streamed bodies live in
  * origin_stream.c, /inspect in origin_inspect.c. See docs/origin.md. */
-#include "proxy/origin/origin.h"
+#include "tools/origin/origin.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,11 +1,11 @@
-/* proxy/origin/origin_main.c — h2bridge-origin: flags, listener, signals.
+/* tools/origin/origin_main.c — h2bridge-origin: flags, listener, signals.
  *
  * The demo HTTP/1.1 keep-alive origin (docs/origin.md). Single-threaded, one
  * event_base. SIGTERM/SIGINT: stop accepting, close idle connections, let
  * responses in progress finish for up to --grace MS, then exit 0; a second
  * signal exits at once.
  */
-#include "proxy/origin/origin.h"
+#include "tools/origin/origin.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,7 +1,7 @@
-/* proxy/origin/origin_stream.c — bodies that are streamed, never held whole:
+/* tools/origin/origin_stream.c — bodies that are streamed, never held whole:
  * /bytes/N, /chunked/N and /trailers are generated piece by piece as the
  * output drains; /echo moves request-body buffers to the output (no copy). */
-#include "proxy/origin/origin.h"
+#include "tools/origin/origin.h"
 
 #include <string.h>
 

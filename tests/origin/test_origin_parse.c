@@ -1,10 +1,10 @@
 /* tests/proxy/test_origin_parse.c — the demo origin's pure parsers
- * (proxy/origin/origin_parse.c): request heads, request framing, chunked
+ * (tools/origin/origin_parse.c): request heads, request framing, chunked
  * bodies. The origin is an executable, not a library, so its parser file is
  * compiled into this test directly. Heads are parsed from a buffer ending at
  * a guard page; chunked bodies are fed split at every offset and byte by
  * byte. */
-#include "proxy/origin/origin_parse.c"
+#include "tools/origin/origin_parse.c"
 
 #include <stdlib.h>
 #include <string.h>
