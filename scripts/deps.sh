@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
 # scripts/deps.sh GROUP... — installs, with apt-get, the Debian packages a
 # group needs, and only those not installed yet (quiet when there is nothing
-# to do). Groups: build, test, bench.
+# to do). Groups: build, run, test, bench.
+#
+# Installs use --no-install-recommends, so each list names what is only
+# recommended by what it needs (gcc only recommends libc6-dev, without which
+# the compiler cannot link: "cannot find Scrt1.o"). A group is done when
+# every package in it is "install ok installed"; that is checked again after
+# apt-get, so a failed or partial install is reported, never taken for done.
 set -euo pipefail
 
-pkgs_build="cmake make gcc pkg-config android-libboringssl-dev libevent-dev libyaml-dev libcmocka-dev openssl"
+# build: a C toolchain (gcc, libc6-dev, make, cmake, pkg-config), the
+#        libraries, and openssl (scripts/run makes the demo certificate).
+# run:   curl, for the request scripts/run prints as the next step.
+# test:  the clients, origins and compilers the tests run: curl, nghttp and
+#        h2load (nghttp2-client), libnghttp2 (unit-test oracle), python3 with
+#        h2 and yaml, nginx, clang with libFuzzer (libclang-rt-14-dev).
+pkgs_build="cmake make gcc libc6-dev pkg-config android-libboringssl-dev libevent-dev libyaml-dev libcmocka-dev openssl"
+pkgs_run="curl"
 pkgs_test="curl nghttp2-client libnghttp2-dev python3 python3-h2 python3-yaml nginx clang libclang-rt-14-dev"
 pkgs_bench="nghttp2-client nghttp2-proxy h2o haproxy nginx libnginx-mod-http-echo libhttp-parser-dev gnuplot-nox valgrind"
 
-want=()
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -qx "install ok installed"
+}
+
+all=()
 for group in "$@"; do
     var="pkgs_$group"
     [ -n "${!var:-}" ] || { echo "deps.sh: unknown group '$group'" >&2; exit 2; }
-    for p in ${!var}; do
-        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-            want+=("$p")
-        fi
-    done
+    for p in ${!var}; do all+=("$p"); done
 done
+want=()
+for p in "${all[@]}"; do installed "$p" || want+=("$p"); done
 [ ${#want[@]} -eq 0 ] && exit 0
 
 echo "installing: ${want[*]}"
@@ -31,5 +46,18 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
     "${sudo_cmd[@]}" chmod +x /usr/sbin/policy-rc.d
     trap '"${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
 fi
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+log=$(mktemp /tmp/h2bridge-deps.XXXXXX)
+if ! { "${sudo_cmd[@]}" apt-get update -q && "${sudo_cmd[@]}" apt-get install -y -q \
+        --no-install-recommends "${want[@]}"; } >"$log" 2>&1; then
+    grep -E '^(E|W): ' "$log" | head -20 >&2 || tail -20 "$log" >&2
+    echo "deps.sh: apt-get failed (full output: $log)" >&2
+    exit 1
+fi
+missing=()
+for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    tail -20 "$log" >&2
+    echo "deps.sh: still not installed after apt-get: ${missing[*]} (full output: $log)" >&2
+    exit 1
+fi
+rm -f "$log"
