@@ -11,8 +11,8 @@
  * timeout, when the backend closes them, or when more than `keepalive` are
  * idle.
  */
-#ifndef H2B_PROXY_POOL_H
-#define H2B_PROXY_POOL_H
+#ifndef H2B_PROXY_BACKEND_POOL_H
+#define H2B_PROXY_BACKEND_POOL_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -9,8 +9,8 @@
  * over limits.max_request_body_size (RFC 9110 §15.5.14), 404 when no route
  * matches, 501 for CONNECT (no tunnels yet).
  */
-#ifndef H2B_PROXY_ADMIT_H
-#define H2B_PROXY_ADMIT_H
+#ifndef H2B_PROXY_EXCHANGE_ADMIT_H
+#define H2B_PROXY_EXCHANGE_ADMIT_H
 
 #include <stdbool.h>
 #include <stddef.h>

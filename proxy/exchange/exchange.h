@@ -30,8 +30,8 @@
  * px_ex_record_done() with a struct px_ex_record (timings, bytes, status,
  * upstream and backend, retries, why it ended).
  */
-#ifndef H2B_PROXY_EXCHANGE_H
-#define H2B_PROXY_EXCHANGE_H
+#ifndef H2B_PROXY_EXCHANGE_EXCHANGE_H
+#define H2B_PROXY_EXCHANGE_EXCHANGE_H
 
 #include <stdbool.h>
 #include <stddef.h>

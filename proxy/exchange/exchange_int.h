@@ -1,7 +1,7 @@
 /* proxy/exchange/exchange_int.h — the exchange's state, shared by exchange.c
  * (request side, life cycle) and exchange_resp.c (response side). */
-#ifndef H2B_PROXY_EXCHANGE_INT_H
-#define H2B_PROXY_EXCHANGE_INT_H
+#ifndef H2B_PROXY_EXCHANGE_EXCHANGE_INT_H
+#define H2B_PROXY_EXCHANGE_EXCHANGE_INT_H
 
 #include "core/buf.h"
 #include "core/h1_body.h"

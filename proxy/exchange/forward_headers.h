@@ -8,8 +8,8 @@
  * version the client's request came in) are added. Each addition is switched by the options.
  * Hop-by-hop fields are left for core/h1_write to drop.
  */
-#ifndef H2B_PROXY_FORWARD_HEADERS_H
-#define H2B_PROXY_FORWARD_HEADERS_H
+#ifndef H2B_PROXY_EXCHANGE_FORWARD_HEADERS_H
+#define H2B_PROXY_EXCHANGE_FORWARD_HEADERS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* proxy/exchange/route_edit.h — a route's actions on a message: header edits
  * (remove, set, add, in that order) and the path prefix rewrite. */
-#ifndef H2B_PROXY_ROUTE_EDIT_H
-#define H2B_PROXY_ROUTE_EDIT_H
+#ifndef H2B_PROXY_EXCHANGE_ROUTE_EDIT_H
+#define H2B_PROXY_EXCHANGE_ROUTE_EDIT_H
 
 #include <stddef.h>
 

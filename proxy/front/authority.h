@@ -7,8 +7,8 @@
  * "Covered" is the certificate's view (RFC 9110 §4.3.4): a DNS subjectAltName
  * (a wildcard covers exactly one label) or an IP subjectAltName.
  */
-#ifndef H2B_PROXY_AUTHORITY_H
-#define H2B_PROXY_AUTHORITY_H
+#ifndef H2B_PROXY_FRONT_AUTHORITY_H
+#define H2B_PROXY_FRONT_AUTHORITY_H
 
 #include <stdbool.h>
 

@@ -19,8 +19,8 @@
  * HANDSHAKING, SNIFFING and H2C_WAIT run under limits.handshake_timeout_ms;
  * in H1 and H2 the protocol arms the timer itself.
  */
-#ifndef H2B_PROXY_FCONN_H
-#define H2B_PROXY_FCONN_H
+#ifndef H2B_PROXY_FRONT_CONN_H
+#define H2B_PROXY_FRONT_CONN_H
 
 #include <stdbool.h>
 #include <stddef.h>

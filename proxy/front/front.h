@@ -6,8 +6,8 @@
  * return values are those of the h2_conn_* function of the same name
  * (core/h2_conn.h), with "stream id" meaning the exchange's id on fc.
  */
-#ifndef H2B_PROXY_FRONT_H
-#define H2B_PROXY_FRONT_H
+#ifndef H2B_PROXY_FRONT_FRONT_H
+#define H2B_PROXY_FRONT_FRONT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -23,8 +23,8 @@
  * request_header_timeout_ms from a head's first byte to its end (408 then
  * close), min_send_rate over min_send_rate_window_ms while output waits.
  */
-#ifndef H2B_PROXY_H1_FRONTEND_H
-#define H2B_PROXY_H1_FRONTEND_H
+#ifndef H2B_PROXY_FRONT_H1_H
+#define H2B_PROXY_FRONT_H1_H
 
 struct px_fconn;
 

@@ -5,8 +5,8 @@
  * close) and the send rate (proxy/front/rate.h). Each stream becomes an exchange
  * (proxy/exchange/exchange.h).
  */
-#ifndef H2B_PROXY_H2_FRONTEND_H
-#define H2B_PROXY_H2_FRONTEND_H
+#ifndef H2B_PROXY_FRONT_H2_H
+#define H2B_PROXY_FRONT_H2_H
 
 struct px_fconn;
 struct h2_conn;

@@ -1,8 +1,8 @@
 /* proxy/front/h2c_upgrade.h — "Upgrade: h2c" on a cleartext HTTP/1.1 connection
  * (RFC 7540 §3.2; RFC 9113 §3.1 deprecates it, curl and nghttp still send
  * it). */
-#ifndef H2B_PROXY_H2C_UPGRADE_H
-#define H2B_PROXY_H2C_UPGRADE_H
+#ifndef H2B_PROXY_FRONT_H2C_UPGRADE_H
+#define H2B_PROXY_FRONT_H2C_UPGRADE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,8 +7,8 @@
  * The caller counts the bytes it wrote (sent, monotonic) and says when
  * output waits; the helper keeps the window.
  */
-#ifndef H2B_PROXY_RATE_H
-#define H2B_PROXY_RATE_H
+#ifndef H2B_PROXY_FRONT_RATE_H
+#define H2B_PROXY_FRONT_RATE_H
 
 #include <stdbool.h>
 #include <stdint.h>

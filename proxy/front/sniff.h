@@ -1,8 +1,8 @@
 /* proxy/front/sniff.h — cleartext listeners: HTTP/2 with prior knowledge (RFC 9113
  * §3.3, the client starts with the connection preface) or HTTP/1.1, told
  * apart by the first bytes, which are peeked, not consumed. */
-#ifndef H2B_PROXY_SNIFF_H
-#define H2B_PROXY_SNIFF_H
+#ifndef H2B_PROXY_FRONT_SNIFF_H
+#define H2B_PROXY_FRONT_SNIFF_H
 
 struct px_fconn;
 

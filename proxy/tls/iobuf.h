@@ -7,8 +7,8 @@
  * memory, and a busy worker reuses the same few buffers without calling
  * malloc per event. Each worker is one thread, so the cache takes no lock.
  */
-#ifndef H2B_PROXY_IOBUF_H
-#define H2B_PROXY_IOBUF_H
+#ifndef H2B_PROXY_TLS_IOBUF_H
+#define H2B_PROXY_TLS_IOBUF_H
 
 #include <stddef.h>
 

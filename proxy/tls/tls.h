@@ -12,8 +12,8 @@
  * A struct px_tls is built once at start-up and then only read: all workers
  * share it (BoringSSL's SSL_CTX is thread-safe for SSL_new).
  */
-#ifndef H2B_PROXY_TLS_H
-#define H2B_PROXY_TLS_H
+#ifndef H2B_PROXY_TLS_TLS_H
+#define H2B_PROXY_TLS_TLS_H
 
 #include <stdbool.h>
 #include <stddef.h>

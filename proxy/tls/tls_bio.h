@@ -15,8 +15,8 @@
  * Both buffers are lent by proxy/tls/iobuf.h only while they hold bytes: an
  * idle connection holds none.
  */
-#ifndef H2B_PROXY_TLS_BIO_H
-#define H2B_PROXY_TLS_BIO_H
+#ifndef H2B_PROXY_TLS_TLS_BIO_H
+#define H2B_PROXY_TLS_TLS_BIO_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -12,8 +12,8 @@
  * cost CPU (one seal each) but no extra syscalls: the socket BIO coalesces
  * them into one write().
  */
-#ifndef H2B_PROXY_TLS_IO_H
-#define H2B_PROXY_TLS_IO_H
+#ifndef H2B_PROXY_TLS_TLS_IO_H
+#define H2B_PROXY_TLS_TLS_IO_H
 
 #include <stdbool.h>
 #include <stddef.h>
