@@ -178,7 +178,7 @@ void px_ex_on_readable(struct px_exchange *ex)
         on_eof(ex);
         return;
     }
-    if (!ex->got_byte && !ex->rec.t_first_byte)
+    if (!ex->rec.t_first_byte)
         ex->rec.t_first_byte = hb_time_now_ns();
     ex->got_byte = true;
     hb_buf_commit(&ex->rin, (size_t)n);

@@ -420,4 +420,18 @@ static inline void hx_respond(struct hx *x, uint32_t id, int status, const void 
         assert_int_equal(h2_conn_resume_data(x->c, id), 0);
 }
 
+/* Opens GET streams 1, 3, … 2n-1 (END_STREAM: half-closed remote), checks
+ * that each was announced, and clears the frames and events seen so far. */
+static inline struct hx *hx_with_gets(int n)
+{
+    struct hx *x = hx_new(NULL);
+    for (int i = 0; i < n; i++)
+        hx_headers(x, (uint32_t)(2 * i + 1), H2_F_END_STREAM, hx_get);
+    hx_flush(x);
+    assert_int_equal(hx_count_ev(x, 'R'), (size_t)n);
+    hx_free_frames(x);
+    x->nev = 0;
+    return x;
+}
+
 #endif

@@ -6,23 +6,10 @@
 
 #include "core/err.h"
 
-/* Opens GET streams 1..2n-1 (END_STREAM: half-closed remote). */
-static struct hx *with_gets(int n)
-{
-    struct hx *x = hx_new(NULL);
-    for (int i = 0; i < n; i++)
-        hx_headers(x, (uint32_t)(2 * i + 1), H2_F_END_STREAM, hx_get);
-    hx_flush(x);
-    assert_int_equal(hx_count_ev(x, 'R'), (size_t)n);
-    hx_free_frames(x);
-    x->nev = 0;
-    return x;
-}
-
 static void test_submit_end_stream_defers_close(void **st)
 {
     (void)st;
-    struct hx *x = with_gets(1);
+    struct hx *x = hx_with_gets(1);
     struct hb_msg m = {.status = 204};
     assert_int_equal(h2_conn_submit_response(x->c, 1, &m, true), 0);
     assert_int_equal(x->nev, 0); /* no callback inside a submit call */
@@ -43,7 +30,7 @@ static void test_submit_end_stream_defers_close(void **st)
 static void test_reset_defers_close(void **st)
 {
     (void)st;
-    struct hx *x = with_gets(2);
+    struct hx *x = hx_with_gets(2);
     assert_int_equal(h2_conn_reset_stream(x->c, 3, H2_CANCEL), 0);
     assert_int_equal(h2_conn_reset_stream(x->c, 1, H2_INTERNAL_ERROR), 0);
     assert_int_equal(x->nev, 0);
@@ -61,7 +48,7 @@ static void test_reset_defers_close(void **st)
 static void test_goaway_defers_close_and_holds_want_close(void **st)
 {
     (void)st;
-    struct hx *x = with_gets(3);
+    struct hx *x = hx_with_gets(3);
     assert_int_equal(h2_conn_goaway(x->c, H2_INTERNAL_ERROR, false), 0);
     assert_int_equal(x->nev, 0);
     /* The owed closes keep the connection from being deleted unnotified. */
@@ -78,7 +65,7 @@ static void test_goaway_defers_close_and_holds_want_close(void **st)
 static void test_recv_delivers_owed_close_first(void **st)
 {
     (void)st;
-    struct hx *x = with_gets(1);
+    struct hx *x = hx_with_gets(1);
     struct hb_msg m = {.status = 200};
     assert_int_equal(h2_conn_submit_response(x->c, 1, &m, true), 0);
     hx_headers(x, 3, H2_F_END_STREAM, hx_get);
@@ -95,7 +82,7 @@ static void test_recv_delivers_owed_close_first(void **st)
 static void test_on_timeout_delivers_owed_close(void **st)
 {
     (void)st;
-    struct hx *x = with_gets(1);
+    struct hx *x = hx_with_gets(1);
     assert_int_equal(h2_conn_reset_stream(x->c, 1, H2_CANCEL), 0);
     assert_int_equal(x->nev, 0);
     assert_int_equal(h2_conn_on_timeout(x->c, x->now), 0);
@@ -109,7 +96,7 @@ static void test_close_inside_callback_still_immediate(void **st)
 {
     (void)st;
     /* Inside recv (a callback context) a peer RST closes at once. */
-    struct hx *x = with_gets(1);
+    struct hx *x = hx_with_gets(1);
     hx_u32(x, H2_RST_STREAM, 1, H2_CANCEL);
     hx_flush(x);
     assert_int_equal(hx_count_ev(x, 'C'), 1);
@@ -120,7 +107,7 @@ static void test_del_with_owed_close(void **st)
 {
     (void)st;
     /* Deleting with notifications owed frees them without calling back. */
-    struct hx *x = with_gets(20);
+    struct hx *x = hx_with_gets(20);
     for (uint32_t id = 1; id < 40; id += 2)
         assert_int_equal(h2_conn_reset_stream(x->c, id, H2_CANCEL), 0);
     assert_int_equal(x->nev, 0);

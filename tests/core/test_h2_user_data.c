@@ -6,22 +6,10 @@
 
 #include "core/err.h"
 
-static struct hx *with_gets(int n)
-{
-    struct hx *x = hx_new(NULL);
-    for (int i = 0; i < n; i++)
-        hx_headers(x, (uint32_t)(2 * i + 1), H2_F_END_STREAM, hx_get);
-    hx_flush(x);
-    assert_int_equal(hx_count_ev(x, 'R'), (size_t)n);
-    hx_free_frames(x);
-    x->nev = 0;
-    return x;
-}
-
 static void test_set_and_get(void **st)
 {
     (void)st;
-    struct hx *x = with_gets(2);
+    struct hx *x = hx_with_gets(2);
     int a, b;
     assert_null(h2_conn_stream_user_data(x->c, 1)); /* none attached yet */
     assert_int_equal(h2_conn_stream_set_user_data(x->c, 1, &a), 0);
@@ -41,7 +29,7 @@ static void test_set_and_get(void **st)
 static void test_deferred_close_sees_user_data(void **st)
 {
     (void)st;
-    struct hx *x = with_gets(2);
+    struct hx *x = hx_with_gets(2);
     int a, b;
     h2_conn_stream_set_user_data(x->c, 1, &a);
     h2_conn_stream_set_user_data(x->c, 3, &b);
@@ -64,7 +52,7 @@ static void test_deferred_close_sees_user_data(void **st)
 static void test_immediate_close_sees_user_data(void **st)
 {
     (void)st;
-    struct hx *x = with_gets(1);
+    struct hx *x = hx_with_gets(1);
     int a;
     h2_conn_stream_set_user_data(x->c, 1, &a);
     hx_u32(x, H2_RST_STREAM, 1, H2_CANCEL);
@@ -82,7 +70,7 @@ static void test_immediate_close_sees_user_data(void **st)
 static void test_no_user_data_is_null(void **st)
 {
     (void)st;
-    struct hx *x = with_gets(2);
+    struct hx *x = hx_with_gets(2);
     int a;
     h2_conn_stream_set_user_data(x->c, 3, &a);
     struct hb_msg m = {.status = 204};

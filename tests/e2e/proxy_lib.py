@@ -70,6 +70,42 @@ def pattern(n):
     return b"".join(out)[:n]
 
 
+def tls_context(alpn=None):
+    """A client context for the tests' self-signed certificate (not
+    verified), offering the ALPN protocols given."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if alpn:
+        ctx.set_alpn_protocols(list(alpn))
+    return ctx
+
+
+def tls_connect(port, alpn=None, timeout=10.0, handshake=True, ctx=None):
+    """A TLS connection to 127.0.0.1:port with SNI localhost (ctx: a context
+    of the caller's, else tls_context(alpn)); with handshake=False the
+    handshake happens on first use."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        return (ctx or tls_context(alpn)).wrap_socket(
+            raw, server_hostname="localhost", do_handshake_on_connect=handshake)
+    except (ssl.SSLError, OSError):
+        raw.close()
+        raise
+
+
+def recv_all(s):
+    """Everything s sends until it closes; closes s."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data
+
+
 class Env:
     """A temp dir with a certificate, and the processes a test started."""
 
@@ -175,12 +211,7 @@ class H2Client:
     h2_options = {"client_side": True}  # H2Configuration's; subclasses may add
 
     def __init__(self, port, window=None, timeout=60.0):
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        ctx.set_alpn_protocols(["h2"])
-        raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        sock = ctx.wrap_socket(raw, server_hostname="localhost")
+        sock = tls_connect(port, alpn=["h2"], timeout=timeout)
         assert sock.selected_alpn_protocol() == "h2", sock.selected_alpn_protocol()
         self.setup(sock, window)
 

@@ -13,8 +13,6 @@ each checked so that the check fails when the promise is broken.
 """
 import json
 import os
-import socket
-import ssl
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -83,21 +81,9 @@ def check_header_count(env, proxy, c, limit):
 
 
 def inspect_h1(port):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(["http/1.1"])
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
-                        server_hostname="localhost")
+    s = pl.tls_connect(port, alpn=["http/1.1"])
     s.sendall(b"GET /inspect HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return json.loads(data.split(b"\r\n\r\n", 1)[1])
+    return json.loads(pl.recv_all(s).split(b"\r\n\r\n", 1)[1])
 
 
 def via_of(inspect):

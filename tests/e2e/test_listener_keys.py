@@ -52,20 +52,16 @@ def start(env, origin, name, workers=1, **kw):
 def tls12_handshake(port, cipher):
     """True when a TLS 1.2 client offering only `cipher` completes the
     handshake."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
+    ctx = pl.tls_context()
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     ctx.set_ciphers(cipher)
-    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
     try:
-        s = ctx.wrap_socket(raw, server_hostname="localhost")
-        got = s.cipher()[0]
-        s.close()
-        return got == cipher
+        s = pl.tls_connect(port, timeout=5, ctx=ctx)
     except (ssl.SSLError, OSError):
-        raw.close()
         return False
+    got = s.cipher()[0]
+    s.close()
+    return got == cipher
 
 
 def check_ciphers(env, origin, c):
@@ -122,12 +118,7 @@ def check_name(env, origin, c):
 
 
 def tls_client(port, timeout):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(["http/1.1"])
-    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    return ctx.wrap_socket(raw, server_hostname="localhost", do_handshake_on_connect=False)
+    return pl.tls_connect(port, alpn=["http/1.1"], timeout=timeout, handshake=False)
 
 
 def get(s):

@@ -7,7 +7,6 @@ with those trailers; a Content-Length response has no trailers to carry."""
 import hashlib
 import os
 import socket
-import ssl
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -15,23 +14,13 @@ import proxy_lib as pl  # noqa: E402
 
 
 def raw_get(port, path, tls):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
     if tls:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        ctx.set_alpn_protocols(["http/1.1"])
-        s = ctx.wrap_socket(s, server_hostname="localhost")
+        s = pl.tls_connect(port, alpn=["http/1.1"])
+    else:
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
     s.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\nTE: trailers\r\n"
                "Connection: close\r\n\r\n" % path).encode())
-    data = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-    s.close()
-    return data
+    return pl.recv_all(s)
 
 
 def dechunk(body):
