@@ -271,15 +271,28 @@ struct cfg_limits {
 };
 
 enum cfg_access_format {
-    CFG_ACCESS_COMBINED, /* NCSA combined + request time */
+    CFG_ACCESS_COMBINED, /* NCSA combined + protocol, duration, upstream, request id */
     CFG_ACCESS_COMMON,   /* NCSA common */
     CFG_ACCESS_JSON,     /* one JSON object per line */
+    CFG_ACCESS_TEMPLATE, /* access_log_template */
 };
 
+/* The access log and the error log (docs/observability.md). */
 struct cfg_logging {
     enum hb_log_level level;                  /* error log level; default info */
     struct cfg_string access_log;             /* path, "-" = stdout; NULL = no access log */
     enum cfg_access_format access_log_format; /* default combined */
+    /* "${field} text $$": checked by the proxy (proxy/obs/alog_fmt.h), which
+     * reports a bad field at mark.col + its offset when template_exact (a
+     * one-line scalar whose text is what the file says: mark is then at its
+     * first character), else at mark. NULL unless format is template. */
+    struct cfg_string access_log_template;
+    bool access_log_template_exact;
+    uint32_t access_log_buffer;   /* ring bytes per worker thread; default 256 KiB */
+    uint32_t access_log_flush_ms; /* the longest a line waits to be written; default 1s */
+    uint32_t access_log_line_max; /* longer lines are cut with a marker; default 8 KiB */
+    struct cfg_string error_log;  /* path, "-" = stdout; NULL = stderr (the default) */
+    uint32_t error_log_rate;      /* lines per second per call site and thread, 0 = any; 10 */
 };
 
 struct cfg_admin {
