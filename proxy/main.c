@@ -12,6 +12,7 @@
 
 #include "config/cfg.h"
 #include "core/err.h"
+#include "proxy/obs/alog.h"
 #include "proxy/reload.h"
 #include "proxy/runtime.h"
 
@@ -156,7 +157,7 @@ int main(int argc, char **argv)
     struct cfg_errors errs;
     cfg_errors_init(&errs);
     struct cfg *c = build_cfg(&f, &errs);
-    if (c && f.test && px_runtime_load_tls(c, &errs, NULL) != 0) {
+    if (c && f.test && (px_runtime_load_tls(c, &errs, NULL) | px_alog_check(c, &errs)) != 0) {
         cfg_unref(c);
         c = NULL;
     }

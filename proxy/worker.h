@@ -19,6 +19,7 @@
 struct event_base;
 struct event;
 struct px_drain;
+struct px_alog;
 
 /* One upstream group of the configuration, in one worker. */
 struct px_upstream {
@@ -62,6 +63,7 @@ struct px_worker {
     struct event *wake_ev;
     struct px_drain *drain; /* graceful shutdown (proxy/shutdown.c), else NULL */
     struct px_rid_gen rid;  /* request ids (proxy/exchange/request_id.h) */
+    struct px_alog *alog;   /* this worker's access log format (proxy/obs/alog.h), or NULL */
 };
 
 /* Builds a worker: its event_base, listeners bound with SO_REUSEPORT (tls[i]

@@ -518,8 +518,8 @@ static enum val_kind value(const struct px_alog_entry *e, enum px_alog_field f, 
     case PX_ALOG_STATUS: *n = (uint64_t)e->status; *absent = e->status <= 0; return V_NUM;
     case PX_ALOG_REQ_BODY: *n = e->req_body_bytes; return V_NUM;
     case PX_ALOG_RESP_BODY: *n = e->resp_body_bytes; return V_NUM;
-    case PX_ALOG_WIRE_IN: *n = e->wire_in; return V_NUM;
-    case PX_ALOG_WIRE_OUT: *n = e->wire_out; return V_NUM;
+    case PX_ALOG_WIRE_IN: *n = e->wire_in; *absent = *n == PX_ALOG_NO_BYTES; return V_NUM;
+    case PX_ALOG_WIRE_OUT: *n = e->wire_out; *absent = *n == PX_ALOG_NO_BYTES; return V_NUM;
     case PX_ALOG_RETRIES: *n = e->retries; return V_NUM;
     case PX_ALOG_DURATION:
         *n = (uint64_t)e->duration_ns;

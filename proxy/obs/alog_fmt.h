@@ -45,7 +45,8 @@ struct px_alog_entry {
     struct hb_str method, authority, path;
     int status;                /* 0: none sent */
     uint64_t req_body_bytes, resp_body_bytes;
-    uint64_t wire_in, wire_out; /* bytes of this request on the client connection, framed */
+    uint64_t wire_in, wire_out; /* bytes of this request on the client connection, framed
+                                   (no TLS overhead); PX_ALOG_NO_BYTES: not known */
     int64_t duration_ns;        /* head received → ended */
     struct hb_str upstream, backend; /* empty or "-": absent */
     int64_t connect_ns;          /* head received → backend connection in hand */
@@ -55,6 +56,8 @@ struct px_alog_entry {
     struct hb_str end_detail; /* the 502 cause, the RST code, …; empty: none */
     struct hb_str request_id, traceparent, user_agent, referer;
 };
+
+#define PX_ALOG_NO_BYTES UINT64_MAX
 
 /* The named fields (${name} in a template; the keys of the json format). */
 enum px_alog_field {

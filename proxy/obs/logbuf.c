@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -340,6 +341,30 @@ static void drain_all(void)
         out_flush(&W.out[s]);
 }
 
+/* Drops are reported to the error log (and counted for metrics): at most
+ * one line every DROP_REPORT_S, and one at the end. */
+#define DROP_REPORT_S 10
+static uint64_t drops_reported[PX_LOG_NSINKS];
+
+static void report_drops(bool final)
+{
+    static time_t last;
+    time_t now = time(NULL);
+    if (!final && now - last < DROP_REPORT_S)
+        return;
+    for (int s = 0; s < PX_LOG_NSINKS; s++) {
+        uint64_t d = px_logw_dropped((enum px_log_sink)s);
+        if (d == drops_reported[s])
+            continue;
+        hb_warn("log writer: %llu %s lines dropped (rings full: the log file is slower than "
+                "the requests; logging.access_log_buffer)",
+                (unsigned long long)(d - drops_reported[s]),
+                s == PX_LOG_ACCESS ? "access log" : "error log");
+        drops_reported[s] = d;
+        last = now;
+    }
+}
+
 static void *writer(void *arg)
 {
     (void)arg;
@@ -361,8 +386,13 @@ static void *writer(void *arg)
             reopen_all(false);
         if (stop) {
             drain_all(); /* producers stopped before stop was set */
+            report_drops(true);
+            hb_info("log writer: stopped; access log lines written %llu, dropped %llu",
+                    (unsigned long long)px_logw_written(PX_LOG_ACCESS),
+                    (unsigned long long)px_logw_dropped(PX_LOG_ACCESS));
             break;
         }
+        report_drops(false);
     }
     return NULL;
 }
