@@ -67,6 +67,12 @@ static void test_defaults(void **state)
     assert_int_equal(c->logging.level, HB_LOG_INFO);
     assert_null(c->logging.access_log.s);
     assert_int_equal(c->logging.access_log_format, CFG_ACCESS_COMBINED);
+    assert_null(c->logging.access_log_template.s);
+    assert_int_equal(c->logging.access_log_buffer, 256 * 1024);
+    assert_int_equal(c->logging.access_log_flush_ms, 1000);
+    assert_int_equal(c->logging.access_log_line_max, 8192);
+    assert_null(c->logging.error_log.s);
+    assert_int_equal(c->logging.error_log_rate, 10);
     assert_false(c->admin.enabled);
     assert_string_equal(c->admin.address.s, "127.0.0.1");
     assert_int_equal(c->admin.port, 9901);
@@ -393,6 +399,35 @@ static void test_relative_paths(void **state)
     cfg_unref(c);
     c = load_ok("listeners: [{address: \":80\"}]\nlogging: {access_log: \"-\"}\n");
     assert_string_equal(c->logging.access_log.s, "-");
+    cfg_unref(c);
+    /* The template and the error log; the template's mark is its first
+     * character when the text maps 1:1 onto the line (proxy/obs/alog.c). */
+    c = load_ok("listeners: [{address: \":80\"}]\n"
+                "logging:\n"
+                "  access_log: a.log\n"
+                "  access_log_format: template\n"
+                "  access_log_template: \"${status} x\"\n"
+                "  access_log_buffer: 1MiB\n"
+                "  access_log_flush: 250ms\n"
+                "  access_log_line_max: 2KiB\n"
+                "  error_log: stderr\n"
+                "  error_log_rate: 0\n");
+    assert_int_equal(c->logging.access_log_format, CFG_ACCESS_TEMPLATE);
+    assert_string_equal(c->logging.access_log_template.s, "${status} x");
+    assert_true(c->logging.access_log_template_exact);
+    assert_int_equal(c->logging.access_log_template.mark.line, 5);
+    assert_int_equal(c->logging.access_log_template.mark.col, 25);
+    assert_int_equal(c->logging.access_log_buffer, 1 << 20);
+    assert_int_equal(c->logging.access_log_flush_ms, 250);
+    assert_int_equal(c->logging.access_log_line_max, 2048);
+    assert_null(c->logging.error_log.s);
+    assert_int_equal(c->logging.error_log_rate, 0);
+    cfg_unref(c);
+    c = load_ok("listeners: [{address: \":80\"}]\n"
+                "logging: {error_log: \"-\", access_log_format: template,\n"
+                "  access_log_template: \"a \\\" ${x}\"}\n");
+    assert_string_equal(c->logging.error_log.s, "-");
+    assert_false(c->logging.access_log_template_exact); /* an escape: columns differ */
     assert_string_equal(c->listeners[0].address.s, "0.0.0.0");
     assert_int_equal(c->listeners[0].protocols, CFG_PROTO_H2C | CFG_PROTO_HTTP11);
     cfg_unref(c);
