@@ -441,8 +441,9 @@ static const struct cfg_route *match(const struct cfg *c, const char *host, cons
 
 static void test_examples(void **state)
 {
-    static const char *const files[] = {"demo.yaml", "minimal.yaml", "multi-host.yaml"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const files[] = {"demo.yaml", "minimal.yaml", "multi-host.yaml",
+                                        "access-log.yaml"};
+    for (size_t i = 0; i < 4; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", EXAMPLES, files[i]);
         struct cfg_errors errs;
@@ -452,6 +453,10 @@ static void test_examples(void **state)
         cfg_errors_print(&errs, stderr);
         assert_int_equal(rc, 0);
         assert_true(c->n_listeners >= 1 && c->n_routes >= 1 && c->n_upstreams >= 1);
+        if (i == 3) {
+            assert_int_equal(c->logging.access_log_format, CFG_ACCESS_JSON);
+            assert_string_equal(c->logging.error_log.s, "/tmp/h2bridge-error.log");
+        }
         if (i == 2) {
             const struct cfg_tls *t = &c->listeners[0].tls_cfg;
             assert_int_equal(t->n_certs, 2);

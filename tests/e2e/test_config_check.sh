@@ -28,7 +28,7 @@ check() { # name, condition-status
     if [ "$2" -eq 0 ]; then echo "PASS $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
 }
 
-for f in demo minimal multi-host; do
+for f in demo minimal multi-host access-log; do
     out=$("$bin" -t -c "$src/config/examples/$f.yaml" 2>&1)
     st=$?
     [ $st -eq 0 ] && [ "$out" = "configuration OK" ]
