@@ -103,10 +103,11 @@ static struct hb_str protocol(const struct px_fconn *fc, int version)
 }
 
 void px_alog_entry_make(const struct px_fconn *fc, const struct px_ex_record *r,
-                        struct px_alog_entry *e)
+                        uint64_t uses, struct px_alog_entry *e)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */
+    struct timespec now = {0};
+    if (uses & (1ull << PX_ALOG_TIME | 1ull << PX_ALOG_TIME_CLF))
+        clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */
     int64_t dur = r->t_end && r->t_start ? (int64_t)(r->t_end - r->t_start) : 0;
     *e = (struct px_alog_entry){
         .time_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - dur,
@@ -138,7 +139,9 @@ void px_alog_entry_make(const struct px_fconn *fc, const struct px_ex_record *r,
         .referer = r->referer,
     };
     SSL *ssl = fc->io.ssl;
-    if (ssl) {
+    const uint64_t tls_fields =
+        1ull << PX_ALOG_TLS_VERSION | 1ull << PX_ALOG_TLS_CIPHER | 1ull << PX_ALOG_SNI;
+    if (ssl && (uses & tls_fields)) {
         const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
         e->tls_version = hb_str_c(SSL_get_version(ssl));
         e->tls_cipher = hb_str_c(c ? SSL_CIPHER_get_name(c) : NULL);
@@ -151,7 +154,7 @@ void px_alog_request(struct px_alog *a, const struct px_fconn *fc, const struct 
     if (!a)
         return;
     struct px_alog_entry e;
-    px_alog_entry_make(fc, r, &e);
+    px_alog_entry_make(fc, r, a->prog.uses, &e);
     size_t n = px_alog_format(&a->prog, &e, a->line, a->line_max);
     px_logw_append(PX_LOG_ACCESS, a->line, n);
 }

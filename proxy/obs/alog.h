@@ -38,8 +38,9 @@ int px_alog_check(const struct cfg *cfg, struct cfg_errors *errs);
 /* The writer's options for cfg's logging section. */
 void px_alog_writer_opts(const struct cfg *cfg, struct px_logw_opts *o);
 
-/* Builds the entry of one ended request (fc: its client connection). */
-void px_alog_entry_make(const struct px_fconn *fc, const struct px_ex_record *r,
+/* Builds the entry of one ended request (fc: its client connection); the
+ * fields outside uses (PX_ALOG_USES bits) may be left empty. */
+void px_alog_entry_make(const struct px_fconn *fc, const struct px_ex_record *r, uint64_t uses,
                         struct px_alog_entry *e);
 
 /* Formats and appends the line of one ended request (a no-op when a is

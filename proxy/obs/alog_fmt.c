@@ -70,6 +70,7 @@ struct builder {
     size_t nops, cap;
     char *text;
     size_t tlen, tcap;
+    uint64_t uses;
     bool oom;
 };
 
@@ -93,6 +94,8 @@ static void b_op(struct builder *b, struct px_alog_op op)
         b->cap = cap;
     }
     b->ops[b->nops++] = op;
+    if (op.kind != OP_LIT)
+        b->uses |= 1ull << op.field;
 }
 
 static void b_lit(struct builder *b, const char *s, size_t n)
@@ -218,6 +221,9 @@ int px_alog_compile(struct px_alog_prog *p, enum px_alog_format fmt, const char 
     p->ops = b.ops;
     p->nops = b.nops;
     p->text = b.text;
+    p->uses = b.uses;
+    if (p->uses >> PX_ALOG_REQUEST_LINE & 1) /* made of these */
+        p->uses |= 1ull << PX_ALOG_METHOD | 1ull << PX_ALOG_PATH;
     return 0;
 }
 
@@ -241,14 +247,17 @@ struct out {
 
 /* Appends s[0..n). A split put (printable bytes, literal text) may be cut
  * anywhere; any other (an escape, a UTF-8 sequence, a number) is whole or
- * absent in a cut line. */
-static bool put_any(struct out *o, const char *s, size_t n, bool split)
+ * absent in a cut line.
+ *
+ * While the line stays within soft, its end is always a boundary, so the
+ * common case is a bare copy (put_any); the first put that passes soft
+ * records the cut point (put_slow), and from then on safe stays. */
+static bool put_slow(struct out *o, const char *s, size_t n, bool split)
 {
     if (o->cut)
         return false;
-    size_t start = o->n;
-    if (start <= o->soft && (split || start + n <= o->soft))
-        o->safe = start + n <= o->soft ? start + n : o->soft;
+    if (o->n <= o->soft) /* this put crosses soft: cut at soft, or before it */
+        o->safe = split ? o->soft : o->n;
     if (n > o->lim - o->n) {
         o->cut = true;
         return false;
@@ -258,25 +267,113 @@ static bool put_any(struct out *o, const char *s, size_t n, bool split)
     return true;
 }
 
-static bool put(struct out *o, const char *s, size_t n)
+static inline bool put_any(struct out *o, const char *s, size_t n, bool split)
+{
+    if (__builtin_expect(!o->cut && o->n + n <= o->soft, 1)) {
+        memcpy(o->p + o->n, s, n);
+        o->n += n;
+        return true;
+    }
+    return put_slow(o, s, n, split);
+}
+
+/* Room for n more bytes while staying within soft (the fast paths below
+ * write without further checks then). */
+static inline bool room(const struct out *o, size_t n)
+{
+    return !o->cut && o->n + n <= o->soft;
+}
+
+static inline bool put(struct out *o, const char *s, size_t n)
 {
     return put_any(o, s, n, false);
 }
 
-static bool put_run(struct out *o, const char *s, size_t n)
+static inline bool put_run(struct out *o, const char *s, size_t n)
 {
     return put_any(o, s, n, true);
 }
 
 static const char hex[] = "0123456789abcdef";
+static const char digits2[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                              "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                              "8081828384858687888990919293949596979899";
 
 /* Bytes a text format writes as they are: printable ASCII but '"' and '\'. */
+static const uint8_t safe_tbl[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0),                                           /* 0x00-0x1f */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,           /* 0x20-0x2f: '"' */
+    R16(1), R16(1),                                           /* 0x30-0x4f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,           /* 0x50-0x5f: '\' */
+    R16(1),                                                   /* 0x60-0x6f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,           /* 0x70-0x7f: DEL */
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), /* 0x80-0xff */
+#undef R16
+};
+
 static inline bool text_safe(unsigned char c)
 {
-    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    return safe_tbl[c];
 }
 
+/* False when none of the 8 bytes of w needs escaping (below 0x20, from
+ * 0x7f, '"' or '\\'); true when one may (a borrow or carry between bytes can
+ * only flag a word too many: the caller then looks at each byte). */
+static inline bool word_unsafe(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    return ((w | (w + ones) | (w - ones * 0x20) | ((w ^ (ones * '"')) - ones) |
+             ((w ^ (ones * '\\')) - ones)) &
+            high) != 0;
+}
+
+/* Escapes one byte for a text format at d; returns the new end. */
+static inline char *text_byte(char *d, unsigned char c)
+{
+    if (text_safe(c)) {
+        *d++ = (char)c;
+    } else if (c == '"' || c == '\\') {
+        *d++ = '\\';
+        *d++ = (char)c;
+    } else {
+        d[0] = '\\';
+        d[1] = 'x';
+        d[2] = hex[c >> 4];
+        d[3] = hex[c & 15];
+        d += 4;
+    }
+    return d;
+}
+
+static void put_text_slow(struct out *o, struct hb_str s);
+
 static void put_text(struct out *o, struct hb_str s)
+{
+    if (!room(o, 4 * s.len)) { /* near the end: checked, one piece at a time */
+        put_text_slow(o, s);
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)s.p;
+    char *d = o->p + o->n;
+    size_t i = 0;
+    for (; i + 8 <= s.len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (!word_unsafe(w)) {
+            memcpy(d, &w, 8);
+            d += 8;
+            continue;
+        }
+        for (size_t k = 0; k < 8; k++)
+            d = text_byte(d, p[i + k]);
+    }
+    for (; i < s.len; i++)
+        d = text_byte(d, p[i]);
+    o->n = (size_t)(d - o->p);
+}
+
+static void put_text_slow(struct out *o, struct hb_str s)
 {
     const unsigned char *p = (const unsigned char *)s.p;
     size_t i = 0;
@@ -333,7 +430,59 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
+static void put_json_slow(struct out *o, struct hb_str s);
+
 static void put_json_str(struct out *o, struct hb_str s)
+{
+    if (!room(o, 6 * s.len + 2)) {
+        put_json_slow(o, s);
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)s.p;
+    char *d = o->p + o->n;
+    *d++ = '"';
+    size_t i = 0;
+    while (i < s.len) {
+        uint64_t w;
+        if (i + 8 <= s.len && (memcpy(&w, p + i, 8), !word_unsafe(w))) {
+            memcpy(d, &w, 8);
+            d += 8;
+            i += 8;
+            continue;
+        }
+        unsigned char c = p[i];
+        if (text_safe(c)) {
+            *d++ = (char)c;
+            i++;
+            continue;
+        }
+        size_t u = c >= 0x80 ? utf8_len(p + i, s.len - i) : 0;
+        if (u) {
+            memcpy(d, p + i, u);
+            d += u;
+            i += u;
+            continue;
+        }
+        i++;
+        *d++ = '\\';
+        switch (c) {
+        case '"': *d++ = '"'; break;
+        case '\\': *d++ = '\\'; break;
+        case '\n': *d++ = 'n'; break;
+        case '\r': *d++ = 'r'; break;
+        case '\t': *d++ = 't'; break;
+        default:
+            memcpy(d, "u00", 3);
+            d[3] = hex[c >> 4];
+            d[4] = hex[c & 15];
+            d += 5;
+        }
+    }
+    *d++ = '"';
+    o->n = (size_t)(d - o->p);
+}
+
+static void put_json_slow(struct out *o, struct hb_str s)
 {
     if (!put(o, "\"", 1))
         return;
@@ -369,15 +518,41 @@ static void put_json_str(struct out *o, struct hb_str s)
     put(o, "\"", 1);
 }
 
+
+static inline unsigned ndigits(uint64_t v)
+{
+    unsigned n = 1;
+    for (uint64_t p = 10; n < 20 && v >= p; p *= 10)
+        n++;
+    return n;
+}
+
+/* v in decimal, written backwards from d + n (n = ndigits(v)). */
+static inline void digits_at(char *d, unsigned n, uint64_t v)
+{
+    while (v >= 100) { /* two digits a step */
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        n -= 2;
+        memcpy(d + n, digits2 + 2 * r, 2);
+    }
+    if (v >= 10)
+        memcpy(d + n - 2, digits2 + 2 * v, 2);
+    else
+        d[n - 1] = (char)('0' + v);
+}
+
 static void put_u64(struct out *o, uint64_t v)
 {
+    unsigned n = ndigits(v);
+    if (room(o, n)) {
+        digits_at(o->p + o->n, n, v);
+        o->n += n;
+        return;
+    }
     char b[20];
-    size_t n = sizeof b;
-    do {
-        b[--n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    put(o, b + n, sizeof b - n);
+    digits_at(b, n, v);
+    put(o, b, n);
 }
 
 static void put_digits(char *dst, unsigned v, int width)
@@ -412,15 +587,17 @@ static void civil(int64_t days, int *y, unsigned *m, unsigned *d)
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-static void put_time(struct out *o, int64_t t_ns, bool clf)
+/* The date and time of one second, in both layouts, without the
+ * milliseconds: "2026-12-03T14:00:00" and "03/Dec/2026:14:00:00". */
+struct secs_text {
+    int64_t sec;
+    char rfc[19], clf[20];
+};
+
+static void secs_format(int64_t s, struct secs_text *t)
 {
     static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    int64_t s = t_ns / 1000000000;
-    int64_t rem = t_ns % 1000000000;
-    if (rem < 0) {
-        rem += 1000000000;
-        s--;
-    }
+    t->sec = s;
     int64_t days = s / 86400, sod = s % 86400;
     if (sod < 0) {
         sod += 86400;
@@ -432,36 +609,51 @@ static void put_time(struct out *o, int64_t t_ns, bool clf)
     if (y < 0 || y > 9999)
         y = 0; /* out of the 4-digit range: not a real clock */
     unsigned hh = (unsigned)(sod / 3600), mm = (unsigned)(sod / 60 % 60), ss = (unsigned)(sod % 60);
+    char *r = t->rfc, *c = t->clf;
+    put_digits(r, (unsigned)y, 4);
+    r[4] = '-';
+    put_digits(r + 5, m, 2);
+    r[7] = '-';
+    put_digits(r + 8, d, 2);
+    r[10] = 'T';
+    put_digits(r + 11, hh, 2);
+    r[13] = ':';
+    put_digits(r + 14, mm, 2);
+    r[16] = ':';
+    put_digits(r + 17, ss, 2);
+    put_digits(c, d, 2);
+    c[2] = '/';
+    memcpy(c + 3, mon + 3 * (m - 1), 3);
+    c[6] = '/';
+    put_digits(c + 7, (unsigned)y, 4);
+    c[11] = ':';
+    memcpy(c + 12, r + 11, 8); /* hh:mm:ss */
+}
+
+/* Lines of one second share their date: each thread keeps the last one
+ * (a pure cache: the output does not depend on it). */
+static _Thread_local struct secs_text secs_cache = {.sec = INT64_MIN};
+
+static void put_time(struct out *o, int64_t t_ns, bool clf)
+{
+    int64_t s = t_ns / 1000000000;
+    int64_t rem = t_ns % 1000000000;
+    if (rem < 0) {
+        rem += 1000000000;
+        s--;
+    }
+    if (secs_cache.sec != s)
+        secs_format(s, &secs_cache);
     unsigned ms = (unsigned)(rem / 1000000);
-    char b[40];
+    char b[32];
     if (clf) { /* 03/Dec/2026:14:00:00.123 +0000 */
-        put_digits(b, d, 2);
-        b[2] = '/';
-        memcpy(b + 3, mon + 3 * (m - 1), 3);
-        b[6] = '/';
-        put_digits(b + 7, (unsigned)y, 4);
-        b[11] = ':';
-        put_digits(b + 12, hh, 2);
-        b[14] = ':';
-        put_digits(b + 15, mm, 2);
-        b[17] = ':';
-        put_digits(b + 18, ss, 2);
+        memcpy(b, secs_cache.clf, 20);
         b[20] = '.';
         put_digits(b + 21, ms, 3);
         memcpy(b + 24, " +0000", 6);
         put(o, b, 30);
     } else { /* 2026-12-03T14:00:00.123Z */
-        put_digits(b, (unsigned)y, 4);
-        b[4] = '-';
-        put_digits(b + 5, m, 2);
-        b[7] = '-';
-        put_digits(b + 8, d, 2);
-        b[10] = 'T';
-        put_digits(b + 11, hh, 2);
-        b[13] = ':';
-        put_digits(b + 14, mm, 2);
-        b[16] = ':';
-        put_digits(b + 17, ss, 2);
+        memcpy(b, secs_cache.rfc, 19);
         b[19] = '.';
         put_digits(b + 20, ms, 3);
         b[23] = 'Z';

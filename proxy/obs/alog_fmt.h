@@ -117,7 +117,11 @@ struct px_alog_prog {
     struct px_alog_op *ops;
     size_t nops;
     char *text; /* the literal bytes the ops point into */
+    uint64_t uses; /* bit f set: the format shows field f (PX_ALOG_USES) */
 };
+
+/* True when p shows field f: what is not shown need not be filled in. */
+#define PX_ALOG_USES(p, f) (((p)->uses >> (f)) & 1u)
 
 /* Where a template is wrong: offset (0-based) of the byte in the template,
  * and what was expected. */

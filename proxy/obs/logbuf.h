@@ -76,8 +76,9 @@ bool px_logw_running(void);
 void px_logw_thread_init(void);
 
 /* Appends line[0..len) (one whole line, with its "\n") to the calling
- * thread's ring for sink. Returns true, or false when the line was dropped
- * (no room, no writer, no ring: counted). */
+ * thread's ring for sink. Returns true, or false when the line was dropped:
+ * no room in the ring (counted in px_logw_dropped), or no writer running,
+ * or no memory for the thread's ring (not counted: nothing was buffered). */
 bool px_logw_append(enum px_log_sink sink, const char *line, size_t len);
 
 /* Lines dropped for sink since start, every thread (rings that were freed
