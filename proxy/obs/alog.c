@@ -92,6 +92,7 @@ void px_alog_writer_opts(const struct cfg *cfg, struct px_logw_opts *o)
         .error_path = lg->error_log.s,
         .ring_size = lg->access_log_buffer,
         .flush_ms = lg->access_log_flush_ms,
+        .stop_ms = cfg->limits.shutdown_timeout_ms + 1000,
     };
 }
 

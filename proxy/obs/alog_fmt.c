@@ -10,6 +10,10 @@
 
 #include "core/err.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 static const char *const field_names[PX_ALOG_NFIELDS] = {
     [PX_ALOG_TIME] = "time",
     [PX_ALOG_TIME_CLF] = "time_clf",
@@ -57,6 +61,10 @@ const char px_alog_common_template[] =
 
 enum op_kind { OP_LIT, OP_TEXT, OP_JSON };
 
+/* prog->text has this many readable bytes after its last literal, so that a
+ * literal is copied in whole 16-byte blocks (put_lit). */
+#define LIT_PAD 16
+
 struct px_alog_op {
     uint8_t kind;  /* enum op_kind: literal, a field escaped for text, or as a JSON value */
     uint8_t field; /* enum px_alog_field */
@@ -102,9 +110,9 @@ static void b_lit(struct builder *b, const char *s, size_t n)
 {
     if (b->oom || n == 0)
         return;
-    if (b->tlen + n > b->tcap) {
+    if (b->tlen + n + LIT_PAD > b->tcap) {
         size_t cap = b->tcap ? b->tcap : 64;
-        while (cap < b->tlen + n)
+        while (cap < b->tlen + n + LIT_PAD)
             cap *= 2;
         char *t = realloc(b->text, cap);
         if (!t) {
@@ -115,6 +123,7 @@ static void b_lit(struct builder *b, const char *s, size_t n)
         b->tcap = cap;
     }
     memcpy(b->text + b->tlen, s, n);
+    memset(b->text + b->tlen + n, 0, LIT_PAD); /* defined bytes for put_lit to read */
     b_op(b, (struct px_alog_op){OP_LIT, 0, (uint32_t)b->tlen, (uint32_t)n});
     b->tlen += n;
 }
@@ -289,6 +298,21 @@ static inline bool put(struct out *o, const char *s, size_t n)
     return put_any(o, s, n, false);
 }
 
+/* A literal of the program: its text may be read up to LIT_PAD bytes past
+ * its end, and the line's buffer written as far while within soft (those
+ * bytes are overwritten by what follows or not part of the line). */
+static inline void put_lit(struct out *o, const char *s, size_t n)
+{
+    if (room(o, n + LIT_PAD)) {
+        char *d = o->p + o->n;
+        for (size_t k = 0; k < n; k += 16)
+            memcpy(d + k, s + k, 16);
+        o->n += n;
+        return;
+    }
+    put_slow(o, s, n, true);
+}
+
 static inline bool put_run(struct out *o, const char *s, size_t n)
 {
     return put_any(o, s, n, true);
@@ -328,6 +352,76 @@ static inline bool word_unsafe(uint64_t w)
             high) != 0;
 }
 
+#ifdef __SSE2__
+/* The same test on 16 bytes: a signed compare below 0x20 also catches every
+ * byte from 0x80. */
+static inline int block_unsafe(__m128i v)
+{
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    return _mm_movemask_epi8(m);
+}
+#endif
+
+/* Most strings need no escape at all: checks p[0..n) in (overlapping)
+ * blocks and copies it to d as it goes. Returns false when a byte may need
+ * an escape (d[0..n) then holds bytes to be overwritten). d has room for n
+ * bytes; nothing past p[n) is read. */
+static inline bool copy_if_clean(char *d, const unsigned char *p, size_t n)
+{
+    if (n >= 16) {
+#ifdef __SSE2__
+        for (size_t i = 0;; i += 16) {
+            size_t at = i + 16 <= n ? i : n - 16; /* the last block overlaps */
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + at));
+            if (block_unsafe(v))
+                return false;
+            _mm_storeu_si128((__m128i *)(void *)(d + at), v);
+            if (at + 16 == n)
+                return true;
+        }
+#else
+        for (size_t i = 0;; i += 8) {
+            size_t at = i + 8 <= n ? i : n - 8;
+            uint64_t w;
+            memcpy(&w, p + at, 8);
+            if (word_unsafe(w))
+                return false;
+            memcpy(d + at, &w, 8);
+            if (at + 8 == n)
+                return true;
+        }
+#endif
+    }
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        if (word_unsafe(a) || word_unsafe(b))
+            return false;
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+        return true;
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        if (word_unsafe((uint64_t)a << 32 | b))
+            return false;
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+        return true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!text_safe(p[i]))
+            return false;
+        d[i] = (char)p[i];
+    }
+    return true;
+}
+
 /* Escapes one byte for a text format at d; returns the new end. */
 static inline char *text_byte(char *d, unsigned char c)
 {
@@ -356,7 +450,23 @@ static void put_text(struct out *o, struct hb_str s)
     }
     const unsigned char *p = (const unsigned char *)s.p;
     char *d = o->p + o->n;
+    if (copy_if_clean(d, p, s.len)) {
+        o->n += s.len;
+        return;
+    }
     size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= s.len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        if (!block_unsafe(v)) {
+            _mm_storeu_si128((__m128i *)(void *)d, v);
+            d += 16;
+            continue;
+        }
+        for (size_t k = 0; k < 16; k++)
+            d = text_byte(d, p[i + k]);
+    }
+#endif
     for (; i + 8 <= s.len; i += 8) {
         uint64_t w;
         memcpy(&w, p + i, 8);
@@ -441,9 +551,25 @@ static void put_json_str(struct out *o, struct hb_str s)
     const unsigned char *p = (const unsigned char *)s.p;
     char *d = o->p + o->n;
     *d++ = '"';
+    if (copy_if_clean(d, p, s.len)) {
+        d[s.len] = '"';
+        o->n += s.len + 2;
+        return;
+    }
     size_t i = 0;
     while (i < s.len) {
         uint64_t w;
+#ifdef __SSE2__
+        if (i + 16 <= s.len) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            if (!block_unsafe(v)) {
+                _mm_storeu_si128((__m128i *)(void *)d, v);
+                d += 16;
+                i += 16;
+                continue;
+            }
+        }
+#endif
         if (i + 8 <= s.len && (memcpy(&w, p + i, 8), !word_unsafe(w))) {
             memcpy(d, &w, 8);
             d += 8;
@@ -782,7 +908,7 @@ size_t px_alog_format(const struct px_alog_prog *p, const struct px_alog_entry *
     for (size_t i = 0; i < p->nops && !o.cut; i++) {
         const struct px_alog_op *op = &p->ops[i];
         if (op->kind == OP_LIT)
-            put_run(&o, p->text + op->off, op->len);
+            put_lit(&o, p->text + op->off, op->len);
         else
             put_field(&o, e, (enum px_alog_field)op->field, op->kind == OP_JSON);
     }

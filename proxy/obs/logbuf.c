@@ -48,6 +48,7 @@ static struct {
     _Atomic bool stop, reopen, reconfig;
     _Atomic uint32_t flush_ms;
     _Atomic size_t ring_size;
+    _Atomic uint32_t stop_ms; /* how long px_logw_stop waits for the last writes */
     pthread_mutex_t reg_lock; /* the registry, the pending paths, the freed counters */
     struct ring *rings;
     uint64_t freed_dropped[PX_LOG_NSINKS]; /* of rings already freed */
@@ -229,12 +230,18 @@ static int out_open(struct outfile *o, int dflt)
         o->own = false;
         return 0;
     }
-    int fd = open(o->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    /* O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of
+     * hanging the writer (or the main thread at start); writes block
+     * again after (they happen on the writer thread only). */
+    int fd = open(o->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
     if (fd < 0) {
         hb_error("log writer: cannot open %s: %s", o->path, strerror(errno));
         o->fd = -1;
         return -1;
     }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     o->fd = fd;
     o->own = true;
     return 0;
@@ -414,6 +421,7 @@ int px_logw_start(const struct px_logw_opts *o)
     }
     atomic_store(&W.flush_ms, o->flush_ms ? o->flush_ms : 1);
     atomic_store(&W.ring_size, o->ring_size);
+    atomic_store(&W.stop_ms, o->stop_ms);
     bool oom = false;
     W.out[PX_LOG_ACCESS].path = dup_or_null(o->access_path, &oom);
     W.out[PX_LOG_ERROR].path = dup_or_null(o->error_path, &oom);
@@ -454,6 +462,7 @@ int px_logw_configure(const struct px_logw_opts *o)
     }
     atomic_store(&W.flush_ms, o->flush_ms ? o->flush_ms : 1);
     atomic_store(&W.ring_size, o->ring_size);
+    atomic_store(&W.stop_ms, o->stop_ms);
     pthread_mutex_lock(&W.reg_lock);
     free(W.want_path[PX_LOG_ACCESS]);
     free(W.want_path[PX_LOG_ERROR]);
@@ -483,7 +492,24 @@ void px_logw_stop(void)
     hb_log_set_sink(NULL, NULL);
     atomic_store(&W.stop, true);
     wake();
-    pthread_join(W.thread, NULL);
+    /* A log that does not take bytes (a hung disk, a FIFO nobody reads)
+     * must not hold the exit for ever: past the bound, the process exits
+     * without the lines still held. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    uint32_t ms = atomic_load(&W.stop_ms);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_timedjoin_np(W.thread, NULL, &until) != 0) {
+        hb_error("log writer: still writing after %u ms (limits.shutdown_timeout): exiting "
+                 "without the lines it holds",
+                 (unsigned)ms);
+        return; /* the writer keeps its state; the process is about to exit */
+    }
     atomic_store(&W.running, false);
     for (int s = 0; s < PX_LOG_NSINKS; s++) {
         out_close(&W.out[s]);

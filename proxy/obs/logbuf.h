@@ -15,7 +15,9 @@
  * Each line is one record in one ring and the writer copies whole records,
  * so lines from different threads never interleave inside a line.
  *
- * Writer side: files are opened O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0640;
+ * Writer side: files are opened O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0640
+ * (with O_NONBLOCK for the open itself: a FIFO without a reader is an
+ * error, not a hang);
  * "-" is standard output, NULL (error log) standard error. px_logw_reopen
  * (SIGUSR1) and px_logw_configure (SIGHUP, new paths) take effect between
  * two writes: the buffered bytes go to the old file first, so no line is
@@ -46,6 +48,7 @@ struct px_logw_opts {
     const char *error_path;  /* NULL: standard error; "-": standard output */
     size_t ring_size;        /* bytes per producer thread (rounded up to a power of two) */
     uint32_t flush_ms;       /* the longest a line waits in a ring */
+    uint32_t stop_ms;        /* px_logw_stop waits this long for the last writes */
 };
 
 /* Starts the writer thread with o (copied) and installs the error log
@@ -64,7 +67,9 @@ int px_logw_configure(const struct px_logw_opts *o);
 void px_logw_reopen(void);
 
 /* Drains every ring, closes the files, joins the writer and restores the
- * stderr sink. Main thread, after every producer has stopped. */
+ * stderr sink. Main thread, after every producer has stopped. A writer
+ * still blocked in write(2) after stop_ms is left behind (logged to
+ * stderr): the caller is about to exit. */
 void px_logw_stop(void);
 
 /* True while the writer runs. */

@@ -121,6 +121,25 @@ static void test_every_field_template(void **state)
     expect(PX_ALOG_TEMPLATE, "", &e, "\n");
 }
 
+/* A format shows what it names, and only that needs filling in. */
+static void test_uses(void **state)
+{
+    struct px_alog_prog p;
+    assert_int_equal(px_alog_compile(&p, PX_ALOG_COMBINED, NULL, 0, NULL), 0);
+    assert_true(PX_ALOG_USES(&p, PX_ALOG_STATUS));
+    assert_true(PX_ALOG_USES(&p, PX_ALOG_METHOD)); /* through request_line */
+    assert_false(PX_ALOG_USES(&p, PX_ALOG_TLS_VERSION));
+    assert_false(PX_ALOG_USES(&p, PX_ALOG_TIME));
+    px_alog_prog_free(&p);
+    assert_int_equal(px_alog_compile(&p, PX_ALOG_JSON, NULL, 0, NULL), 0);
+    assert_true(PX_ALOG_USES(&p, PX_ALOG_TLS_CIPHER) && PX_ALOG_USES(&p, PX_ALOG_REFERER));
+    assert_false(PX_ALOG_USES(&p, PX_ALOG_TIME_CLF));
+    px_alog_prog_free(&p);
+    assert_int_equal(px_alog_compile(&p, PX_ALOG_TEMPLATE, "${sni}", 6, NULL), 0);
+    assert_int_equal(p.uses, 1ull << PX_ALOG_SNI);
+    px_alog_prog_free(&p);
+}
+
 static void test_template_errors(void **state)
 {
     static const struct {
@@ -278,7 +297,7 @@ int main(void)
         cmocka_unit_test(test_combined_common), cmocka_unit_test(test_every_field_template),
         cmocka_unit_test(test_template_errors), cmocka_unit_test(test_text_escaping),
         cmocka_unit_test(test_json),           cmocka_unit_test(test_truncation),
-        cmocka_unit_test(test_time),
+        cmocka_unit_test(test_time),            cmocka_unit_test(test_uses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

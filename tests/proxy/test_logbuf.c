@@ -96,7 +96,7 @@ static void run(size_t ring, int lines, unsigned pause, bool rotate, int *writte
     unlink(access);
     unlink(rotated);
     unlink(errors);
-    struct px_logw_opts o = {access, errors, ring, 20};
+    struct px_logw_opts o = {access, errors, ring, 20, 5000};
     uint64_t dropped0 = px_logw_dropped(PX_LOG_ACCESS);
     assert_int_equal(px_logw_start(&o), 0);
     assert_true(px_logw_running());
@@ -163,7 +163,7 @@ static void test_not_running(void **state)
     px_logw_reopen(); /* a no-op */
     px_logw_stop();   /* a no-op */
     /* A path that cannot be opened: start fails, the stderr sink stays. */
-    struct px_logw_opts o = {"/nonexistent-dir/a.log", NULL, 1 << 16, 100};
+    struct px_logw_opts o = {"/nonexistent-dir/a.log", NULL, 1 << 16, 100, 5000};
     assert_int_equal(px_logw_start(&o), -1);
     assert_false(px_logw_running());
 }
