@@ -446,8 +446,9 @@ static struct px_exchange *ex_alloc(struct px_worker *w)
         return calloc(1, sizeof(struct px_exchange));
     w->n_ex_cache--;
     struct px_exchange *ex = hb_container_of(it, struct px_exchange, link);
-    struct px_exchange keep = *ex;
-    memset(ex, 0, sizeof *ex);
+    struct px_exchange keep;
+    memcpy(&keep, ex, PX_EX_CLEARED);
+    memset(ex, 0, PX_EX_CLEARED);
     ex->head = keep.head;
     ex->head_cap = keep.head_cap;
     ex->rfields = keep.rfields;
