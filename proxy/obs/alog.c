@@ -124,8 +124,10 @@ void px_alog_entry_make(const struct px_fconn *fc, const struct px_ex_record *r,
         .status = r->status,
         .req_body_bytes = r->req_body_bytes,
         .resp_body_bytes = r->resp_body_bytes,
-        .wire_in = PX_ALOG_NO_BYTES,
-        .wire_out = PX_ALOG_NO_BYTES,
+        .wire_in = r->wire_in,
+        /* An h2 local answer's frames are not counted (exchange.h). */
+        .wire_out = r->reason == PX_EX_END_LOCAL && r->version == 20 ? PX_ALOG_NO_BYTES
+                                                                      : r->wire_out,
         .duration_ns = dur,
         .upstream = hb_str_c(r->upstream),
         .backend = hb_str_c(r->backend),

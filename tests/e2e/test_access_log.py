@@ -168,8 +168,10 @@ try:
                           % plain_port], capture_output=True, timeout=20).stdout
     t.eq(out, b"200", "h2c via curl")
     want["h2c-complete"] = (200, "COMPLETE", "h2c", "app")
-    resp = raw_h1(plain_port, b"GET /app/bytes/10?t=h1-complete HTTP/1.1\r\nHost: localhost\r\n"
-                              b"User-Agent: ua\xe9\"q\r\nConnection: close\r\n\r\n")
+    h1_req = (b"GET /app/bytes/10?t=h1-complete HTTP/1.1\r\nHost: localhost\r\n"
+              b"User-Agent: ua\xe9\"q\r\nConnection: close\r\n\r\n")
+    resp = raw_h1(plain_port, h1_req)
+    h1_resp_len = len(resp)
     t.check(resp.startswith(b"HTTP/1.1 200"), "HTTP/1.1 GET: %r" % resp[:40])
     want["h1-complete"] = (200, "COMPLETE", "http/1.1", "app")
     resp = raw_h1(plain_port, b"GET /app/bytes/10?t=h10-complete HTTP/1.0\r\n\r\n")
@@ -243,6 +245,12 @@ try:
     j = got.get("h1-complete", {})
     t.eq((j.get("method"), j.get("stream_id"), j.get("user_agent")),
          ("GET", 1, "ua\u00e9\"q"), "HTTP/1.1: method, request number, hostile user agent")
+    t.eq((j.get("bytes_received"), j.get("bytes_sent")), (len(h1_req), h1_resp_len),
+         "HTTP/1.1: bytes on the wire, both ways, exactly")
+    j = got.get("h2-complete", {})
+    t.check((j.get("bytes_received") or 0) > 5 + 9 and (j.get("bytes_sent") or 0) > 5 + 9,
+            "h2: bytes on the wire include the frames (%r, %r)"
+            % (j.get("bytes_received"), j.get("bytes_sent")))
     t.eq(len(bad400), 1, "one line for the malformed HTTP/1.1 request")
     if bad400:
         j = bad400[0]
