@@ -110,11 +110,14 @@ void px_alog_entry_make(const struct px_fconn *fc, const struct px_ex_record *r,
     if (uses & (1ull << PX_ALOG_TIME | 1ull << PX_ALOG_TIME_CLF))
         clock_gettime(CLOCK_REALTIME, &now); /* vDSO: no system call */
     int64_t dur = r->t_end && r->t_start ? (int64_t)(r->t_end - r->t_start) : 0;
+    /* The C strings are measured only when shown (each is a strlen). */
+#define SHOWN(f) (uses >> (f) & 1u)
+#define CSTR(f, s) (SHOWN(f) ? hb_str_c(s) : HB_STR_NULL)
     *e = (struct px_alog_entry){
         .time_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - dur,
-        .client_addr = hb_str_c(fc->peer_addr),
+        .client_addr = CSTR(PX_ALOG_CLIENT_ADDR, fc->peer_addr),
         .client_port = fc->peer_port,
-        .listener = hb_str_c(fc->l ? fc->l->label : NULL),
+        .listener = CSTR(PX_ALOG_LISTENER, fc->l ? fc->l->label : NULL),
         .protocol = protocol(fc, r->version),
         .version = r->version ? r->version : 11,
         .stream_id = r->sid,
@@ -129,18 +132,20 @@ void px_alog_entry_make(const struct px_fconn *fc, const struct px_ex_record *r,
         .wire_out = r->reason == PX_EX_END_LOCAL && r->version == 20 ? PX_ALOG_NO_BYTES
                                                                       : r->wire_out,
         .duration_ns = dur,
-        .upstream = hb_str_c(r->upstream),
-        .backend = hb_str_c(r->backend),
+        .upstream = CSTR(PX_ALOG_UPSTREAM, r->upstream),
+        .backend = CSTR(PX_ALOG_BACKEND, r->backend),
         .connect_ns = r->t_connected ? (int64_t)(r->t_connected - r->t_start) : -1,
         .first_byte_ns = r->t_first_byte ? (int64_t)(r->t_first_byte - r->t_start) : -1,
         .retries = r->retries,
-        .end_reason = hb_str_c(px_ex_end_name(r->reason)),
-        .end_detail = hb_str_c(r->detail),
+        .end_reason = CSTR(PX_ALOG_END_REASON, px_ex_end_name(r->reason)),
+        .end_detail = CSTR(PX_ALOG_END_DETAIL, r->detail),
         .request_id = r->request_id,
         .traceparent = r->traceparent,
         .user_agent = r->user_agent,
         .referer = r->referer,
     };
+#undef CSTR
+#undef SHOWN
     SSL *ssl = fc->io.ssl;
     const uint64_t tls_fields =
         1ull << PX_ALOG_TLS_VERSION | 1ull << PX_ALOG_TLS_CIPHER | 1ull << PX_ALOG_SNI;

@@ -59,6 +59,8 @@ const char px_alog_combined_template[] =
 const char px_alog_common_template[] =
     "${client_addr} - - [${time_clf}] \"${request_line}\" ${status} ${response_body_bytes}";
 
+static const char hex[] = "0123456789abcdef";
+
 enum op_kind { OP_LIT, OP_TEXT, OP_JSON };
 
 /* prog->text has this many readable bytes after its last literal, so that a
@@ -149,7 +151,11 @@ static int parse_template(struct builder *b, const char *t, size_t len, struct p
 {
     size_t lit = 0; /* start of the pending literal */
     for (size_t i = 0; i < len;) {
-        if (t[i] != '$') {
+        unsigned char c = (unsigned char)t[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) /* a line stays one line */
+            return fail(err, i, "expected text without control characters (a tab is allowed), "
+                                "found byte 0x%.*s", (const char[]){hex[c >> 4], hex[c & 15]}, 2);
+        if (c != '$') {
             i++;
             continue;
         }
@@ -318,7 +324,6 @@ static inline bool put_run(struct out *o, const char *s, size_t n)
     return put_any(o, s, n, true);
 }
 
-static const char hex[] = "0123456789abcdef";
 static const char digits2[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
                               "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                               "8081828384858687888990919293949596979899";

@@ -132,8 +132,9 @@ struct px_alog_error {
 
 /* Compiles format fmt; for PX_ALOG_TEMPLATE, tmpl[0..len) is the user's
  * template: literal text, "${name}" for a field, "$$" for one '$'. A '$'
- * followed by anything else, an unterminated "${", or an unknown name is an
- * error (err filled). Returns 0, HB_EINVAL (err set) or HB_ENOMEM. */
+ * followed by anything else, an unterminated "${", an unknown name, or a
+ * control character other than a tab (a newline would make two lines) is
+ * an error (err filled). Returns 0, HB_EINVAL (err set) or HB_ENOMEM. */
 int px_alog_compile(struct px_alog_prog *p, enum px_alog_format fmt, const char *tmpl,
                     size_t len, struct px_alog_error *err);
 

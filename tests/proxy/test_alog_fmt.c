@@ -118,6 +118,7 @@ static void test_every_field_template(void **state)
     expect(PX_ALOG_TEMPLATE, tmpl, &e, want);
     /* Literal-only and empty templates. */
     expect(PX_ALOG_TEMPLATE, "plain", &e, "plain\n");
+    expect(PX_ALOG_TEMPLATE, "${status}\t${method}", &e, "200\tGET\n"); /* a tab is text */
     expect(PX_ALOG_TEMPLATE, "", &e, "\n");
 }
 
@@ -153,6 +154,8 @@ static void test_template_errors(void **state)
         {"x $", 2, "after '$'"},
         {"x ${status", 2, "closing"},
         {"${}", 2, "found \"\""},
+        {"a\nb", 1, "found byte 0x0a"},
+        {"${status}\x7f", 9, "found byte 0x7f"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct px_alog_prog p;
