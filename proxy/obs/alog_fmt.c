@@ -271,8 +271,14 @@ static bool put_slow(struct out *o, const char *s, size_t n, bool split)
 {
     if (o->cut)
         return false;
-    if (o->n <= o->soft) /* this put crosses soft: cut at soft, or before it */
-        o->safe = split ? o->soft : o->n;
+    if (o->n <= o->soft) { /* this put crosses soft: a cut line ends at soft, or before it */
+        size_t k = 0;
+        if (split) { /* the part up to soft is written now, whether the rest fits or not */
+            k = o->soft - o->n < n ? o->soft - o->n : n;
+            memcpy(o->p + o->n, s, k);
+        }
+        o->safe = o->n + k;
+    }
     if (n > o->lim - o->n) {
         o->cut = true;
         return false;

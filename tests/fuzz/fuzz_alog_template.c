@@ -35,8 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .referer = s,
     };
     char *buf = malloc(bufsize);
-    if (!buf)
+    char *whole = malloc(1 << 20); /* room for any line of this input: the reference */
+    if (!buf || !whole) {
+        free(buf);
+        free(whole);
         return 0;
+    }
     for (int f = PX_ALOG_COMBINED; f <= PX_ALOG_TEMPLATE; f++) {
         struct px_alog_prog p;
         struct px_alog_error err;
@@ -52,8 +56,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n == 0 || n > bufsize || buf[n - 1] != '\n' || memchr(buf, '\n', n - 1) ||
             memchr(buf, '\r', n))
             __builtin_trap();
+        /* The line, or its start then the marker: never other bytes. */
+        size_t w = px_alog_format(&p, &e, whole, 1 << 20);
+        size_t keep = n, mlen = strlen(PX_ALOG_TRUNCATED) + 1;
+        if (n != w || memcmp(buf, whole, n) != 0) {
+            if (n < mlen || memcmp(buf + n - mlen, PX_ALOG_TRUNCATED "\n", mlen) != 0)
+                __builtin_trap();
+            keep = n - mlen;
+        }
+        if (keep > w || memcmp(buf, whole, keep) != 0)
+            __builtin_trap();
         px_alog_prog_free(&p);
     }
     free(buf);
+    free(whole);
     return 0;
 }

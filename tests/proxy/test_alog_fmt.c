@@ -236,11 +236,16 @@ static void test_truncation(void **state)
     memset(big, 'a', sizeof big);
     big[100] = '\n';
     e.path = (struct hb_str){big, sizeof big};
+    size_t full_n;
+    char *full_line = fmt_line(PX_ALOG_COMBINED, NULL, &e, 1 << 16, &full_n);
     for (size_t size = PX_ALOG_MIN_LINE; size < 400; size += 7) {
         char *buf = malloc(size); /* exact: ASan sees an overrun */
+        memset(buf, '#', size);   /* a byte not written would show */
         struct px_alog_prog p;
         assert_int_equal(px_alog_compile(&p, PX_ALOG_COMBINED, NULL, 0, NULL), 0);
         size_t n = px_alog_format(&p, &e, buf, size);
+        /* A cut line is the start of the whole line, then the marker. */
+        assert_memory_equal(buf, full_line, n - 1 - strlen(PX_ALOG_TRUNCATED));
         assert_true(n <= size);
         assert_true(n > strlen(PX_ALOG_TRUNCATED));
         assert_int_equal(buf[n - 1], '\n');
@@ -254,6 +259,7 @@ static void test_truncation(void **state)
         px_alog_prog_free(&p);
         free(buf);
     }
+    free(full_line);
     /* Too small a buffer: nothing is written. */
     struct px_alog_prog p;
     assert_int_equal(px_alog_compile(&p, PX_ALOG_JSON, NULL, 0, NULL), 0);
