@@ -7,6 +7,13 @@
   with a log line.
 - A preface split across writes still gives h2, and "P" then "OST …"
   still gives HTTP/1.1.
+- HTTP/2 over TLS, limits.request_header_timeout (1 s here) as for
+  HTTP/1.1: a connection that sends nothing after the handshake, or only
+  the preface and SETTINGS, gets GOAWAY and is closed after it; so is one
+  whose header block stops half way (HEADERS without END_HEADERS) or
+  trickles in a byte at a time, after requests that were served. A
+  connection used by requests spaced wider than the timeout, with no
+  header block pending, stays open.
 """
 import os
 import socket
@@ -115,6 +122,83 @@ def stalled_prefix(env, p, c):
     c.check("first request bytes timed out" in env.log(p), "the timeout is logged")
 
 
+def h2_conn():
+    return h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+
+
+def closed_after(s, limit):
+    """Seconds until the peer closed s (reading and dropping what comes),
+    or None when it stayed open for limit seconds."""
+    t0 = time.time()
+    s.settimeout(0.2)
+    while time.time() - t0 < limit:
+        try:
+            if s.recv(65536) == b"":
+                return time.time() - t0
+        except socket.timeout:
+            pass
+        except OSError:
+            return time.time() - t0
+    return None
+
+
+def h2_heads(env, p, c):
+    s = pl.tls_connect(p.port, alpn=["h2"])
+    t = closed_after(s, 4)
+    c.check(t is not None and t < 2.5, "h2, nothing after the handshake: closed after %r s" % t)
+    s.close()
+    s = pl.tls_connect(p.port, alpn=["h2"])
+    conn = h2_conn()
+    conn.initiate_connection()
+    s.sendall(conn.data_to_send())
+    t = closed_after(s, 4)
+    c.check(t is not None and t < 2.5, "h2, preface and SETTINGS only: closed after %r s" % t)
+    s.close()
+    c.check("no complete request headers within limits.request_header_timeout_ms, GOAWAY"
+            in env.log(p), "logged: no complete request headers")
+    # Served requests spaced wider than the timeout: the connection stays.
+    cl = pl.H2Client(p.port, timeout=10)
+    for i in range(3):
+        r = cl.request("GET", "/bytes/2", deadline=5)
+        c.eq(r.status, 200, "h2 request %d on a connection used every 1.3 s" % i)
+        time.sleep(1.3)
+    r = cl.request("GET", "/bytes/2", deadline=5)
+    c.eq(r.status, 200, "h2: an idle connection that had requests is kept past the timeout")
+    # Then a header block that stops half way.
+    enc = cl.conn.encoder
+    block = enc.encode([(":method", "GET"), (":scheme", "https"), (":authority", "localhost"),
+                        (":path", "/bytes/1")])
+    sid = cl.conn.get_next_available_stream_id()
+    frame = len(block[:3]).to_bytes(3, "big") + bytes([1, 0x1]) + sid.to_bytes(4, "big")
+    cl.sock.sendall(frame + block[:3])  # HEADERS, END_STREAM, no END_HEADERS
+    t = closed_after(cl.sock, 4)
+    c.check(t is not None and t < 2.5, "h2, a header block left half way: closed after %r s" % t)
+    c.check("request header block not complete within limits.request_header_timeout_ms"
+            in env.log(p), "logged: header block not complete")
+    # A HEADERS frame that trickles in one byte every 0.3 s.
+    s = pl.tls_connect(p.port, alpn=["h2"])
+    conn = h2_conn()
+    conn.initiate_connection()
+    conn.send_headers(1, [(":method", "GET"), (":scheme", "https"), (":authority", "localhost"),
+                          (":path", "/bytes/1")], end_stream=True)
+    data = conn.data_to_send()
+    hdr_at = data.rfind(b"\x01\x05\x00\x00\x00\x01") - 3  # after the 3 length bytes: type 1, flags 5, sid 1
+    s.sendall(data[:hdr_at + 9 + 1])
+    t0 = time.time()
+    gone = False
+    for b in data[hdr_at + 10:]:
+        time.sleep(0.3)
+        try:
+            s.sendall(bytes([b]))
+        except OSError:
+            gone = True
+            break
+    t = closed_after(s, 3) if not gone else time.time() - t0
+    c.check(t is not None and time.time() - t0 < 3.5,
+            "h2, a HEADERS frame trickling a byte per 0.3 s: closed (%r s)" % t)
+    s.close()
+
+
 def main():
     pl.require_binaries()
     env = pl.Env()
@@ -125,6 +209,12 @@ def main():
         stalled_prefix(env, p, c)
         h2_get_split(p.port, c)
         h1_split(p.port, c)
+        env.stop(p)
+        path = os.path.join(env.dir, "heads.yaml")
+        with open(path, "w") as f:
+            f.write("limits: {request_header_timeout: 1s}\n")
+        q = env.proxy([origin.port], config=path)
+        h2_heads(env, q, c)
     finally:
         if c.failed:
             env.dump_logs()
