@@ -300,6 +300,8 @@ static void frame_header_done(struct h2_conn *c)
     c->hdr_got = 0;
     c->payload_got = 0;
     c->in_state = H2_IN_PAYLOAD;
+    if (c->fh.type == H2_HEADERS && c->block_since == 0)
+        c->block_since = c->now ? c->now : 1;
     /* §4.2: larger than our SETTINGS_MAX_FRAME_SIZE. Treated as a connection
      * error for every type: most would alter connection state anyway. */
     if (c->fh.length > c->cfg.max_frame_size)
@@ -470,6 +472,16 @@ void *h2_conn_stream_user_data(const struct h2_conn *c, uint32_t stream_id)
         return c->closing_ud;
     struct h2_stream *s = h2_stream_find(c, stream_id);
     return s ? s->user_data : NULL;
+}
+
+hb_ns_t h2_conn_header_block_since(const struct h2_conn *c)
+{
+    return c->block_since;
+}
+
+bool h2_conn_had_request(const struct h2_conn *c)
+{
+    return c->last_peer_id != 0;
 }
 
 uint32_t h2_conn_open_streams(const struct h2_conn *c)

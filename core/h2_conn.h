@@ -297,6 +297,16 @@ int64_t h2_conn_submit_push_promise(struct h2_conn *c, uint32_t assoc_stream_id,
 
 /* ---- introspection (logs, metrics, tests) ---- */
 
+/* When the header block being received began (the recv `now` at which
+ * its HEADERS frame header was complete), 0 when none is in progress: for
+ * a timeout on a header block that trickles in (slowloris), which the
+ * engine does not keep itself. */
+hb_ns_t h2_conn_header_block_since(const struct h2_conn *c);
+
+/* True once the peer opened a stream (a complete request header block
+ * arrived), even if it was refused. */
+bool h2_conn_had_request(const struct h2_conn *c);
+
 /* Number of streams currently open (counted against MAX_CONCURRENT_STREAMS). */
 uint32_t h2_conn_open_streams(const struct h2_conn *c);
 

@@ -148,6 +148,7 @@ static void block_done(struct h2_conn *c, const uint8_t *data, size_t len)
     uint32_t id = c->block_stream;
     c->block_stream = 0;
     c->block_len = 0;
+    c->block_since = 0;
     if (!decode_space(c))
         return;
     size_t nf = 0;

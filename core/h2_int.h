@@ -104,6 +104,7 @@ struct h2_conn {
     size_t block_len, block_cap;
     uint64_t block_wire; /* frame bytes of the header block being received */
     size_t sent_block_wire; /* frame bytes of the last block h2_send_block wrote */
+    hb_ns_t block_since; /* when the HEADERS frame header of the block being received came, 0: none */
     uint32_t block_stream; /* != 0 while CONTINUATION is expected */
     uint32_t block_frames;
     uint8_t block_flags; /* flags of the HEADERS frame (END_STREAM) */

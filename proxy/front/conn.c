@@ -106,6 +106,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->w = w;
     fc->l = l;
     fc->fd = fd;
+    fc->accepted = hb_time_now_ns();
     px_fconn_set_state(fc, ssl ? PX_FCONN_HANDSHAKING : PX_FCONN_SNIFFING);
     fc->io.fd = fd;
     format_peer(fc, peer);

@@ -106,6 +106,7 @@ struct px_fconn {
     struct event *ev_read, *ev_write, *ev_timer, *ev_flush;
     struct h2_conn *h2; /* HTTP/2 state (front/h2.c): H2C_WAIT, H2 */
     struct px_h1 *h1;   /* HTTP/1.1 state (front/h1.c): H1 */
+    hb_ns_t accepted;    /* when the connection was accepted */
     hb_ns_t idle_since;  /* h2: since when no stream is open, 0 = busy (front/h2.c) */
     struct px_rate rate; /* limits.min_send_rate while output waits (proxy/front/rate.h) */
     uint64_t sent;       /* bytes written to the client, for the rate */

@@ -1,6 +1,7 @@
 /* proxy/front/conn_io.c — a client connection's byte transport: TLS (px_tls_io)
  * or a cleartext socket, with the same PX_IO_* results (see front/conn.h). */
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "proxy/front/conn.h"
@@ -10,6 +11,13 @@ ssize_t px_fconn_read(struct px_tls_io *io, void *buf, size_t len)
 {
     if (io->ssl)
         return px_tls_io_read(io, buf, len);
+    if (io->pre_off < io->pre_len) {
+        size_t n = (size_t)(io->pre_len - io->pre_off);
+        n = n < len ? n : len;
+        memcpy(buf, io->pre + io->pre_off, n);
+        io->pre_off = (uint8_t)(io->pre_off + n);
+        return (ssize_t)n;
+    }
     ssize_t n = recv(io->fd, buf, len, 0);
     if (n > 0)
         return n;

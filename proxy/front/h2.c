@@ -112,7 +112,39 @@ static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
 }
 
 /* ---- timeouts the engine does not keep itself ------------------------------------
- * Idle: no open stream for limits.h2_idle_timeout_ms. Send rate: proxy/front/rate.h. */
+ * Idle: no open stream for limits.h2_idle_timeout_ms. Request heads
+ * (slowloris, as the HTTP/1.1 frontend): the first request's headers must
+ * be complete within limits.request_header_timeout_ms of accept, and every
+ * header block within that time of its start. Send rate: proxy/front/rate.h. */
+
+static hb_ns_t head_deadline(const struct px_fconn *fc)
+{
+    if (h2_conn_goaway_sent_code(fc->h2) >= 0)
+        return 0;
+    hb_ns_t t = hb_time_ms(fc->w->cfg->limits.request_header_timeout_ms);
+    hb_ns_t since = h2_conn_header_block_since(fc->h2);
+    hb_ns_t d = since ? since + t : 0;
+    if (!h2_conn_had_request(fc->h2)) {
+        hb_ns_t first = fc->accepted + t;
+        d = d == 0 || first < d ? first : d;
+    }
+    return d;
+}
+
+/* From the timer: when a request head is late, GOAWAY NO_ERROR (a stream
+ * that was never opened is not in flight; open ones are closed with it:
+ * a client that trickles a header block is not served). True when sent. */
+static bool head_check(struct px_fconn *fc, hb_ns_t now)
+{
+    hb_ns_t d = head_deadline(fc);
+    if (d == 0 || now < d)
+        return false;
+    hb_info("client %s: %s within limits.request_header_timeout_ms, GOAWAY", fc->peer,
+            h2_conn_had_request(fc->h2) ? "request header block not complete"
+                                        : "no complete request headers");
+    h2_conn_goaway(fc->h2, H2_NO_ERROR, false);
+    return true;
+}
 
 static hb_ns_t idle_deadline(const struct px_fconn *fc)
 {
@@ -128,10 +160,12 @@ static hb_ns_t next_deadline(struct px_fconn *fc, hb_ns_t engine_next, hb_ns_t n
         fc->idle_since = 0;
     else if (fc->idle_since == 0)
         fc->idle_since = now;
-    hb_ns_t idle = idle_deadline(fc);
-    if (idle == 0)
-        return engine_next;
-    return engine_next == 0 || idle < engine_next ? idle : engine_next;
+    hb_ns_t d = engine_next;
+    hb_ns_t more[2] = {idle_deadline(fc), head_deadline(fc)};
+    for (int i = 0; i < 2; i++)
+        if (more[i] && (d == 0 || more[i] < d))
+            d = more[i];
+    return d;
 }
 
 /* From the timer: when the idle deadline passed, queues GOAWAY NO_ERROR
@@ -325,7 +359,8 @@ static int op_run(struct px_fconn *fc, enum px_fconn_event ev)
     }
     if (!px_rate_ok(&fc->rate, &fc->w->cfg->limits, fc->sent, hb_time_now_ns(), fc->peer))
         return -1;
-    idle_check(fc, hb_time_now_ns());
+    if (!head_check(fc, hb_time_now_ns()))
+        idle_check(fc, hb_time_now_ns());
     if (h2_conn_on_timeout(fc->h2, hb_time_now_ns()) != 0)
         return -1;
     return flush(fc);

@@ -46,6 +46,10 @@ struct px_tls_io {
     uint32_t small_bytes; /* in small records before large ones; 0: large only */
     hb_ns_t idle_reset;   /* a pause that starts small records again */
     bool peer_closed;     /* read EOF (close_notify or FIN): no close_notify back */
+    /* Cleartext only: the first bytes, read (not peeked) while sniffing the
+     * protocol (proxy/front/sniff.c), handed out first by px_fconn_read. */
+    uint8_t pre[24];
+    uint8_t pre_len, pre_off;
 };
 
 /* Takes ownership of ssl (freed by px_tls_io_free); fd stays the caller's.
