@@ -55,6 +55,7 @@ static struct {
     char *want_path[PX_LOG_NSINKS];        /* px_logw_configure → the writer */
     bool want_set;
     _Atomic uint64_t written[PX_LOG_NSINKS];
+    _Atomic uint64_t lost[PX_LOG_NSINKS]; /* drained while the file was not open: dropped too */
     struct outfile out[PX_LOG_NSINKS]; /* the writer thread's only */
 } W = {.efd = -1, .reg_lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -162,7 +163,7 @@ bool px_logw_append(enum px_log_sink sink, const char *line, size_t len)
 uint64_t px_logw_dropped(enum px_log_sink sink)
 {
     pthread_mutex_lock(&W.reg_lock);
-    uint64_t n = W.freed_dropped[sink];
+    uint64_t n = W.freed_dropped[sink] + atomic_load_explicit(&W.lost[sink], memory_order_relaxed);
     for (struct ring *r = W.rings; r; r = r->next)
         n += atomic_load_explicit(&r->dropped[sink], memory_order_relaxed);
     pthread_mutex_unlock(&W.reg_lock);
@@ -310,7 +311,8 @@ static bool drain(struct ring *r)
             ring_get(r, tail + REC_HDR, o->buf + o->n, len);
             o->n += len;
         }
-        atomic_fetch_add_explicit(&W.written[s], o->fd >= 0 ? 1 : 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(o->fd >= 0 ? &W.written[s] : &W.lost[s], 1,
+                                  memory_order_relaxed);
         tail += REC_HDR + len;
         /* Room back for the producer as soon as the bytes are copied. */
         atomic_store_explicit(&r->tail, tail, memory_order_release);

@@ -87,7 +87,8 @@ void px_logw_thread_init(void);
 bool px_logw_append(enum px_log_sink sink, const char *line, size_t len);
 
 /* Lines dropped for sink since start, every thread (rings that were freed
- * included). For metrics (h2bridge_access_log_dropped_total); any thread,
+ * included), and lines that found their file not open (it could not be
+ * opened at a reopen or reload). For metrics (h2bridge_access_log_dropped_total); any thread,
  * takes the writer's registry lock (not for the request path). */
 uint64_t px_logw_dropped(enum px_log_sink sink);
 

@@ -104,10 +104,14 @@ static void run(size_t ring, int lines, unsigned pause, bool rotate, int *writte
     struct producer p[THREADS];
     for (int i = 0; i < THREADS; i++) {
         p[i] = (struct producer){.id = i, .lines = lines, .usleep_every = pause};
+        if (rotate) /* long enough that the rename comes mid-run */
+            p[i].usleep_every = 5;
         assert_int_equal(pthread_create(&p[i].t, NULL, produce, &p[i]), 0);
     }
-    if (rotate) {
-        usleep(20000);
+    if (rotate) { /* logrotate's rename once lines are in the file, then the signal's reopen */
+        struct stat st;
+        for (int k = 0; k < 5000 && (stat(access, &st) != 0 || st.st_size == 0); k++)
+            usleep(1000);
         assert_int_equal(rename(access, rotated), 0);
         px_logw_reopen();
     }
