@@ -18,6 +18,7 @@
 struct event_base;
 struct event;
 struct px_drain;
+struct px_stats;
 
 /* One upstream group of the configuration, in one worker. */
 struct px_upstream {
@@ -60,7 +61,11 @@ struct px_worker {
     int wake[2]; /* pipe: main thread → worker (stop) */
     struct event *wake_ev;
     struct px_drain *drain; /* graceful shutdown (proxy/shutdown.c), else NULL */
+    struct px_stats *stats; /* this worker's counters (proxy/obs/stats.h); NULL in unit tests */
+    struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz) */
 };
+
+#define PX_WORKER_TICK_MS 1000
 
 /* Builds a worker: its event_base, listeners bound with SO_REUSEPORT (tls[i]
  * for cfg->listeners[i], NULL for a plaintext one) and one pool per
