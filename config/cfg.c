@@ -77,6 +77,10 @@ static void set_defaults(struct cfg *c)
     c->workers = 0;
     c->forwarded.x_forwarded_for = true;
     c->forwarded.x_forwarded_proto = true;
+
+    c->request_id.enabled = true;
+    c->request_id.header = (struct cfg_string){"x-request-id", {NULL, 0, 0}};
+    c->request_id.traceparent = CFG_TRACEPARENT_PASS;
 }
 
 struct cfg *cfg_new_defaults(void)

@@ -42,6 +42,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/cidr.h"
 #include "core/log.h"
 
 /* ---- positions and errors ------------------------------------------------ */
@@ -282,10 +283,33 @@ struct cfg_logging {
     enum cfg_access_format access_log_format; /* default combined */
 };
 
+/* A list of client networks ("10.0.0.0/8", "::1"), and where it was
+ * written (mark.line 0: not given). */
+struct cfg_networks {
+    struct hb_cidr *v;
+    size_t n;
+    struct cfg_mark mark;
+};
+
 struct cfg_admin {
     bool enabled;              /* true when an admin: section with an address was given */
     struct cfg_string address; /* default "127.0.0.1" */
     uint16_t port;             /* default 9901 */
+    struct cfg_networks allow; /* clients allowed; empty = any that can reach the address */
+};
+
+/* What the proxy does with a W3C traceparent (request_id.traceparent). */
+enum cfg_traceparent {
+    CFG_TRACEPARENT_PASS,     /* forwarded as the client sent it, or absent */
+    CFG_TRACEPARENT_GENERATE, /* a missing or malformed one is replaced by a new one */
+};
+
+/* request_id: every request gets an id, sent to the backend and logged. */
+struct cfg_request_id {
+    bool enabled;              /* default on */
+    struct cfg_string header;  /* lowercased field name; default "x-request-id" */
+    struct cfg_networks trust; /* clients whose own id is kept; default none (always new) */
+    enum cfg_traceparent traceparent; /* default pass */
 };
 
 /* Forwarded-header policy on requests sent to backends (each on/off). */
@@ -310,6 +334,7 @@ struct cfg {
     struct cfg_admin admin;
     uint32_t workers; /* 0 = one per core; default 0 */
     struct cfg_forwarded forwarded;
+    struct cfg_request_id request_id;
     struct cfg_mark source; /* the last file parsed (line 0); file NULL for none */
     struct cfg_mem *mem;    /* private: owns every string and array above */
 };
@@ -430,6 +455,8 @@ int cfg_parse_hostport(const char *s, char *host, size_t host_size, uint16_t *po
 const char *cfg_proto_name(enum cfg_proto p);
 const char *cfg_tls_version_name(enum cfg_tls_version v);
 const char *cfg_access_format_name(enum cfg_access_format f);
+/* "pass", "generate". */
+const char *cfg_traceparent_name(enum cfg_traceparent t);
 /* "any", "path_prefix", "path" (the YAML key that sets it). */
 const char *cfg_path_match_name(enum cfg_path_match m);
 

@@ -140,6 +140,13 @@ const struct cfg_pair *sc_pairs(struct sctx *c, const struct cfg_node *n, size_t
 /* Takes one unit from the visit budget; false (error recorded once) when
  * exhausted. */
 bool sc_visit(struct sctx *c, const struct cfg_node *n);
+/* True when n is a sequence of at most max items; else records "expected
+ * a sequence of <what>" (or "at most max <what>") at n. */
+bool sc_seq_of(struct sctx *c, const struct cfg_node *n, size_t max, const char *what);
+/* A sequence of networks ("10.0.0.0/8", "::1") into the struct
+ * cfg_networks at field; at most CFG_MAX_NETWORKS. */
+#define CFG_MAX_NETWORKS 256
+void sc_networks(struct sctx *c, const struct cfg_node *n, void *field);
 /* Parses "HOST" or "HOST:PORT" / "[V6]:PORT" into addr (+ *port). */
 void sc_address(struct sctx *c, const struct cfg_node *n, struct cfg_string *addr, uint16_t *port);
 /* Checks the address/port clash for the mapping just applied. */

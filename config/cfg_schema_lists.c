@@ -12,7 +12,7 @@
 #define MAX_SERVERS 256  /* per upstream */
 
 /* A sequence of at most max items, or an error. */
-static bool seq_of(struct sctx *c, const struct cfg_node *n, size_t max, const char *what)
+bool sc_seq_of(struct sctx *c, const struct cfg_node *n, size_t max, const char *what)
 {
     char buf[128];
     if (n->kind != CFG_NODE_SEQ) {
@@ -63,7 +63,7 @@ static bool host_name(struct sctx *c, const struct cfg_node *n, bool wildcard,
 static void server_names(struct sctx *c, const struct cfg_node *n, void *field)
 {
     struct cfg_cert *ct = field;
-    if (!seq_of(c, n, MAX_SMALL, "server names"))
+    if (!sc_seq_of(c, n, MAX_SMALL, "server names"))
         return;
     for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
         struct cfg_string name = {0};
@@ -90,7 +90,7 @@ static const struct sc_field cert_fields[] = {
 static void certificates(struct sctx *c, const struct cfg_node *n, void *field)
 {
     struct cfg_tls *t = field;
-    if (!seq_of(c, n, MAX_SMALL, "certificates"))
+    if (!sc_seq_of(c, n, MAX_SMALL, "certificates"))
         return;
     for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
         const struct cfg_node *item = n->items[i];
@@ -159,7 +159,7 @@ static void protocols(struct sctx *c, const struct cfg_node *n, void *field)
                  {"http1.1", CFG_PROTO_HTTP11},
                  {"h2c", CFG_PROTO_H2C}};
     unsigned *set = field;
-    if (!seq_of(c, n, 8, "protocols (h2, http/1.1, h2c)"))
+    if (!sc_seq_of(c, n, 8, "protocols (h2, http/1.1, h2c)"))
         return;
     if (n->n == 0)
         sc_expected(c, n, "at least one protocol (h2, http/1.1 or h2c)");
@@ -214,7 +214,7 @@ static const struct sc_field listener_fields[] = {
 void sc_listeners(struct sctx *c, const struct cfg_node *n, void *field)
 {
     struct cfg *cfg = c->cfg;
-    if (!seq_of(c, n, MAX_LIST, "listeners"))
+    if (!sc_seq_of(c, n, MAX_LIST, "listeners"))
         return;
     for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
         const struct cfg_node *item = n->items[i];
@@ -285,7 +285,7 @@ static void servers(struct sctx *c, const struct cfg_node *n, void *field)
 {
     struct cfg_upstream *u = field;
     c->list_mark = n->mark;
-    if (!seq_of(c, n, MAX_SERVERS, "servers"))
+    if (!sc_seq_of(c, n, MAX_SERVERS, "servers"))
         return;
     if (n->n == 0)
         sc_expected(c, n, "at least one server");

@@ -102,10 +102,40 @@ static void admin_address(struct sctx *c, const struct cfg_node *n, void *field)
     sc_address(c, n, &a->address, &a->port);
 }
 
+void sc_networks(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_networks *nets = field;
+    nets->mark = n->mark;
+    if (!sc_seq_of(c, n, CFG_MAX_NETWORKS, "networks (\"10.0.0.0/8\", \"::1\")"))
+        return;
+    for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
+        const struct cfg_node *it = n->items[i];
+        size_t old = sc_path_index(c, i);
+        struct hb_cidr net;
+        if (!sc_visit(c, it)) {
+            sc_path_pop(c, old);
+            continue;
+        }
+        if (it->kind != CFG_NODE_SCALAR || hb_cidr_parse(it->text, it->len, &net) != 0) {
+            sc_expected(c, it,
+                        "a network: an address (\"192.0.2.1\", \"::1\") or ADDRESS/PREFIX "
+                        "with no host bits set past the prefix (\"10.0.0.0/8\")");
+        } else {
+            struct hb_cidr *slot = cfg_mem_push(c->cfg->mem, &nets->v, &nets->n, sizeof *slot);
+            if (slot)
+                *slot = net;
+            else
+                sc_nomem(c);
+        }
+        sc_path_pop(c, old);
+    }
+}
+
 static const struct sc_field admin_fields[] = {
     SCF_BOOL("enabled", struct cfg_admin, enabled),
     SCF_WHOLE("address", admin_address),
     SCF_PORT("port", struct cfg_admin, port),
+    SCF_FUNC("allow", struct cfg_admin, allow, sc_networks),
     SCF_END,
 };
 
@@ -128,6 +158,48 @@ static const struct sc_field forwarded_fields[] = {
     SCF_END,
 };
 
+/* A field name: an RFC 9110 token, stored lowercase (HTTP/2 wants it so). */
+static void field_name(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_string *out = field;
+    static const char tchar[] = "!#$%&'*+-.^_`|~";
+    bool ok = n->kind == CFG_NODE_SCALAR && n->len > 0 && n->len <= 64 &&
+              strlen(n->text) == n->len;
+    for (size_t i = 0; ok && i < n->len; i++) {
+        char ch = n->text[i];
+        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             strchr(tchar, ch) != NULL;
+    }
+    if (!ok) {
+        sc_expected(c, n, "a header field name (letters, digits, \"-\"; up to 64 bytes)");
+        return;
+    }
+    if (sc_string(c, n, out) != 0)
+        return;
+    for (char *p = (char *)out->s; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+}
+
+static void traceparent_mode(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    static const enum cfg_traceparent all[] = {CFG_TRACEPARENT_PASS, CFG_TRACEPARENT_GENERATE};
+    for (size_t i = 0; n->kind == CFG_NODE_SCALAR && i < 2; i++)
+        if (strcmp(n->text, cfg_traceparent_name(all[i])) == 0) {
+            *(enum cfg_traceparent *)field = all[i];
+            return;
+        }
+    sc_expected(c, n, "a traceparent mode (pass or generate)");
+}
+
+static const struct sc_field request_id_fields[] = {
+    SCF_BOOL("enabled", struct cfg_request_id, enabled),
+    SCF_FUNC("header", struct cfg_request_id, header, field_name),
+    SCF_FUNC("trust", struct cfg_request_id, trust, sc_networks),
+    SCF_FUNC("traceparent", struct cfg_request_id, traceparent, traceparent_mode),
+    SCF_END,
+};
+
 static const struct sc_field top_fields[] = {
     SCF_FUNC("listeners", struct cfg, listeners, sc_listeners),
     SCF_FUNC("http2", struct cfg, http2, http2),
@@ -138,6 +210,7 @@ static const struct sc_field top_fields[] = {
     SCF_FUNC("admin", struct cfg, admin, admin),
     SCF_U32("workers", struct cfg, workers, 0, 1024),
     SCF_SECTION("forwarded", struct cfg, forwarded, forwarded_fields),
+    SCF_SECTION("request_id", struct cfg, request_id, request_id_fields),
     SCF_END,
 };
 

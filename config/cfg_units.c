@@ -152,3 +152,14 @@ const char *cfg_access_format_name(enum cfg_access_format f)
     }
     return "unknown";
 }
+
+const char *cfg_traceparent_name(enum cfg_traceparent t)
+{
+    switch (t) {
+    case CFG_TRACEPARENT_PASS:
+        return "pass";
+    case CFG_TRACEPARENT_GENERATE:
+        return "generate";
+    }
+    return "unknown";
+}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -138,6 +139,13 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
     hb_list_init(&w->conns);
     hb_list_init(&w->ex_cache);
     w->backend = &px_backend_pool_ops;
+    /* Request ids: a random key per worker (request_id.h). Without
+     * randomness (never seen on Linux ≥ 3.17) ids stay unique per worker
+     * but repeat across restarts: time and id make the key then. */
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = (uint64_t)hb_time_now_ns() ^ ((uint64_t)id << 48);
+    px_rid_init(&w->rid, seed);
     w->max_conns = cfg->limits.max_connections / (nworkers ? nworkers : 1);
     if (w->max_conns == 0)
         w->max_conns = 1;

@@ -13,6 +13,7 @@
 #include "config/cfg.h"
 #include "core/list.h"
 #include "proxy/backend/pool.h"
+#include "proxy/exchange/request_id.h"
 #include "proxy/tls/tls.h"
 
 struct event_base;
@@ -61,6 +62,7 @@ struct px_worker {
     int wake[2]; /* pipe: main thread → worker (stop) */
     struct event *wake_ev;
     struct px_drain *drain; /* graceful shutdown (proxy/shutdown.c), else NULL */
+    struct px_rid_gen rid;  /* request ids (proxy/exchange/request_id.h) */
     struct px_stats *stats; /* this worker's counters (proxy/obs/stats.h); NULL in unit tests */
     struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz) */
 };

@@ -58,7 +58,7 @@ static void answer(struct px_fconn *fc, uint32_t sid, int status)
 
 /* A request that gets no exchange: answered, and it ends here. */
 static void answer_local(struct px_fconn *fc, uint32_t sid, int status, const char *why,
-                         hb_ns_t start)
+                         hb_ns_t start, const struct hb_msg *req, const struct px_ex_ids *ids)
 {
     if (status == 421 || status == 413 || status == 431)
         hb_info("client %s stream %u: %s → %d", fc->peer, sid, why, status);
@@ -66,8 +66,21 @@ static void answer_local(struct px_fconn *fc, uint32_t sid, int status, const ch
         hb_debug("client %s stream %u: %s → %d", fc->peer, sid, why, status);
     answer(fc, sid, status);
     struct px_ex_record r = {.sid = sid, .status = status, .reason = PX_EX_END_LOCAL,
-                             .upstream = "-", .backend = "-", .t_start = start,
-                             .t_end = hb_time_now_ns()};
+                             .upstream = "-", .backend = "-", .t_start = start, .detail = why};
+    px_ex_rec_view(fc, req, ids, &r);
+    r.t_end = hb_time_now_ns();
+    px_ex_record_done(fc, &r);
+}
+
+void px_exchange_record_refused_head(struct px_fconn *fc, uint32_t sid, int status,
+                                     const char *why, hb_ns_t start)
+{
+    hb_ns_t now = hb_time_now_ns();
+    struct px_ex_record r = {
+        .sid = sid, .status = status,
+        .reason = status == 408 ? PX_EX_END_CLIENT_TIMEOUT : PX_EX_END_BAD_REQUEST,
+        .upstream = "-", .backend = "-", .t_start = start ? start : now, .t_end = now,
+        .detail = why};
     px_ex_record_done(fc, &r);
 }
 
@@ -110,6 +123,7 @@ void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
         snprintf(what, sizeof what, "%d", status);
     hb_warn("client %s stream %u backend %s: %s → %s", fc->peer, ex->sid, px_ex_backend_name(ex),
             reason, what);
+    px_ex_rec_detail(ex, "%s", reason);
     px_ex_drop_backend(ex, false);
     ex->state = PX_EX_FAILED;
     ex->end = end_of(status);
@@ -329,7 +343,8 @@ static void framing(struct px_exchange *ex, const struct hb_msg *req, bool end_s
 }
 
 /* Writes the backend request head into ex->head. Returns 0 or a status. */
-static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end_stream)
+static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end_stream,
+                      const struct px_ex_ids *ids)
 {
     const struct cfg *cfg = ex->fc->w->cfg;
     char initial[2048];
@@ -345,6 +360,9 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
         .via = cfg->forwarded.via,
         .proto = px_front_scheme(ex->fc),
         .client_addr = ex->fc->peer_addr,
+        .rid_name = hb_str_c(cfg->request_id.header.s),
+        .rid = ids->rid,
+        .traceparent = ids->tp_new ? ids->tp : HB_STR_NULL,
     };
     struct hb_msg m = *req;
     size_t n = 0;
@@ -432,6 +450,8 @@ static struct px_exchange *ex_alloc(struct px_worker *w)
     ex->rfields = keep.rfields;
     ex->rfields_cap = keep.rfields_cap;
     ex->rin = keep.rin; /* emptied by hb_buf_reuse in init_exchange */
+    ex->rec_strs = keep.rec_strs;
+    ex->rec_strs_cap = keep.rec_strs_cap;
     return ex;
 }
 
@@ -439,6 +459,7 @@ static void ex_destroy(struct px_exchange *ex)
 {
     free(ex->head);
     free(ex->rfields);
+    free(ex->rec_strs);
     hb_buf_free(&ex->rin);
     free(ex);
 }
@@ -473,14 +494,16 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     px_stats_request_start(fc, req->version); /* its end: px_ex_record_done */
     const struct cfg_route *route;
     char why[160];
+    struct px_ex_ids ids;
+    px_ex_ids_decide(fc, req, &ids);
     int status = px_admit(fc, req, &route, why, sizeof why);
     if (status) {
-        answer_local(fc, sid, status, why, start);
+        answer_local(fc, sid, status, why, start, req, &ids);
         return NULL;
     }
     struct px_exchange *ex = ex_alloc(fc->w);
     if (!ex) {
-        answer_local(fc, sid, 503, "out of memory", start);
+        answer_local(fc, sid, 503, "out of memory", start, req, &ids);
         return NULL;
     }
     ex->fc = fc;
@@ -489,9 +512,11 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     hb_list_init(&ex->link);
     status = init_exchange(ex, req, route);
     if (!status)
-        status = build_head(ex, req, end_stream);
+        status = build_head(ex, req, end_stream, &ids);
+    if (!status && px_ex_rec_capture(ex, req, &ids) != 0)
+        status = 503;
     if (status) {
-        answer_local(fc, sid, status, "request not forwardable", start);
+        answer_local(fc, sid, status, "request not forwardable", start, req, &ids);
         ex_free(ex);
         return NULL;
     }
@@ -606,6 +631,8 @@ static enum px_ex_end end_reason(const struct px_exchange *ex, uint32_t error_co
 
 void px_exchange_on_close(struct px_exchange *ex, uint32_t error_code)
 {
+    if (error_code != H2_NO_ERROR && ex->state != PX_EX_FAILED)
+        px_ex_rec_detail(ex, "RST_STREAM %s", h2_error_name(error_code));
     if (error_code != H2_NO_ERROR && ex->state < PX_EX_BODY_DONE) {
         /* the backend still had something to say */
         hb_info("client %s stream %u backend %s: stream closed by %s before the response "

@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "core/msg.h"
+#include "core/str.h"
 #include "core/time.h"
 
 struct px_fconn;
@@ -52,13 +53,23 @@ enum px_ex_end {
     PX_EX_END_TIMEOUT,       /* connect or read timeout: 504 or reset */
     PX_EX_END_CLIENT_RESET,  /* the client reset the stream before the response ended */
     PX_EX_END_CONN_CLOSED,   /* the client connection closed first (shutdown, error, EOF) */
+    PX_EX_END_CLIENT_TIMEOUT, /* HTTP/1.1: the request head did not arrive in time (408) */
 };
 
 /* "COMPLETE", "LOCAL", … Static storage. */
 const char *px_ex_end_name(enum px_ex_end e);
 
 /* What an access log line or a counter needs about one request. Times are
- * hb_time_now_ns() values, 0 for what did not happen. */
+ * hb_time_now_ns() values, 0 for what did not happen.
+ *
+ * The request's strings are views valid during px_ex_record_done only:
+ * method, version and request_id always; the others (authority, path,
+ * user_agent, referer, traceparent) only when an access log is configured
+ * (logging.access_log), else empty — copying them costs a memcpy per
+ * request nobody reads. Each is cut at PX_EX_REC_FIELD_MAX bytes (cut
+ * shows as field_cut). An HTTP/1.1 request whose head could not be parsed
+ * (400, 431) or did not arrive (408) has empty strings. */
+#define PX_EX_REC_FIELD_MAX 2048
 struct px_ex_record {
     uint32_t sid;           /* stream id (HTTP/1.1: 1, 3, 5, … per connection) */
     int status;             /* final status sent to the client; 0: none */
@@ -72,12 +83,28 @@ struct px_ex_record {
     hb_ns_t t_connected;    /* backend connection in hand (last attempt) */
     hb_ns_t t_first_byte;   /* first response byte from the backend */
     hb_ns_t t_end;          /* ended */
+    int version;            /* 10, 11: HTTP/1.x; 20: HTTP/2; 0: no request head parsed */
+    struct hb_str method, authority, path, user_agent, referer;
+    struct hb_str request_id;  /* the id sent to the backend (request_id.*), or empty */
+    struct hb_str traceparent; /* the traceparent sent to the backend, or empty */
+    bool field_cut;            /* a string above was cut at PX_EX_REC_FIELD_MAX */
+    const char *detail;     /* why the proxy ended it, for the log ("connect failed
+                               (Connection refused)", "RST_STREAM CANCEL"), or NULL;
+                               static or valid during px_ex_record_done */
 };
 
 /* The one place where every request ends (called exactly once per request
  * by the exchange code): logs at debug level for now; access logs and
  * metrics plug in here. fc is the client connection (for its peer). */
 void px_ex_record_done(const struct px_fconn *fc, const struct px_ex_record *r);
+
+/* An HTTP/1.1 request the front answered itself before any exchange: its
+ * head was malformed or too large (400, 431) or did not arrive in time
+ * (408). Makes its record (BAD_REQUEST or CLIENT_TIMEOUT, no request
+ * strings) and hands it to px_ex_record_done. start: when its first byte
+ * came (0: unknown, now). */
+void px_exchange_record_refused_head(struct px_fconn *fc, uint32_t sid, int status,
+                                     const char *why, hb_ns_t start);
 
 /* A new request head (valid during the call only). Admits it (admit.h),
  * writes its HTTP/1.1 head and leases a backend connection. When the

@@ -9,6 +9,7 @@
 #include "core/list.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/backend/backend.h"
+#include "proxy/exchange/request_id.h"
 
 struct px_upstream;
 struct cfg_route;
@@ -51,6 +52,14 @@ struct px_exchange {
     enum px_ex_state state;
     enum px_ex_end end; /* why it failed (FAILED), else unused */
     struct px_ex_record rec; /* filled as it goes; handed over at the end */
+    /* The record's strings (exchange/capture.c): rec's views point here. */
+    char rec_method[16];
+    char rec_rid[PX_RID_CLIENT_MAX];
+    char rec_tp[PX_TRACEPARENT_LEN];
+    char rec_detail[96];
+    char *rec_strs;      /* authority, path, user agent, referer (access log only); kept
+                            when the exchange is recycled */
+    size_t rec_strs_cap; /* bytes allocated at rec_strs */
     struct px_pool_wait wait;
     struct px_bconn *bc;
     struct px_pool *pool;
@@ -105,6 +114,35 @@ int px_ex_pump_request(struct px_exchange *ex);
 void px_ex_connect(struct px_exchange *ex, bool fresh);
 const char *px_ex_backend_name(const struct px_exchange *ex);
 bool px_ex_can_retry(const struct px_exchange *ex);
+
+/* The request id and traceparent a request is forwarded with (decided
+ * once, before admission, so that local answers are logged with an id
+ * too). Views into the request or into the struct's own buffers. */
+struct px_ex_ids {
+    struct hb_str rid;      /* sent as request_id.header; empty: ids off */
+    struct hb_str tp;       /* the traceparent the backend sees (the client's or ours) */
+    bool tp_new;            /* tp was made here: it replaces the client's */
+    char rid_buf[PX_RID_LEN];
+    char tp_buf[PX_TRACEPARENT_LEN];
+};
+
+/* exchange/capture.c */
+/* Decides ids for req on fc (request_id.*: the client's id when fc's
+ * client is trusted and the value acceptable, else a new one; a new
+ * traceparent in generate mode when the client's is missing or invalid). */
+void px_ex_ids_decide(struct px_fconn *fc, const struct hb_msg *req, struct px_ex_ids *ids);
+/* Fills the request part of a record (method, version, ids, and with an
+ * access log the other strings) with views into req and ids: for a
+ * request that ends during the call (a local answer). */
+void px_ex_rec_view(struct px_fconn *fc, const struct hb_msg *req, const struct px_ex_ids *ids,
+                    struct px_ex_record *r);
+/* The same, copied into ex's storage (the record is handed over later).
+ * Returns 0, or HB_ENOMEM (the optional strings are then left empty). */
+int px_ex_rec_capture(struct px_exchange *ex, const struct hb_msg *req,
+                      const struct px_ex_ids *ids);
+/* Sets the record's detail (why the proxy ended it), copied. */
+void px_ex_rec_detail(struct px_exchange *ex, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* exchange/finish.c */
 /* Ends the request once: fills the record's end, hands it to

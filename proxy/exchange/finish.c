@@ -21,6 +21,8 @@ const char *px_ex_end_name(enum px_ex_end e)
         return "CLIENT_RESET";
     case PX_EX_END_CONN_CLOSED:
         return "CONN_CLOSED";
+    case PX_EX_END_CLIENT_TIMEOUT:
+        return "CLIENT_TIMEOUT";
     }
     return "?";
 }

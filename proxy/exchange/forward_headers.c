@@ -6,7 +6,7 @@
 
 #include "core/err.h"
 
-#define EXTRA_FIELDS 5 /* cookie, xff, xfp, forwarded, via */
+#define EXTRA_FIELDS 7 /* cookie, xff, xfp, forwarded, via, request id, traceparent */
 
 size_t px_fwd_fields_bound(const struct hb_msg *req)
 {
@@ -105,7 +105,10 @@ int px_fwd_build(const struct hb_msg *req, const struct px_fwd_opts *o, struct h
         const struct hpack_field *f = &req->fields[i];
         if (name_is(f, "cookie") || (o->x_forwarded_for && name_is(f, "x-forwarded-for")) ||
             (o->x_forwarded_proto && name_is(f, "x-forwarded-proto")) ||
-            (o->forwarded && name_is(f, "forwarded")) || (o->via && name_is(f, "via")))
+            (o->forwarded && name_is(f, "forwarded")) || (o->via && name_is(f, "via")) ||
+            (o->rid.len && f->name_len == o->rid_name.len &&
+             memcmp(f->name, o->rid_name.p, o->rid_name.len) == 0) ||
+            (o->traceparent.len && (name_is(f, "traceparent") || name_is(f, "tracestate"))))
             continue;
         if (*n == cap)
             return HB_ELIMIT;
@@ -130,5 +133,14 @@ int px_fwd_build(const struct hb_msg *req, const struct px_fwd_opts *o, struct h
                                              : "2 h2bridge";
         rc = push_joined(req, "via", ", ", v, a, out, cap, n);
     }
+    if (rc == 0 && o->rid.len) {
+        if (*n == cap)
+            return HB_ELIMIT;
+        out[(*n)++] = (struct hpack_field){.name = o->rid_name.p, .value = o->rid.p,
+                                           .name_len = (uint32_t)o->rid_name.len,
+                                           .value_len = (uint32_t)o->rid.len};
+    }
+    if (rc == 0 && o->traceparent.len)
+        rc = push(out, cap, n, "traceparent", o->traceparent.p, o->traceparent.len);
     return rc;
 }

@@ -5,7 +5,9 @@
  * X-Forwarded-For gets the client address appended (one field); a client's
  * X-Forwarded-Proto is replaced by ours; Forwarded (RFC 7239) and Via
  * (RFC 9110 §7.6.3: "2 h2bridge", "1.1 h2bridge" or "1.0 h2bridge", the
- * version the client's request came in) are added. Each addition is switched by the options.
+ * version the client's request came in) are added; the request id and a
+ * generated traceparent replace the client's. Each addition is switched by
+ * the options.
  * Hop-by-hop fields are left for core/h1_write to drop.
  */
 #ifndef H2B_PROXY_EXCHANGE_FORWARD_HEADERS_H
@@ -24,6 +26,14 @@ struct px_fwd_opts {
     bool via;
     const char *proto;       /* "https" or "http" */
     const char *client_addr; /* "192.0.2.1" or "2001:db8::1" (no brackets) */
+    /* request_id: when rid is not empty, every client field named rid_name
+     * is dropped and one rid_name: rid is added (rid may be the client's
+     * own value, when trusted). */
+    struct hb_str rid_name, rid;
+    /* W3C Trace Context: when not empty, the client's traceparent and
+     * tracestate are dropped and traceparent: this is added (a new trace
+     * starts, so the old state does not belong to it). */
+    struct hb_str traceparent;
 };
 
 /* Upper bound of the fields px_fwd_build() writes for req. */

@@ -90,6 +90,7 @@ static void format_peer(struct px_fconn *fc, const struct sockaddr *sa)
         snprintf(fc->peer, sizeof fc->peer, "%s:%u on %s", a, port, fc->l->label);
     }
     snprintf(fc->peer_addr, sizeof fc->peer_addr, "%s", a);
+    fc->peer_port = (uint16_t)port;
 }
 
 void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
@@ -111,6 +112,8 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     px_fconn_set_state(fc, ssl ? PX_FCONN_HANDSHAKING : PX_FCONN_SNIFFING);
     fc->io.fd = fd;
     format_peer(fc, peer);
+    const struct cfg_networks *trust = &w->cfg->request_id.trust;
+    fc->rid_trusted = hb_cidr_match_any(trust->v, trust->n, peer);
     hb_list_init(&fc->exchanges);
     hb_list_init(&fc->dead);
     fc->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, fc);

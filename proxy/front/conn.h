@@ -113,6 +113,8 @@ struct px_fconn {
     char peer[160]; /* for logs: "192.0.2.1:5555 on LISTENER" / "[2001:db8::1]:5555 on …"
                        (LISTENER: its name, else its address, proxy/listener.h) */
     char peer_addr[48]; /* address only, no brackets: for X-Forwarded-For */
+    uint16_t peer_port;
+    bool rid_trusted;   /* the client is in request_id.trust: its own id is kept */
     int8_t st_cproto;   /* 1 + the connections_open gauge it is counted in, 0: none
                            (proxy/obs/hooks.h) */
 };

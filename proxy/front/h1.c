@@ -401,6 +401,9 @@ static bool next_request(struct px_fconn *fc, struct px_h1 *h)
         hb_info("client %s: bad HTTP/1.1 request: %s → %d", fc->peer, h1_err_message((int)r),
                 status);
         answer_close(fc, h, status ? status : 400);
+        px_exchange_record_refused_head(fc, h->next_sid, status ? status : 400,
+                                        h1_err_message((int)r), h->head_start);
+        h->next_sid += 2;
         return true;
     }
     if (hb_buf_len(&h->out) == 0 && px_h2c_wants_upgrade(fc, &m)) {
@@ -622,6 +625,9 @@ static int check_timers(struct px_fconn *fc, struct px_h1 *h, bool timer)
                     "limits.request_header_timeout_ms, 408 and close",
                     fc->peer);
             answer_close(fc, h, 408);
+            px_exchange_record_refused_head(fc, h->next_sid, 408,
+                                            "request head not received in time", h->head_start);
+            h->next_sid += 2;
             h->head_start = 0;
             return 0;
         }

@@ -109,7 +109,7 @@ static const struct ecase key_cases[] = {
     {"unknown top-level, list",
      BASE "frobnicate: 1\n",
      {"t.yaml:5:1: expected a known key in the top level (one of: listeners, http2, upstreams, "
-      "routes, limits, logging, admin, workers, forwarded), found \"frobnicate\"",
+      "routes, limits, logging, admin, workers, forwarded, request_id), found \"frobnicate\"",
       NULL}},
     {"unknown nested",
      BASE "limits:\n  handshake_timout: 1s\n",
@@ -333,6 +333,24 @@ static const struct ecase listener_cases[] = {
      BASE "admin: {address: \"127.0.0.1:8080\"}\n",
      {"t.yaml:5:18: expected an admin address that no listener uses, found 127.0.0.1:8080 "
       "(listener at 2:5)",
+      NULL}},
+    {"admin allow: a bad network",
+     BASE "admin: {address: \"127.0.0.1:1\", allow: [127.0.0.1, 10.0.0.1/8, \"::1/129\"]}\n",
+     {"t.yaml:5:52: expected a network: an address (\"192.0.2.1\", \"::1\") or ADDRESS/PREFIX "
+      "with no host bits set past the prefix (\"10.0.0.0/8\") for admin.allow[1], found "
+      "\"10.0.0.1/8\"",
+      "t.yaml:5:64: expected a network: an address (\"192.0.2.1\", \"::1\") or ADDRESS/PREFIX "
+      "with no host bits set past the prefix (\"10.0.0.0/8\") for admin.allow[2], found "
+      "\"::1/129\"",
+      NULL}},
+    {"request_id: bad header, trust not a list, bad mode",
+     BASE "request_id: {header: \"x request\", trust: 10.0.0.0/8, traceparent: always}\n",
+     {"t.yaml:5:22: expected a header field name (letters, digits, \"-\"; up to 64 bytes) for "
+      "request_id.header, found \"x request\"",
+      "t.yaml:5:42: expected a sequence of networks (\"10.0.0.0/8\", \"::1\") for "
+      "request_id.trust, found \"10.0.0.0/8\"",
+      "t.yaml:5:67: expected a traceparent mode (pass or generate) for request_id.traceparent, "
+      "found \"always\"",
       NULL}},
     {"admin port twice",
      BASE "admin: {address: \"127.0.0.1:1\", port: 2}\n",

@@ -70,6 +70,11 @@ static void test_defaults(void **state)
     assert_false(c->admin.enabled);
     assert_string_equal(c->admin.address.s, "127.0.0.1");
     assert_int_equal(c->admin.port, 9901);
+    assert_int_equal(c->admin.allow.n, 0);
+    assert_true(c->request_id.enabled);
+    assert_string_equal(c->request_id.header.s, "x-request-id");
+    assert_int_equal(c->request_id.trust.n, 0);
+    assert_int_equal(c->request_id.traceparent, CFG_TRACEPARENT_PASS);
     assert_int_equal(c->workers, 0);
     assert_true(c->forwarded.x_forwarded_for);
     assert_true(c->forwarded.x_forwarded_proto);
@@ -155,8 +160,11 @@ static const char all_keys[] =
     "admin:\n"
     "  address: \"0.0.0.0\"\n"
     "  port: 9000\n"
+    "  allow: [127.0.0.0/8, \"2001:db8::/32\"]\n"
     "workers: 4\n"
-    "forwarded: {x_forwarded_for: off, x_forwarded_proto: no, forwarded: yes, via: On}\n";
+    "forwarded: {x_forwarded_for: off, x_forwarded_proto: no, forwarded: yes, via: On}\n"
+    "request_id: {enabled: yes, header: X-Correlation-ID, trust: [10.0.0.0/8, \"::1\"],\n"
+    "             traceparent: generate}\n";
 
 static void check_listener_keys(const struct cfg *c)
 {
@@ -282,6 +290,15 @@ static void check_other_keys(const struct cfg *c)
     assert_true(c->admin.enabled);
     assert_string_equal(c->admin.address.s, "0.0.0.0");
     assert_int_equal(c->admin.port, 9000);
+    char net[64];
+    assert_int_equal(c->admin.allow.n, 2);
+    assert_string_equal(hb_cidr_format(&c->admin.allow.v[0], net, sizeof net), "127.0.0.0/8");
+    assert_string_equal(hb_cidr_format(&c->admin.allow.v[1], net, sizeof net), "2001:db8::/32");
+    assert_true(c->request_id.enabled);
+    assert_string_equal(c->request_id.header.s, "x-correlation-id");
+    assert_int_equal(c->request_id.trust.n, 2);
+    assert_string_equal(hb_cidr_format(&c->request_id.trust.v[1], net, sizeof net), "::1/128");
+    assert_int_equal(c->request_id.traceparent, CFG_TRACEPARENT_GENERATE);
     assert_int_equal(c->workers, 4);
     assert_false(c->forwarded.x_forwarded_for);
     assert_false(c->forwarded.x_forwarded_proto);

@@ -1,0 +1,129 @@
+/* proxy/exchange/capture.c — what a request's record keeps of the request:
+ * its id and traceparent (decided here, request_id.*) and the strings an
+ * access log line shows. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "proxy/exchange/exchange_int.h"
+#include "proxy/front/conn.h"
+#include "proxy/worker.h"
+
+static struct hb_str field(const struct hb_msg *req, struct hb_str lname)
+{
+    const struct hpack_field *f = hb_msg_find(req, lname);
+    return f ? hb_str_make(f->value, f->value_len) : HB_STR_NULL;
+}
+
+void px_ex_ids_decide(struct px_fconn *fc, const struct hb_msg *req, struct px_ex_ids *ids)
+{
+    const struct cfg_request_id *rc = &fc->w->cfg->request_id;
+    ids->rid = ids->tp = HB_STR_NULL;
+    ids->tp_new = false;
+    if (!rc->enabled)
+        return;
+    struct hb_str theirs = fc->rid_trusted ? field(req, hb_str_c(rc->header.s)) : HB_STR_NULL;
+    if (px_rid_acceptable(theirs)) {
+        ids->rid = theirs;
+    } else {
+        px_rid_next(&fc->w->rid, ids->rid_buf);
+        ids->rid = hb_str_make(ids->rid_buf, PX_RID_LEN);
+    }
+    ids->tp = field(req, HB_STR_LIT("traceparent"));
+    if (rc->traceparent != CFG_TRACEPARENT_GENERATE || px_traceparent_valid(ids->tp))
+        return;
+    /* A new trace: its id is the request id when that can be one, so a
+     * log line and a trace are found by the same value. */
+    char fresh[PX_RID_LEN];
+    const char *trace = ids->rid.p;
+    if (!px_rid_is_trace_id(ids->rid)) {
+        px_rid_next(&fc->w->rid, fresh);
+        trace = fresh;
+    }
+    px_traceparent_make(trace, px_rid_next64(&fc->w->rid), ids->tp_buf);
+    ids->tp = hb_str_make(ids->tp_buf, PX_TRACEPARENT_LEN);
+    ids->tp_new = true;
+}
+
+static bool want_strings(const struct px_fconn *fc)
+{
+    return fc->w->cfg->logging.access_log.s != NULL;
+}
+
+static struct hb_str cut(struct hb_str v, size_t max, bool *was_cut)
+{
+    if (v.len > max) {
+        v.len = max;
+        *was_cut = true;
+    }
+    return v;
+}
+
+void px_ex_rec_view(struct px_fconn *fc, const struct hb_msg *req, const struct px_ex_ids *ids,
+                    struct px_ex_record *r)
+{
+    bool c = false;
+    r->version = req->version ? req->version : 20;
+    r->method = cut(req->method, PX_EX_REC_FIELD_MAX, &c);
+    r->request_id = ids->rid;
+    r->traceparent = cut(ids->tp, PX_EX_REC_FIELD_MAX, &c);
+    if (want_strings(fc)) {
+        r->authority = cut(req->authority, PX_EX_REC_FIELD_MAX, &c);
+        r->path = cut(req->path, PX_EX_REC_FIELD_MAX, &c);
+        r->user_agent = cut(field(req, HB_STR_LIT("user-agent")), PX_EX_REC_FIELD_MAX, &c);
+        r->referer = cut(field(req, HB_STR_LIT("referer")), PX_EX_REC_FIELD_MAX, &c);
+    }
+    r->field_cut = c;
+}
+
+/* Copies v into dst (cap bytes), cut to fit; returns the copy's view. */
+static struct hb_str copy_into(char *dst, size_t cap, struct hb_str v, bool *was_cut)
+{
+    v = cut(v, cap, was_cut);
+    if (v.len)
+        memcpy(dst, v.p, v.len);
+    return hb_str_make(dst, v.len);
+}
+
+int px_ex_rec_capture(struct px_exchange *ex, const struct hb_msg *req,
+                      const struct px_ex_ids *ids)
+{
+    struct px_ex_record *r = &ex->rec;
+    struct px_ex_record v = {0};
+    px_ex_rec_view(ex->fc, req, ids, &v);
+    bool c = v.field_cut;
+    r->version = v.version;
+    r->method = copy_into(ex->rec_method, sizeof ex->rec_method, v.method, &c);
+    r->request_id = copy_into(ex->rec_rid, sizeof ex->rec_rid, v.request_id, &c);
+    r->traceparent = copy_into(ex->rec_tp, sizeof ex->rec_tp, v.traceparent, &c);
+    r->field_cut = c;
+    size_t need = v.authority.len + v.path.len + v.user_agent.len + v.referer.len;
+    if (need == 0)
+        return 0;
+    if (need > ex->rec_strs_cap) { /* a recycled exchange keeps its storage */
+        char *p = realloc(ex->rec_strs, need);
+        if (!p)
+            return HB_ENOMEM;
+        ex->rec_strs = p;
+        ex->rec_strs_cap = need;
+    }
+    char *p = ex->rec_strs;
+    struct hb_str *dst[] = {&r->authority, &r->path, &r->user_agent, &r->referer};
+    const struct hb_str src[] = {v.authority, v.path, v.user_agent, v.referer};
+    for (size_t i = 0; i < 4; i++) {
+        *dst[i] = copy_into(p, src[i].len, src[i], &c);
+        p += src[i].len;
+    }
+    return 0;
+}
+
+void px_ex_rec_detail(struct px_exchange *ex, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ex->rec_detail, sizeof ex->rec_detail, fmt, ap);
+    va_end(ap);
+    ex->rec.detail = ex->rec_detail;
+}

@@ -1,0 +1,94 @@
+/* proxy/exchange/request_id.c — request ids and traceparent (see request_id.h). */
+#include "proxy/exchange/request_id.h"
+
+#include <string.h>
+
+static const char hexd[] = "0123456789abcdef";
+
+/* splitmix64's finaliser: a bijection of 64-bit values. */
+static uint64_t mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void hex64(uint64_t v, char out[16])
+{
+    for (int i = 15; i >= 0; i--, v >>= 4)
+        out[i] = hexd[v & 0xf];
+}
+
+void px_rid_init(struct px_rid_gen *g, uint64_t seed)
+{
+    g->key = mix(seed ^ 0x9e3779b97f4a7c15ull);
+    g->n = 0;
+}
+
+void px_rid_next(struct px_rid_gen *g, char out[PX_RID_LEN])
+{
+    uint64_t n = ++g->n;
+    hex64(mix(g->key ^ n), out);
+    hex64(mix(g->key + n * 0x9e3779b97f4a7c15ull), out + 16);
+}
+
+uint64_t px_rid_next64(struct px_rid_gen *g)
+{
+    uint64_t v = mix(g->key + ++g->n);
+    return v ? v : 1; /* a parent id of zeros is invalid */
+}
+
+bool px_rid_acceptable(struct hb_str v)
+{
+    if (v.len == 0 || v.len > PX_RID_CLIENT_MAX)
+        return false;
+    for (size_t i = 0; i < v.len; i++)
+        if ((unsigned char)v.p[i] < 0x21 || (unsigned char)v.p[i] > 0x7e)
+            return false;
+    return true;
+}
+
+static bool lhex(const char *p, size_t n, bool *nonzero)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+        if (c != '0')
+            *nonzero = true;
+    }
+    return true;
+}
+
+bool px_rid_is_trace_id(struct hb_str v)
+{
+    bool nz = false;
+    return v.len == 32 && lhex(v.p, 32, &nz) && nz;
+}
+
+bool px_traceparent_valid(struct hb_str v)
+{
+    if (v.len < PX_TRACEPARENT_LEN)
+        return false;
+    const char *p = v.p;
+    bool nz = false, tnz = false, pnz = false;
+    if (!lhex(p, 2, &nz) || (p[0] == 'f' && p[1] == 'f'))
+        return false;
+    bool v00 = p[0] == '0' && p[1] == '0';
+    if (v00 && v.len != PX_TRACEPARENT_LEN)
+        return false;
+    if (!v00 && v.len > PX_TRACEPARENT_LEN && p[PX_TRACEPARENT_LEN] != '-')
+        return false;
+    return p[2] == '-' && lhex(p + 3, 32, &tnz) && tnz && p[35] == '-' &&
+           lhex(p + 36, 16, &pnz) && pnz && p[52] == '-' && lhex(p + 53, 2, &nz);
+}
+
+void px_traceparent_make(const char trace_id[32], uint64_t parent_id,
+                         char out[PX_TRACEPARENT_LEN])
+{
+    memcpy(out, "00-", 3);
+    memcpy(out + 3, trace_id, 32);
+    out[35] = '-';
+    hex64(parent_id, out + 36);
+    memcpy(out + 52, "-01", 3);
+}
