@@ -21,10 +21,11 @@ static px_ctr *lis_of(const struct px_fconn *fc)
 
 enum px_st_proto px_stats_proto(const struct px_fconn *fc, int version)
 {
+    /* h2 messages carry version 0 (core/msg.h), their records 20. */
     if (version == 10)
         return PX_ST_HTTP10;
-    if (version == 11)
-        return PX_ST_HTTP11;
+    if (version == 11 || (version == 0 && fc->state == PX_FCONN_H1))
+        return PX_ST_HTTP11; /* 0 on H1: a head refused before it parsed */
     return fc->io.ssl ? PX_ST_H2 : PX_ST_H2C;
 }
 
@@ -64,7 +65,7 @@ void px_stats_request_done(const struct px_fconn *fc, const struct px_ex_record 
         return;
     enum px_st_proto p = px_stats_proto(fc, r->version);
     unsigned sc = status_class(r->status);
-    enum px_st_method m = px_st_method_of(r->method.p, r->method.n);
+    enum px_st_method m = px_st_method_of(r->method.p, r->method.len);
     px_ctr_add(&v[PX_SL_REQ + ((size_t)p * PX_ST_NMETHOD + m) * PX_ST_NSTATUS + sc], 1);
     if ((unsigned)r->reason < PX_ST_NEND)
         px_ctr_add(&v[PX_SL_END + r->reason], 1);
@@ -72,9 +73,10 @@ void px_stats_request_done(const struct px_fconn *fc, const struct px_ex_record 
         px_st_observe(&v[PX_SL_DURATION], r->t_end - r->t_start);
     px_ctr_add(&v[PX_SL_REQ_BYTES], r->req_body_bytes);
     px_ctr_add(&v[PX_SL_RESP_BYTES], r->resp_body_bytes);
-    /* Requests in progress: never below zero, even if a start was not seen. */
+    /* Requests in progress: a record without a parsed head (version 0:
+     * refused before px_exchange_start) was never counted in. */
     px_ctr *active = &v[PX_SL_ACTIVE + p];
-    if (px_ctr_get(active))
+    if (r->version != 0 && px_ctr_get(active))
         px_ctr_add(active, (uint64_t)-1);
     px_ctr *sv = srv_of(fc->w, r);
     if (!sv)

@@ -66,7 +66,7 @@ enum px_st_method {
 };
 /* Status class: 0 "none" (no status was sent), 1..5 "1xx".."5xx". */
 #define PX_ST_NSTATUS 6
-#define PX_ST_NEND 7 /* enum px_ex_end */
+#define PX_ST_NEND 8 /* enum px_ex_end */
 /* TLS versions: TLSv1.2, TLSv1.3, other; full or resumed. */
 #define PX_ST_NTLSVER 3
 enum px_st_tls_fail {
