@@ -35,6 +35,11 @@ static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server
     o->queue_timeout_ms = u->queue_timeout_ms;
 }
 
+void px_server_label(const struct cfg_server *s, char *buf, size_t size)
+{
+    snprintf(buf, size, strchr(s->address.s, ':') ? "[%s]:%u" : "%s:%u", s->address.s, s->port);
+}
+
 static int init_upstream(struct px_worker *w, struct px_upstream *up, const struct cfg_upstream *u)
 {
     up->cfg = u;
@@ -52,8 +57,7 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
         if (px_resolve(s->address.s, s->port, &sa, &len) != 0)
             return -1;
         char name[300];
-        snprintf(name, sizeof name, strchr(s->address.s, ':') ? "[%s]:%u" : "%s:%u",
-                 s->address.s, s->port);
+        px_server_label(s, name, sizeof name);
         struct px_pool_opts o;
         pool_opts_from(u, s, &o);
         up->pools[i] = px_pool_new(w->base, (struct sockaddr *)&sa, len, name, &o);

@@ -80,6 +80,9 @@ struct px_worker {
 int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px_tls **tls,
                    uint32_t nworkers, const struct px_worker *from);
 
+/* A backend server's name in logs and metrics: "host:port", "[v6]:port". */
+void px_server_label(const struct cfg_server *s, char *buf, size_t size);
+
 /* cfg->workers, or one per online core when 0. */
 uint32_t px_worker_count(const struct cfg *cfg);
 

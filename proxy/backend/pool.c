@@ -198,6 +198,8 @@ static struct px_bconn *dial(struct px_pool *p, int *err)
     if (connect(c->fd, (struct sockaddr *)&p->addr, p->addrlen) != 0 && errno != EINPROGRESS) {
         hb_warn("backend %s: connect failed: %s", p->name, strerror(errno));
         count(p, PX_SS_CONNECT_FAIL);
+        if (p->st)
+            px_ctr_set(&p->st[PX_SS_FAILING], 1);
         c->state = BC_BUSY;
         bconn_free(c);
         *err = HB_EIO;
@@ -373,6 +375,8 @@ static void connected(struct px_bconn *c, int err)
         w->dial = NULL;
         w->pool = NULL;
     }
+    if (p->st)
+        px_ctr_set(&p->st[PX_SS_FAILING], err ? 1 : 0);
     if (err) {
         count(p, err == HB_ETIMEOUT ? PX_SS_CONNECT_TIMEOUT : PX_SS_CONNECT_FAIL);
         c->state = BC_BUSY;

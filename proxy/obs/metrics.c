@@ -252,6 +252,10 @@ static void server_families(struct px_expo *e, const struct px_snap *s)
          PX_SS_IDLE, PX_EXPO_GAUGE},
         {"h2bridge_backend_queue_length", "Requests waiting for a backend connection.",
          PX_SS_QUEUED, PX_EXPO_GAUGE},
+        {"h2bridge_backend_connect_failing",
+         "Workers whose last connection attempt to the server failed (a passive health "
+         "signal; there are no active health checks).",
+         PX_SS_FAILING, PX_EXPO_GAUGE},
     };
     for (size_t k = 0; k < sizeof simple / sizeof simple[0]; k++) {
         px_expo_family(e, simple[k].name, simple[k].type, simple[k].help);

@@ -124,6 +124,7 @@ enum {
     PX_SS_OPEN = PX_SS_NCOUNTERS,
     PX_SS_IDLE,
     PX_SS_QUEUED,
+    PX_SS_FAILING, /* 1 while the last connection attempt failed */
     PX_SS_N
 };
 
