@@ -69,9 +69,11 @@ static const char tail[] =
     "  ['connect failures']],rows);\n"
     " document.body.setAttribute('data-generation',s.generation)}\n"
     "show(JSON.parse(document.getElementById('data').textContent));\n"
+    "var refreshes=0;\n"
     "setInterval(function(){fetch('/status',{cache:'no-store'}).then(function(r){\n"
     " if(!r.ok)throw new Error('HTTP '+r.status);return r.json()}).then(function(s){\n"
-    " document.getElementById('err').textContent='';show(s)}).catch(function(e){\n"
+    " document.getElementById('err').textContent='';show(s);\n"
+    " document.body.setAttribute('data-refreshes',++refreshes)}).catch(function(e){\n"
     " document.getElementById('err').textContent='refresh failed: '+e.message})},2000);\n"
     "</script></body></html>\n";
 
