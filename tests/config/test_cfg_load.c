@@ -456,6 +456,10 @@ static void test_examples(void **state)
             assert_null(match(c, NULL, "/"));
             assert_int_equal(cfg_find_upstream(c, "b-api")->servers[0].weight, 2);
             assert_int_equal(cfg_find_upstream(c, "b-api")->retries, 2);
+            assert_true(c->admin.enabled);
+            assert_int_equal(c->admin.port, 9901);
+            assert_int_equal(c->admin.allow.n, 2);
+            assert_int_equal(c->admin.worker_stall_timeout_ms, 5000);
         }
         cfg_unref(c);
         cfg_errors_free(&errs);
