@@ -99,6 +99,8 @@ logging: {level: warn}
         ck.check('name="viewport"' in page, "a viewport meta for phones")
     ck.check(re.search(r'\b(src|href)\s*=', page) is None, "no external asset referenced")
     ck.check("@media (max-width:640px)" in page, "a narrow-screen layout")
+    env.stop(proxy)
+    ck.eq(proxy.returncode, 0, "the proxy exits cleanly on SIGTERM (no sanitizer report)")
 except Exception as e:  # noqa: BLE001
     import traceback
     traceback.print_exc()

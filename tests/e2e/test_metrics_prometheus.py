@@ -184,6 +184,8 @@ scrape_configs:
     ck.eq(bad, [], "every rule evaluates")
     firing = [r["name"] for r in rules if r.get("state") == "firing"]
     ck.eq(firing, [], "no alert fires")
+    env.stop(proxy)
+    ck.eq(proxy.returncode, 0, "the proxy exits cleanly on SIGTERM (no sanitizer report)")
 except Exception as e:  # noqa: BLE001
     ck.check(False, "exception: %r" % e)
 finally:
