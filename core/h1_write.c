@@ -211,11 +211,13 @@ int h1_drop_hop_fields(struct hpack_field *f, uint32_t *n)
 
 /* Fields we never copy to an h1 hop: hop-by-hop, TE (we would have to list
  * it in Connection), and the framing, which comes from the options. */
-static bool skip_field(const struct hb_msg *m, const struct hpack_field *f, bool drop_host)
+static bool skip_field(const struct hb_msg *m, const struct hpack_field *f, bool drop_host,
+                       bool has_conn)
 {
     return hop_name(f) || name_eq(f, HB_STR_LIT("te")) ||
            name_eq(f, HB_STR_LIT("content-length")) ||
-           (drop_host && name_eq(f, HB_STR_LIT("host"))) || listed_in_connection(m, f);
+           (drop_host && name_eq(f, HB_STR_LIT("host"))) ||
+           (has_conn && listed_in_connection(m, f));
 }
 
 static int put_field(struct out *w, const struct hpack_field *f, enum h1_name_case nc)
@@ -233,8 +235,13 @@ static int put_field(struct out *w, const struct hpack_field *f, enum h1_name_ca
 static ptrdiff_t finish_head(struct out *w, const struct hb_msg *m, const struct h1_write_opts *o,
                              const struct hpack_field *extra, size_t nextra, bool drop_host)
 {
+    /* Most messages have no Connection field: then no field is listed in
+     * one, and each field is checked without scanning them all again. */
+    bool has_conn = false;
+    for (uint32_t i = 0; i < m->nfields && !has_conn; i++)
+        has_conn = name_eq(&m->fields[i], HB_STR_LIT("connection"));
     for (uint32_t i = 0; i < m->nfields; i++) {
-        if (skip_field(m, &m->fields[i], drop_host))
+        if (skip_field(m, &m->fields[i], drop_host, has_conn))
             continue;
         if (put_field(w, &m->fields[i], o->name_case) < 0)
             return H1_EWFIELD;

@@ -216,8 +216,10 @@ void h2_stream_error(struct h2_conn *c, uint32_t id, uint32_t code, bool provoke
     if (reason && c->cb.on_protocol_error)
         c->cb.on_protocol_error(c->ud, id, code, reason);
     struct h2_stream *s = h2_stream_find(c, id);
-    if (s)
+    if (s) {
+        s->wire.out += H2_FRAME_HDR_LEN + 4;
         h2_stream_close(c, s, code, H2_CLOSED_WE_RST);
+    }
 }
 
 /* ---- receive ---------------------------------------------------------- */
@@ -465,6 +467,14 @@ int h2_conn_stream_set_user_data(struct h2_conn *c, uint32_t stream_id, void *us
         return HB_ENOTFOUND;
     s->user_data = user_data;
     return 0;
+}
+
+struct h2_wire h2_conn_stream_wire(const struct h2_conn *c, uint32_t stream_id)
+{
+    if (stream_id != 0 && stream_id == c->closing_id)
+        return c->closing_wire;
+    struct h2_stream *s = h2_stream_find(c, stream_id);
+    return s ? s->wire : (struct h2_wire){0, 0};
 }
 
 void *h2_conn_stream_user_data(const struct h2_conn *c, uint32_t stream_id)

@@ -274,6 +274,19 @@ int h2_conn_stream_set_user_data(struct h2_conn *c, uint32_t stream_id, void *us
  * on_stream_close, where it is still the stream's). One hash lookup. */
 void *h2_conn_stream_user_data(const struct h2_conn *c, uint32_t stream_id);
 
+/* Bytes of the frames of one stream on the connection, 9-byte frame
+ * headers and padding included: HEADERS, CONTINUATION, DATA, RST_STREAM
+ * and WINDOW_UPDATE each way (what an access log calls bytes on the wire
+ * for a request; PRIORITY frames, frames after the stream closed and TLS
+ * records are not counted). */
+struct h2_wire {
+    uint64_t in, out;
+};
+
+/* The wire bytes of stream_id so far: open, or inside its own
+ * on_stream_close (as h2_conn_stream_user_data). Zeros otherwise. */
+struct h2_wire h2_conn_stream_wire(const struct h2_conn *c, uint32_t stream_id);
+
 /* Promises a pushed response on peer stream assoc_stream_id (§8.4): req is
  * the promised request (method GET/HEAD, scheme, authority, path). Returns
  * the promised stream id (> 0), or HB_EUNSUPPORTED when push is disabled by

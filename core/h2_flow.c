@@ -24,6 +24,7 @@ void h2_flow_credit(struct h2_conn *c, struct h2_stream *s, uint64_t n)
         s->recv_unacked = 0;
         s->recv_window += inc;
         h2_queue_window_update(c, s->id, inc);
+        s->wire.out += H2_FRAME_HDR_LEN + 4;
     }
 }
 
@@ -87,6 +88,7 @@ void h2_on_data(struct h2_conn *c, const uint8_t *p)
         return;
     }
     s->recv_window -= flen;
+    s->wire.in += H2_FRAME_HDR_LEN + flen;
     if (len == 0 && !end && !h2_spend(c, &c->b_empty, "empty DATA frames"))
         return;
     if (data_malformed(c, s, len, end)) {
@@ -128,6 +130,7 @@ void h2_on_window_update(struct h2_conn *c, const uint8_t *p)
             h2_conn_error(c, H2_PROTOCOL_ERROR, "WINDOW_UPDATE on an idle stream");
         return; /* §6.9: closed streams may still see WINDOW_UPDATE */
     }
+    s->wire.in += H2_FRAME_HDR_LEN + 4;
     if (inc == 0) {
         h2_stream_error(c, id, H2_PROTOCOL_ERROR, true, "WINDOW_UPDATE increment 0 on a stream");
         return;

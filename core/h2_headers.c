@@ -130,6 +130,7 @@ static void on_request(struct h2_conn *c, uint32_t id, size_t nf, bool too_large
     struct h2_stream *s = h2_stream_new(c, id, end ? H2_SS_HALF_CLOSED_REMOTE : H2_SS_OPEN);
     if (!s)
         return;
+    s->wire.in = c->block_wire;
     s->has_cl = msg.flags & HB_MSG_HAS_CL;
     s->content_length = msg.content_length;
     s->is_head = hb_str_eq(msg.method, HB_STR_LIT("HEAD"));
@@ -168,6 +169,7 @@ static void block_done(struct h2_conn *c, const uint8_t *data, size_t len)
         return;
     struct h2_stream *s = h2_stream_find(c, id);
     if (s) {
+        s->wire.in += c->block_wire;
         if (s->state == H2_SS_OPEN || s->state == H2_SS_HALF_CLOSED_LOCAL)
             on_trailers(c, s, nf, too_large);
         else if (s->state == H2_SS_RESERVED_LOCAL) /* §5.1 reserved (local) */
@@ -201,6 +203,7 @@ void h2_on_headers(struct h2_conn *c, const uint8_t *p)
         return;
     }
     c->block_stream = h->stream_id;
+    c->block_wire = H2_FRAME_HDR_LEN + h->length;
     c->block_frames = 0;
     c->block_len = 0;
     c->block_flags = h->flags;
@@ -231,6 +234,7 @@ void h2_on_continuation(struct h2_conn *c, const uint8_t *p)
         return;
     }
     bool end = c->fh.flags & H2_F_END_HEADERS;
+    c->block_wire += H2_FRAME_HDR_LEN + c->fh.length;
     if (c->fh.length == 0 && !end && !h2_spend(c, &c->b_empty, "empty CONTINUATION frames"))
         return;
     if (!block_append(c, p, c->fh.length))
@@ -279,6 +283,7 @@ int h2_send_block(struct h2_conn *c, uint8_t type, uint32_t stream_id, uint32_t 
     h2_frame_hdr_pack(p, (uint32_t)(prefix + first), type, flags, stream_id);
     if (prefix)
         h2_put32(p + H2_FRAME_HDR_LEN, promised_id);
-    h2_out_commit(c, H2_FRAME_HDR_LEN + prefix + (size_t)len + k * H2_FRAME_HDR_LEN);
+    c->sent_block_wire = H2_FRAME_HDR_LEN + prefix + (size_t)len + k * H2_FRAME_HDR_LEN;
+    h2_out_commit(c, c->sent_block_wire);
     return 0;
 }

@@ -58,6 +58,7 @@ struct h2_stream {
     uint64_t content_length; /* declared request content-length */
     uint64_t data_received;  /* request DATA payload received */
     void *user_data;         /* the application's (h2_conn_stream_set_user_data) */
+    struct h2_wire wire;     /* frame bytes of this stream each way (h2_conn_stream_wire) */
     int64_t deficit;         /* weighted round-robin credit (bytes) */
     /* trailers copied at submit time: fields and their strings in one block */
     struct hpack_field *trailers;
@@ -102,6 +103,8 @@ struct h2_conn {
     /* ---- header block assembly (HEADERS/PUSH_PROMISE + CONTINUATION) ---- */
     uint8_t *block;
     size_t block_len, block_cap;
+    uint64_t block_wire; /* frame bytes of the header block being received */
+    size_t sent_block_wire; /* frame bytes of the last block h2_send_block wrote */
     uint32_t block_stream; /* != 0 while CONTINUATION is expected */
     uint32_t block_frames;
     uint8_t block_flags; /* flags of the HEADERS frame (END_STREAM) */
@@ -175,12 +178,14 @@ struct h2_conn {
     struct h2_pclose {
         uint32_t id, code;
         void *user_data; /* the stream's, readable during the callback */
+        struct h2_wire wire;
     } *pclose;
     uint32_t npclose, pclose_cap;
     /* The stream whose on_stream_close runs now (gone from the table): its
      * user data stays readable during the call. 0: none. */
     uint32_t closing_id;
     void *closing_ud;
+    struct h2_wire closing_wire;
 };
 
 /* ---- memory (h2_conn.c) ---- */

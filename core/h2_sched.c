@@ -85,6 +85,7 @@ static void body_done(struct h2_conn *c, struct h2_stream *s)
     if (s->has_trailers) {
         if (h2_send_block(c, H2_HEADERS, s->id, 0, s->trailers, s->ntrailers, true) != 0)
             return;
+        s->wire.out += c->sent_block_wire;
     }
     h2_stream_end_local(c, s);
 }
@@ -115,6 +116,7 @@ static bool send_one(struct h2_conn *c, struct h2_stream *s)
     if (n > 0 || end_stream) {
         h2_frame_hdr_pack(p, (uint32_t)n, H2_DATA, end_stream ? H2_F_END_STREAM : 0, id);
         h2_out_commit(c, H2_FRAME_HDR_LEN + (size_t)n);
+        s->wire.out += H2_FRAME_HDR_LEN + (uint64_t)n;
     }
     s->send_window -= n;
     c->send_window -= n;

@@ -181,6 +181,7 @@ void h2_on_rst_stream(struct h2_conn *c, const uint8_t *p)
      * work; the budget bounds how fast it may do that. */
     if (!h2_spend(c, &c->b_reset, "reset budget (RST_STREAM flood)"))
         return;
+    s->wire.in += H2_FRAME_HDR_LEN + 4;
     h2_stream_close(c, s, code, H2_CLOSED_PEER_RST);
 }
 

@@ -206,7 +206,8 @@ const struct h2_closed *h2_closed_find(const struct h2_conn *c, uint32_t id)
 
 /* Remembers an on_stream_close owed while callbacks may not run (a submit
  * call from outside recv/send/on_timeout). Out of memory: c->fatal. */
-static void defer_close(struct h2_conn *c, uint32_t id, uint32_t code, void *ud)
+static void defer_close(struct h2_conn *c, uint32_t id, uint32_t code, void *ud,
+                        struct h2_wire wire)
 {
     if (c->npclose == c->pclose_cap) {
         uint32_t cap = c->pclose_cap ? 2 * c->pclose_cap : 8;
@@ -220,19 +221,23 @@ static void defer_close(struct h2_conn *c, uint32_t id, uint32_t code, void *ud)
         c->pclose = p;
         c->pclose_cap = cap;
     }
-    c->pclose[c->npclose++] = (struct h2_pclose){id, code, ud};
+    c->pclose[c->npclose++] = (struct h2_pclose){id, code, ud, wire};
 }
 
 /* on_stream_close with the stream's user data readable during the call. */
-static void notify_close(struct h2_conn *c, uint32_t id, uint32_t code, void *ud)
+static void notify_close(struct h2_conn *c, uint32_t id, uint32_t code, void *ud,
+                         struct h2_wire wire)
 {
     uint32_t prev_id = c->closing_id;
     void *prev_ud = c->closing_ud;
+    struct h2_wire prev_wire = c->closing_wire;
     c->closing_id = id;
     c->closing_ud = ud;
+    c->closing_wire = wire;
     c->cb.on_stream_close(c->ud, id, code);
     c->closing_id = prev_id;
     c->closing_ud = prev_ud;
+    c->closing_wire = prev_wire;
 }
 
 void h2_stream_close(struct h2_conn *c, struct h2_stream *s, uint32_t code, enum h2_closed_how how)
@@ -253,6 +258,7 @@ void h2_stream_close(struct h2_conn *c, struct h2_stream *s, uint32_t code, enum
     uint32_t id = s->id;
     bool announced = s->announced;
     void *ud = s->user_data;
+    struct h2_wire wire = s->wire;
     /* Bytes delivered but never reported consumed would shrink the
      * connection window for good (§6.9): return them now. */
     uint64_t pending = s->recv_pending;
@@ -261,9 +267,9 @@ void h2_stream_close(struct h2_conn *c, struct h2_stream *s, uint32_t code, enum
         h2_flow_credit(c, NULL, pending);
     if (announced && c->cb.on_stream_close) {
         if (c->cb_ok)
-            notify_close(c, id, code, ud);
+            notify_close(c, id, code, ud, wire);
         else
-            defer_close(c, id, code, ud);
+            defer_close(c, id, code, ud, wire);
     }
 }
 
@@ -271,7 +277,8 @@ void h2_close_drain(struct h2_conn *c)
 {
     /* Callbacks run with cb_ok set, so they never append here. */
     for (uint32_t i = 0; i < c->npclose; i++)
-        notify_close(c, c->pclose[i].id, c->pclose[i].code, c->pclose[i].user_data);
+        notify_close(c, c->pclose[i].id, c->pclose[i].code, c->pclose[i].user_data,
+                     c->pclose[i].wire);
     c->npclose = 0;
 }
 

@@ -26,8 +26,9 @@ static struct h2_stream *usable(struct h2_conn *c, uint32_t id, int *err)
 
 /* Builds :status + the regular fields (connection-specific ones dropped,
  * §8.2.2) and encodes them. Small heads use the stack. */
-static int send_head(struct h2_conn *c, uint32_t id, const struct hb_msg *m, bool end)
+static int send_head(struct h2_conn *c, struct h2_stream *s, const struct hb_msg *m, bool end)
 {
+    uint32_t id = s->id;
     struct hpack_field local[32], *f = local;
     size_t need = (size_t)m->nfields + 1;
     if (need > 32 && !(f = h2_alloc(c, need * sizeof *f, true)))
@@ -43,6 +44,8 @@ static int send_head(struct h2_conn *c, uint32_t id, const struct hb_msg *m, boo
         f[n++] = *x;
     }
     int rc = h2_send_block(c, H2_HEADERS, id, 0, f, n, end);
+    if (rc == 0)
+        s->wire.out += c->sent_block_wire;
     if (f != local)
         h2_free(c, f, need * sizeof *f);
     return rc;
@@ -63,7 +66,7 @@ int h2_conn_submit_response(struct h2_conn *c, uint32_t stream_id, const struct 
     bool pushed = s->state == H2_SS_RESERVED_LOCAL;
     if (!pushed && s->state != H2_SS_OPEN && s->state != H2_SS_HALF_CLOSED_REMOTE)
         return HB_EINVAL;
-    int rc = send_head(c, stream_id, resp, end_stream && !info);
+    int rc = send_head(c, s, resp, end_stream && !info);
     if (rc != 0 || info)
         return rc;
     s->head_sent = true;

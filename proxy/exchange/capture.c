@@ -17,6 +17,11 @@ static struct hb_str field(const struct hb_msg *req, struct hb_str lname)
     return f ? hb_str_make(f->value, f->value_len) : HB_STR_NULL;
 }
 
+static bool want_strings(const struct px_fconn *fc)
+{
+    return fc->w->cfg->logging.access_log.s != NULL;
+}
+
 void px_ex_ids_decide(struct px_fconn *fc, const struct hb_msg *req, struct px_ex_ids *ids)
 {
     const struct cfg_request_id *rc = &fc->w->cfg->request_id;
@@ -31,8 +36,11 @@ void px_ex_ids_decide(struct px_fconn *fc, const struct hb_msg *req, struct px_e
         px_rid_next(&fc->w->rid, ids->rid_buf);
         ids->rid = hb_str_make(ids->rid_buf, PX_RID_LEN);
     }
+    bool gen = rc->traceparent == CFG_TRACEPARENT_GENERATE;
+    if (!gen && !want_strings(fc))
+        return; /* nobody looks at it: passed with the other fields */
     ids->tp = field(req, HB_STR_LIT("traceparent"));
-    if (rc->traceparent != CFG_TRACEPARENT_GENERATE || px_traceparent_valid(ids->tp))
+    if (!gen || px_traceparent_valid(ids->tp))
         return;
     /* A new trace: its id is the request id when that can be one, so a
      * log line and a trace are found by the same value. */
@@ -45,11 +53,6 @@ void px_ex_ids_decide(struct px_fconn *fc, const struct hb_msg *req, struct px_e
     px_traceparent_make(trace, px_rid_next64(&fc->w->rid), ids->tp_buf);
     ids->tp = hb_str_make(ids->tp_buf, PX_TRACEPARENT_LEN);
     ids->tp_new = true;
-}
-
-static bool want_strings(const struct px_fconn *fc)
-{
-    return fc->w->cfg->logging.access_log.s != NULL;
 }
 
 static struct hb_str cut(struct hb_str v, size_t max, bool *was_cut)
@@ -91,7 +94,8 @@ int px_ex_rec_capture(struct px_exchange *ex, const struct hb_msg *req,
                       const struct px_ex_ids *ids)
 {
     struct px_ex_record *r = &ex->rec;
-    struct px_ex_record v = {0};
+    struct px_ex_record v;
+    v.authority = v.path = v.user_agent = v.referer = HB_STR_NULL;
     px_ex_rec_view(ex->fc, req, ids, &v);
     bool c = v.field_cut;
     r->version = v.version;

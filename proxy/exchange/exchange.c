@@ -64,9 +64,13 @@ static void answer_local(struct px_fconn *fc, uint32_t sid, int status, const ch
         hb_info("client %s stream %u: %s → %d", fc->peer, sid, why, status);
     else
         hb_debug("client %s stream %u: %s → %d", fc->peer, sid, why, status);
-    answer(fc, sid, status);
     struct px_ex_record r = {.sid = sid, .status = status, .reason = PX_EX_END_LOCAL,
                              .upstream = "-", .backend = "-", .t_start = start, .detail = why};
+    uint64_t out_before;
+    px_front_wire(fc, sid, &r.wire_in, &out_before);
+    answer(fc, sid, status);
+    /* HTTP/1.1 counts the answer now; an h2 stream may be gone already. */
+    px_front_wire(fc, sid, &(uint64_t){0}, &r.wire_out);
     px_ex_rec_view(fc, req, ids, &r);
     r.t_end = hb_time_now_ns();
     px_ex_record_done(fc, &r);
@@ -443,8 +447,9 @@ static struct px_exchange *ex_alloc(struct px_worker *w)
         return calloc(1, sizeof(struct px_exchange));
     w->n_ex_cache--;
     struct px_exchange *ex = hb_container_of(it, struct px_exchange, link);
-    struct px_exchange keep = *ex;
-    memset(ex, 0, sizeof *ex);
+    struct px_exchange keep;
+    memcpy(&keep, ex, PX_EX_CLEARED);
+    memset(ex, 0, PX_EX_CLEARED);
     ex->head = keep.head;
     ex->head_cap = keep.head_cap;
     ex->rfields = keep.rfields;

@@ -88,6 +88,9 @@ struct px_ex_record {
     struct hb_str request_id;  /* the id sent to the backend (request_id.*), or empty */
     struct hb_str traceparent; /* the traceparent sent to the backend, or empty */
     bool field_cut;            /* a string above was cut at PX_EX_REC_FIELD_MAX */
+    uint64_t wire_in, wire_out; /* request / response bytes with their framing on the client
+                                   connection (h2 frames, HTTP/1.1 head + body), no TLS; a
+                                   local answer on h2 has wire_in only */
     const char *detail;     /* why the proxy ended it, for the log ("connect failed
                                (Connection refused)", "RST_STREAM CANCEL"), or NULL;
                                static or valid during px_ex_record_done */

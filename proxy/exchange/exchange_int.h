@@ -3,6 +3,8 @@
 #ifndef H2B_PROXY_EXCHANGE_EXCHANGE_INT_H
 #define H2B_PROXY_EXCHANGE_EXCHANGE_INT_H
 
+#include <stddef.h>
+
 #include "core/buf.h"
 #include "core/h1_body.h"
 #include "core/h1_parse.h"
@@ -52,11 +54,6 @@ struct px_exchange {
     enum px_ex_state state;
     enum px_ex_end end; /* why it failed (FAILED), else unused */
     struct px_ex_record rec; /* filled as it goes; handed over at the end */
-    /* The record's strings (exchange/capture.c): rec's views point here. */
-    char rec_method[16];
-    char rec_rid[PX_RID_CLIENT_MAX];
-    char rec_tp[PX_TRACEPARENT_LEN];
-    char rec_detail[96];
     char *rec_strs;      /* authority, path, user agent, referer (access log only); kept
                             when the exchange is recycled */
     size_t rec_strs_cap; /* bytes allocated at rec_strs */
@@ -86,7 +83,15 @@ struct px_exchange {
     bool got_byte; /* a response byte came on this connection (retry, messages) */
     size_t parsed, span_off, span_len;
     int status; /* final status sent to the client (backend's or local), 0: none yet */
+    /* The record's strings (exchange/capture.c): rec's views point here.
+     * Last, and not cleared when the exchange is recycled (ex_alloc): each
+     * is written before rec points at it. */
+    char rec_method[16];
+    char rec_rid[PX_RID_CLIENT_MAX];
+    char rec_tp[PX_TRACEPARENT_LEN];
+    char rec_detail[96];
 };
+#define PX_EX_CLEARED offsetof(struct px_exchange, rec_method)
 
 /* The backend side this exchange talks to (the worker's px_backend_ops). */
 const struct px_backend_ops *px_ex_be(const struct px_exchange *ex);

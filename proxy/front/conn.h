@@ -78,6 +78,11 @@ struct px_front_ops {
     /* Attaches ex to request sid, so the protocol finds it for its events
      * (called by px_exchange_start before anything can end the request). */
     void (*bind)(struct px_fconn *fc, uint32_t sid, struct px_exchange *ex);
+    /* The bytes of request sid on the connection so far, each way, with
+     * their framing (h2: its frames, core/h2_conn.h h2_conn_stream_wire;
+     * HTTP/1.1: the request head and body, the response head and body),
+     * TLS not counted. Zeros for an unknown sid. */
+    void (*wire)(const struct px_fconn *fc, uint32_t sid, uint64_t *in, uint64_t *out);
     /* Graceful shutdown: GOAWAY / Connection: close, then the connection
      * closes once its responses are out. */
     void (*drain)(struct px_fconn *fc);

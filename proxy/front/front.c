@@ -35,6 +35,13 @@ int px_front_reset_stream(struct px_fconn *fc, uint32_t sid, uint32_t code)
     return fc->ops->reset(fc, sid, code);
 }
 
+void px_front_wire(const struct px_fconn *fc, uint32_t sid, uint64_t *in, uint64_t *out)
+{
+    *in = *out = 0;
+    if (fc->ops && fc->ops->wire)
+        fc->ops->wire(fc, sid, in, out);
+}
+
 const char *px_front_scheme(const struct px_fconn *fc)
 {
     return fc->io.ssl ? "https" : "http";

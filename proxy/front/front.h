@@ -46,6 +46,10 @@ int px_front_consumed(struct px_fconn *fc, uint32_t sid, size_t n);
  * a client that a response is truncated). Returns 0 or an HB_E* code. */
 int px_front_reset_stream(struct px_fconn *fc, uint32_t sid, uint32_t code);
 
+/* Bytes on the wire of request sid so far (px_front_ops.wire): valid
+ * until the request ended (h2: also during its close). */
+void px_front_wire(const struct px_fconn *fc, uint32_t sid, uint64_t *in, uint64_t *out);
+
 /* "https" on a TLS connection, "http" on a cleartext one (for
  * X-Forwarded-Proto / Forwarded). Static storage. */
 const char *px_front_scheme(const struct px_fconn *fc);

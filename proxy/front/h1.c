@@ -56,6 +56,7 @@ struct px_h1 {
     int version;
     size_t in_flight, window, out_pull;
     uint64_t body_total; /* request body bytes so far (max_request_body_size) */
+    uint64_t wire_in, wire_out; /* the current request's bytes with framing (op_wire) */
     hb_ns_t head_start; /* when the current head's first byte arrived; 0: none */
     hb_ns_t idle_since; /* between requests: when the last one ended */
 };
@@ -169,6 +170,7 @@ static int write_head(struct px_h1 *h, const struct hb_msg *resp, const struct h
     if (n < 0)
         return HB_EINVAL;
     hb_buf_commit(&h->out, (size_t)n);
+    h->wire_out += (uint64_t)n;
     return 0;
 }
 
@@ -249,6 +251,8 @@ static int end_chunked(struct px_h1 *h)
         rc = hb_buf_append(&h->out, hb_buf_rptr(&h->last_chunk), hb_buf_len(&h->last_chunk));
     else
         rc = hb_buf_append(&h->out, "0\r\n\r\n", 5);
+    if (rc == 0)
+        h->wire_out += hb_buf_len(&h->last_chunk) ? hb_buf_len(&h->last_chunk) : 5;
     hb_buf_free(&h->last_chunk);
     return rc;
 }
@@ -305,6 +309,7 @@ static int pull_body(struct px_fconn *fc, struct px_h1 *h)
             n += CHUNK_HDR + 2;
         }
         hb_buf_commit(&h->out, (size_t)n);
+        h->wire_out += (uint64_t)n;
         if (eof) {
             if (h->resp_chunked && end_chunked(h) != 0)
                 return -1;
@@ -337,6 +342,8 @@ static void begin_request(struct px_fconn *fc, struct px_h1 *h, struct hb_msg *m
 {
     h->sid = h->next_sid;
     h->next_sid += 2;
+    h->wire_in = head_len;
+    h->wire_out = 0;
     h->busy = true;
     h->head_start = 0;
     h->version = m->version;
@@ -470,6 +477,7 @@ static bool feed_body(struct px_fconn *fc, struct px_h1 *h)
         h->in_flight -= ev.data_len;
     }
     hb_buf_consume(&h->in, (size_t)r);
+    h->wire_in += (uint64_t)r;
     if (ev.done)
         h->rs = RS_DONE;
     return true;
@@ -678,6 +686,14 @@ static int op_run(struct px_fconn *fc, enum px_fconn_event ev)
     return 0;
 }
 
+static void op_wire(const struct px_fconn *fc, uint32_t sid, uint64_t *in, uint64_t *out)
+{
+    const struct px_h1 *h = fc->h1;
+    bool cur = h && sid == h->sid;
+    *in = cur ? h->wire_in : 0;
+    *out = cur ? h->wire_out : 0;
+}
+
 const struct px_front_ops px_h1_front_ops = {
     .name = "http/1.1",
     .submit_response = op_submit_response,
@@ -686,6 +702,7 @@ const struct px_front_ops px_h1_front_ops = {
     .consumed = op_consumed,
     .reset = op_reset,
     .bind = op_bind,
+    .wire = op_wire,
     .drain = op_drain,
     .run = op_run,
     .free = op_free,

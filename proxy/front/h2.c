@@ -354,6 +354,13 @@ static void op_free(struct px_fconn *fc)
     fc->h2 = NULL;
 }
 
+static void op_wire(const struct px_fconn *fc, uint32_t sid, uint64_t *in, uint64_t *out)
+{
+    struct h2_wire w = fc->h2 ? h2_conn_stream_wire(fc->h2, sid) : (struct h2_wire){0, 0};
+    *in = w.in;
+    *out = w.out;
+}
+
 const struct px_front_ops px_h2_front_ops = {
     .name = "h2",
     .submit_response = op_submit_response,
@@ -362,6 +369,7 @@ const struct px_front_ops px_h2_front_ops = {
     .consumed = op_consumed,
     .reset = op_reset,
     .bind = op_bind,
+    .wire = op_wire,
     .drain = op_drain,
     .run = op_run,
     .free = op_free,

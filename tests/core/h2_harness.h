@@ -36,6 +36,7 @@ struct hx_ev { /* one callback */
     bool end;
     size_t len;
     void *user_data; /* 'C': h2_conn_stream_user_data() during the callback */
+    struct h2_wire wire; /* 'C': h2_conn_stream_wire() during the callback */
     char text[512];
 };
 
@@ -119,8 +120,10 @@ static void hx_on_close(void *ud, uint32_t id, uint32_t code)
 {
     struct hx *x = ud;
     hx_ev_add(x, 'C', id, code, false, 0, NULL);
-    if (x->nev)
+    if (x->nev) {
         x->ev[x->nev - 1].user_data = h2_conn_stream_user_data(x->c, id);
+        x->ev[x->nev - 1].wire = h2_conn_stream_wire(x->c, id);
+    }
 }
 
 static void hx_on_goaway(void *ud, uint32_t last, uint32_t code, const uint8_t *d, size_t n)
