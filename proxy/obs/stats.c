@@ -68,12 +68,23 @@ const char *px_st_tls_fail_name(enum px_st_tls_fail f)
 
 enum px_st_method px_st_method_of(const char *m, size_t len)
 {
-    for (unsigned i = 0; i < PX_ST_OTHER; i++) {
-        const char *n = px_st_method_name((enum px_st_method)i);
-        if (strlen(n) == len && memcmp(n, m, len) == 0)
-            return (enum px_st_method)i;
+    /* By length and first byte, then one compare: once per request. */
+#define IS(lit) (memcmp(m, lit, sizeof lit - 1) == 0)
+    switch (len) {
+    case 3:
+        return IS("GET") ? PX_ST_GET : IS("PUT") ? PX_ST_PUT : PX_ST_OTHER;
+    case 4:
+        return IS("HEAD") ? PX_ST_HEAD : IS("POST") ? PX_ST_POST : PX_ST_OTHER;
+    case 5:
+        return IS("PATCH") ? PX_ST_PATCH : PX_ST_OTHER;
+    case 6:
+        return IS("DELETE") ? PX_ST_DELETE : PX_ST_OTHER;
+    case 7:
+        return IS("OPTIONS") ? PX_ST_OPTIONS : IS("CONNECT") ? PX_ST_CONNECT : PX_ST_OTHER;
+    default:
+        return PX_ST_OTHER;
     }
-    return PX_ST_OTHER;
+#undef IS
 }
 
 unsigned px_st_bucket(hb_ns_t ns)
