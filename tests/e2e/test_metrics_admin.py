@@ -105,6 +105,7 @@ try:
     ck.eq(metric(admin, "h2bridge_requests_total",
                  'protocol="http/1.1",method="DELETE",status_class="5xx"'), 1.0,
           "the HTTP/1.1 DELETE counted")
+    ck.eq(metric(admin, "h2bridge_requests_active"), 0.0, "no request in progress")
     c.close()
 
     # /status.
@@ -141,6 +142,32 @@ try:
     t0 = time.time()
     ck.eq(pl.recv_all(s2), b"", "a silent admin connection is closed")
     ck.check(time.time() - t0 < 3, "closed after admin.request_timeout (%.2f s)" % (time.time() - t0))
+
+    # TLS handshake failures by reason: plain HTTP to the TLS port is a
+    # protocol error; a client that closes mid-handshake is "closed".
+    before_closed = metric(admin, "h2bridge_tls_handshake_failures_total", 'reason="closed"') or 0
+    g = socket.create_connection(("127.0.0.1", port), timeout=5)
+    g.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        pl.recv_all(g)
+    except OSError:
+        pass
+    h = socket.create_connection(("127.0.0.1", port), timeout=5)
+    h.sendall(b"\x16\x03\x01")  # the start of a ClientHello record, then nothing
+    time.sleep(0.1)
+    h.close()
+    deadline = time.time() + 5
+    while time.time() < deadline and not (
+            metric(admin, "h2bridge_tls_handshake_failures_total", 'reason="protocol"') and
+            (metric(admin, "h2bridge_tls_handshake_failures_total", 'reason="closed"') or 0) >
+            before_closed):
+        time.sleep(0.05)
+    ck.eq(metric(admin, "h2bridge_tls_handshake_failures_total", 'reason="protocol"'), 1.0,
+          "a TLS protocol failure counted")
+    ck.check((metric(admin, "h2bridge_tls_handshake_failures_total", 'reason="closed"') or 0) >
+             before_closed, "a handshake the client closed counted")
+    ck.check((metric(admin, "h2bridge_tls_handshakes_total", 'version="TLSv1.3"') or 0) >= 2,
+             "TLS 1.3 handshakes counted")
 
     # An HTTP/2 PING flood: GOAWAY ENHANCE_YOUR_CALM, counted by kind.
     fl = pl.tls_connect(port, alpn=["h2"])
