@@ -30,18 +30,30 @@ void px_proc_read(struct px_proc *p)
         buf[n] = '\0';
         /* Fields after the command name, which is in parentheses and may
          * hold spaces: state(3) … utime(14) stime(15) … num_threads(20) …
-         * vsize(23) rss(24). */
+         * starttime(22, ticks after boot) vsize(23) rss(24). */
         char *s = strrchr(buf, ')');
-        unsigned long long ut = 0, st = 0, vs = 0, rss = 0, thr = 0;
+        unsigned long long ut = 0, st = 0, vs = 0, rss = 0, thr = 0, start = 0;
         if (s && sscanf(s + 2,
                         "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
-                        "%llu %*d %*u %llu %llu",
-                        &ut, &st, &thr, &vs, &rss) == 5) {
+                        "%llu %*d %llu %llu %llu",
+                        &ut, &st, &thr, &start, &vs, &rss) == 6) {
             p->cpu_seconds = tick > 0 ? (double)(ut + st) / (double)tick : 0;
             p->threads = (unsigned)thr;
             p->vsize_bytes = vs;
             p->rss_bytes = page > 0 ? rss * (unsigned long long)page : 0;
         }
+        /* The start in seconds since the epoch: boot time (btime in
+         * /proc/stat) plus the start in ticks after boot. */
+        FILE *ps = fopen("/proc/stat", "r");
+        char line[256];
+        unsigned long long btime = 0;
+        while (ps && fgets(line, sizeof line, ps))
+            if (sscanf(line, "btime %llu", &btime) == 1)
+                break;
+        if (ps)
+            fclose(ps);
+        if (btime && tick > 0)
+            p->start_time = (double)btime + (double)start / (double)tick;
     }
     DIR *d = opendir("/proc/self/fd");
     if (d) {
@@ -314,7 +326,7 @@ static void process_families(struct px_expo *e, const struct px_snap *s, const s
      * (docs/observability.md lists it as pending). */
     px_expo_family(e, "process_start_time_seconds", PX_EXPO_GAUGE,
                    "Start time of the process since the Unix epoch, in seconds.");
-    px_expo_sample_f(e, NULL, 0, px_obs_start_time());
+    px_expo_sample_f(e, NULL, 0, p->start_time > 0 ? p->start_time : px_obs_start_time());
     px_expo_family(e, "process_cpu_seconds_total", PX_EXPO_COUNTER,
                    "User and system CPU time spent, in seconds.");
     px_expo_sample_f(e, NULL, 0, p->cpu_seconds);

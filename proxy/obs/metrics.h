@@ -19,6 +19,7 @@ struct px_proc {
     uint64_t open_fds;
     uint64_t max_fds;     /* RLIMIT_NOFILE soft limit */
     unsigned threads;
+    double start_time;    /* seconds since the epoch, 0 when unknown */
 };
 /* Fills *p (fields it cannot read stay 0). */
 void px_proc_read(struct px_proc *p);
