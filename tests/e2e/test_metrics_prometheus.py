@@ -169,7 +169,8 @@ scrape_configs:
     ck.eq(scalar('h2bridge_ready'), 1.0, "Prometheus: h2bridge_ready")
     ck.check((scalar('process_resident_memory_bytes') or 0) > 1 << 20, "process RSS")
     ck.check((scalar('process_open_fds') or 0) > 3, "process open fds")
-    # Prometheus 2.42 asks for OpenMetrics first: that is what it parsed.
+    # Prometheus 2.42's Accept asks for OpenMetrics first, so the output it
+    # parsed here is the OpenMetrics one (the raw scrape above was the text format).
     st, _, body = http_get(base + "/api/v1/targets")
     t = json.loads(body)["data"]["activeTargets"]
     ck.check(t and t[0]["health"] == "up" and not t[0]["lastError"],
