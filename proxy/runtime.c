@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "proxy/admin/admin.h"
+#include "proxy/obs/stats.h"
 #include "proxy/reload.h"
 #include "proxy/shutdown.h"
 #include "proxy/tls/tls.h"
@@ -104,14 +106,6 @@ void px_runtime_warn_reserved(const struct cfg *cfg, FILE *out)
                 "%s: warning: logging.access_log is reserved: parsed and checked, but no access "
                 "log is written yet\n",
                 cfg_mark_format(&cfg->logging.access_log.mark, where, sizeof where));
-    if (cfg->admin.enabled) {
-        const struct cfg_mark *m =
-            cfg->admin.address.mark.line ? &cfg->admin.address.mark : &cfg->source;
-        fprintf(out,
-                "%s: warning: admin is reserved: parsed and checked, but no admin listener is "
-                "opened yet\n",
-                m->file ? cfg_mark_format(m, where, sizeof where) : "configuration");
-    }
 }
 
 void px_runtime_raise_nofile(void)
@@ -161,22 +155,40 @@ int px_runtime_run(struct cfg *cfg)
             hb_info("listener %s: listening on %s:%u (%s), %u workers", w[0].listeners[i].label,
                     cfg->listeners[i].address.s, cfg->listeners[i].port,
                     tls[i] ? "TLS" : "cleartext", n);
+        /* The admin listener serves from here: the workers listen. Its
+         * thread starts with the stop signals blocked too. */
+        px_obs_set_config(cfg, 1);
+        if (px_admin_start(cfg) != 0) {
+            hb_error("admin: not started; stopping");
+            px_workers_del(w, started);
+            w = NULL;
+            rc = -1;
+        }
+    }
+    if (w) {
+        px_obs_set_ready(true);
         /* From here the generation (proxy/reload.h) owns w and tls. */
         struct px_gen *gen = px_gen_new(cfg, tls, w, started);
         if (gen) {
             int sig = px_reload_wait(&gen, &set);
             hb_info("signal %d: graceful shutdown", sig);
+            px_obs_set_ready(false); /* /readyz: 503 from now on */
             px_reload_shutdown(gen, &set);
+            px_admin_stop();
+            px_obs_reset();
             return 0;
         }
         int sig = 0;
         sigwait(&set, &sig);
         hb_info("signal %d: graceful shutdown (up to %u ms)", sig,
                 cfg->limits.shutdown_timeout_ms);
+        px_obs_set_ready(false);
         px_shutdown_run(w, started, &set, cfg->limits.shutdown_timeout_ms);
     }
     if (w)
         px_workers_del(w, started);
+    px_admin_stop();
+    px_obs_reset();
     for (size_t i = 0; i < cfg->n_listeners; i++)
         px_tls_del(tls[i]);
     free(tls);
