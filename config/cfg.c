@@ -77,6 +77,10 @@ static void set_defaults(struct cfg *c)
 
     c->admin.address = (struct cfg_string){"127.0.0.1", {NULL, 0, 0}};
     c->admin.port = 9901;
+    c->admin.max_connections = 16;
+    c->admin.max_request_size = 8 * 1024;
+    c->admin.request_timeout_ms = 5000;
+    c->admin.worker_stall_timeout_ms = 5000;
 
     c->workers = 0;
     c->forwarded.x_forwarded_for = true;

@@ -309,6 +309,11 @@ struct cfg_admin {
     struct cfg_string address; /* default "127.0.0.1" */
     uint16_t port;             /* default 9901 */
     struct cfg_networks allow; /* clients allowed; empty = any that can reach the address */
+    uint32_t max_connections;      /* admin connections open at once; default 16 */
+    uint32_t max_request_size;     /* bytes of a request head; default 8 KiB */
+    uint32_t request_timeout_ms;   /* accept → whole request in; default 5 s */
+    uint32_t worker_stall_timeout_ms; /* a worker heartbeat older than this fails /healthz;
+                                         default 5 s */
 };
 
 /* What the proxy does with a W3C traceparent (request_id.traceparent). */

@@ -171,6 +171,12 @@ static const struct sc_field admin_fields[] = {
     SCF_WHOLE("address", admin_address),
     SCF_PORT("port", struct cfg_admin, port),
     SCF_FUNC("allow", struct cfg_admin, allow, sc_networks),
+    SCF_U32("max_connections", struct cfg_admin, max_connections, 1, 10000),
+    SCF_SIZE("max_request_size", struct cfg_admin, max_request_size, 1 * KIB, 1 * MIB),
+    SCF_DUR("request_timeout", struct cfg_admin, request_timeout_ms, 100, 10 * MIN),
+    /* Workers tick once a second (proxy/worker.h): 2 s is the least that
+     * does not fail a healthy worker on a busy machine. */
+    SCF_DUR("worker_stall_timeout", struct cfg_admin, worker_stall_timeout_ms, 2 * SEC, 10 * MIN),
     SCF_END,
 };
 

@@ -31,3 +31,12 @@ bool h2_budget_spend(struct h2_budget *b, uint32_t n, hb_ns_t now)
     b->tokens_milli -= need;
     return true;
 }
+
+const char *h2_flood_name(enum h2_flood f)
+{
+    static const char *const names[H2_FLOOD_COUNT] = {
+        "none",     "rst_stream",    "empty_frames",  "priority",     "settings",
+        "ping",     "window_update", "control_queue", "header_block", "memory",
+    };
+    return (unsigned)f < H2_FLOOD_COUNT ? names[f] : "none";
+}

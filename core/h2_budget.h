@@ -26,6 +26,26 @@ struct h2_budget {
     hb_ns_t last;          /* time of the last refill; 0 = not started */
 };
 
+/* Which flood protection broke a connection (GOAWAY ENHANCE_YOUR_CALM), for
+ * metrics: the budgets above and the bounds on what a peer can make us queue
+ * or hold. Append only (names appear in metrics). */
+enum h2_flood {
+    H2_FLOOD_NONE,
+    H2_FLOOD_RST_STREAM,     /* reset budget: RST_STREAMs, provoked stream errors, refused streams */
+    H2_FLOOD_EMPTY_FRAMES,   /* empty DATA, CONTINUATION or header blocks */
+    H2_FLOOD_PRIORITY,       /* PRIORITY and PRIORITY_UPDATE */
+    H2_FLOOD_SETTINGS,       /* SETTINGS */
+    H2_FLOOD_PING,           /* PING */
+    H2_FLOOD_WINDOW_UPDATE,  /* WINDOW_UPDATE dribble */
+    H2_FLOOD_CONTROL_QUEUE,  /* unsent PING/SETTINGS ACKs or RST_STREAMs, unsent output bytes */
+    H2_FLOOD_HEADER_BLOCK,   /* header block too large (CONTINUATION flood) */
+    H2_FLOOD_MEMORY,         /* the connection's memory bound */
+    H2_FLOOD_COUNT
+};
+
+/* "rst_stream", "empty_frames", … ("none" for H2_FLOOD_NONE). Static storage. */
+const char *h2_flood_name(enum h2_flood f);
+
 /* A full bucket. */
 void h2_budget_init(struct h2_budget *b, struct h2_budget_cfg cfg);
 

@@ -54,7 +54,7 @@ static bool config_valid(const struct h2_config *cfg)
 void *h2_alloc(struct h2_conn *c, size_t n, bool bounded)
 {
     if (bounded && c->mem + n > c->cfg.max_memory) {
-        h2_conn_error(c, H2_ENHANCE_YOUR_CALM, "connection memory bound");
+        h2_conn_flood_error(c, H2_FLOOD_MEMORY, "connection memory bound");
         return NULL;
     }
     void *p = c->cfg.allocator.alloc ? c->cfg.allocator.alloc(c->cfg.allocator.ud, n) : malloc(n);
@@ -184,11 +184,24 @@ void h2_conn_error(struct h2_conn *c, uint32_t code, const char *reason)
     h2_streams_close_all(c, code);
 }
 
+void h2_conn_flood_error(struct h2_conn *c, enum h2_flood kind, const char *reason)
+{
+    if (c->in_state != H2_IN_DISCARD)
+        c->flood = (uint8_t)kind;
+    h2_conn_error(c, H2_ENHANCE_YOUR_CALM, reason);
+}
+
 bool h2_spend(struct h2_conn *c, struct h2_budget *b, const char *reason)
 {
     if (h2_budget_spend(b, 1, c->now))
         return true;
-    h2_conn_error(c, H2_ENHANCE_YOUR_CALM, reason);
+    enum h2_flood kind = b == &c->b_reset      ? H2_FLOOD_RST_STREAM
+                         : b == &c->b_empty    ? H2_FLOOD_EMPTY_FRAMES
+                         : b == &c->b_prio     ? H2_FLOOD_PRIORITY
+                         : b == &c->b_settings ? H2_FLOOD_SETTINGS
+                         : b == &c->b_ping     ? H2_FLOOD_PING
+                                               : H2_FLOOD_WINDOW_UPDATE;
+    h2_conn_flood_error(c, kind, reason);
     return false;
 }
 
@@ -492,6 +505,11 @@ uint32_t h2_conn_open_streams(const struct h2_conn *c)
 int64_t h2_conn_goaway_sent_code(const struct h2_conn *c)
 {
     return c->goaway_code;
+}
+
+enum h2_flood h2_conn_flood(const struct h2_conn *c)
+{
+    return (enum h2_flood)c->flood;
 }
 
 const char *h2_conn_error_reason(const struct h2_conn *c)

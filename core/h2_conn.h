@@ -313,6 +313,10 @@ uint32_t h2_conn_open_streams(const struct h2_conn *c);
 /* The code of the GOAWAY we sent (or are sending), -1 when none. */
 int64_t h2_conn_goaway_sent_code(const struct h2_conn *c);
 
+/* Which flood protection raised our GOAWAY ENHANCE_YOUR_CALM (the first
+ * connection error only), H2_FLOOD_NONE when none did. */
+enum h2_flood h2_conn_flood(const struct h2_conn *c);
+
 /* A short static reason for the last connection error we raised ("" when
  * none), e.g. "DATA on stream 0". */
 const char *h2_conn_error_reason(const struct h2_conn *c);

@@ -31,7 +31,7 @@ static bool block_append(struct h2_conn *c, const uint8_t *p, size_t len)
     /* CONTINUATION flood (CVE-2024-27316 and kin): bounded frames and bytes. */
     if (++c->block_frames > c->cfg.max_continuation_frames + 1 ||
         c->block_len + len > c->cfg.max_header_block_bytes) {
-        h2_conn_error(c, H2_ENHANCE_YOUR_CALM, "header block too large (CONTINUATION flood)");
+        h2_conn_flood_error(c, H2_FLOOD_HEADER_BLOCK, "header block too large (CONTINUATION flood)");
         return false;
     }
     if (len == 0)
@@ -219,7 +219,7 @@ void h2_on_headers(struct h2_conn *c, const uint8_t *p)
     }
     if (h->flags & H2_F_END_HEADERS) {
         if (len > c->cfg.max_header_block_bytes) {
-            h2_conn_error(c, H2_ENHANCE_YOUR_CALM, "header block too large");
+            h2_conn_flood_error(c, H2_FLOOD_HEADER_BLOCK, "header block too large");
             return;
         }
         block_done(c, p + off, len); /* whole block in one frame: no copy */

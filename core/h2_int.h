@@ -88,6 +88,7 @@ struct h2_conn {
     int fatal;  /* HB_ENOMEM once an allocation failed */
     hb_ns_t now;
     const char *err_reason;
+    uint8_t flood; /* enum h2_flood: the protection that raised the connection error */
 
     /* ---- input ---- */
     enum h2_in_state in_state;
@@ -200,6 +201,9 @@ void h2_free(struct h2_conn *c, void *p, size_t n);
 /* A connection error: queues GOAWAY(code) with the last peer stream id,
  * closes every stream, and drops further input. reason: static string. */
 void h2_conn_error(struct h2_conn *c, uint32_t code, const char *reason);
+/* h2_conn_error(ENHANCE_YOUR_CALM, reason), remembering which protection
+ * broke (h2_conn_flood()) when it is the connection's first error. */
+void h2_conn_flood_error(struct h2_conn *c, enum h2_flood kind, const char *reason);
 /* A stream error: RST_STREAM(code) on id, the stream (if any) is closed and
  * remembered as reset by us. provoked: the peer's misbehaviour caused it, so
  * it counts in the reset budget (MadeYouReset). reason (static) goes to

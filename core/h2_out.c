@@ -50,7 +50,7 @@ static uint8_t *reserve_provoked(struct h2_conn *c, size_t n, uint32_t *counter,
     if (h2_conn_failed(c))
         return NULL;
     if ((counter && ++*counter > max) || h2_out_len(c) + n > c->cfg.max_outbound_bytes) {
-        h2_conn_error(c, H2_ENHANCE_YOUR_CALM, reason);
+        h2_conn_flood_error(c, H2_FLOOD_CONTROL_QUEUE, reason);
         return NULL;
     }
     return h2_out_reserve(c, n);

@@ -168,7 +168,6 @@ int main(int argc, char **argv)
         return 1;
     }
     cfg_errors_free(&errs);
-    px_runtime_warn_reserved(c, stderr);
     if (f.test) {
         printf("configuration OK\n");
         cfg_unref(c);

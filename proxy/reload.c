@@ -8,8 +8,10 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "proxy/admin/admin.h"
 #include "proxy/obs/alog.h"
 #include "proxy/obs/logbuf.h"
+#include "proxy/obs/stats.h"
 #include "proxy/runtime.h"
 #include "proxy/shutdown.h"
 #include "proxy/tls/tls.h"
@@ -123,6 +125,7 @@ static struct px_gen *reload(struct px_gen *cur)
     if (!g) {
         log_errors(&errs);
         hb_error("reload: configuration refused, generation %u keeps running", cur->number);
+        px_obs_reload(false);
     }
     cfg_errors_free(&errs);
     cfg_unref(cfg); /* the generation holds its own reference */
@@ -137,6 +140,9 @@ static struct px_gen *reload(struct px_gen *cur)
     px_alog_writer_opts(cfg, &lo);
     if (px_logw_configure(&lo) != 0)
         hb_error("reload: out of memory: the log files stay as they were");
+    px_admin_reloaded(cur->cfg, cfg);
+    px_obs_set_config(cfg, g->number);
+    px_obs_reload(true);
     for (uint32_t i = 0; i < cur->n; i++)
         px_shutdown_retire(&cur->w[i]);
     cur->retired_at = hb_time_now_ns();

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "proxy/admin/admin.h"
 #include "proxy/obs/alog.h"
 #include "proxy/obs/logbuf.h"
+#include "proxy/obs/stats.h"
 #include "proxy/reload.h"
 #include "proxy/shutdown.h"
 #include "proxy/tls/tls.h"
@@ -98,19 +100,6 @@ int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct p
     return rc;
 }
 
-void px_runtime_warn_reserved(const struct cfg *cfg, FILE *out)
-{
-    char where[512];
-    if (cfg->admin.enabled) {
-        const struct cfg_mark *m =
-            cfg->admin.address.mark.line ? &cfg->admin.address.mark : &cfg->source;
-        fprintf(out,
-                "%s: warning: admin is reserved: parsed and checked, but no admin listener is "
-                "opened yet\n",
-                m->file ? cfg_mark_format(m, where, sizeof where) : "configuration");
-    }
-}
-
 void px_runtime_raise_nofile(void)
 {
     struct rlimit rl;
@@ -168,12 +157,27 @@ int px_runtime_run(struct cfg *cfg)
             hb_info("listener %s: listening on %s:%u (%s), %u workers", w[0].listeners[i].label,
                     cfg->listeners[i].address.s, cfg->listeners[i].port,
                     tls[i] ? "TLS" : "cleartext", n);
+        /* The admin listener serves from here: the workers listen. Its
+         * thread starts with the stop signals blocked too. */
+        px_obs_set_config(cfg, 1);
+        if (px_admin_start(cfg) != 0) {
+            hb_error("admin: not started; stopping");
+            px_workers_del(w, started);
+            w = NULL;
+            rc = -1;
+        }
+    }
+    if (w) {
+        px_obs_set_ready(true);
         /* From here the generation (proxy/reload.h) owns w and tls. */
         struct px_gen *gen = px_gen_new(cfg, tls, w, started);
         if (gen) {
             int sig = px_reload_wait(&gen, &set);
             hb_info("signal %d: graceful shutdown", sig);
+            px_obs_set_ready(false); /* /readyz: 503 from now on */
             px_reload_shutdown(gen, &set);
+            px_admin_stop();
+            px_obs_reset();
             px_logw_stop(); /* every worker is gone: their last lines are written */
             return 0;
         }
@@ -181,10 +185,13 @@ int px_runtime_run(struct cfg *cfg)
         sigwait(&set, &sig);
         hb_info("signal %d: graceful shutdown (up to %u ms)", sig,
                 cfg->limits.shutdown_timeout_ms);
+        px_obs_set_ready(false);
         px_shutdown_run(w, started, &set, cfg->limits.shutdown_timeout_ms);
     }
     if (w)
         px_workers_del(w, started);
+    px_admin_stop();
+    px_obs_reset();
     for (size_t i = 0; i < cfg->n_listeners; i++)
         px_tls_del(tls[i]);
     free(tls);

@@ -19,6 +19,7 @@
 #include "proxy/listener.h"
 #include "proxy/obs/alog.h"
 #include "proxy/obs/logbuf.h"
+#include "proxy/obs/stats.h"
 #include "proxy/shutdown.h"
 
 static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server *s,
@@ -34,6 +35,11 @@ static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server
      * gets the 503 at once. Each waiter is a stream that exists anyway. */
     o->queue_max = u->queue_size;
     o->queue_timeout_ms = u->queue_timeout_ms;
+}
+
+void px_server_label(const struct cfg_server *s, char *buf, size_t size)
+{
+    snprintf(buf, size, strchr(s->address.s, ':') ? "[%s]:%u" : "%s:%u", s->address.s, s->port);
 }
 
 static int init_upstream(struct px_worker *w, struct px_upstream *up, const struct cfg_upstream *u)
@@ -53,8 +59,7 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
         if (px_resolve(s->address.s, s->port, &sa, &len) != 0)
             return -1;
         char name[300];
-        snprintf(name, sizeof name, strchr(s->address.s, ':') ? "[%s]:%u" : "%s:%u",
-                 s->address.s, s->port);
+        px_server_label(s, name, sizeof name);
         struct px_pool_opts o;
         pool_opts_from(u, s, &o);
         up->pools[i] = px_pool_new(w->base, (struct sockaddr *)&sa, len, name, &o);
@@ -67,6 +72,13 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
     for (int k = 0; k < w->id % (int)up->npools; k++)
         (void)hb_balance_pick(&up->bal, up->load, up->npools);
     return 0;
+}
+
+/* The heartbeat: /healthz fails when a worker's loop stops turning. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct px_worker *w = arg;
+    px_stats_heartbeat(w->stats, hb_time_now_ns());
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -159,7 +171,20 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
         if (init_upstream(w, &w->ups[i], &cfg->upstreams[i]) != 0)
             return -1;
     }
-    return init_listeners(w, tls, nworkers ? nworkers : 1, from);
+    if (init_listeners(w, tls, nworkers ? nworkers : 1, from) != 0)
+        return -1;
+    /* Counters for every listener and server; pools bump their own. */
+    w->stats = px_stats_new(w);
+    w->tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
+    struct timeval tv = {.tv_sec = PX_WORKER_TICK_MS / 1000,
+                         .tv_usec = (PX_WORKER_TICK_MS % 1000) * 1000};
+    if (!w->stats || !w->tick || event_add(w->tick, &tv) != 0)
+        return -1;
+    for (size_t i = 0; i < w->nups; i++)
+        for (size_t j = 0; j < w->ups[i].npools; j++)
+            px_pool_set_stats(w->ups[i].pools[j],
+                              w->stats->srv[w->stats->srv_at[i] + j].v);
+    return 0;
 }
 
 static void *run(void *arg)
@@ -173,6 +198,7 @@ static void *run(void *arg)
 
 int px_worker_start(struct px_worker *w)
 {
+    px_stats_register(w->stats);
     return pthread_create(&w->thread, NULL, run, w) == 0 ? 0 : -1;
 }
 
@@ -222,6 +248,7 @@ void px_worker_stop(struct px_worker *w)
     ssize_t r = write(w->wake[1], "x", 1);
     (void)r;
     pthread_join(w->thread, NULL);
+    px_stats_stopped(w->stats);
 }
 
 void px_worker_free(struct px_worker *w)
@@ -234,6 +261,13 @@ void px_worker_free(struct px_worker *w)
     px_exchange_cache_free(w);
     px_alog_del(w->alog); /* after the connections: their last records used it */
     w->alog = NULL;
+    /* The requests ended above are counted; the counters are folded while
+     * the names they are filed under (listener labels, pool names) live. */
+    for (size_t i = 0; i < w->nups; i++)
+        for (size_t j = 0; j < w->ups[i].npools; j++)
+            px_pool_set_stats(w->ups[i].pools[j], NULL);
+    px_stats_free(w->stats);
+    w->stats = NULL;
     for (size_t i = 0; i < w->nlisteners; i++)
         px_listener_free(&w->listeners[i]);
     free(w->listeners);
@@ -244,6 +278,8 @@ void px_worker_free(struct px_worker *w)
         free(w->ups[i].load);
     }
     free(w->ups);
+    if (w->tick)
+        event_free(w->tick);
     px_shutdown_free(w);
     if (w->wake_ev)
         event_free(w->wake_ev);

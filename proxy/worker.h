@@ -20,6 +20,7 @@ struct event_base;
 struct event;
 struct px_drain;
 struct px_alog;
+struct px_stats;
 
 /* One upstream group of the configuration, in one worker. */
 struct px_upstream {
@@ -64,7 +65,11 @@ struct px_worker {
     struct px_drain *drain; /* graceful shutdown (proxy/shutdown.c), else NULL */
     struct px_rid_gen rid;  /* request ids (proxy/exchange/request_id.h) */
     struct px_alog *alog;   /* this worker's access log format (proxy/obs/alog.h), or NULL */
+    struct px_stats *stats; /* this worker's counters (proxy/obs/stats.h); NULL in unit tests */
+    struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz) */
 };
+
+#define PX_WORKER_TICK_MS 1000
 
 /* Builds a worker: its event_base, listeners bound with SO_REUSEPORT (tls[i]
  * for cfg->listeners[i], NULL for a plaintext one) and one pool per
@@ -76,6 +81,9 @@ struct px_worker {
  * out of memory). */
 int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px_tls **tls,
                    uint32_t nworkers, const struct px_worker *from);
+
+/* A backend server's name in logs and metrics: "host:port", "[v6]:port". */
+void px_server_label(const struct cfg_server *s, char *buf, size_t size);
 
 /* cfg->workers, or one per online core when 0. */
 uint32_t px_worker_count(const struct cfg *cfg);

@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "proxy/obs/stats.h"
 
 enum bstate { BC_CONNECTING, BC_IDLE, BC_BUSY };
 
@@ -42,7 +43,30 @@ struct px_pool {
     struct event *queue_timer;
     uint32_t open, nidle, nwaiting;
     uint64_t dials, reuses;
+    px_ctr *st; /* PX_SS_* (px_pool_set_stats), or NULL */
 };
+
+static void count(struct px_pool *p, unsigned i)
+{
+    if (p->st)
+        px_ctr_add(&p->st[i], 1);
+}
+
+/* The gauges follow open, nidle and nwaiting (called after each change). */
+static void gauges(struct px_pool *p)
+{
+    if (!p->st)
+        return;
+    px_ctr_set(&p->st[PX_SS_OPEN], p->open);
+    px_ctr_set(&p->st[PX_SS_IDLE], p->nidle);
+    px_ctr_set(&p->st[PX_SS_QUEUED], p->nwaiting);
+}
+
+void px_pool_set_stats(struct px_pool *p, _Atomic uint64_t *v)
+{
+    p->st = v;
+    gauges(p);
+}
 
 size_t px_pool_pick(struct hb_balancer *b, struct hb_backend *be, struct px_pool *const *pools,
                     size_t n)
@@ -98,6 +122,7 @@ static void bconn_free(struct px_bconn *c)
     event_free(c->ev_timer);
     close(c->fd);
     p->open--;
+    gauges(p);
     free(c);
 }
 
@@ -162,6 +187,8 @@ static struct px_bconn *dial(struct px_pool *p, int *err)
     c->ev_timer = evtimer_new(p->base, on_timer, c);
     p->open++;
     p->dials++;
+    count(p, PX_SS_CONNECTS);
+    gauges(p);
     c->state = BC_CONNECTING;
     if (!c->ev_read || !c->ev_write || !c->ev_timer) {
         c->state = BC_BUSY;
@@ -170,6 +197,9 @@ static struct px_bconn *dial(struct px_pool *p, int *err)
     }
     if (connect(c->fd, (struct sockaddr *)&p->addr, p->addrlen) != 0 && errno != EINPROGRESS) {
         hb_warn("backend %s: connect failed: %s", p->name, strerror(errno));
+        count(p, PX_SS_CONNECT_FAIL);
+        if (p->st)
+            px_ctr_set(&p->st[PX_SS_FAILING], 1);
         c->state = BC_BUSY;
         bconn_free(c);
         *err = HB_EIO;
@@ -198,6 +228,8 @@ static struct px_bconn *take_idle(struct px_pool *p)
     struct px_bconn *c = hb_container_of(it, struct px_bconn, link);
     p->nidle--;
     p->reuses++;
+    count(p, PX_SS_REUSES);
+    gauges(p);
     c->reused = true;
     return c;
 }
@@ -244,11 +276,14 @@ int px_pool_lease(struct px_pool *p, struct px_pool_wait *w, void *owner,
         w->dial = c;
         return 0;
     }
-    if (p->nwaiting >= p->o.queue_max)
+    if (p->nwaiting >= p->o.queue_max) {
+        count(p, PX_SS_QUEUE_FULL);
         return HB_ELIMIT;
+    }
     w->deadline_ns = hb_time_now_ns() + (int64_t)p->o.queue_timeout_ms * HB_NS_PER_MS;
     hb_list_push_back(&p->queue, &w->link);
     p->nwaiting++;
+    gauges(p);
     if (p->nwaiting == 1)
         arm_queue_timer(p);
     return 0;
@@ -269,6 +304,7 @@ void px_pool_cancel(struct px_pool_wait *w)
     } else if (hb_list_linked(&w->link)) {
         hb_list_remove(&w->link);
         p->nwaiting--;
+        gauges(p);
         arm_queue_timer(p);
     }
     w->pool = NULL;
@@ -280,6 +316,7 @@ static struct px_pool_wait *pop_waiter(struct px_pool *p)
     if (!it)
         return NULL;
     p->nwaiting--;
+    gauges(p);
     arm_queue_timer(p);
     struct px_pool_wait *w = hb_container_of(it, struct px_pool_wait, link);
     w->pool = NULL;
@@ -322,6 +359,7 @@ static void queue_timeout(evutil_socket_t fd, short what, void *arg)
         if (w->deadline_ns > now)
             break;
         pop_waiter(p);
+        count(p, PX_SS_QUEUE_TIMEOUT);
         w->ops->on_fail(w->owner, HB_ELIMIT);
     }
     arm_queue_timer(p);
@@ -337,7 +375,10 @@ static void connected(struct px_bconn *c, int err)
         w->dial = NULL;
         w->pool = NULL;
     }
+    if (p->st)
+        px_ctr_set(&p->st[PX_SS_FAILING], err ? 1 : 0);
     if (err) {
+        count(p, err == HB_ETIMEOUT ? PX_SS_CONNECT_TIMEOUT : PX_SS_CONNECT_FAIL);
         c->state = BC_BUSY;
         bconn_free(c);
         if (w)
@@ -447,6 +488,7 @@ void px_bconn_release(struct px_bconn *c)
         struct px_pool_wait *w = pop_waiter(p);
         c->reused = true;
         p->reuses++;
+        count(p, PX_SS_REUSES);
         grant(c, w->owner, w->ops);
         w->ops->on_ready(w->owner, c);
         return;
@@ -458,6 +500,7 @@ void px_bconn_release(struct px_bconn *c)
     c->state = BC_IDLE;
     hb_list_push_front(&p->idle, &c->link);
     p->nidle++;
+    gauges(p);
     c->reading = true;
     event_add(c->ev_read, NULL);
     px_bconn_set_timeout(c, p->o.idle_timeout_ms);

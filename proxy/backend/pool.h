@@ -129,6 +129,11 @@ void px_bconn_release(struct px_bconn *c);
 /* Closes c (framing doubt, error, cancelled exchange). */
 void px_bconn_close(struct px_bconn *c);
 
+/* The pool's counters and gauges: PX_SS_N counters of its server group in
+ * its worker's block (proxy/obs/stats.h), written only from the pool's
+ * thread; NULL (the default) for none. */
+void px_pool_set_stats(struct px_pool *p, _Atomic uint64_t *v);
+
 /* Counters for tests and logs. */
 struct px_pool_stats {
     uint32_t open, idle, waiting;

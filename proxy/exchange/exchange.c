@@ -16,6 +16,7 @@
 #include "proxy/exchange/forward_headers.h"
 #include "proxy/front/front.h"
 #include "proxy/front/conn.h"
+#include "proxy/obs/hooks.h"
 #include "proxy/exchange/route_edit.h"
 #include "proxy/worker.h"
 
@@ -495,6 +496,7 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
                                       bool end_stream)
 {
     hb_ns_t start = hb_time_now_ns();
+    px_stats_request_start(fc, req->version); /* its end: px_ex_record_done */
     const struct cfg_route *route;
     char why[160];
     struct px_ex_ids ids;

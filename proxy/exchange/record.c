@@ -8,6 +8,7 @@
 #include "proxy/exchange/exchange.h"
 #include "proxy/front/conn.h"
 #include "proxy/obs/alog.h"
+#include "proxy/obs/hooks.h"
 #include "proxy/worker.h"
 
 static double ms_since(hb_ns_t t, hb_ns_t start)
@@ -17,6 +18,7 @@ static double ms_since(hb_ns_t t, hb_ns_t start)
 
 void px_ex_record_done(const struct px_fconn *fc, const struct px_ex_record *r)
 {
+    px_stats_request_done(fc, r);
     hb_debug("client %s stream %u: ended %s status %d upstream %s backend %s retries %u "
              "bytes in %" PRIu64 " out %" PRIu64 " ms connect %.3f first byte %.3f total %.3f",
              fc->peer, r->sid, px_ex_end_name(r->reason), r->status, r->upstream, r->backend,

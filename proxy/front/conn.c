@@ -17,6 +17,7 @@
 #include "proxy/front/h1.h"
 #include "proxy/front/h2.h"
 #include "proxy/listener.h"
+#include "proxy/obs/hooks.h"
 #include "proxy/front/sniff.h"
 #include "proxy/worker.h"
 
@@ -46,6 +47,7 @@ const char *px_fconn_state_name(enum px_fconn_state s)
 
 void px_fconn_set_state(struct px_fconn *fc, enum px_fconn_state s)
 {
+    px_stats_conn_state(fc, s);
     fc->state = s;
     switch (s) {
     case PX_FCONN_H1:
@@ -107,6 +109,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->l = l;
     fc->fd = fd;
     fc->accepted = hb_time_now_ns();
+    fc->io.ssl = ssl; /* for the protocol's gauge; px_tls_io_init sets it again */
     px_fconn_set_state(fc, ssl ? PX_FCONN_HANDSHAKING : PX_FCONN_SNIFFING);
     fc->io.fd = fd;
     format_peer(fc, peer);
@@ -139,6 +142,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
 void px_fconn_close(struct px_fconn *fc)
 {
     const struct px_front_ops *ops = fc->ops;
+    px_stats_conn_state(fc, PX_FCONN_CLOSING);
     fc->state = PX_FCONN_CLOSING;
     if (ops) {
         px_exchange_abort_all(fc);
@@ -201,14 +205,18 @@ int px_fconn_start(struct px_fconn *fc, enum px_fconn_state proto)
 /* The handshake is done: ALPN picks the protocol. Returns 0 or -1 (close). */
 static int after_handshake(struct px_fconn *fc)
 {
-    if (px_tls_alpn_version(fc->io.ssl) == 2)
+    if (px_tls_alpn_version(fc->io.ssl) == 2) {
+        px_stats_tls_done(fc);
         return px_fconn_start(fc, PX_FCONN_H2);
+    }
     /* ALPN http/1.1, or none (RFC 7301 §3.2: then HTTP/1.1). */
     evtimer_del(fc->ev_timer);
     if (!(fc->l->cfg->protocols & CFG_PROTO_HTTP11)) {
         hb_info("client %s: no ALPN h2 on a listener without http/1.1, closed", fc->peer);
+        px_stats_tls_failed(fc, PX_ST_TLS_ALPN);
         return -1;
     }
+    px_stats_tls_done(fc);
     return px_fconn_start(fc, PX_FCONN_H1);
 }
 
@@ -224,6 +232,7 @@ static int do_handshake(struct px_fconn *fc)
         return 0;
     if (r != 1) {
         hb_debug("client %s: TLS handshake failed", fc->peer);
+        px_stats_tls_failed(fc, r == PX_IO_EOF ? PX_ST_TLS_CLOSED : PX_ST_TLS_PROTOCOL);
         return -1;
     }
     return after_handshake(fc);
@@ -296,6 +305,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
                                      : NULL;
     if (what_timed_out) {
         hb_info("client %s: %s timed out", fc->peer, what_timed_out);
+        if (fc->state == PX_FCONN_HANDSHAKING)
+            px_stats_tls_failed(fc, PX_ST_TLS_TIMEOUT);
         px_fconn_close(fc);
         return;
     }

@@ -12,6 +12,7 @@
 #include "proxy/front/conn.h"
 #include "proxy/front/front.h"
 #include "proxy/front/rate.h"
+#include "proxy/obs/hooks.h"
 #include "proxy/worker.h"
 
 #define READ_BUF 16384
@@ -60,7 +61,18 @@ static ptrdiff_t cb_read_data(void *ud, uint32_t sid, uint8_t *dst, size_t max, 
     return px_exchange_read_data(ex, dst, max, eof);
 }
 
+/* Stream errors are counted here; connection errors when the connection
+ * ends (op_free: its GOAWAY code, also for errors raised outside a
+ * callback). */
+static void cb_protocol_error(void *ud, uint32_t sid, uint32_t code, const char *reason)
+{
+    (void)reason;
+    if (sid != 0)
+        px_stats_h2_stream_error(ud, code);
+}
+
 static const struct h2_callbacks callbacks = {
+    .on_protocol_error = cb_protocol_error,
     .on_request = cb_request,
     .on_data = cb_data,
     .on_trailers = cb_trailers,
@@ -369,6 +381,7 @@ static int op_run(struct px_fconn *fc, enum px_fconn_event ev)
 static void op_free(struct px_fconn *fc)
 {
     int64_t code = h2_conn_goaway_sent_code(fc->h2);
+    px_stats_h2_conn_end(fc, code, h2_conn_flood(fc->h2));
     if (code >= 0)
         hb_info("client %s: connection closed after GOAWAY %s (%s)", fc->peer,
                 h2_error_name((uint32_t)code), h2_conn_error_reason(fc->h2));

@@ -73,7 +73,7 @@ int px_tls_io_handshake(struct px_tls_io *io)
         return PX_IO_WANT_WRITE;
     if (r == PX_IO_WANT_READ && f == PX_IO_ERROR)
         return PX_IO_ERROR;
-    return r == PX_IO_EOF ? PX_IO_ERROR : r;
+    return r; /* PX_IO_EOF: the client closed during the handshake */
 }
 
 ssize_t px_tls_io_read(struct px_tls_io *io, void *buf, size_t len)

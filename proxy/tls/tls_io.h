@@ -62,7 +62,8 @@ int px_tls_io_init(struct px_tls_io *io, SSL *ssl, int fd, uint32_t small_bytes,
 /* Frees the SSL (no close_notify; see px_tls_io_shutdown). */
 void px_tls_io_free(struct px_tls_io *io);
 
-/* Advances the handshake: 1 when done, PX_IO_WANT_*, or PX_IO_ERROR.
+/* Advances the handshake: 1 when done, PX_IO_WANT_*, PX_IO_EOF (the client
+ * closed: TCP FIN or close_notify) or PX_IO_ERROR (a TLS or socket error).
  * Writes out its flight before it returns PX_IO_WANT_READ (PX_IO_WANT_WRITE
  * when the socket is full); on 1, what it wrote last (the session tickets)
  * may wait for the caller's px_tls_io_flush. */

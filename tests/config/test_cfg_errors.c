@@ -376,6 +376,12 @@ static const struct ecase listener_cases[] = {
       "t.yaml:5:67: expected a traceparent mode (pass or generate) for request_id.traceparent, "
       "found \"always\"",
       NULL}},
+    {"admin limits out of range",
+     BASE "admin: {address: \"127.0.0.1:1\", worker_stall_timeout: 1s, max_connections: 0}\n",
+     {"t.yaml:5:55: expected a duration from 2s to 10m (like \"250ms\", \"5s\", \"1m\") for "
+      "admin.worker_stall_timeout, found \"1s\"",
+      "t.yaml:5:76: expected an integer from 1 to 10000 for admin.max_connections, found \"0\"",
+      NULL}},
     {"admin port twice",
      BASE "admin: {address: \"127.0.0.1:1\", port: 2}\n",
      {"t.yaml:5:39: expected the port once for admin (the address at 5:18 has one), found port: "

@@ -77,6 +77,10 @@ static void test_defaults(void **state)
     assert_string_equal(c->admin.address.s, "127.0.0.1");
     assert_int_equal(c->admin.port, 9901);
     assert_int_equal(c->admin.allow.n, 0);
+    assert_int_equal(c->admin.max_connections, 16);
+    assert_int_equal(c->admin.max_request_size, 8192);
+    assert_int_equal(c->admin.request_timeout_ms, 5000);
+    assert_int_equal(c->admin.worker_stall_timeout_ms, 5000);
     assert_true(c->request_id.enabled);
     assert_string_equal(c->request_id.header.s, "x-request-id");
     assert_int_equal(c->request_id.trust.n, 0);
@@ -348,6 +352,28 @@ static void test_tls_small_records(void **state)
     cfg_unref(c);
 }
 
+/* admin: the admin listener's limits (proxy/admin/admin.h). */
+static void test_admin_limits(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("listeners:\n"
+                            "  - address: \"127.0.0.1:8080\"\n"
+                            "upstreams:\n"
+                            "  u: {servers: [\"127.0.0.1:9000\"]}\n"
+                            "admin:\n"
+                            "  address: \"127.0.0.1:9901\"\n"
+                            "  max_connections: 4\n"
+                            "  max_request_size: 2KiB\n"
+                            "  request_timeout: 750ms\n"
+                            "  worker_stall_timeout: 3s\n");
+    assert_true(c->admin.enabled);
+    assert_int_equal(c->admin.max_connections, 4);
+    assert_int_equal(c->admin.max_request_size, 2048);
+    assert_int_equal(c->admin.request_timeout_ms, 750);
+    assert_int_equal(c->admin.worker_stall_timeout_ms, 3000);
+    cfg_unref(c);
+}
+
 static void test_anchors_and_merge(void **state)
 {
     struct cfg *c = load_ok("x-port: &port 8080\n"
@@ -470,6 +496,10 @@ static void test_examples(void **state)
             assert_null(match(c, NULL, "/"));
             assert_int_equal(cfg_find_upstream(c, "b-api")->servers[0].weight, 2);
             assert_int_equal(cfg_find_upstream(c, "b-api")->retries, 2);
+            assert_true(c->admin.enabled);
+            assert_int_equal(c->admin.port, 9901);
+            assert_int_equal(c->admin.allow.n, 2);
+            assert_int_equal(c->admin.worker_stall_timeout_ms, 5000);
         }
         cfg_unref(c);
         cfg_errors_free(&errs);
@@ -627,7 +657,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),          cmocka_unit_test(test_every_key),
-        cmocka_unit_test(test_tls_small_records),
+        cmocka_unit_test(test_tls_small_records), cmocka_unit_test(test_admin_limits),
         cmocka_unit_test(test_anchors_and_merge), cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_examples),          cmocka_unit_test(test_check_file),
         cmocka_unit_test(test_guard_page),        cmocka_unit_test(test_failing_allocations),

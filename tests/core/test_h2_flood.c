@@ -2,10 +2,13 @@
  * GOAWAY ENHANCE_YOUR_CALM; traffic under the budget passes. */
 #include "h2_harness.h"
 
-static void expect_calm(struct hx *x)
+/* GOAWAY ENHANCE_YOUR_CALM, and the engine names the protection that
+ * tripped (h2_conn_flood: the proxy's h2bridge_http2_floods_total). */
+static void expect_calm(struct hx *x, enum h2_flood kind)
 {
     assert_int_equal(hx_goaway(x), H2_ENHANCE_YOUR_CALM);
     assert_true(h2_conn_want_close(x->c));
+    assert_string_equal(h2_flood_name(h2_conn_flood(x->c)), h2_flood_name(kind));
 }
 
 static void test_rapid_reset(void **state)
@@ -17,7 +20,7 @@ static void test_rapid_reset(void **state)
         hx_u32(x, H2_RST_STREAM, 2 * i + 1, H2_CANCEL);
     }
     hx_flush(x);
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_RST_STREAM);
     assert_true(hx_count_ev(x, 'R') <= 201);
     hx_del(x);
     /* The same at a sustainable rate (50/s under a 100/s refill) passes. */
@@ -44,7 +47,7 @@ static void test_made_you_reset(void **state)
         hx_u32(x, H2_WINDOW_UPDATE, 2 * i + 1, 0);
         hx_flush(x);
     }
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_RST_STREAM);
     hx_del(x);
     /* Malformed requests count the same way. */
     x = hx_new(NULL);
@@ -53,7 +56,7 @@ static void test_made_you_reset(void **state)
         hx_headers(x, 2 * i + 1, H2_F_END_STREAM, bad);
         hx_flush(x);
     }
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_RST_STREAM);
     hx_del(x);
     /* Mixed: half client resets, half provoked, one budget. */
     x = hx_new(NULL);
@@ -66,7 +69,7 @@ static void test_made_you_reset(void **state)
                 hx_data(x, 2 * i + 1, "x", 1, false);
         hx_flush(x);
     }
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_RST_STREAM);
     hx_del(x);
 }
 
@@ -79,7 +82,7 @@ static void test_continuation_flood(void **state)
     for (int i = 0; i < 40; i++)
         hx_frame(x, H2_CONTINUATION, 0, 1, "\x40\x01x\x01y", 5);
     hx_flush(x);
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_HEADER_BLOCK);
     assert_int_equal(hx_count_ev(x, 'R'), 0);
     hx_del(x);
     /* Bytes: a block over max_header_block_bytes. */
@@ -89,7 +92,7 @@ static void test_continuation_flood(void **state)
     for (int i = 0; i < 4; i++)
         hx_frame(x, H2_CONTINUATION, 0, 1, junk, sizeof junk);
     hx_flush(x);
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_HEADER_BLOCK);
     hx_del(x);
     /* Empty CONTINUATION frames are a flood of their own. */
     struct h2_config cfg;
@@ -100,7 +103,7 @@ static void test_continuation_flood(void **state)
     for (int i = 0; i < 150; i++)
         hx_frame(x, H2_CONTINUATION, 0, 1, NULL, 0);
     hx_flush(x);
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_EMPTY_FRAMES);
     hx_del(x);
 }
 
@@ -111,7 +114,7 @@ static void test_settings_flood(void **state)
     for (int i = 0; i < 40; i++)
         hx_settings(x, NULL, NULL, 0);
     hx_flush(x); /* one recv: nothing is written in between */
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_CONTROL_QUEUE);
     assert_true(hx_count(x, H2_SETTINGS) <= 32);
     hx_del(x);
     /* And a budget on SETTINGS frames even when the ACKs drain. */
@@ -120,7 +123,7 @@ static void test_settings_flood(void **state)
         hx_settings(x, NULL, NULL, 0);
         hx_flush(x);
     }
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_SETTINGS);
     hx_del(x);
 }
 
@@ -132,14 +135,14 @@ static void test_ping_flood(void **state)
     for (int i = 0; i < 40; i++)
         hx_frame(x, H2_PING, 0, 0, d, 8);
     hx_flush(x);
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_CONTROL_QUEUE);
     hx_del(x);
     x = hx_new(NULL);
     for (int i = 0; i < 120; i++) {
         hx_frame(x, H2_PING, 0, 0, d, 8);
         hx_flush(x);
     }
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_PING);
     hx_del(x);
     /* Slow pings are fine. */
     x = hx_new(NULL);
@@ -162,7 +165,7 @@ static void test_empty_frames_flood(void **state)
     for (int i = 0; i < 150; i++)
         hx_data(x, 1, NULL, 0, false);
     hx_flush(x);
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_EMPTY_FRAMES);
     hx_del(x);
     /* An empty DATA with END_STREAM is normal. */
     x = hx_new(NULL);
@@ -183,7 +186,7 @@ static void test_priority_churn(void **state)
         hx_frame(x, H2_PRIORITY, 0, 2 * (i % 50) + 101, pr, 5);
     }
     hx_flush(x);
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_PRIORITY);
     hx_del(x);
 }
 
@@ -194,7 +197,7 @@ static void test_window_update_dribble(void **state)
     for (int i = 0; i < 2100; i++)
         hx_u32(x, H2_WINDOW_UPDATE, 0, 1);
     hx_flush(x);
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_WINDOW_UPDATE);
     hx_del(x);
     /* Normal-sized increments are not counted. */
     x = hx_new(NULL);
@@ -217,7 +220,7 @@ static void test_reset_queue_cap(void **state)
         hx_u32(x, H2_WINDOW_UPDATE, 2 * i + 1, 0);
     }
     hx_flush(x);
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_CONTROL_QUEUE);
     assert_true(hx_count(x, H2_RST_STREAM) <= 100);
     hx_del(x);
 }
@@ -234,7 +237,7 @@ static void test_outbound_bytes_cap(void **state)
     for (int i = 0; i < 100; i++)
         hx_frame(x, H2_PING, 0, 0, d, 8);
     hx_flush(x);
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_CONTROL_QUEUE);
     /* The output never grew far past the cap. */
     assert_true(x->out_bytes < 1024 + 200);
     hx_del(x);
@@ -250,7 +253,7 @@ static void test_memory_bound(void **state)
     for (uint32_t i = 0; i < 1000; i++)
         hx_headers(x, 2 * i + 1, 0, hx_post);
     hx_flush(x);
-    expect_calm(x);
+    expect_calm(x, H2_FLOOD_MEMORY);
     assert_true(hx_count_ev(x, 'R') < 1000);
     hx_del(x);
 }

@@ -169,7 +169,7 @@ static int handshake(struct px_tls *t, SSL_CTX *cctx, const struct copts *co, st
         if (!sdone) {
             px_sockbuf_readable(&h->srv.sock); /* as the event loop would say */
             int r = px_tls_io_handshake(&h->srv);
-            if (r == PX_IO_ERROR)
+            if (r == PX_IO_ERROR || r == PX_IO_EOF)
                 return -1;
             sdone = r == 1;
             /* Done: its last flight (TLS 1.2 Finished, tickets) waits for
