@@ -116,6 +116,14 @@ char *cfg_mark_format(const struct cfg_mark *mark, char *buf, size_t size);
 
 /* ---- the configuration ---------------------------------------------------- */
 
+/* A list of client networks ("10.0.0.0/8", "::1"), and where it was
+ * written (mark.line 0: not given). */
+struct cfg_networks {
+    struct hb_cidr *v;
+    size_t n;
+    struct cfg_mark mark;
+};
+
 /* Protocols a listener accepts (bit set). h2 and http1.1 are negotiated by
  * ALPN on TLS listeners; h2c (prior knowledge) and http1.1 on plaintext. */
 enum cfg_proto {
@@ -166,6 +174,10 @@ struct cfg_listener {
     unsigned protocols;       /* enum cfg_proto bits; default h2+http1.1 (TLS) or h2c+http1.1 */
     uint32_t max_connections; /* open connections on this listener, all workers; default 10000 */
     uint32_t backlog;         /* listen(2) backlog; default 511 */
+    /* Clients in these networks (L4 balancers) must start with a PROXY
+     * protocol v1/v2 header, whose address then stands for the client;
+     * empty (default): nobody may send one. */
+    struct cfg_networks proxy_protocol;
 };
 
 /* RFC 9113 §6.5.2 settings we announce, and the flood budgets (per
@@ -294,14 +306,6 @@ struct cfg_logging {
     uint32_t access_log_line_max; /* longer lines are cut with a marker; default 8 KiB */
     struct cfg_string error_log;  /* path, "-" = stdout; NULL = stderr (the default) */
     uint32_t error_log_rate;      /* lines per second per call site and thread, 0 = any; 10 */
-};
-
-/* A list of client networks ("10.0.0.0/8", "::1"), and where it was
- * written (mark.line 0: not given). */
-struct cfg_networks {
-    struct hb_cidr *v;
-    size_t n;
-    struct cfg_mark mark;
 };
 
 struct cfg_admin {

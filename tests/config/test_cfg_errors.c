@@ -382,6 +382,12 @@ static const struct ecase listener_cases[] = {
       "admin.worker_stall_timeout, found \"1s\"",
       "t.yaml:5:76: expected an integer from 1 to 10000 for admin.max_connections, found \"0\"",
       NULL}},
+    {"listener proxy_protocol: not networks",
+     "listeners:\n  - {address: \":1\", proxy_protocol: [10.0.0.0/33]}\n",
+     {"t.yaml:2:38: expected a network: an address (\"192.0.2.1\", \"::1\") or ADDRESS/PREFIX "
+      "with no host bits set past the prefix (\"10.0.0.0/8\") for "
+      "listeners[0].proxy_protocol[0], found \"10.0.0.0/33\"",
+      NULL}},
     {"admin port twice",
      BASE "admin: {address: \"127.0.0.1:1\", port: 2}\n",
      {"t.yaml:5:39: expected the port once for admin (the address at 5:18 has one), found port: "

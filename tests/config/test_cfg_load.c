@@ -329,6 +329,23 @@ static void test_every_key(void **state)
     free(yaml);
 }
 
+/* listeners[].proxy_protocol: none by default, networks when given. */
+static void test_proxy_protocol_networks(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("listeners:\n"
+                            "  - {address: \"127.0.0.1:1\"}\n"
+                            "  - {address: \"127.0.0.1:2\", proxy_protocol: [10.0.0.0/8, \"fd00::/8\"]}\n"
+                            "upstreams: {u: {servers: [\"127.0.0.1:3\"]}}\n"
+                            "routes: [{upstream: u}]\n");
+    char net[64];
+    assert_int_equal(c->listeners[0].proxy_protocol.n, 0);
+    assert_int_equal(c->listeners[1].proxy_protocol.n, 2);
+    assert_string_equal(hb_cidr_format(&c->listeners[1].proxy_protocol.v[1], net, sizeof net),
+                        "fd00::/8");
+    cfg_unref(c);
+}
+
 /* listeners[].tls record sizing: defaults, and both keys set. */
 static void test_tls_small_records(void **state)
 {
@@ -659,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_defaults),          cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_tls_small_records), cmocka_unit_test(test_admin_limits),
         cmocka_unit_test(test_anchors_and_merge), cmocka_unit_test(test_relative_paths),
+        cmocka_unit_test(test_proxy_protocol_networks),
         cmocka_unit_test(test_examples),          cmocka_unit_test(test_check_file),
         cmocka_unit_test(test_guard_page),        cmocka_unit_test(test_failing_allocations),
     };
