@@ -29,6 +29,7 @@ try:
     # The read end first, so that the proxy's open(2) does not wait for one.
     rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     port = pl.free_port()
+    admin = pl.free_port()
     cfg = os.path.join(env.dir, "drop.yaml")
     with open(cfg, "w") as f:
         f.write("""
@@ -36,12 +37,13 @@ listeners: [{address: "127.0.0.1:%d"}]
 upstreams: {app: {servers: ["127.0.0.1:%d"]}}
 routes: [{upstream: app}]
 workers: 1
+admin: {address: "127.0.0.1:%d"}
 logging:
   access_log: %s
   access_log_buffer: 16KiB
   access_log_line_max: 1KiB
   access_log_flush: 50ms
-""" % (port, origin.port, fifo))
+""" % (port, origin.port, admin, fifo))
     proxy = env.spawn([pl.BIN, "-c", cfg], "proxy")
     pl.wait_port(port, proxy, 20)
     t0 = time.time()
@@ -54,6 +56,13 @@ logging:
     # Blocked workers would stall at the first full ring (a few hundred
     # lines in); sanitizer builds are slower, hence the generous bound.
     t.check(took < (60 if pl.SANITIZE else 20), "requests were not held up: %.1fs" % took)
+
+    # The drops are visible in the metrics while the proxy runs.
+    import urllib.request
+    body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin, timeout=10).read()
+    m = re.search(rb"^h2bridge_access_log_dropped_total (\d+)$", body, re.M)
+    t.check(m is not None and int(m.group(1)) > 0,
+            "h2bridge_access_log_dropped_total > 0: %r" % (m.group(0) if m else None))
 
     got = bytearray()
     done = threading.Event()
