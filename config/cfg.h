@@ -355,6 +355,8 @@ struct cfg {
     struct cfg_logging logging;
     struct cfg_admin admin;
     uint32_t workers; /* 0 = one per core; default 0 */
+    struct cfg_string user;  /* become this user after binding (proxy/privdrop.h); NULL = stay */
+    struct cfg_string group; /* with this group; NULL = the user's primary group */
     struct cfg_forwarded forwarded;
     struct cfg_request_id request_id;
     struct cfg_mark source; /* the last file parsed (line 0); file NULL for none */
@@ -431,6 +433,10 @@ int cfg_add_listener(struct cfg *cfg, const char *hostport, const char *cert, co
  * yet, appends a catch-all route to "default". Returns 0, HB_EINVAL
  * (recorded in errs) or HB_ENOMEM. */
 int cfg_add_backend(struct cfg *cfg, const char *hostport, struct cfg_errors *errs);
+
+/* Sets the user to become after binding (--user; replaces user: of a
+ * file). Returns 0, HB_EINVAL (empty; recorded) or HB_ENOMEM. */
+int cfg_set_user(struct cfg *cfg, const char *user, struct cfg_errors *errs);
 
 /* Fills derived values and runs the cross checks: at least one listener;
  * cert/key/ticket-key files readable (fopen + one read); unique listener

@@ -250,6 +250,8 @@ static const struct sc_field top_fields[] = {
     SCF_SECTION("logging", struct cfg, logging, logging_fields),
     SCF_FUNC("admin", struct cfg, admin, admin),
     SCF_U32("workers", struct cfg, workers, 0, 1024),
+    SCF_STR("user", struct cfg, user),
+    SCF_STR("group", struct cfg, group),
     SCF_SECTION("forwarded", struct cfg, forwarded, forwarded_fields),
     SCF_SECTION("request_id", struct cfg, request_id, request_id_fields),
     SCF_END,
