@@ -326,6 +326,16 @@ enum cfg_traceparent {
     CFG_TRACEPARENT_GENERATE, /* a missing or malformed one is replaced by a new one */
 };
 
+/* clients: limits per client address across every connection and worker
+ * (proxy/clients.h). */
+struct cfg_clients {
+    uint32_t max_connections;     /* open connections per address; 0 = no limit (default) */
+    uint32_t requests_per_second; /* new requests per address; 0 = no limit (default) */
+    uint32_t burst;               /* requests at once above the rate; default 100 */
+    uint32_t table_size;          /* addresses tracked (16 bytes each); default 65536 */
+    struct cfg_networks exempt;   /* addresses no limit applies to */
+};
+
 /* request_id: every request gets an id, sent to the backend and logged. */
 struct cfg_request_id {
     bool enabled;              /* default on */
@@ -359,6 +369,7 @@ struct cfg {
     struct cfg_string group; /* with this group; NULL = the user's primary group */
     struct cfg_forwarded forwarded;
     struct cfg_request_id request_id;
+    struct cfg_clients clients;
     struct cfg_mark source; /* the last file parsed (line 0); file NULL for none */
     struct cfg_mem *mem;    /* private: owns every string and array above */
 };

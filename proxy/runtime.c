@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "proxy/admin/admin.h"
+#include "proxy/clients.h"
 #include "proxy/notify.h"
 #include "proxy/privdrop.h"
 #include "proxy/obs/alog.h"
@@ -185,6 +187,20 @@ int px_runtime_run(struct cfg *cfg)
         px_logw_stop();
         return 1;
     }
+    /* The per-client table outlives every generation (proxy/clients.h). */
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = (uint64_t)hb_time_now_ns();
+    struct px_clients *clients = px_clients_new(cfg->clients.table_size, seed);
+    if (!clients) {
+        hb_error("clients: out of memory for %u addresses", cfg->clients.table_size);
+        for (size_t i = 0; i < cfg->n_listeners; i++)
+            px_tls_del(tls[i]);
+        free(tls);
+        px_logw_stop();
+        return 1;
+    }
+    px_clients_set_process(clients);
     uint32_t started = 0;
     struct px_worker *w = px_workers_start(cfg, tls, NULL, 0, &started);
     int rc = w ? 0 : -1;
@@ -231,6 +247,8 @@ int px_runtime_run(struct cfg *cfg)
             px_admin_stop();
             px_obs_reset();
             px_logw_stop(); /* every worker is gone: their last lines are written */
+            px_clients_set_process(NULL);
+            px_clients_del(clients);
             return 0;
         }
         int sig = 0;
@@ -248,5 +266,7 @@ int px_runtime_run(struct cfg *cfg)
         px_tls_del(tls[i]);
     free(tls);
     px_logw_stop();
+    px_clients_set_process(NULL);
+    px_clients_del(clients);
     return rc == 0 ? 0 : 1;
 }

@@ -109,7 +109,7 @@ static const struct ecase key_cases[] = {
     {"unknown top-level, list",
      BASE "frobnicate: 1\n",
      {"t.yaml:5:1: expected a known key in the top level (one of: listeners, http2, upstreams, "
-      "routes, limits, logging, admin, workers, user, group, forwarded, request_id), found \"frobnicate\"",
+      "routes, limits, logging, admin, workers, user, group, forwarded, request_id, clients), found \"frobnicate\"",
       NULL}},
     {"unknown nested",
      BASE "limits:\n  handshake_timout: 1s\n",
