@@ -151,6 +151,13 @@ struct cfg_cert {
     size_t n_server_names;
 };
 
+/* listeners[].tls.client_auth. */
+enum cfg_client_auth {
+    CFG_CLIENT_AUTH_NONE,     /* no certificate asked for */
+    CFG_CLIENT_AUTH_OPTIONAL, /* asked for; none is fine, a bad one fails the handshake */
+    CFG_CLIENT_AUTH_REQUIRED, /* a valid certificate or no connection */
+};
+
 struct cfg_tls {
     struct cfg_cert *certs; /* n_certs >= 1 on a TLS listener */
     size_t n_certs;
@@ -162,6 +169,16 @@ struct cfg_tls {
     uint32_t small_records;    /* bytes sent in one-segment records on a fresh or rested
                                   connection before 16 KiB records; default 64 KiB, 0 = never */
     uint32_t small_records_idle_ms; /* a pause without writes that starts small again; 1s */
+    /* Client certificates (mTLS, docs/tls.md). */
+    enum cfg_client_auth client_auth; /* default none */
+    struct cfg_string client_ca;      /* PEM CAs that sign client certificates (not none) */
+    struct cfg_string client_crl;     /* PEM CRLs checked against them; NULL = none */
+    uint32_t verify_depth;            /* CA certificates above the client's; default 3 */
+    /* The headers that carry the verified certificate to the backend;
+     * taken out of every client request on the listener. */
+    struct cfg_string subject_header; /* default x-client-cert-subject */
+    struct cfg_string san_header;     /* default x-client-cert-san */
+    struct cfg_string hash_header;    /* default x-client-cert-sha256 */
 };
 
 struct cfg_listener {
@@ -494,6 +511,8 @@ int cfg_parse_hostport(const char *s, char *host, size_t host_size, uint16_t *po
 const char *cfg_proto_name(enum cfg_proto p);
 const char *cfg_tls_version_name(enum cfg_tls_version v);
 const char *cfg_access_format_name(enum cfg_access_format f);
+/* "none", "optional", "required". */
+const char *cfg_client_auth_name(enum cfg_client_auth a);
 /* "pass", "generate". */
 const char *cfg_traceparent_name(enum cfg_traceparent t);
 /* "any", "path_prefix", "path" (the YAML key that sets it). */

@@ -200,7 +200,7 @@ static const struct sc_field forwarded_fields[] = {
 };
 
 /* A field name: an RFC 9110 token, stored lowercase (HTTP/2 wants it so). */
-static void field_name(struct sctx *c, const struct cfg_node *n, void *field)
+void sc_field_name(struct sctx *c, const struct cfg_node *n, void *field)
 {
     struct cfg_string *out = field;
     static const char tchar[] = "!#$%&'*+-.^_`|~";
@@ -235,7 +235,7 @@ static void traceparent_mode(struct sctx *c, const struct cfg_node *n, void *fie
 
 static const struct sc_field request_id_fields[] = {
     SCF_BOOL("enabled", struct cfg_request_id, enabled),
-    SCF_FUNC("header", struct cfg_request_id, header, field_name),
+    SCF_FUNC("header", struct cfg_request_id, header, sc_field_name),
     SCF_FUNC("trust", struct cfg_request_id, trust, sc_networks),
     SCF_FUNC("traceparent", struct cfg_request_id, traceparent, traceparent_mode),
     SCF_END,

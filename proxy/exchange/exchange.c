@@ -368,6 +368,19 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
         .rid = ids->rid,
         .traceparent = ids->tp_new ? ids->tp : HB_STR_NULL,
     };
+    const struct cfg_tls *tc = &ex->fc->l->cfg->tls_cfg;
+    if (ex->fc->l->cfg->tls && tc->client_auth != CFG_CLIENT_AUTH_NONE) {
+        const struct px_client_cert *cc = ex->fc->cert;
+        fo.cert_fields = true;
+        fo.cert_names[0] = hb_str_c(tc->subject_header.s);
+        fo.cert_names[1] = hb_str_c(tc->san_header.s);
+        fo.cert_names[2] = hb_str_c(tc->hash_header.s);
+        if (cc) {
+            fo.cert_values[0] = hb_str_c(cc->subject);
+            fo.cert_values[1] = hb_str_c(cc->san);
+            fo.cert_values[2] = hb_str_c(cc->hash);
+        }
+    }
     struct hb_msg m = *req;
     size_t n = 0;
     int status = 0;

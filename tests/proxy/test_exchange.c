@@ -317,6 +317,7 @@ struct world {
     struct px_upstream up;
     struct px_pool *pools[1];
     struct hb_backend load[1];
+    struct px_listener l;
     struct px_fconn fc;
 };
 
@@ -349,7 +350,10 @@ static int setup(void **st)
     x->w.ups = &x->up;
     x->w.nups = 1;
     struct px_fconn *fc = &x->fc;
+    x->l.w = &x->w;
+    x->l.cfg = &x->cfg->listeners[0];
     fc->w = &x->w;
+    fc->l = &x->l;
     fc->fd = -1;
     fc->io.fd = -1;
     fc->state = PX_FCONN_H2;
