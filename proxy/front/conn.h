@@ -121,6 +121,7 @@ struct px_fconn {
     char peer_addr[48]; /* address only, no brackets: for X-Forwarded-For */
     uint16_t peer_port;
     bool rid_trusted;   /* the client is in request_id.trust: its own id is kept */
+    uint32_t n_tunnels; /* open tunnels (tunnels.max_per_connection) */
     int8_t st_cproto;   /* 1 + the connections_open gauge it is counted in, 0: none
                            (proxy/obs/hooks.h) */
 };
