@@ -92,6 +92,7 @@ struct px_exchange {
     bool tun_up;       /* established (state TUNNEL was reached): in the gauge */
     bool tun_eof;      /* nothing more comes from the backend (closed, or the client ended) */
     bool tun_idle;     /* ended by tunnels.idle_timeout */
+    bool tun_half;     /* the client ended: the backend connection was shut for writing */
     /* The record's strings (exchange/capture.c): rec's views point here.
      * Last, and not cleared when the exchange is recycled (ex_alloc): each
      * is written before rec points at it. */

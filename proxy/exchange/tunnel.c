@@ -277,8 +277,12 @@ void px_tunnel_on_timeout(struct px_exchange *ex)
 
 void px_tunnel_written(struct px_exchange *ex)
 {
-    if (ex->req_end && !ex->tun_eof)
-        backend_done(ex); /* the client ended: so does the backend's side */
+    /* The client ended (and everything it sent is out): the backend reads
+     * EOF, and may still answer until it closes (a WebSocket close reply). */
+    if (ex->req_end && !ex->tun_eof && !ex->tun_half && ex->bc) {
+        ex->tun_half = true;
+        px_ex_be(ex)->shutdown_write(ex->bc);
+    }
 }
 
 ptrdiff_t px_tunnel_read_data(struct px_exchange *ex, uint8_t *dst, size_t max, bool *eof)

@@ -22,8 +22,9 @@
  * stalled reader stops the other side. tunnels.idle_timeout: no byte either
  * way ends the tunnel (TIMEOUT). Either side's end ends both: the backend's
  * EOF ends the stream (h2 END_STREAM, HTTP/1.1 close after the last byte);
- * the client's end (END_STREAM, EOF) closes the backend connection once
- * the bytes before it were written.
+ * the client's end (END_STREAM, EOF) shuts the backend connection for
+ * writing once the bytes before it were written (the backend reads EOF
+ * and may still answer until it closes, or tunnels.idle_timeout).
  *
  * Limits: tunnels.max_per_connection and tunnels.max_per_worker count
  * tunnel requests from admission to their end; over either, 503.
@@ -86,7 +87,7 @@ void px_tunnel_on_readable(struct px_exchange *ex);
 void px_tunnel_on_timeout(struct px_exchange *ex);
 
 /* PX_EX_TUNNEL: the request buffer is empty after a write; once the
- * client ended, the backend connection is closed here. */
+ * client ended, the backend connection is shut for writing here. */
 void px_tunnel_written(struct px_exchange *ex);
 
 /* PX_EX_TUNNEL: the front pulls backend bytes (px_exchange_read_data). */
