@@ -14,11 +14,11 @@ proxy to a real WebSocket server (python3-websockets, tests/e2e/ws_backend.py).
 - Records and metrics: tunnels_total, tunnels_open, the tunnels' bytes each
   way in the request/response body byte counters.
 - tunnels.idle_timeout ends an idle tunnel; tunnels.max_per_connection
-  answers 503.
+  answers 503; on SIGTERM a tunnel works on while the proxy drains and is
+  closed after limits.shutdown_timeout.
 """
 import asyncio
-import base64
-import json
+import signal
 import os
 import socket
 import ssl
@@ -55,6 +55,7 @@ def write_config(env, ports, ws_port, admin_port):
             "  - {path_prefix: /nows/, rewrite_prefix: /, upstream: ws, websocket: false}\n"
             "  - {upstream: ws}\n"
             "tunnels: {idle_timeout: 2s, max_per_connection: 60}\n"
+            "limits: {shutdown_timeout: 1s}\n"
             "admin: {address: \"127.0.0.1:%d\"}\n"
             % (ports[0], env.cert, env.key, ports[1], env.cert, env.key, ports[2], env.cert,
                env.key, ws_port, admin_port))
@@ -328,6 +329,29 @@ def h2_checks(c, env, proxy, port, port_nows):
     nows.close()
 
 
+async def shutdown_check(c, proxy, port):
+    """SIGTERM: an open tunnel keeps working while the proxy drains, and is
+    closed after limits.shutdown_timeout (1 s)."""
+    async with websockets.client.connect("wss://localhost:%d/echo" % port, ssl=client_ctx(),
+                                         compression=None, ping_interval=None) as ws:
+        proxy.send_signal(signal.SIGTERM)
+        t0 = time.time()
+        await asyncio.sleep(0.3)
+        await ws.send("still there")
+        c.eq(await asyncio.wait_for(ws.recv(), 5), "still there", "tunnel works while draining")
+        try:
+            await asyncio.wait_for(ws.recv(), 10)
+            c.check(False, "tunnel closed at the drain timeout")
+        except websockets.exceptions.ConnectionClosed:
+            c.check(0.8 < time.time() - t0 < 6, "tunnel closed after limits.shutdown_timeout "
+                    "(%.1f s)" % (time.time() - t0))
+    try:
+        proxy.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+    c.check(proxy.poll() is not None, "proxy exited after draining")
+
+
 def metrics(env):
     out = {}
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % env.admin_port, timeout=10) as r:
@@ -368,6 +392,7 @@ def main():
                 "records: tunnel bytes backend → client counted (%s)"
                 % m.get("h2bridge_response_body_bytes_total"))
         c.eq(m.get("h2bridge_tunnels_open"), 0, "metrics: no tunnel open at the end")
+        asyncio.run(shutdown_check(c, proxy, ports[0]))
         if c.failed:
             env.dump_logs()
     finally:
