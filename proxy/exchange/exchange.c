@@ -178,16 +178,12 @@ static void credit(struct px_exchange *ex, size_t written)
 
 /* Writes the head and buffered body. Returns 0 (all out, or waiting for
  * the socket) or -1 on a write error (errno set). */
-int px_ex_pump_request(struct px_exchange *ex)
+/* The loop of px_ex_pump_request: head, then (body) the buffered body,
+ * each write re-arming the backend timer with timeout. Inlined twice with
+ * constants, so an ordinary request runs the same code as before tunnels. */
+static inline __attribute__((always_inline)) int pump(struct px_exchange *ex, bool body,
+                                                      uint32_t timeout)
 {
-    uint32_t timeout = ex->up->cfg->read_timeout_ms;
-    /* A tunnel's client bytes wait for the backend's 101 (tunnel.h). */
-    bool body = true;
-    if (ex->tun_kind) {
-        body = ex->state == PX_EX_TUNNEL;
-        if (body)
-            timeout = ex->fc->w->cfg->tunnels.idle_timeout_ms;
-    }
     while (ex->head_off < ex->head_len || (body && hb_buf_len(&ex->reqbuf))) {
         struct iovec iov[2];
         int n = 0;
@@ -217,9 +213,26 @@ int px_ex_pump_request(struct px_exchange *ex)
     px_ex_be(ex)->want_write(ex->bc, false);
     if (ex->req_end) /* else more body comes: keep the storage */
         hb_buf_release_if_empty(&ex->reqbuf);
-    if (ex->state == PX_EX_TUNNEL)
-        px_tunnel_written(ex);
     return 0;
+}
+
+/* A tunnel request: its client bytes wait for the backend's 101
+ * (tunnel.h); in the tunnel, tunnels.idle_timeout replaces read_timeout. */
+static __attribute__((noinline)) int pump_tunnel(struct px_exchange *ex)
+{
+    if (ex->state != PX_EX_TUNNEL)
+        return pump(ex, false, ex->up->cfg->read_timeout_ms);
+    int rc = pump(ex, true, ex->fc->w->cfg->tunnels.idle_timeout_ms);
+    if (rc == 0 && ex->state == PX_EX_TUNNEL)
+        px_tunnel_written(ex);
+    return rc;
+}
+
+int px_ex_pump_request(struct px_exchange *ex)
+{
+    if (ex->tun_kind)
+        return pump_tunnel(ex);
+    return pump(ex, true, ex->up->cfg->read_timeout_ms);
 }
 
 static void write_failed(struct px_exchange *ex, int err)
@@ -520,7 +533,7 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     px_ex_ids_decide(fc, req, &ids);
     int status = px_admit(fc, req, &route, why, sizeof why);
     enum px_tun_kind tk = PX_TUN_NONE;
-    if (!status)
+    if (!status && px_tunnel_asked(req))
         status = px_tunnel_admit(fc, req, route, &tk, why, sizeof why);
     if (status) {
         answer_local(fc, sid, status, why, start, req, &ids);

@@ -49,6 +49,13 @@ struct px_exchange {
     struct hb_list link; /* fc->exchanges, then fc->dead, then w->ex_cache */
     struct px_fconn *fc;
     uint32_t sid;
+    /* tunnel (proxy/exchange/tunnel.h), PX_TUN_NONE for every other request.
+     * These flags sit in padding (here and after got_byte): the part of the
+     * struct cleared for each request does not grow. */
+    uint8_t tun_kind; /* enum px_tun_kind */
+    bool tun_counted; /* counted in the connection's and the worker's open tunnels */
+    bool tun_up;      /* established (state TUNNEL was reached): in the gauge */
+    bool tun_eof;     /* nothing more comes from the backend (closed, or the client ended) */
     struct px_upstream *up;
     const struct cfg_route *route;
     size_t server;  /* index of the pool in up */
@@ -84,15 +91,10 @@ struct px_exchange {
     struct h1_body body;
     uint32_t resp_flags;
     bool got_byte; /* a response byte came on this connection (retry, messages) */
+    bool tun_idle; /* tunnel ended by tunnels.idle_timeout */
+    bool tun_half; /* tunnel: the client ended, the backend connection was shut for writing */
     size_t parsed, span_off, span_len;
     int status; /* final status sent to the client (backend's or local), 0: none yet */
-    /* tunnel (proxy/exchange/tunnel.h); tun_kind PX_TUN_NONE for every other request */
-    uint8_t tun_kind;  /* enum px_tun_kind */
-    bool tun_counted;  /* counted in the connection's and the worker's open tunnels */
-    bool tun_up;       /* established (state TUNNEL was reached): in the gauge */
-    bool tun_eof;      /* nothing more comes from the backend (closed, or the client ended) */
-    bool tun_idle;     /* ended by tunnels.idle_timeout */
-    bool tun_half;     /* the client ended: the backend connection was shut for writing */
     /* The record's strings (exchange/capture.c): rec's views point here.
      * Last, and not cleared when the exchange is recycled (ex_alloc): each
      * is written before rec points at it. */

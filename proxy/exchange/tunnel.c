@@ -61,11 +61,7 @@ int px_tunnel_admit(struct px_fconn *fc, const struct hb_msg *req, const struct 
                     enum px_tun_kind *kind, char *why, size_t size)
 {
     *kind = PX_TUN_NONE;
-    /* Ordinary requests stop here: :protocol is set only by the HTTP/2
-     * engine, for extended CONNECT on listeners that allow it. */
     bool extended = req->protocol.len != 0;
-    if (!extended && !(req->flags & HB_MSG_UPGRADE))
-        return 0;
     const struct cfg *cfg = fc->w->cfg;
     bool on = fc->l && fc->l->cfg->websocket && r->websocket;
     enum px_tun_kind k;

@@ -51,7 +51,15 @@ enum px_tun_kind {
 /* "none", "upgrade", "websocket-h2". Static storage. */
 const char *px_tun_kind_name(enum px_tun_kind k);
 
-/* Admission of req on route r (after px_admit): *kind is the tunnel it asks
+/* True when req may ask for a tunnel: an HTTP/1.1 Upgrade, or :protocol
+ * (set only by the HTTP/2 engine, for extended CONNECT on listeners that
+ * allow it). The one test an ordinary request pays. */
+static inline bool px_tunnel_asked(const struct hb_msg *req)
+{
+    return (req->flags & HB_MSG_UPGRADE) || req->protocol.len;
+}
+
+/* Admission of req (px_tunnel_asked) on route r (after px_admit): *kind is the tunnel it asks
  * for (PX_TUN_NONE: an ordinary request, e.g. an Upgrade the listener,
  * the route or tunnels.upgrade does not allow: its Upgrade is not
  * forwarded). Returns 0, or a status with why: 501 for an extended CONNECT
