@@ -70,6 +70,10 @@ static void set_defaults(struct cfg *c)
 
     c->logging.level = HB_LOG_INFO;
     c->logging.access_log_format = CFG_ACCESS_COMBINED;
+    c->logging.access_log_buffer = 256u << 10;
+    c->logging.access_log_flush_ms = 1000;
+    c->logging.access_log_line_max = 8u << 10;
+    c->logging.error_log_rate = 10;
 
     c->admin.address = (struct cfg_string){"127.0.0.1", {NULL, 0, 0}};
     c->admin.port = 9901;

@@ -116,6 +116,14 @@ char *cfg_mark_format(const struct cfg_mark *mark, char *buf, size_t size);
 
 /* ---- the configuration ---------------------------------------------------- */
 
+/* A list of client networks ("10.0.0.0/8", "::1"), and where it was
+ * written (mark.line 0: not given). */
+struct cfg_networks {
+    struct hb_cidr *v;
+    size_t n;
+    struct cfg_mark mark;
+};
+
 /* Protocols a listener accepts (bit set). h2 and http1.1 are negotiated by
  * ALPN on TLS listeners; h2c (prior knowledge) and http1.1 on plaintext. */
 enum cfg_proto {
@@ -168,6 +176,10 @@ struct cfg_listener {
     uint32_t backlog;         /* listen(2) backlog; default 511 */
     bool websocket; /* Upgrade tunnels (HTTP/1.1) and extended CONNECT (RFC 8441, h2)
                        are proxied; default off (docs/websocket.md) */
+    /* Clients in these networks (L4 balancers) must start with a PROXY
+     * protocol v1/v2 header, whose address then stands for the client;
+     * empty (default): nobody may send one. */
+    struct cfg_networks proxy_protocol;
 };
 
 /* RFC 9113 §6.5.2 settings we announce, and the flood budgets (per
@@ -276,23 +288,28 @@ struct cfg_limits {
 };
 
 enum cfg_access_format {
-    CFG_ACCESS_COMBINED, /* NCSA combined + request time */
+    CFG_ACCESS_COMBINED, /* NCSA combined + protocol, duration, upstream, request id */
     CFG_ACCESS_COMMON,   /* NCSA common */
     CFG_ACCESS_JSON,     /* one JSON object per line */
+    CFG_ACCESS_TEMPLATE, /* access_log_template */
 };
 
+/* The access log and the error log (docs/observability.md). */
 struct cfg_logging {
     enum hb_log_level level;                  /* error log level; default info */
     struct cfg_string access_log;             /* path, "-" = stdout; NULL = no access log */
     enum cfg_access_format access_log_format; /* default combined */
-};
-
-/* A list of client networks ("10.0.0.0/8", "::1"), and where it was
- * written (mark.line 0: not given). */
-struct cfg_networks {
-    struct hb_cidr *v;
-    size_t n;
-    struct cfg_mark mark;
+    /* "${field} text $$": checked by the proxy (proxy/obs/alog_fmt.h), which
+     * reports a bad field at mark.col + its offset when template_exact (a
+     * one-line scalar whose text is what the file says: mark is then at its
+     * first character), else at mark. NULL unless format is template. */
+    struct cfg_string access_log_template;
+    bool access_log_template_exact;
+    uint32_t access_log_buffer;   /* ring bytes per worker thread; default 256 KiB */
+    uint32_t access_log_flush_ms; /* the longest a line waits to be written; default 1s */
+    uint32_t access_log_line_max; /* longer lines are cut with a marker; default 8 KiB */
+    struct cfg_string error_log;  /* path, "-" = stdout; NULL = stderr (the default) */
+    uint32_t error_log_rate;      /* lines per second per call site and thread, 0 = any; 10 */
 };
 
 struct cfg_admin {

@@ -12,6 +12,7 @@
 
 #include "config/cfg.h"
 #include "core/err.h"
+#include "proxy/obs/alog.h"
 #include "proxy/reload.h"
 #include "proxy/runtime.h"
 
@@ -24,7 +25,8 @@ static void usage(FILE *out)
             "\n"
             "HTTP/2 edge proxy and TLS terminator in front of HTTP/1.1 backends.\n"
             "Runs in the foreground and logs to stderr; SIGINT/SIGTERM stop it\n"
-            "gracefully, SIGHUP reloads the configuration.\n"
+            "gracefully, SIGHUP reloads the configuration, SIGUSR1 reopens the\n"
+            "log files (docs/observability.md).\n"
             "\n"
             "options:\n"
             "  -c, --config FILE      configuration file (YAML, docs/configuration.md)\n"
@@ -156,7 +158,7 @@ int main(int argc, char **argv)
     struct cfg_errors errs;
     cfg_errors_init(&errs);
     struct cfg *c = build_cfg(&f, &errs);
-    if (c && f.test && px_runtime_load_tls(c, &errs, NULL) != 0) {
+    if (c && f.test && (px_runtime_load_tls(c, &errs, NULL) | px_alog_check(c, &errs)) != 0) {
         cfg_unref(c);
         c = NULL;
     }
@@ -166,7 +168,6 @@ int main(int argc, char **argv)
         return 1;
     }
     cfg_errors_free(&errs);
-    px_runtime_warn_reserved(c, stderr);
     if (f.test) {
         printf("configuration OK\n");
         cfg_unref(c);

@@ -10,6 +10,8 @@
 
 #include "core/log.h"
 #include "proxy/admin/admin.h"
+#include "proxy/obs/alog.h"
+#include "proxy/obs/logbuf.h"
 #include "proxy/obs/stats.h"
 #include "proxy/reload.h"
 #include "proxy/shutdown.h"
@@ -98,16 +100,6 @@ int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct p
     return rc;
 }
 
-void px_runtime_warn_reserved(const struct cfg *cfg, FILE *out)
-{
-    char where[512];
-    if (cfg->logging.access_log.s)
-        fprintf(out,
-                "%s: warning: logging.access_log is reserved: parsed and checked, but no access "
-                "log is written yet\n",
-                cfg_mark_format(&cfg->logging.access_log.mark, where, sizeof where));
-}
-
 void px_runtime_raise_nofile(void)
 {
     struct rlimit rl;
@@ -125,12 +117,29 @@ void px_runtime_raise_nofile(void)
 int px_runtime_run(struct cfg *cfg)
 {
     hb_log_set_level(cfg->logging.level);
+    hb_log_set_rate(cfg->logging.error_log_rate);
     signal(SIGPIPE, SIG_IGN);
     px_runtime_raise_nofile();
+    /* Every thread (the log writer, the workers) inherits a mask without
+     * these signals: only main waits for them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);  /* reload: proxy/reload.h */
+    sigaddset(&set, SIGUSR1); /* reopen the log files: proxy/obs/logbuf.h */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     struct cfg_errors errs;
     cfg_errors_init(&errs);
     struct px_tls **tls = calloc(cfg->n_listeners, sizeof *tls);
-    if (!tls || px_runtime_load_tls(cfg, &errs, tls) != 0) {
+    int bad = !tls || px_runtime_load_tls(cfg, &errs, tls) != 0;
+    bad |= px_alog_check(cfg, &errs) != 0;
+    struct px_logw_opts lo;
+    px_alog_writer_opts(cfg, &lo);
+    /* The log writer before the workers: their first lines find it. */
+    if (!bad && px_logw_start(&lo) != 0)
+        bad = 1;
+    if (bad) {
         cfg_errors_print(&errs, stderr);
         cfg_errors_free(&errs);
         for (size_t i = 0; tls && i < cfg->n_listeners; i++)
@@ -139,13 +148,6 @@ int px_runtime_run(struct cfg *cfg)
         return 1;
     }
     cfg_errors_free(&errs);
-    /* Workers inherit a mask without the stop signals: only main waits. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP); /* reload: proxy/reload.h */
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
     uint32_t started = 0;
     struct px_worker *w = px_workers_start(cfg, tls, NULL, 0, &started);
     int rc = w ? 0 : -1;
@@ -176,6 +178,7 @@ int px_runtime_run(struct cfg *cfg)
             px_reload_shutdown(gen, &set);
             px_admin_stop();
             px_obs_reset();
+            px_logw_stop(); /* every worker is gone: their last lines are written */
             return 0;
         }
         int sig = 0;
@@ -192,5 +195,6 @@ int px_runtime_run(struct cfg *cfg)
     for (size_t i = 0; i < cfg->n_listeners; i++)
         px_tls_del(tls[i]);
     free(tls);
+    px_logw_stop();
     return rc == 0 ? 0 : 1;
 }

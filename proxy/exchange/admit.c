@@ -21,7 +21,7 @@ static struct hb_str host_of(struct hb_str authority)
         const char *e = memchr(authority.p, ']', n);
         return e ? hb_str_make(authority.p, (size_t)(e - authority.p) + 1) : authority;
     }
-    const char *c = memchr(authority.p, ':', n);
+    const char *c = n ? memchr(authority.p, ':', n) : NULL; /* no Host (HTTP/1.0): p is NULL */
     return c ? hb_str_make(authority.p, (size_t)(c - authority.p)) : authority;
 }
 

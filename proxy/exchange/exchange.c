@@ -670,12 +670,13 @@ static enum px_ex_end end_reason(const struct px_exchange *ex, uint32_t error_co
 {
     if (ex->state == PX_EX_FAILED)
         return ex->end;
+    if (ex->state == PX_EX_TUNNEL && ex->tun_idle)
+        return PX_EX_END_TIMEOUT;
     if (conn_closed)
         return PX_EX_END_CONN_CLOSED;
     if (ex->state == PX_EX_TUNNEL) /* either side may end a tunnel */
-        return ex->tun_idle ? PX_EX_END_TIMEOUT
-               : error_code == H2_NO_ERROR || error_code == H2_CANCEL ? PX_EX_END_COMPLETE
-                                                                       : PX_EX_END_CLIENT_RESET;
+        return error_code == H2_NO_ERROR || error_code == H2_CANCEL ? PX_EX_END_COMPLETE
+                                                                     : PX_EX_END_CLIENT_RESET;
     return error_code == H2_NO_ERROR && ex->state == PX_EX_BODY_DONE ? PX_EX_END_COMPLETE
                                                                       : PX_EX_END_CLIENT_RESET;
 }

@@ -18,6 +18,7 @@
 #include "proxy/front/h2.h"
 #include "proxy/listener.h"
 #include "proxy/obs/hooks.h"
+#include "proxy/front/proxy_hdr.h"
 #include "proxy/front/sniff.h"
 #include "proxy/worker.h"
 
@@ -29,6 +30,8 @@ static void on_flush(evutil_socket_t fd, short what, void *arg);
 const char *px_fconn_state_name(enum px_fconn_state s)
 {
     switch (s) {
+    case PX_FCONN_PROXY_HDR:
+        return "PROXY_HDR";
     case PX_FCONN_HANDSHAKING:
         return "HANDSHAKING";
     case PX_FCONN_SNIFFING:
@@ -74,8 +77,10 @@ void px_fconn_timer(struct px_fconn *fc, hb_ns_t deadline, hb_ns_t now)
     evtimer_add(fc->ev_timer, &tv);
 }
 
-static void format_peer(struct px_fconn *fc, const struct sockaddr *sa)
+void px_fconn_set_peer(struct px_fconn *fc, const struct sockaddr *sa)
 {
+    const struct cfg_networks *trust = &fc->w->cfg->request_id.trust;
+    fc->rid_trusted = hb_cidr_match_any(trust->v, trust->n, sa);
     char a[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
     if (sa->sa_family == AF_INET6) {
@@ -110,11 +115,14 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->fd = fd;
     fc->accepted = hb_time_now_ns();
     fc->io.ssl = ssl; /* for the protocol's gauge; px_tls_io_init sets it again */
-    px_fconn_set_state(fc, ssl ? PX_FCONN_HANDSHAKING : PX_FCONN_SNIFFING);
+    const struct cfg_networks *pp = &l->cfg->proxy_protocol;
+    bool balancer = hb_cidr_match_any(pp->v, pp->n, peer);
+    px_fconn_set_state(fc, balancer ? PX_FCONN_PROXY_HDR
+                           : ssl    ? PX_FCONN_HANDSHAKING
+                                    : PX_FCONN_SNIFFING);
     fc->io.fd = fd;
-    format_peer(fc, peer);
-    const struct cfg_networks *trust = &w->cfg->request_id.trust;
-    fc->rid_trusted = hb_cidr_match_any(trust->v, trust->n, peer);
+    px_fconn_set_peer(fc, peer);
+    fc->pp_untrusted_check = pp->n > 0 && !balancer;
     hb_list_init(&fc->exchanges);
     hb_list_init(&fc->dead);
     fc->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, fc);
@@ -162,6 +170,7 @@ void px_fconn_close(struct px_fconn *fc)
     if (fc->ev_flush)
         event_free(fc->ev_flush);
     px_authority_forget(fc);
+    px_proxy_hdr_free(fc);
     close(fc->fd);
     hb_list_remove(&fc->link);
     fc->w->nconns--;
@@ -253,6 +262,20 @@ static int run(struct px_fconn *fc, enum px_fconn_event ev)
 static void step(struct px_fconn *fc, enum px_fconn_event ev)
 {
     int rc = 0;
+    if (fc->state == PX_FCONN_PROXY_HDR) {
+        rc = px_proxy_hdr_read(fc);
+        if (rc == 0)
+            return;
+        if (rc < 0) {
+            px_fconn_close(fc);
+            return;
+        }
+        rc = 0; /* on to TLS or sniffing: the client's bytes may be here already */
+    } else if (fc->pp_untrusted_check && ev == PX_FCONN_EV_READ &&
+               px_proxy_hdr_refuse_untrusted(fc)) {
+        px_fconn_close(fc);
+        return;
+    }
     if (fc->state == PX_FCONN_SNIFFING) {
         rc = px_sniff(fc);
         if (rc == 0)
@@ -298,7 +321,8 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct px_fconn *fc = arg;
-    const char *what_timed_out = fc->state == PX_FCONN_HANDSHAKING ? "TLS handshake"
+    const char *what_timed_out = fc->state == PX_FCONN_PROXY_HDR     ? "PROXY protocol header"
+                                 : fc->state == PX_FCONN_HANDSHAKING ? "TLS handshake"
                                  : fc->state == PX_FCONN_SNIFFING  ? "first request bytes"
                                  : fc->state == PX_FCONN_H2C_WAIT
                                      ? "client preface after 101 Switching Protocols"

@@ -7,6 +7,8 @@
  *
  * States (fc->state), and the only transitions:
  *
+ *   PROXY_HDR ──header read (a client in listeners[].proxy_protocol)
+ *             → HANDSHAKING (TLS) or SNIFFING (cleartext)
  *   HANDSHAKING ──ALPN h2──────────────→ H2
  *        │      └─ALPN http/1.1, none ─→ H1
  *   SNIFFING ───preface────────────────→ H2
@@ -16,7 +18,8 @@
  *   H2C_WAIT ───the client's first bytes → H2
  *   any ────────px_fconn_close ────────→ CLOSING (then freed)
  *
- * HANDSHAKING, SNIFFING and H2C_WAIT run under limits.handshake_timeout_ms;
+ * PROXY_HDR, HANDSHAKING, SNIFFING and H2C_WAIT run under
+ * limits.handshake_timeout_ms (one deadline from accept for the first two);
  * in H1 and H2 the protocol arms the timer itself.
  */
 #ifndef H2B_PROXY_FRONT_CONN_H
@@ -39,9 +42,11 @@ struct px_listener;
 struct h2_conn;
 struct px_h1;
 struct px_exchange;
+struct px_proxy_hdr;
 struct event;
 
 enum px_fconn_state {
+    PX_FCONN_PROXY_HDR,   /* reading a PROXY protocol header (proxy/front/proxy_hdr.c) */
     PX_FCONN_HANDSHAKING, /* TLS handshake in progress */
     PX_FCONN_SNIFFING,    /* cleartext, protocol not known yet (proxy/front/sniff.c) */
     PX_FCONN_H2C_WAIT,    /* upgraded: output held until the client's preface came */
@@ -122,15 +127,23 @@ struct px_fconn {
     uint16_t peer_port;
     bool rid_trusted;   /* the client is in request_id.trust: its own id is kept */
     uint32_t n_tunnels; /* open tunnels (tunnels.max_per_connection) */
+    struct px_proxy_hdr *pp; /* PROXY_HDR: the header read so far; else NULL */
+    bool pp_untrusted_check; /* a PROXY listener, not a balancer: a header is refused */
     int8_t st_cproto;   /* 1 + the connections_open gauge it is counted in, 0: none
                            (proxy/obs/hooks.h) */
 };
 
 /* Takes ownership of the accepted, non-blocking socket fd and starts the
- * TLS handshake (HANDSHAKING) or sniffing (SNIFFING). On failure (out of
- * memory) closes fd. */
+ * TLS handshake (HANDSHAKING) or sniffing (SNIFFING), after the PROXY
+ * protocol header (PROXY_HDR) from a balancer. On failure (out of memory)
+ * closes fd. */
 void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
                      socklen_t peerlen);
+
+/* Sets who the client is (at accept, and again when a PROXY protocol
+ * header names it): fc->peer for logs, peer_addr and peer_port, and the
+ * request_id.trust decision. */
+void px_fconn_set_peer(struct px_fconn *fc, const struct sockaddr *peer);
 
 /* Moves fc to state s (one of the transitions above) and selects the
  * protocol's operations for it. */

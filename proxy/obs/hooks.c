@@ -95,6 +95,7 @@ void px_stats_request_done(const struct px_fconn *fc, const struct px_ex_record 
 static int cproto_of(const struct px_fconn *fc, int state)
 {
     switch ((enum px_fconn_state)state) {
+    case PX_FCONN_PROXY_HDR:
     case PX_FCONN_HANDSHAKING:
     case PX_FCONN_SNIFFING:
         return PX_ST_C_PENDING;

@@ -12,12 +12,14 @@ proxy to a real WebSocket server (python3-websockets, tests/e2e/ws_backend.py).
   403 refused, 50 concurrent tunnels on one connection, a slow reader with
   the proxy's RSS bounded.
 - Records and metrics: tunnels_total, tunnels_open, the tunnels' bytes each
-  way in the request/response body byte counters.
+  way in the request/response body byte counters; the access log (json) has
+  each tunnel once with its kind, bytes each way, status and duration.
 - tunnels.idle_timeout ends an idle tunnel; tunnels.max_per_connection
   answers 503; on SIGTERM a tunnel works on while the proxy drains and is
   closed after limits.shutdown_timeout.
 """
 import asyncio
+import json
 import signal
 import os
 import socket
@@ -41,7 +43,7 @@ ENABLE_CONNECT_PROTOCOL = 0x8
 MIB = 1024 * 1024
 
 
-def write_config(env, ports, ws_port, admin_port):
+def write_config(env, ports, ws_port, admin_port, log):
     """Listeners: [0] TLS h2+http/1.1 with websocket, [1] TLS http/1.1 only
     with websocket, [2] TLS without websocket. Route /nows/ has websocket:
     false. A tunnel holds its backend connection: the server allows more
@@ -56,9 +58,10 @@ def write_config(env, ports, ws_port, admin_port):
             "  - {upstream: ws}\n"
             "tunnels: {idle_timeout: 2s, max_per_connection: 60}\n"
             "limits: {shutdown_timeout: 1s}\n"
+            "logging: {access_log: %s, access_log_format: json}\n"
             "admin: {address: \"127.0.0.1:%d\"}\n"
             % (ports[0], env.cert, env.key, ports[1], env.cert, env.key, ports[2], env.cert,
-               env.key, ws_port, admin_port))
+               env.key, ws_port, log, admin_port))
     path = os.path.join(env.dir, "ws.yaml")
     with open(path, "w") as f:
         f.write(yaml)
@@ -374,7 +377,8 @@ def main():
         pl.wait_port(ws_port, ws)
         ports = [pl.free_port() for _ in range(3)]
         env.admin_port = pl.free_port()
-        path = write_config(env, ports, ws_port, env.admin_port)
+        log = os.path.join(env.dir, "access.log")
+        path = write_config(env, ports, ws_port, env.admin_port, log)
         proxy = env.spawn([pl.BIN, "-c", path, "--workers", "1"], "proxy")
         for p in ports:
             pl.wait_port(p, proxy, timeout=20)
@@ -393,6 +397,23 @@ def main():
                 % m.get("h2bridge_response_body_bytes_total"))
         c.eq(m.get("h2bridge_tunnels_open"), 0, "metrics: no tunnel open at the end")
         asyncio.run(shutdown_check(c, proxy, ports[0]))
+        # The access log has each tunnel once, at its end, with its kind,
+        # bytes each way and duration.
+        recs = [json.loads(line) for line in open(log) if line.strip()]
+        kinds = {}
+        for r in recs:
+            kinds[r.get("tunnel")] = kinds.get(r.get("tunnel"), 0) + 1
+        c.check(kinds.get("upgrade", 0) >= 4 and kinds.get("websocket-h2", 0) >= 100,
+                "access log: tunnel records by kind %s" % kinds)
+        big = [r for r in recs if r.get("tunnel") == "websocket-h2"
+               and r["request_body_bytes"] > MIB and r["response_body_bytes"] > MIB]
+        c.check(len(big) == 1 and big[0]["status"] == 200 and big[0]["duration"] > 0,
+                "access log: the h2 echo tunnel with > 1 MiB each way, 200, its duration")
+        up = [r for r in recs if r.get("tunnel") == "upgrade" and r["request_body_bytes"] > MIB]
+        c.check(len(up) == 2 and all(r["status"] == 101 for r in up),
+                "access log: the HTTP/1.1 echo tunnels with status 101")
+        idle = [r for r in recs if r.get("tunnel") and r["end_reason"] == "TIMEOUT"]
+        c.check(len(idle) >= 1, "access log: the idle tunnel ended TIMEOUT")
         if c.failed:
             env.dump_logs()
     finally:
