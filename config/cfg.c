@@ -86,6 +86,11 @@ static void set_defaults(struct cfg *c)
     c->forwarded.x_forwarded_for = true;
     c->forwarded.x_forwarded_proto = true;
 
+    c->clients.max_connections = 0;
+    c->clients.requests_per_second = 0;
+    c->clients.burst = 100;
+    c->clients.table_size = 65536;
+
     c->request_id.enabled = true;
     c->request_id.header = (struct cfg_string){"x-request-id", {NULL, 0, 0}};
     c->request_id.traceparent = CFG_TRACEPARENT_PASS;

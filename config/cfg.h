@@ -330,6 +330,16 @@ enum cfg_traceparent {
     CFG_TRACEPARENT_GENERATE, /* a missing or malformed one is replaced by a new one */
 };
 
+/* clients: limits per client address across every connection and worker
+ * (proxy/clients.h). */
+struct cfg_clients {
+    uint32_t max_connections;     /* open connections per address; 0 = no limit (default) */
+    uint32_t requests_per_second; /* new requests per address; 0 = no limit (default) */
+    uint32_t burst;               /* requests at once above the rate; default 100 */
+    uint32_t table_size;          /* addresses tracked (16 bytes each); default 65536 */
+    struct cfg_networks exempt;   /* addresses no limit applies to */
+};
+
 /* request_id: every request gets an id, sent to the backend and logged. */
 struct cfg_request_id {
     bool enabled;              /* default on */
@@ -371,9 +381,12 @@ struct cfg {
     struct cfg_logging logging;
     struct cfg_admin admin;
     uint32_t workers; /* 0 = one per core; default 0 */
+    struct cfg_string user;  /* become this user after binding (proxy/privdrop.h); NULL = stay */
+    struct cfg_string group; /* with this group; NULL = the user's primary group */
     struct cfg_forwarded forwarded;
     struct cfg_request_id request_id;
     struct cfg_tunnels tunnels;
+    struct cfg_clients clients;
     struct cfg_mark source; /* the last file parsed (line 0); file NULL for none */
     struct cfg_mem *mem;    /* private: owns every string and array above */
 };
@@ -448,6 +461,10 @@ int cfg_add_listener(struct cfg *cfg, const char *hostport, const char *cert, co
  * yet, appends a catch-all route to "default". Returns 0, HB_EINVAL
  * (recorded in errs) or HB_ENOMEM. */
 int cfg_add_backend(struct cfg *cfg, const char *hostport, struct cfg_errors *errs);
+
+/* Sets the user to become after binding (--user; replaces user: of a
+ * file). Returns 0, HB_EINVAL (empty; recorded) or HB_ENOMEM. */
+int cfg_set_user(struct cfg *cfg, const char *user, struct cfg_errors *errs);
 
 /* Fills derived values and runs the cross checks: at least one listener;
  * cert/key/ticket-key files readable (fopen + one read); unique listener

@@ -290,6 +290,15 @@ static const struct sc_field tunnels_fields[] = {
     SCF_END,
 };
 
+static const struct sc_field clients_fields[] = {
+    SCF_U32("max_connections", struct cfg_clients, max_connections, 0, 65535),
+    SCF_U32("requests_per_second", struct cfg_clients, requests_per_second, 0, 1000000),
+    SCF_U32("burst", struct cfg_clients, burst, 1, 1000000),
+    SCF_U32("table_size", struct cfg_clients, table_size, 1024, 16777216),
+    SCF_FUNC("exempt", struct cfg_clients, exempt, sc_networks),
+    SCF_END,
+};
+
 static const struct sc_field top_fields[] = {
     SCF_FUNC("listeners", struct cfg, listeners, sc_listeners),
     SCF_FUNC("http2", struct cfg, http2, http2),
@@ -299,9 +308,12 @@ static const struct sc_field top_fields[] = {
     SCF_SECTION("logging", struct cfg, logging, logging_fields),
     SCF_FUNC("admin", struct cfg, admin, admin),
     SCF_U32("workers", struct cfg, workers, 0, 1024),
+    SCF_STR("user", struct cfg, user),
+    SCF_STR("group", struct cfg, group),
     SCF_SECTION("forwarded", struct cfg, forwarded, forwarded_fields),
     SCF_SECTION("request_id", struct cfg, request_id, request_id_fields),
     SCF_SECTION("tunnels", struct cfg, tunnels, tunnels_fields),
+    SCF_SECTION("clients", struct cfg, clients, clients_fields),
     SCF_END,
 };
 

@@ -228,6 +228,9 @@ static void check_logging(struct vctx *v)
 int cfg_finalize(struct cfg *cfg, struct cfg_errors *errs)
 {
     struct vctx v = {cfg, errs, 0};
+    if (cfg->group.s && !cfg->user.s)
+        verr(&v, &cfg->group.mark, "expected user: with group: (the group is what the user "
+                                   "becomes along with its uid), found group: alone");
     check_logging(&v);
     check_listeners(&v);
     check_upstreams(&v);

@@ -37,6 +37,7 @@ static void usage(FILE *out)
             "  --key FILE             PEM private key of --cert\n"
             "  --backend HOST:PORT    an HTTP/1.1 backend (repeat for several; round-robin)\n"
             "  --workers N            worker threads (default: one per core)\n"
+            "  --user NAME            become this user after binding (started as root)\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          print the version and exit\n"
             "\n"
@@ -53,10 +54,11 @@ struct flags {
     const char *backend[MAX_FLAGS];
     size_t nbackend;
     const char *cert, *key;
+    const char *user;
     long workers; /* -1: not given */
 };
 
-enum { OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_BACKEND, OPT_WORKERS };
+enum { OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_BACKEND, OPT_WORKERS, OPT_USER };
 
 /* Returns -1 to go on, or an exit status. */
 static int parse_flags(int argc, char **argv, struct flags *f)
@@ -67,6 +69,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
         {"cert", required_argument, NULL, OPT_CERT}, {"key", required_argument, NULL, OPT_KEY},
         {"backend", required_argument, NULL, OPT_BACKEND},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"user", required_argument, NULL, OPT_USER},
         {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -90,6 +93,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
         }
         case OPT_CERT: f->cert = optarg; break;
         case OPT_KEY: f->key = optarg; break;
+        case OPT_USER: f->user = optarg; break;
         case OPT_WORKERS:
             f->workers = strtol(optarg, &end, 10);
             if (*optarg == 0 || *end || f->workers < 1 || f->workers > 1024) {
@@ -134,6 +138,8 @@ static struct cfg *build_cfg(const struct flags *f, struct cfg_errors *errs)
         rc = WORST(rc, cfg_add_backend(c, f->backend[i], errs));
     if (rc == 0 && f->workers > 0)
         c->workers = (uint32_t)f->workers;
+    if (KEEP_GOING(rc) && f->user)
+        rc = WORST(rc, cfg_set_user(c, f->user, errs));
     if (KEEP_GOING(rc))
         rc = WORST(rc, cfg_finalize(c, errs));
     if (rc != 0) {

@@ -12,6 +12,7 @@
 #include "proxy/obs/alog.h"
 #include "proxy/obs/logbuf.h"
 #include "proxy/obs/stats.h"
+#include "proxy/notify.h"
 #include "proxy/runtime.h"
 #include "proxy/shutdown.h"
 #include "proxy/tls/tls.h"
@@ -192,7 +193,9 @@ int px_reload_wait(struct px_gen **cur, const sigset_t *set)
         int sig = sigtimedwait(set, NULL, &ts);
         if (sig == SIGHUP) {
             hb_info("SIGHUP: reloading the configuration");
+            px_notify_reloading();
             *cur = reload(*cur);
+            px_notify("READY=1"); /* the new generation, or the old one kept */
         } else if (sig == SIGUSR1) {
             hb_info("SIGUSR1: reopening the log files");
             px_logw_reopen();

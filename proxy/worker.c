@@ -16,6 +16,7 @@
 #include "proxy/exchange/exchange.h"
 #include "proxy/front/conn.h"
 #include "proxy/tls/iobuf.h"
+#include "proxy/clients.h"
 #include "proxy/listener.h"
 #include "proxy/obs/alog.h"
 #include "proxy/obs/logbuf.h"
@@ -152,6 +153,7 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
         seed = (uint64_t)hb_time_now_ns() ^ ((uint64_t)id << 48);
     px_rid_init(&w->rid, seed);
+    w->clients = px_clients_process();
     w->max_conns = cfg->limits.max_connections / (nworkers ? nworkers : 1);
     if (w->max_conns == 0)
         w->max_conns = 1;

@@ -19,6 +19,7 @@
 struct event_base;
 struct event;
 struct px_drain;
+struct px_clients;
 struct px_alog;
 struct px_stats;
 
@@ -65,6 +66,7 @@ struct px_worker {
     struct event *wake_ev;
     struct px_drain *drain; /* graceful shutdown (proxy/shutdown.c), else NULL */
     struct px_rid_gen rid;  /* request ids (proxy/exchange/request_id.h) */
+    struct px_clients *clients; /* per-client limits (proxy/clients.h), shared; or NULL */
     struct px_alog *alog;   /* this worker's access log format (proxy/obs/alog.h), or NULL */
     struct px_stats *stats; /* this worker's counters (proxy/obs/stats.h); NULL in unit tests */
     struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz) */

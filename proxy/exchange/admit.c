@@ -6,7 +6,9 @@
 
 #include "config/cfg.h"
 #include "proxy/front/authority.h"
+#include "proxy/clients.h"
 #include "proxy/front/conn.h"
+#include "proxy/obs/hooks.h"
 #include "proxy/worker.h"
 
 bool px_admit_body_over(const struct cfg_limits *l, uint64_t total)
@@ -30,6 +32,15 @@ int px_admit(struct px_fconn *fc, const struct hb_msg *req, const struct cfg_rou
 {
     const struct cfg *cfg = fc->w->cfg;
     *route = NULL;
+    const struct cfg_clients *cc = &cfg->clients;
+    if (fc->client_counted && cc->requests_per_second &&
+        px_clients_request(fc->w->clients, fc->client_addr, cc->requests_per_second, cc->burst,
+                           hb_time_now_ns()) == PX_CLIENT_OVER) {
+        snprintf(why, size, "over clients.requests_per_second (%u a second, burst %u)",
+                 cc->requests_per_second, cc->burst);
+        px_stats_client_limited(fc, true);
+        return 429;
+    }
     if (fc->state == PX_FCONN_H2 && px_misdirected(fc, req)) {
         snprintf(why, size, ":authority %.*s not covered by the certificate",
                  (int)req->authority.len, req->authority.p);

@@ -18,6 +18,7 @@
 #include "proxy/front/h2.h"
 #include "proxy/listener.h"
 #include "proxy/obs/hooks.h"
+#include "proxy/clients.h"
 #include "proxy/front/proxy_hdr.h"
 #include "proxy/front/sniff.h"
 #include "proxy/worker.h"
@@ -123,6 +124,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->io.fd = fd;
     px_fconn_set_peer(fc, peer);
     fc->pp_untrusted_check = pp->n > 0 && !balancer;
+    bool over = !balancer && px_fconn_client_open(fc, peer) != 0;
     hb_list_init(&fc->exchanges);
     hb_list_init(&fc->dead);
     fc->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, fc);
@@ -135,16 +137,36 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     const struct cfg_tls *tc = &l->cfg->tls_cfg;
     if ((ssl && px_tls_io_init(&fc->io, ssl, fd, tc->small_records,
                                (hb_ns_t)tc->small_records_idle_ms * HB_NS_PER_MS) != 0) ||
-        !fc->ev_read || !fc->ev_write || !fc->ev_timer || !fc->ev_flush) {
+        !fc->ev_read || !fc->ev_write || !fc->ev_timer || !fc->ev_flush || over) {
         if (ssl && !fc->io.ssl)
             SSL_free(ssl);
-        hb_warn("client %s: out of memory, connection closed", fc->peer);
+        if (!over)
+            hb_warn("client %s: out of memory, connection closed", fc->peer);
         px_fconn_close(fc);
         return;
     }
     event_add(fc->ev_read, NULL);
     hb_ns_t now = hb_time_now_ns();
     px_fconn_timer(fc, now + hb_time_ms(w->cfg->limits.handshake_timeout_ms), now);
+}
+
+int px_fconn_client_open(struct px_fconn *fc, const struct sockaddr *sa)
+{
+    struct px_clients *t = fc->w->clients;
+    const struct cfg_clients *cc = &fc->w->cfg->clients;
+    if (!t || !hb_cidr_addr_of(sa, fc->client_addr) ||
+        hb_cidr_match_any(cc->exempt.v, cc->exempt.n, sa))
+        return 0;
+    enum px_client_verdict v =
+        px_clients_open(t, fc->client_addr, cc->max_connections, hb_time_now_ns());
+    if (v == PX_CLIENT_OVER) {
+        hb_info("client %s: over clients.max_connections (%u open from this address), closed",
+                fc->peer, cc->max_connections);
+        px_stats_client_limited(fc, false);
+        return -1;
+    }
+    fc->client_counted = v == PX_CLIENT_OK;
+    return 0;
 }
 
 void px_fconn_close(struct px_fconn *fc)
@@ -171,6 +193,8 @@ void px_fconn_close(struct px_fconn *fc)
         event_free(fc->ev_flush);
     px_authority_forget(fc);
     px_proxy_hdr_free(fc);
+    if (fc->client_counted)
+        px_clients_close(fc->w->clients, fc->client_addr);
     close(fc->fd);
     hb_list_remove(&fc->link);
     fc->w->nconns--;

@@ -129,6 +129,8 @@ struct px_fconn {
     uint32_t n_tunnels; /* open tunnels (tunnels.max_per_connection) */
     struct px_proxy_hdr *pp; /* PROXY_HDR: the header read so far; else NULL */
     bool pp_untrusted_check; /* a PROXY listener, not a balancer: a header is refused */
+    bool client_counted;     /* counted in w->clients under client_addr (proxy/clients.h) */
+    uint8_t client_addr[16]; /* the client's address, IPv4 mapped (core/cidr.h) */
     int8_t st_cproto;   /* 1 + the connections_open gauge it is counted in, 0: none
                            (proxy/obs/hooks.h) */
 };
@@ -144,6 +146,12 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
  * header names it): fc->peer for logs, peer_addr and peer_port, and the
  * request_id.trust decision. */
 void px_fconn_set_peer(struct px_fconn *fc, const struct sockaddr *peer);
+
+/* The per-client connection limit (clients.*, proxy/clients.h) for the
+ * client at sa: at accept, or after the PROXY protocol header named it.
+ * Returns 0 (counted, untracked or exempt), or -1 when the address is over
+ * clients.max_connections (logged, counted): close fc. */
+int px_fconn_client_open(struct px_fconn *fc, const struct sockaddr *sa);
 
 /* Moves fc to state s (one of the transitions above) and selects the
  * protocol's operations for it. */

@@ -29,6 +29,8 @@ static int done(struct px_fconn *fc, const struct hb_pp *pp)
         memcpy(was, fc->peer, sizeof was);
         px_fconn_set_peer(fc, (const struct sockaddr *)&pp->src);
         hb_debug("client %s: PROXY protocol v%d from balancer %s", fc->peer, pp->version, was);
+        if (px_fconn_client_open(fc, (const struct sockaddr *)&pp->src) != 0)
+            return -1; /* logged: over clients.max_connections */
     } else {
         hb_debug("client %s: PROXY protocol v%d %s: the balancer's own connection", fc->peer,
                  pp->version, hb_pp_cmd_name(pp->cmd));

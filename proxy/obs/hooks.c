@@ -146,6 +146,13 @@ void px_stats_tls_failed(const struct px_fconn *fc, enum px_st_tls_fail why)
         px_ctr_add(&v[PX_SL_TLS_FAIL + why], 1);
 }
 
+void px_stats_client_limited(const struct px_fconn *fc, bool rate)
+{
+    px_ctr *v = lis_of(fc);
+    if (v)
+        px_ctr_add(&v[rate ? PX_SL_CLIENT_RATE : PX_SL_CLIENT_CONNS], 1);
+}
+
 static unsigned code_index(uint64_t code)
 {
     return code < PX_ST_NH2CODE - 1 ? (unsigned)code : PX_ST_NH2CODE - 1;

@@ -213,6 +213,15 @@ static void listener_families(struct px_expo *e, const struct px_snap *s)
                     L("code", c < PX_ST_NH2CODE - 1 ? h2_error_name(c) : "UNKNOWN")};
                 px_expo_sample(e, l, 3, n);
             }
+    px_expo_family(e, "h2bridge_client_limited_total", PX_EXPO_COUNTER,
+                   "Connections (limit=connections) and requests (limit=requests, answered 429) "
+                   "refused by the per-client-address limits.");
+    for (size_t i = 0; i < s->nlis; i++) {
+        struct px_label a[] = {L("listener", s->lis[i].name), L("limit", "connections")};
+        struct px_label b[] = {L("listener", s->lis[i].name), L("limit", "requests")};
+        px_expo_sample(e, a, 2, s->lis[i].v[PX_SL_CLIENT_CONNS]);
+        px_expo_sample(e, b, 2, s->lis[i].v[PX_SL_CLIENT_RATE]);
+    }
     px_expo_family(e, "h2bridge_http2_floods_total", PX_EXPO_COUNTER,
                    "HTTP/2 connections closed with GOAWAY ENHANCE_YOUR_CALM, by the flood "
                    "protection that tripped.");

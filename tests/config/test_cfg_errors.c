@@ -109,8 +109,8 @@ static const struct ecase key_cases[] = {
     {"unknown top-level, list",
      BASE "frobnicate: 1\n",
      {"t.yaml:5:1: expected a known key in the top level (one of: listeners, http2, upstreams, "
-      "routes, limits, logging, admin, workers, forwarded, request_id, tunnels), found "
-      "\"frobnicate\"",
+      "routes, limits, logging, admin, workers, user, group, forwarded, request_id, tunnels, "
+      "clients), found \"frobnicate\"",
       NULL}},
     {"unknown nested",
      BASE "limits:\n  handshake_timout: 1s\n",
@@ -388,6 +388,11 @@ static const struct ecase listener_cases[] = {
      {"t.yaml:2:38: expected a network: an address (\"192.0.2.1\", \"::1\") or ADDRESS/PREFIX "
       "with no host bits set past the prefix (\"10.0.0.0/8\") for "
       "listeners[0].proxy_protocol[0], found \"10.0.0.0/33\"",
+      NULL}},
+    {"group without user",
+     BASE "group: nogroup\n",
+     {"t.yaml:5:8: expected user: with group: (the group is what the user becomes along with its "
+      "uid), found group: alone",
       NULL}},
     {"admin port twice",
      BASE "admin: {address: \"127.0.0.1:1\", port: 2}\n",

@@ -346,6 +346,25 @@ static void test_proxy_protocol_networks(void **state)
     cfg_unref(c);
 }
 
+/* user and group: strings with their marks; none by default. */
+static void test_user_group(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("listeners: [{address: \":1\"}]\n"
+                            "upstreams: {u: {servers: [\"127.0.0.1:3\"]}}\n"
+                            "routes: [{upstream: u}]\n"
+                            "user: h2bridge\ngroup: www-data\n");
+    assert_string_equal(c->user.s, "h2bridge");
+    assert_int_equal(c->user.mark.line, 4);
+    assert_string_equal(c->group.s, "www-data");
+    cfg_unref(c);
+    c = load_ok("listeners: [{address: \":1\"}]\n"
+                "upstreams: {u: {servers: [\"127.0.0.1:3\"]}}\nroutes: [{upstream: u}]\n");
+    assert_null(c->user.s);
+    assert_null(c->group.s);
+    cfg_unref(c);
+}
+
 /* listeners[].tls record sizing: defaults, and both keys set. */
 static void test_tls_small_records(void **state)
 {
@@ -677,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_tls_small_records), cmocka_unit_test(test_admin_limits),
         cmocka_unit_test(test_anchors_and_merge), cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_proxy_protocol_networks),
+        cmocka_unit_test(test_user_group),
         cmocka_unit_test(test_examples),          cmocka_unit_test(test_check_file),
         cmocka_unit_test(test_guard_page),        cmocka_unit_test(test_failing_allocations),
     };
