@@ -99,6 +99,13 @@ static void set_defaults(struct cfg *c)
     c->request_id.enabled = true;
     c->request_id.header = (struct cfg_string){"x-request-id", {NULL, 0, 0}};
     c->request_id.traceparent = CFG_TRACEPARENT_PASS;
+
+    static struct cfg_string websocket_token = {"websocket", {NULL, 0, 0}};
+    c->tunnels.upgrade = &websocket_token;
+    c->tunnels.n_upgrade = 1;
+    c->tunnels.idle_timeout_ms = 5 * 60 * 1000;
+    c->tunnels.max_per_connection = 100;
+    c->tunnels.max_per_worker = 10000;
 }
 
 struct cfg *cfg_new_defaults(void)

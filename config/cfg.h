@@ -191,6 +191,8 @@ struct cfg_listener {
     unsigned protocols;       /* enum cfg_proto bits; default h2+http1.1 (TLS) or h2c+http1.1 */
     uint32_t max_connections; /* open connections on this listener, all workers; default 10000 */
     uint32_t backlog;         /* listen(2) backlog; default 511 */
+    bool websocket; /* Upgrade tunnels (HTTP/1.1) and extended CONNECT (RFC 8441, h2)
+                       are proxied; default off (docs/websocket.md) */
     /* Clients in these networks (L4 balancers) must start with a PROXY
      * protocol v1/v2 header, whose address then stands for the client;
      * empty (default): nobody may send one. */
@@ -280,6 +282,8 @@ struct cfg_route {
         rewrite_prefix; /* replaces the matched prefix (CFG_PATH_PREFIX only); NULL = none */
     struct cfg_header_ops request_headers;  /* edits on the request sent to the backend */
     struct cfg_header_ops response_headers; /* edits on the response sent to the client */
+    bool websocket; /* false: no tunnel on this route (Upgrade stripped, extended
+                       CONNECT 501); default true (the listener decides) */
 };
 
 struct cfg_limits {
@@ -369,6 +373,18 @@ struct cfg_forwarded {
     bool via;               /* RFC 9110 §7.6.3 Via: 2 h2bridge; default off */
 };
 
+/* tunnels: Upgrade (HTTP/1.1) and extended CONNECT (h2) byte tunnels on
+ * listeners with websocket: true (docs/websocket.md). */
+#define CFG_MAX_UPGRADE_TOKENS 16
+struct cfg_tunnels {
+    struct cfg_string *upgrade; /* lowercased tokens an HTTP/1.1 client may Upgrade to;
+                                   default ["websocket"]; never "h2c" */
+    size_t n_upgrade;
+    uint32_t idle_timeout_ms;    /* no byte either way; default 5 min */
+    uint32_t max_per_connection; /* open tunnels on one client connection; default 100 */
+    uint32_t max_per_worker;     /* open tunnels in one worker; default 10000 */
+};
+
 struct cfg {
     atomic_uint refs; /* see cfg_ref()/cfg_unref() */
     struct cfg_listener *listeners;
@@ -386,6 +402,7 @@ struct cfg {
     struct cfg_string group; /* with this group; NULL = the user's primary group */
     struct cfg_forwarded forwarded;
     struct cfg_request_id request_id;
+    struct cfg_tunnels tunnels;
     struct cfg_clients clients;
     struct cfg_mark source; /* the last file parsed (line 0); file NULL for none */
     struct cfg_mem *mem;    /* private: owns every string and array above */

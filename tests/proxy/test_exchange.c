@@ -49,7 +49,7 @@ struct px_bconn { /* this binary's own: the pool's is never created here */
     char sent[8192];
     size_t sent_len;
     bool want_read, want_write;
-    int kicks, closed, released;
+    int kicks, closed, released, shut;
 };
 
 static struct {
@@ -172,6 +172,11 @@ static void fb_set_timeout(struct px_bconn *c, uint32_t ms)
     (void)c, (void)ms;
 }
 
+static void fb_shutdown_write(struct px_bconn *c)
+{
+    c->shut++;
+}
+
 static void fb_release(struct px_bconn *c)
 {
     c->released++;
@@ -194,6 +199,7 @@ static const struct px_backend_ops fake_backend = {
     .kick_write = fb_kick_write,
     .want_read = fb_want_read,
     .set_timeout = fb_set_timeout,
+    .shutdown_write = fb_shutdown_write,
     .release = fb_release,
     .close = fb_close,
 };
