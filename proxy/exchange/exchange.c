@@ -387,6 +387,9 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
         .via = cfg->forwarded.via,
         .proto = px_front_scheme(ex->fc),
         .client_addr = ex->fc->peer_addr,
+        .keep_client_xff = cfg->forwarded.x_forwarded_for_mode == CFG_XFF_APPEND ||
+                           ex->fc->fwd_trusted,
+        .keep_client_xfp = ex->fc->fwd_trusted,
         .rid_name = hb_str_c(cfg->request_id.header.s),
         .rid = ids->rid,
         .traceparent = ids->tp_new ? ids->tp : HB_STR_NULL,
