@@ -197,6 +197,7 @@ struct cfg_listener {
      * protocol v1/v2 header, whose address then stands for the client;
      * empty (default): nobody may send one. */
     struct cfg_networks proxy_protocol;
+    bool header_title_case; /* header_case: title for responses to HTTP/1.1 clients */
 };
 
 /* RFC 9113 §6.5.2 settings we announce, and the flood budgets (per
@@ -241,6 +242,8 @@ struct cfg_upstream {
     uint32_t retries;            /* other servers tried when connecting fails; default 1 */
     uint32_t queue_timeout_ms;   /* wait for a busy server's connection slot; default 5s */
     uint32_t queue_size;         /* requests waiting per server per worker; default 4096 */
+    bool header_title_case;      /* header_case: title (names Title-Case to the servers);
+                                    default lower */
 };
 
 /* Balancing policy names accepted by upstreams.*.balance, NULL-terminated. */
