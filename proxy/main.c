@@ -15,6 +15,7 @@
 #include "proxy/obs/alog.h"
 #include "proxy/reload.h"
 #include "proxy/runtime.h"
+#include "proxy/upgrade.h"
 
 #define MAX_FLAGS 64
 
@@ -180,6 +181,7 @@ int main(int argc, char **argv)
         return 0;
     }
     px_reload_set_builder(rebuild_cfg, &f); /* SIGHUP: proxy/reload.h */
+    px_upgrade_set_argv(argv);              /* SIGUSR2: proxy/upgrade.h */
     rc = px_runtime_run(c);
     cfg_unref(c);
     return rc;

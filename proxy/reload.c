@@ -12,7 +12,9 @@
 #include "proxy/obs/alog.h"
 #include "proxy/obs/logbuf.h"
 #include "proxy/obs/stats.h"
+#include "proxy/admin/admin.h"
 #include "proxy/notify.h"
+#include "proxy/upgrade.h"
 #include "proxy/runtime.h"
 #include "proxy/shutdown.h"
 #include "proxy/tls/tls.h"
@@ -196,6 +198,10 @@ int px_reload_wait(struct px_gen **cur, const sigset_t *set)
             px_notify_reloading();
             *cur = reload(*cur);
             px_notify("READY=1"); /* the new generation, or the old one kept */
+        } else if (sig == SIGUSR2) {
+            hb_info("SIGUSR2: upgrading to the binary at /proc/self/exe");
+            if (px_upgrade_spawn((*cur)->w, (*cur)->n, px_admin_fd()) == 0)
+                return SIGTERM; /* the new process serves: drain and exit */
         } else if (sig == SIGUSR1) {
             hb_info("SIGUSR1: reopening the log files");
             px_logw_reopen();

@@ -13,6 +13,7 @@
 #include "proxy/admin/admin.h"
 #include "proxy/clients.h"
 #include "proxy/notify.h"
+#include "proxy/upgrade.h"
 #include "proxy/privdrop.h"
 #include "proxy/obs/alog.h"
 #include "proxy/obs/logbuf.h"
@@ -138,6 +139,10 @@ static int priv_prepare(const struct cfg *cfg, uid_t *uid, gid_t *gid)
             hb_error("%s: user: %s", cfg_mark_format(&cfg->user.mark, at, sizeof at), why);
             return -1;
         }
+        if (geteuid() == *uid && geteuid() != 0) {
+            *uid = 0; /* already that user (a binary upgrade after a drop): nothing to do */
+            return 0;
+        }
         if (geteuid() != 0) {
             hb_error("user: %s is set, but the proxy does not run as root (euid %u): it cannot "
                      "become another user", cfg->user.s, (unsigned)geteuid());
@@ -166,6 +171,7 @@ int px_runtime_run(struct cfg *cfg)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);  /* reload: proxy/reload.h */
     sigaddset(&set, SIGUSR1); /* reopen the log files: proxy/obs/logbuf.h */
+    sigaddset(&set, SIGUSR2); /* binary upgrade: proxy/upgrade.h */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     struct cfg_errors errs;
     cfg_errors_init(&errs);
@@ -186,6 +192,7 @@ int px_runtime_run(struct cfg *cfg)
         return 1;
     }
     cfg_errors_free(&errs);
+    px_upgrade_inherit(); /* SIGUSR2 of a previous process: its sockets */
     uid_t uid = 0;
     gid_t gid = 0;
     if (priv_prepare(cfg, &uid, &gid) != 0) {
@@ -228,7 +235,7 @@ int px_runtime_run(struct cfg *cfg)
             rc = -1;
         }
     }
-    if (w && cfg->user.s) {
+    if (w && cfg->user.s && uid != 0) {
         char why[256];
         if (px_priv_drop(cfg->user.s, uid, gid, why, sizeof why) != 0) {
             hb_error("user: %s; stopping", why);
@@ -244,6 +251,7 @@ int px_runtime_run(struct cfg *cfg)
     if (w) {
         px_obs_set_ready(true);
         px_notify("READY=1"); /* Type=notify: listening, serving */
+        px_upgrade_ready();   /* a previous process handed its sockets over: it may go */
         /* From here the generation (proxy/reload.h) owns w and tls. */
         struct px_gen *gen = px_gen_new(cfg, tls, w, started);
         if (gen) {

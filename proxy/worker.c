@@ -17,6 +17,7 @@
 #include "proxy/front/conn.h"
 #include "proxy/tls/iobuf.h"
 #include "proxy/clients.h"
+#include "proxy/upgrade.h"
 #include "proxy/listener.h"
 #include "proxy/obs/alog.h"
 #include "proxy/obs/logbuf.h"
@@ -97,9 +98,17 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(w->base);
 }
 
-/* A dup() of from's listening socket for lc's address and TLS mode, or -1. */
-static int inherit_fd(const struct px_worker *from, const struct cfg_listener *lc)
+/* A dup() of from's listening socket for lc's address and TLS mode; at
+ * start, the socket a binary upgrade handed over (proxy/upgrade.h); or -1. */
+static int inherit_fd(const struct px_worker *from, const struct cfg_listener *lc, int id)
 {
+    if (!from) {
+        struct sockaddr_storage sa;
+        socklen_t len;
+        if (px_resolve(lc->address.s, lc->port, &sa, &len) != 0)
+            return -1;
+        return px_upgrade_take((struct sockaddr *)&sa, id);
+    }
     for (size_t i = 0; from && i < from->nlisteners; i++) {
         const struct px_listener *l = &from->listeners[i];
         if (l->fd >= 0 && l->cfg->port == lc->port && l->cfg->tls == lc->tls &&
@@ -127,7 +136,7 @@ static int init_listeners(struct px_worker *w, struct px_tls **tls, uint32_t nwo
         if (l->max_conns == 0)
             l->max_conns = 1;
         w->nlisteners++;
-        l->fd = inherit_fd(from, l->cfg);
+        l->fd = inherit_fd(from, l->cfg, w->id);
         if (l->fd < 0)
             l->fd = px_listen_socket(l->cfg);
         if (l->fd < 0 || px_listener_start(l) != 0)

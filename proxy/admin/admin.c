@@ -24,6 +24,7 @@
 #include "core/time.h"
 #include "proxy/admin/admin_http.h"
 #include "proxy/obs/stats.h"
+#include "proxy/upgrade.h"
 #include "proxy/worker.h"
 
 #define MAX_FIELDS 64
@@ -248,12 +249,20 @@ static void cleanup(void)
     A.fd = A.wake[0] = A.wake[1] = -1;
 }
 
+int px_admin_fd(void)
+{
+    return A.running ? A.fd : -1;
+}
+
 static int listen_on(const struct cfg_admin *ad)
 {
     struct sockaddr_storage sa;
     socklen_t len;
     if (px_resolve(ad->address.s, ad->port, &sa, &len) != 0)
         return -1;
+    int inherited = px_upgrade_take((struct sockaddr *)&sa, -1);
+    if (inherited >= 0)
+        return inherited; /* a binary upgrade: the previous process's socket */
     int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||

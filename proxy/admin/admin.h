@@ -35,4 +35,7 @@ void px_admin_reloaded(const struct cfg *old, const struct cfg *cfg);
  * socket. A no-op when it was not started. */
 void px_admin_stop(void);
 
+/* The admin listener's socket, or -1 (for a binary upgrade's hand-over). */
+int px_admin_fd(void);
+
 #endif

@@ -212,7 +212,7 @@ void px_fconn_drain(struct px_fconn *fc)
     if (fc->ops)
         fc->ops->drain(fc);
     else
-        px_fconn_close(fc); /* handshake or first bytes: nothing accepted yet */
+        fc->drain_on_start = true; /* px_fconn_start drains it */
 }
 
 void px_fconn_kick(struct px_fconn *fc)
@@ -231,13 +231,16 @@ void px_fconn_retire(struct px_fconn *fc, struct hb_list *link)
 
 int px_fconn_start(struct px_fconn *fc, enum px_fconn_state proto)
 {
-    if (proto == PX_FCONN_H2)
-        return px_h2_start(fc);
-    if (px_h1_start(fc) != 0) {
+    int rc = 0;
+    if (proto == PX_FCONN_H2) {
+        rc = px_h2_start(fc);
+    } else if (px_h1_start(fc) != 0) {
         hb_warn("client %s: out of memory, connection closed", fc->peer);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    if (rc == 0 && fc->drain_on_start && fc->ops)
+        fc->ops->drain(fc);
+    return rc;
 }
 
 /* The handshake is done: ALPN picks the protocol. Returns 0 or -1 (close). */

@@ -137,6 +137,7 @@ struct px_fconn {
     uint32_t n_tunnels; /* open tunnels (tunnels.max_per_connection) */
     struct px_proxy_hdr *pp; /* PROXY_HDR: the header read so far; else NULL */
     bool pp_untrusted_check; /* a PROXY listener, not a balancer: a header is refused */
+    bool drain_on_start;     /* drained before its protocol ran: drain it as it starts */
     bool client_counted;     /* counted in w->clients under client_addr (proxy/clients.h) */
     uint8_t client_addr[16]; /* the client's address, IPv4 mapped (core/cidr.h) */
     struct px_client_cert *cert; /* the verified client certificate (tls.client_auth), or NULL */
@@ -174,8 +175,11 @@ int px_fconn_start(struct px_fconn *fc, enum px_fconn_state proto);
 /* Closes the connection and every exchange on it (CLOSING, then freed). */
 void px_fconn_close(struct px_fconn *fc);
 
-/* Graceful shutdown of one connection: the protocol's drain, or closed now
- * when no protocol runs yet (nothing was accepted on it). */
+/* Graceful shutdown of one connection: the protocol's drain; before the
+ * protocol runs (TLS handshake, first bytes), the drain comes as soon as it
+ * starts, so a client that connected just before the shutdown (or a binary
+ * upgrade) still gets its request answered — the handshake timeout bounds
+ * the wait. */
 void px_fconn_drain(struct px_fconn *fc);
 
 /* For the protocol modules' operations only: output was produced, run the

@@ -654,7 +654,11 @@ static int advance(struct px_fconn *fc, struct px_h1 *h)
             end_response(fc, h);
             progress = true;
         }
-        if (!h->busy && h->draining)
+        /* Draining: an idle connection closes — but not one that has not
+         * had its first request yet: its client connected just before the
+         * drain (a shutdown, a binary upgrade) and is sending it now; that
+         * request gets its answer with Connection: close. */
+        if (!h->busy && h->draining && h->next_sid > 1)
             h->close_after = true;
         if (next_request(fc, h)) {
             if (fc->state != PX_FCONN_H1)
