@@ -35,6 +35,17 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     u->retries = 1;
     u->queue_timeout_ms = 5000;
     u->queue_size = 4096;
+    struct cfg_health_check *h = &u->health_check;
+    h->method = (struct cfg_string){"GET", {NULL, 0, 0}};
+    h->path = (struct cfg_string){"/", {NULL, 0, 0}};
+    h->expect = (struct cfg_string){"200-399", {NULL, 0, 0}};
+    (void)hb_status_ranges_parse(h->expect.s, &h->expect_ranges);
+    h->interval_ms = 2000;
+    h->jitter_ms = 200;
+    h->timeout_ms = 1000;
+    h->rise = 2;
+    h->fall = 3;
+    u->on_no_healthy = CFG_NO_HEALTHY_PANIC;
 }
 
 static void set_defaults(struct cfg *c)

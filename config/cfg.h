@@ -43,6 +43,7 @@
 #include <stdio.h>
 
 #include "core/cidr.h"
+#include "core/health.h"
 #include "core/log.h"
 
 /* ---- positions and errors ------------------------------------------------ */
@@ -197,6 +198,29 @@ struct cfg_server {
     uint32_t max_connections; /* per worker; 0 = no limit besides keepalive; default 0 */
 };
 
+/* upstreams.*.health_check: active checks, run once per process by the
+ * health-check thread (proxy/backend/health_check.h). */
+struct cfg_health_check {
+    bool enabled;                /* the section is present */
+    bool tcp;                    /* type: tcp (connect only); default http */
+    struct cfg_string method;    /* default "GET" */
+    struct cfg_string path;      /* default "/" */
+    struct cfg_string host;      /* Host header; NULL: the server's "host:port" */
+    struct cfg_string expect;    /* expected statuses as written; default "200-399" */
+    struct hb_status_ranges expect_ranges; /* expect, parsed */
+    uint32_t interval_ms;        /* between checks of one server; default 2s */
+    uint32_t jitter_ms;          /* ± random part of the interval; default 200ms (< interval) */
+    uint32_t timeout_ms;         /* connect + answer; default 1s (<= interval) */
+    uint32_t rise;               /* passes in a row to come back; default 2 */
+    uint32_t fall;               /* failures in a row to go down; default 3 */
+};
+
+/* upstreams.*.on_no_healthy: when no server is up. */
+enum cfg_no_healthy {
+    CFG_NO_HEALTHY_PANIC, /* default: every server gets traffic, as if up */
+    CFG_NO_HEALTHY_FAIL,  /* answer 503 at once */
+};
+
 struct cfg_upstream {
     struct cfg_mark mark;
     struct cfg_string name;
@@ -210,6 +234,9 @@ struct cfg_upstream {
     uint32_t retries;            /* other servers tried when connecting fails; default 1 */
     uint32_t queue_timeout_ms;   /* wait for a busy server's connection slot; default 5s */
     uint32_t queue_size;         /* requests waiting per server per worker; default 4096 */
+    struct cfg_health_check health_check;
+    enum cfg_no_healthy on_no_healthy; /* default CFG_NO_HEALTHY_PANIC */
+    uint32_t slow_start_ms;      /* weight ramp after a server comes back; default 0 (off) */
 };
 
 /* Balancing policy names accepted by upstreams.*.balance, NULL-terminated. */

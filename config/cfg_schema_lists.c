@@ -328,6 +328,118 @@ static void balance(struct sctx *c, const struct cfg_node *n, void *field)
     sc_expected(c, n, what);
 }
 
+/* ---- upstreams.*.health_check ---------------------------------------------- */
+
+static void check_type(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    bool *tcp = field;
+    if (n->kind == CFG_NODE_SCALAR && strcmp(n->text, "http") == 0)
+        *tcp = false;
+    else if (n->kind == CFG_NODE_SCALAR && strcmp(n->text, "tcp") == 0)
+        *tcp = true;
+    else
+        sc_expected(c, n, "a check type (http, tcp)");
+}
+
+/* An HTTP method: 1 to 15 of A-Z (what the check writes on its request
+ * line; a token, but upper case keeps typos such as "get" visible). */
+static void check_method(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    bool ok = n->kind == CFG_NODE_SCALAR && n->len >= 1 && n->len <= 15;
+    for (size_t i = 0; ok && i < n->len; i++)
+        ok = n->text[i] >= 'A' && n->text[i] <= 'Z';
+    if (!ok) {
+        sc_expected(c, n, "an HTTP method in upper case (GET, HEAD, OPTIONS, ...)");
+        return;
+    }
+    (void)sc_string(c, n, field);
+}
+
+/* Printable ASCII without spaces, starting with prefix when one is given. */
+static bool visible(const struct cfg_node *n, char first)
+{
+    if (n->kind != CFG_NODE_SCALAR || n->len == 0 || n->len > 1024 ||
+        (first && n->text[0] != first))
+        return false;
+    for (size_t i = 0; i < n->len; i++)
+        if (n->text[i] <= ' ' || n->text[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+static void check_path(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    if (!visible(n, '/'))
+        sc_expected(c, n, "a request path starting with / (visible ASCII, no spaces)");
+    else
+        (void)sc_string(c, n, field);
+}
+
+static void check_host(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    if (!visible(n, 0))
+        sc_expected(c, n, "a Host header value (visible ASCII, no spaces)");
+    else
+        (void)sc_string(c, n, field);
+}
+
+static void check_expect(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_health_check *h = field;
+    struct hb_status_ranges r;
+    if (n->kind == CFG_NODE_SCALAR && hb_status_ranges_parse(n->text, &r) == 0) {
+        if (sc_string(c, n, &h->expect) == 0)
+            h->expect_ranges = r;
+        return;
+    }
+    sc_expected(c, n, "statuses as \"200-399\" or \"200,204,300-308\" (100..599, at most 16 "
+                      "items)");
+}
+
+#define HC struct cfg_health_check
+static const struct sc_field check_fields[] = {
+    SCF_FUNC("type", HC, tcp, check_type),
+    SCF_FUNC("method", HC, method, check_method),
+    SCF_FUNC("path", HC, path, check_path),
+    SCF_FUNC("host", HC, host, check_host),
+    SCF_WHOLE("expect_status", check_expect),
+    SCF_DUR("interval", HC, interval_ms, 10, 3600000),
+    SCF_DUR("jitter", HC, jitter_ms, 0, 3600000),
+    SCF_DUR("timeout", HC, timeout_ms, 1, 3600000),
+    SCF_U32("rise", HC, rise, 1, 100),
+    SCF_U32("fall", HC, fall, 1, 100),
+    SCF_END,
+};
+
+static void health_check(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_health_check *h = field;
+    if (n->kind == CFG_NODE_NULL) {
+        h->enabled = true; /* "health_check:" alone: every default */
+        return;
+    }
+    if (!sc_apply_map(c, n, check_fields, h, "a mapping (type, path, interval, ...)"))
+        return;
+    h->enabled = true;
+    if (h->jitter_ms >= h->interval_ms)
+        sc_error(c, &n->mark, "expected health_check.jitter (%u ms) below interval (%u ms)",
+                 (unsigned)h->jitter_ms, (unsigned)h->interval_ms);
+    if (h->timeout_ms > h->interval_ms)
+        sc_error(c, &n->mark, "expected health_check.timeout (%u ms) at most interval (%u ms)",
+                 (unsigned)h->timeout_ms, (unsigned)h->interval_ms);
+}
+
+static void on_no_healthy(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    enum cfg_no_healthy *v = field;
+    if (n->kind == CFG_NODE_SCALAR && strcmp(n->text, "panic") == 0)
+        *v = CFG_NO_HEALTHY_PANIC;
+    else if (n->kind == CFG_NODE_SCALAR && strcmp(n->text, "fail") == 0)
+        *v = CFG_NO_HEALTHY_FAIL;
+    else
+        sc_expected(c, n, "what to do with no healthy server (panic, fail)");
+}
+
 #define UP struct cfg_upstream
 static const struct sc_field upstream_fields[] = {
     SCF_WHOLE("servers", servers),
@@ -339,6 +451,9 @@ static const struct sc_field upstream_fields[] = {
     SCF_U32("retries", UP, retries, 0, 10),
     SCF_DUR("queue_timeout", UP, queue_timeout_ms, 1, 10 * 60000),
     SCF_U32("queue_size", UP, queue_size, 0, 1000000),
+    SCF_FUNC("health_check", UP, health_check, health_check),
+    SCF_FUNC("on_no_healthy", UP, on_no_healthy, on_no_healthy),
+    SCF_DUR("slow_start", UP, slow_start_ms, 0, 3600000),
     SCF_END,
 };
 

@@ -12,7 +12,9 @@
 #include <event2/event.h>
 
 #include "core/log.h"
+#include "core/health.h"
 #include "proxy/backend/backend.h"
+#include "proxy/backend/health_state.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/front/conn.h"
 #include "proxy/tls/iobuf.h"
@@ -45,10 +47,11 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
     up->cfg = u;
     up->pools = calloc(u->n_servers, sizeof *up->pools);
     up->load = calloc(u->n_servers, sizeof *up->load);
+    up->hs = calloc(u->n_servers, sizeof *up->hs);
     enum hb_balance pol = HB_BAL_ROUND_ROBIN; /* cfg validated the name */
     (void)hb_balance_parse(u->balance.s, &pol);
     hb_balancer_init(&up->bal, pol, (uint64_t)w->id + 1);
-    if (!up->pools || !up->load)
+    if (!up->pools || !up->load || !up->hs)
         return -1;
     for (size_t i = 0; i < u->n_servers; i++) {
         const struct cfg_server *s = &u->servers[i];
@@ -63,8 +66,13 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
         up->pools[i] = px_pool_new(w->base, (struct sockaddr *)&sa, len, name, &o);
         if (!up->pools[i])
             return -1;
-        up->load[i] = (struct hb_backend){.weight = s->weight, .healthy = true};
+        /* Weights are scaled for slow start's ramp (core/health.h); the
+         * same factor for all keeps every policy's picks as they were. */
+        up->load[i] = (struct hb_backend){.weight = s->weight * HB_WEIGHT_SCALE, .healthy = true};
+        up->hs[i] = px_hstate_get(u->name.s, name);
         up->npools++;
+        if (!up->hs[i])
+            return -1;
     }
     /* Workers start at different servers: skip w->id picks. */
     for (int k = 0; k < w->id % (int)up->npools; k++)
@@ -269,6 +277,9 @@ void px_worker_free(struct px_worker *w)
             px_pool_del(w->ups[i].pools[j]);
         free(w->ups[i].pools);
         free(w->ups[i].load);
+        for (size_t j = 0; w->ups[i].hs && j < w->ups[i].npools; j++)
+            px_hstate_put(w->ups[i].hs[j]);
+        free(w->ups[i].hs);
     }
     free(w->ups);
     if (w->tick)

@@ -20,6 +20,7 @@ struct event_base;
 struct event;
 struct px_drain;
 struct px_stats;
+struct px_hstate;
 
 /* One upstream group of the configuration, in one worker. */
 struct px_upstream {
@@ -28,6 +29,7 @@ struct px_upstream {
     size_t npools;
     struct hb_balancer bal;  /* upstreams.*.balance */
     struct hb_backend *load; /* one per server: weight, load, policy credit */
+    struct px_hstate **hs;   /* one per server: health (a reference each; NULL: up) */
 };
 
 struct px_listener {

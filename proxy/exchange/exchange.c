@@ -11,7 +11,9 @@
 #include "core/err.h"
 #include "core/h1_write.h"
 #include "core/h2_conn.h"
+#include "core/health.h"
 #include "core/log.h"
+#include "proxy/backend/health_state.h"
 #include "proxy/exchange/admit.h"
 #include "proxy/exchange/forward_headers.h"
 #include "proxy/front/front.h"
@@ -116,7 +118,9 @@ static bool head_sent(const struct px_exchange *ex)
     return ex->status != 0;
 }
 
-void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
+/* px_ex_fail, with the log line optional: a state that was logged once
+ * already (no healthy server) does not log each request again. */
+static void fail(struct px_exchange *ex, int status, const char *reason, bool log)
 {
     struct px_fconn *fc = ex->fc;
     char what[32];
@@ -125,8 +129,9 @@ void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
         snprintf(what, sizeof what, "RST_STREAM INTERNAL_ERROR");
     else
         snprintf(what, sizeof what, "%d", status);
-    hb_warn("client %s stream %u backend %s: %s → %s", fc->peer, ex->sid, px_ex_backend_name(ex),
-            reason, what);
+    if (log)
+        hb_warn("client %s stream %u backend %s: %s → %s", fc->peer, ex->sid,
+                px_ex_backend_name(ex), reason, what);
     px_ex_rec_detail(ex, "%s", reason);
     px_ex_drop_backend(ex, false);
     ex->state = PX_EX_FAILED;
@@ -143,6 +148,11 @@ void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
         ex->uncredited = 0;
     }
     hb_buf_free(&ex->reqbuf);
+}
+
+void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
+{
+    fail(ex, status, reason, true);
 }
 
 bool px_ex_can_retry(const struct px_exchange *ex)
@@ -260,9 +270,20 @@ static const char *fail_reason(int err)
  * the upstream's retries allow. */
 static bool next_server(struct px_exchange *ex)
 {
-    if (ex->tries > ex->up->cfg->retries || ex->tries >= ex->up->npools)
+    struct px_upstream *up = ex->up;
+    if (ex->tries > up->cfg->retries || ex->tries >= up->npools)
         return false;
-    ex->server = (ex->server + 1) % ex->up->npools;
+    /* The next healthy one (load[].healthy as refreshed at the pick; in
+     * panic mode all are), else simply the next. */
+    size_t next = (ex->server + 1) % up->npools;
+    for (size_t k = 1; k < up->npools; k++) {
+        size_t i = (ex->server + k) % up->npools;
+        if (up->load[i].healthy) {
+            next = i;
+            break;
+        }
+    }
+    ex->server = next;
     ex->tries++;
     return true;
 }
@@ -279,6 +300,12 @@ static void on_fail(void *owner, int err)
 
 void px_ex_connect(struct px_exchange *ex, bool fresh)
 {
+    if (ex->server == PX_EX_NO_SERVER) {
+        /* Logged once by the health-check thread when it happened. */
+        px_ex_rec_detail(ex, "no healthy server (on_no_healthy: fail)");
+        fail(ex, 503, "no healthy server", false);
+        return;
+    }
     for (;;) {
         ex->state = PX_EX_CONNECTING;
         ex->pool = ex->up->pools[ex->server];
@@ -401,13 +428,44 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
     return status;
 }
 
+/* Refreshes each server's health and slow-start weight from its shared
+ * state (proxy/backend/health_state.h: relaxed loads, no lock), then picks
+ * one. Only upstreams with health_check: pay for it. PX_EX_NO_SERVER when
+ * none is up and on_no_healthy is fail; in panic mode every server counts
+ * as up. */
+static size_t pick(struct px_exchange *ex)
+{
+    struct px_upstream *up = ex->up;
+    const struct cfg_upstream *u = up->cfg;
+    if (u->health_check.enabled && up->hs) {
+        size_t n_up = 0;
+        hb_ns_t now = u->slow_start_ms ? hb_time_now_ns() : 0;
+        for (size_t i = 0; i < up->npools; i++) {
+            bool ok = px_hstate_up(up->hs[i]);
+            up->load[i].healthy = ok;
+            n_up += ok;
+            if (u->slow_start_ms)
+                up->load[i].weight =
+                    hb_slow_start_weight(u->servers[i].weight,
+                                         px_hstate_up_for_ms(up->hs[i], now), u->slow_start_ms);
+        }
+        if (n_up == 0) {
+            if (u->on_no_healthy == CFG_NO_HEALTHY_FAIL)
+                return PX_EX_NO_SERVER;
+            for (size_t i = 0; i < up->npools; i++)
+                up->load[i].healthy = true;
+        }
+    }
+    return px_ex_be(ex)->pick(&up->bal, up->load, up->pools, up->npools);
+}
+
 static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
                          const struct cfg_route *r)
 {
     const struct cfg *cfg = ex->fc->w->cfg;
     ex->route = r;
     ex->up = &ex->fc->w->ups[r->upstream_index];
-    ex->server = px_ex_be(ex)->pick(&ex->up->bal, ex->up->load, ex->up->pools, ex->up->npools);
+    ex->server = pick(ex);
     ex->tries = 1;
     ex->idempotent = idempotent(req);
     ex->req_flags = method_is(req, "HEAD") ? H1_REQ_HEAD : 0;

@@ -4,6 +4,7 @@
 #define H2B_PROXY_EXCHANGE_EXCHANGE_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/h1_body.h"
@@ -39,6 +40,9 @@ enum px_ex_state {
     PX_EX_CLOSED,     /* ended (px_ex_record_done ran); freed from the event loop */
 };
 
+/* ex->server when no server is up and on_no_healthy is fail. */
+#define PX_EX_NO_SERVER SIZE_MAX
+
 /* "CONNECTING", … Static storage. */
 const char *px_ex_state_name(enum px_ex_state s);
 
@@ -48,7 +52,7 @@ struct px_exchange {
     uint32_t sid;
     struct px_upstream *up;
     const struct cfg_route *route;
-    size_t server;  /* index of the pool in up */
+    size_t server;  /* index of the pool in up; PX_EX_NO_SERVER: none is up */
     unsigned tries; /* servers tried for this request */
     bool retried;   /* the stale keep-alive retry was used */
     enum px_ex_state state;
