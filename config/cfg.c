@@ -7,6 +7,7 @@
 
 #include "config/cfg_internal.h"
 #include "core/err.h"
+#include "core/outlier.h"
 
 const char *const cfg_balance_names[] = {"round_robin", "least_conn", "random", NULL};
 
@@ -46,6 +47,12 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     h->rise = 2;
     h->fall = 3;
     u->on_no_healthy = CFG_NO_HEALTHY_PANIC;
+    struct cfg_outlier *o = &u->outlier_detection;
+    o->consecutive_failures = 5;
+    o->count = (1u << HB_OUTCOME_FAILURES) - 1;
+    o->base_ejection_ms = 30000;
+    o->max_ejection_ms = 300000;
+    o->max_ejected_percent = 50;
 }
 
 static void set_defaults(struct cfg *c)

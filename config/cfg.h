@@ -215,6 +215,17 @@ struct cfg_health_check {
     uint32_t fall;               /* failures in a row to go down; default 3 */
 };
 
+/* upstreams.*.outlier_detection: passive ejection, per worker
+ * (core/outlier.h: count holds 1 << enum hb_outcome). */
+struct cfg_outlier {
+    bool enabled;                 /* the section is present */
+    uint32_t consecutive_failures; /* default 5 */
+    unsigned count;               /* 1 << enum hb_outcome of the failures counted; default all */
+    uint32_t base_ejection_ms;    /* default 30s */
+    uint32_t max_ejection_ms;     /* default 5m (>= base) */
+    uint32_t max_ejected_percent; /* default 50 */
+};
+
 /* upstreams.*.on_no_healthy: when no server is up. */
 enum cfg_no_healthy {
     CFG_NO_HEALTHY_PANIC, /* default: every server gets traffic, as if up */
@@ -235,6 +246,7 @@ struct cfg_upstream {
     uint32_t queue_timeout_ms;   /* wait for a busy server's connection slot; default 5s */
     uint32_t queue_size;         /* requests waiting per server per worker; default 4096 */
     struct cfg_health_check health_check;
+    struct cfg_outlier outlier_detection;
     enum cfg_no_healthy on_no_healthy; /* default CFG_NO_HEALTHY_PANIC */
     uint32_t slow_start_ms;      /* weight ramp after a server comes back; default 0 (off) */
 };

@@ -6,6 +6,7 @@
 
 #include "config/cfg_internal.h"
 #include "core/err.h"
+#include "core/outlier.h"
 
 #define MAX_LIST    4096 /* listeners, upstreams, routes, servers */
 #define MAX_SMALL   64   /* certificates, server names, header edits */
@@ -429,6 +430,65 @@ static void health_check(struct sctx *c, const struct cfg_node *n, void *field)
                  (unsigned)h->timeout_ms, (unsigned)h->interval_ms);
 }
 
+/* ---- upstreams.*.outlier_detection ------------------------------------------ */
+
+static void outlier_count(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    unsigned *mask = field;
+    static const char *const names[] = {"connect_failure", "reset", "timeout", "5xx"};
+    const char *what = "a list of failures to count (connect_failure, reset, timeout, 5xx)";
+    if (!sc_seq_of(c, n, 8, "failures to count"))
+        return;
+    if (n->n == 0) {
+        sc_expected(c, n, what);
+        return;
+    }
+    unsigned m = 0;
+    for (size_t i = 0; i < n->n; i++) {
+        const struct cfg_node *it = n->items[i];
+        size_t k = 0;
+        while (k < HB_OUTCOME_FAILURES &&
+               !(it->kind == CFG_NODE_SCALAR && strcmp(it->text, names[k]) == 0))
+            k++;
+        if (k == HB_OUTCOME_FAILURES) {
+            size_t old = sc_path_index(c, i);
+            sc_expected(c, it, "a failure to count (connect_failure, reset, timeout, 5xx)");
+            sc_path_pop(c, old);
+            return;
+        }
+        m |= 1u << k;
+    }
+    *mask = m;
+}
+
+#define OD struct cfg_outlier
+static const struct sc_field outlier_fields[] = {
+    SCF_U32("consecutive_failures", OD, consecutive_failures, 1, 1000),
+    SCF_FUNC("count", OD, count, outlier_count),
+    SCF_DUR("base_ejection_time", OD, base_ejection_ms, 1, 3600000),
+    SCF_DUR("max_ejection_time", OD, max_ejection_ms, 1, 24 * 3600000),
+    SCF_U32("max_ejected_percent", OD, max_ejected_percent, 0, 100),
+    SCF_END,
+};
+
+static void outlier_detection(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_outlier *o = field;
+    if (n->kind == CFG_NODE_NULL) {
+        o->enabled = true;
+        return;
+    }
+    if (!sc_apply_map(c, n, outlier_fields, o,
+                      "a mapping (consecutive_failures, count, base_ejection_time, ...)"))
+        return;
+    o->enabled = true;
+    if (o->max_ejection_ms < o->base_ejection_ms)
+        sc_error(c, &n->mark,
+                 "expected outlier_detection.max_ejection_time (%u ms) at least "
+                 "base_ejection_time (%u ms)",
+                 (unsigned)o->max_ejection_ms, (unsigned)o->base_ejection_ms);
+}
+
 static void on_no_healthy(struct sctx *c, const struct cfg_node *n, void *field)
 {
     enum cfg_no_healthy *v = field;
@@ -452,6 +512,7 @@ static const struct sc_field upstream_fields[] = {
     SCF_DUR("queue_timeout", UP, queue_timeout_ms, 1, 10 * 60000),
     SCF_U32("queue_size", UP, queue_size, 0, 1000000),
     SCF_FUNC("health_check", UP, health_check, health_check),
+    SCF_FUNC("outlier_detection", UP, outlier_detection, outlier_detection),
     SCF_FUNC("on_no_healthy", UP, on_no_healthy, on_no_healthy),
     SCF_DUR("slow_start", UP, slow_start_ms, 0, 3600000),
     SCF_END,

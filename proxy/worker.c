@@ -48,10 +48,12 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
     up->pools = calloc(u->n_servers, sizeof *up->pools);
     up->load = calloc(u->n_servers, sizeof *up->load);
     up->hs = calloc(u->n_servers, sizeof *up->hs);
+    up->out = calloc(u->n_servers, sizeof *up->out);
+    up->st = calloc(u->n_servers, sizeof *up->st);
     enum hb_balance pol = HB_BAL_ROUND_ROBIN; /* cfg validated the name */
     (void)hb_balance_parse(u->balance.s, &pol);
     hb_balancer_init(&up->bal, pol, (uint64_t)w->id + 1);
-    if (!up->pools || !up->load || !up->hs)
+    if (!up->pools || !up->load || !up->hs || !up->out || !up->st)
         return -1;
     for (size_t i = 0; i < u->n_servers; i++) {
         const struct cfg_server *s = &u->servers[i];
@@ -185,9 +187,10 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
     if (!w->stats || !w->tick || event_add(w->tick, &tv) != 0)
         return -1;
     for (size_t i = 0; i < w->nups; i++)
-        for (size_t j = 0; j < w->ups[i].npools; j++)
-            px_pool_set_stats(w->ups[i].pools[j],
-                              w->stats->srv[w->stats->srv_at[i] + j].v);
+        for (size_t j = 0; j < w->ups[i].npools; j++) {
+            w->ups[i].st[j] = w->stats->srv[w->stats->srv_at[i] + j].v;
+            px_pool_set_stats(w->ups[i].pools[j], w->ups[i].st[j]);
+        }
     return 0;
 }
 
@@ -265,8 +268,11 @@ void px_worker_free(struct px_worker *w)
     /* The requests ended above are counted; the counters are folded while
      * the names they are filed under (listener labels, pool names) live. */
     for (size_t i = 0; i < w->nups; i++)
-        for (size_t j = 0; j < w->ups[i].npools; j++)
+        for (size_t j = 0; j < w->ups[i].npools; j++) {
             px_pool_set_stats(w->ups[i].pools[j], NULL);
+            if (w->ups[i].st)
+                w->ups[i].st[j] = NULL;
+        }
     px_stats_free(w->stats);
     w->stats = NULL;
     for (size_t i = 0; i < w->nlisteners; i++)
@@ -280,6 +286,8 @@ void px_worker_free(struct px_worker *w)
         for (size_t j = 0; w->ups[i].hs && j < w->ups[i].npools; j++)
             px_hstate_put(w->ups[i].hs[j]);
         free(w->ups[i].hs);
+        free(w->ups[i].out);
+        free(w->ups[i].st);
     }
     free(w->ups);
     if (w->tick)

@@ -12,7 +12,9 @@
 
 #include "config/cfg.h"
 #include "core/list.h"
+#include "core/outlier.h"
 #include "proxy/backend/pool.h"
+#include "proxy/obs/stats.h"
 #include "proxy/exchange/request_id.h"
 #include "proxy/tls/tls.h"
 
@@ -30,6 +32,9 @@ struct px_upstream {
     struct hb_balancer bal;  /* upstreams.*.balance */
     struct hb_backend *load; /* one per server: weight, load, policy credit */
     struct px_hstate **hs;   /* one per server: health (a reference each; NULL: up) */
+    struct hb_outlier *out;  /* one per server: passive ejection state (this worker's) */
+    size_t n_ejected;        /* servers of out[] ejected now */
+    px_ctr **st;             /* one per server: its PX_SS_* counters in w->stats, or NULL */
 };
 
 struct px_listener {

@@ -193,7 +193,9 @@ static void server(struct jw *j, const struct cfg_upstream *u, const struct cfg_
     u64(j, "connects_total", v[PX_SS_CONNECTS], true);
     u64(j, "connect_failures_total", v[PX_SS_CONNECT_FAIL] + v[PX_SS_CONNECT_TIMEOUT], true);
     u64(j, "queue_timeouts_total", v[PX_SS_QUEUE_TIMEOUT], true);
-    u64(j, "queue_full_total", v[PX_SS_QUEUE_FULL], false);
+    u64(j, "queue_full_total", v[PX_SS_QUEUE_FULL], true);
+    u64(j, "ejected_workers", v[PX_SS_EJECTED], true);
+    u64(j, "ejections_total", v[PX_SS_EJECTIONS], false);
     lit(j, "}");
 }
 

@@ -222,12 +222,54 @@ int px_ex_pump_request(struct px_exchange *ex)
     return 0;
 }
 
+static struct hb_outlier_cfg outlier_cfg(const struct cfg_outlier *o)
+{
+    return (struct hb_outlier_cfg){.threshold = o->consecutive_failures,
+                                   .base_ns = (uint64_t)o->base_ejection_ms * 1000000u,
+                                   .max_ns = (uint64_t)o->max_ejection_ms * 1000000u,
+                                   .max_percent = o->max_ejected_percent};
+}
+
+void px_ex_observe(struct px_exchange *ex, enum hb_outcome oc)
+{
+    struct px_upstream *up = ex->up;
+    const struct cfg_outlier *oc_cfg = &up->cfg->outlier_detection;
+    if (!oc_cfg->enabled || ex->server >= up->npools || !up->out)
+        return;
+    struct hb_outlier *o = &up->out[ex->server];
+    if (oc == HB_OUTCOME_OK) {
+        hb_outlier_success(o);
+        return;
+    }
+    if (!(oc_cfg->count & (1u << oc)))
+        return;
+    struct hb_outlier_cfg c = outlier_cfg(oc_cfg);
+    uint64_t now = hb_time_now_ns();
+    enum hb_outlier_ev ev = hb_outlier_failure(o, &c, up->n_ejected, up->npools, now);
+    if (ev != HB_OUTLIER_EJECTED)
+        return;
+    up->n_ejected++;
+    up->load[ex->server].healthy = false; /* for this request's next_server too */
+    px_ctr *st = up->st ? up->st[ex->server] : NULL;
+    if (st) {
+        px_ctr_add(&st[PX_SS_EJECTIONS], 1);
+        px_ctr_set(&st[PX_SS_EJECTED], 1);
+    }
+    hb_warn("worker %d: upstream %s server %s: ejected for %llu ms (%u failures in a row, last: "
+            "%s; ejection %u)",
+            ex->fc->w->id, up->cfg->name.s, px_ex_backend_name(ex),
+            (unsigned long long)((o->until - now) / 1000000u),
+            (unsigned)oc_cfg->consecutive_failures, hb_outcome_name(oc), (unsigned)o->ejections);
+}
+
 static void write_failed(struct px_exchange *ex, int err)
 {
     char reason[96];
     snprintf(reason, sizeof reason, "failed (%s)", strerror(err));
     if (px_ex_retry(ex, reason))
         return;
+    if (!ex->got_byte)
+        px_ex_observe(ex, HB_OUTCOME_RESET);
     snprintf(reason, sizeof reason, "writing the request failed: %s", strerror(err));
     px_ex_fail(ex, 502, reason);
 }
@@ -291,6 +333,8 @@ static bool next_server(struct px_exchange *ex)
 static void on_fail(void *owner, int err)
 {
     struct px_exchange *ex = owner;
+    if (err == HB_EIO || err == HB_ETIMEOUT)
+        px_ex_observe(ex, HB_OUTCOME_CONNECT_FAILURE);
     if (err == HB_EIO && next_server(ex)) {
         px_ex_connect(ex, false);
         return;
@@ -316,6 +360,8 @@ void px_ex_connect(struct px_exchange *ex, bool fresh)
                 start_io(ex, c); /* else on_ready or on_fail follows */
             return;
         }
+        if (rc == HB_EIO)
+            px_ex_observe(ex, HB_OUTCOME_CONNECT_FAILURE);
         if (rc == HB_EIO && next_server(ex))
             continue;
         px_ex_fail(ex, fail_status(rc), rc == HB_ELIMIT ? "pool queue full" : fail_reason(rc));
@@ -437,17 +483,43 @@ static size_t pick(struct px_exchange *ex)
 {
     struct px_upstream *up = ex->up;
     const struct cfg_upstream *u = up->cfg;
-    if (u->health_check.enabled && up->hs) {
+    bool checked = u->health_check.enabled && up->hs;
+    bool outliers = u->outlier_detection.enabled && up->out;
+    if (checked || outliers) {
         size_t n_up = 0;
-        hb_ns_t now = u->slow_start_ms ? hb_time_now_ns() : 0;
+        hb_ns_t now = u->slow_start_ms || outliers ? hb_time_now_ns() : 0;
         for (size_t i = 0; i < up->npools; i++) {
-            bool ok = px_hstate_up(up->hs[i]);
+            uint64_t up_for = checked ? px_hstate_up_for_ms(up->hs[i], now) : UINT64_MAX;
+            bool ok = !checked || px_hstate_up(up->hs[i]);
+            if (outliers) {
+                struct hb_outlier *o = &up->out[i];
+                if (hb_outlier_tick(o, now)) {
+                    up->n_ejected--;
+                    if (up->st && up->st[i])
+                        px_ctr_set(&up->st[i][PX_SS_EJECTED], 0);
+                    hb_info("worker %d: upstream %s server %s: back after its ejection",
+                            ex->fc->w->id, u->name.s, px_ex_be(ex)->name(up->pools[i]));
+                }
+                ok = ok && !o->ejected;
+                if (o->back_at) {
+                    uint64_t back_for = (now - o->back_at) / 1000000u;
+                    up_for = back_for < up_for ? back_for : up_for;
+                }
+            }
             up->load[i].healthy = ok;
             n_up += ok;
             if (u->slow_start_ms)
                 up->load[i].weight =
-                    hb_slow_start_weight(u->servers[i].weight,
-                                         px_hstate_up_for_ms(up->hs[i], now), u->slow_start_ms);
+                    hb_slow_start_weight(u->servers[i].weight, up_for, u->slow_start_ms);
+        }
+        if (n_up == 0 && outliers) {
+            /* Ejections never empty an upstream on their own (core/outlier.h
+             * caps them); with the checks' down servers they may: then the
+             * ejected ones serve, and only the checks' verdict counts. */
+            for (size_t i = 0; i < up->npools; i++) {
+                up->load[i].healthy = !checked || px_hstate_up(up->hs[i]);
+                n_up += up->load[i].healthy;
+            }
         }
         if (n_up == 0) {
             if (u->on_no_healthy == CFG_NO_HEALTHY_FAIL)

@@ -10,6 +10,7 @@
 #include "core/h1_body.h"
 #include "core/h1_parse.h"
 #include "core/list.h"
+#include "core/outlier.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/backend/backend.h"
 #include "proxy/exchange/request_id.h"
@@ -119,6 +120,10 @@ void px_ex_fail(struct px_exchange *ex, int status, const char *reason);
  * reconnects on a fresh connection and returns true. */
 bool px_ex_retry(struct px_exchange *ex, const char *what);
 void px_ex_drop_backend(struct px_exchange *ex, bool reusable);
+/* What this request taught about its current server, for passive outlier
+ * ejection (upstreams.*.outlier_detection; a no-op without it). Logs an
+ * ejection once, in this worker. */
+void px_ex_observe(struct px_exchange *ex, enum hb_outcome o);
 int px_ex_pump_request(struct px_exchange *ex);
 void px_ex_connect(struct px_exchange *ex, bool fresh);
 const char *px_ex_backend_name(const struct px_exchange *ex);

@@ -76,6 +76,7 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
     }
     ex->status = m->status;
     ex->resp_flags = m->flags;
+    px_ex_observe(ex, m->status >= 500 ? HB_OUTCOME_5XX : HB_OUTCOME_OK);
     struct h1_limits lim;
     h1_limits_default(&lim);
     h1_body_init(&ex->body, m, &lim);
@@ -120,6 +121,8 @@ static void on_eof(struct px_exchange *ex)
     if (ex->state == PX_EX_WAIT_HEAD) {
         if (px_ex_retry(ex, "closed before any response byte"))
             return;
+        if (!ex->got_byte)
+            px_ex_observe(ex, HB_OUTCOME_RESET);
         px_ex_fail(ex, 502, ex->got_byte ? "connection closed inside the response head"
                                          : "connection closed before any response byte");
         return;
@@ -172,6 +175,7 @@ void px_ex_on_readable(struct px_exchange *ex)
         if (n < 0 && !ex->got_byte && !px_ex_can_retry(ex)) {
             char reason[96];
             snprintf(reason, sizeof reason, "read failed: %s", strerror(errno));
+            px_ex_observe(ex, HB_OUTCOME_RESET);
             px_ex_fail(ex, 502, reason);
             return;
         }
@@ -195,6 +199,8 @@ void px_ex_on_timeout(struct px_exchange *ex)
     char reason[96];
     snprintf(reason, sizeof reason, "no data from the backend for %u ms",
              ex->up->cfg->read_timeout_ms);
+    if (ex->state == PX_EX_WAIT_HEAD)
+        px_ex_observe(ex, HB_OUTCOME_TIMEOUT);
     px_ex_fail(ex, 504, reason);
 }
 

@@ -118,6 +118,7 @@ enum {
     PX_SS_REUSES,                             /* leases of a keep-alive connection */
     PX_SS_QUEUE_TIMEOUT,                      /* waits in the queue that timed out (503) */
     PX_SS_QUEUE_FULL,                         /* leases refused on a full queue (503) */
+    PX_SS_EJECTIONS,                          /* passive ejections (outlier_detection) */
     PX_SS_TTFB,                               /* histogram: first response byte */
     PX_SS_NCOUNTERS = PX_SS_TTFB + PX_ST_HIST,
     /* gauges */
@@ -125,6 +126,7 @@ enum {
     PX_SS_IDLE,
     PX_SS_QUEUED,
     PX_SS_FAILING, /* 1 while the last connection attempt failed */
+    PX_SS_EJECTED, /* 1 while this worker has the server ejected (outlier_detection) */
     PX_SS_N
 };
 

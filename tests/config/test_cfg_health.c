@@ -1,10 +1,11 @@
 /* tests/config/test_cfg_health.c — upstreams.*.health_check, on_no_healthy
- * and slow_start: defaults, every key, and exact errors at line:column. */
+ * slow_start and outlier_detection: defaults, every key, and exact errors at line:column. */
 #include "cfg_test.h"
 
 #include <stdio.h>
 
 #include "config/cfg.h"
+#include "core/outlier.h"
 
 #define LISTEN "listeners:\n  - address: \"127.0.0.1:8080\"\nupstreams:\n"
 
@@ -170,12 +171,71 @@ static void test_errors(void **st)
                       NULL});
 }
 
+static void test_outlier(void **st)
+{
+    (void)st;
+    struct cfg_errors e;
+    struct cfg *c = load(LISTEN "  u: {servers: [\"h:1\"]}\n"
+                                "  v: {servers: [\"h:2\"], outlier_detection: }\n"
+                                "  w:\n"
+                                "    servers: [\"h:3\"]\n"
+                                "    outlier_detection:\n"
+                                "      consecutive_failures: 2\n"
+                                "      count: [5xx, timeout]\n"
+                                "      base_ejection_time: 1s\n"
+                                "      max_ejection_time: 1s\n"
+                                "      max_ejected_percent: 100\n",
+                         &e);
+    assert_non_null(c);
+    assert_false(cfg_find_upstream(c, "u")->outlier_detection.enabled);
+    const struct cfg_outlier *o = &cfg_find_upstream(c, "v")->outlier_detection;
+    assert_true(o->enabled);
+    assert_int_equal(o->consecutive_failures, 5);
+    assert_int_equal(o->count, 0xf);
+    assert_int_equal(o->base_ejection_ms, 30000);
+    assert_int_equal(o->max_ejection_ms, 300000);
+    assert_int_equal(o->max_ejected_percent, 50);
+    o = &cfg_find_upstream(c, "w")->outlier_detection;
+    assert_int_equal(o->consecutive_failures, 2);
+    assert_int_equal(o->count, (1u << HB_OUTCOME_5XX) | (1u << HB_OUTCOME_TIMEOUT));
+    assert_int_equal(o->base_ejection_ms, 1000);
+    assert_int_equal(o->max_ejection_ms, 1000);
+    assert_int_equal(o->max_ejected_percent, 100);
+    cfg_unref(c);
+    cfg_errors_free(&e);
+    expect_errors(LISTEN "  u:\n"
+                         "    servers: [\"h:1\"]\n"
+                         "    outlier_detection:\n"
+                         "      consecutive_failures: 0\n"
+                         "      count: [5xx, 4xx]\n"
+                         "      max_ejected_percent: 101\n"
+                         "      base_ejection_time: 10s\n"
+                         "      max_ejection_time: 5s\n",
+                  (const char *const[]){
+                      "t.yaml:7:7: expected outlier_detection.max_ejection_time (5000 ms) at "
+                      "least base_ejection_time (10000 ms)",
+                      "t.yaml:7:29: expected an integer from 1 to 1000 for "
+                      "upstreams.u.outlier_detection.consecutive_failures, found \"0\"",
+                      "t.yaml:8:20: expected a failure to count (connect_failure, reset, timeout, "
+                      "5xx) for upstreams.u.outlier_detection.count[1], found \"4xx\"",
+                      "t.yaml:9:28: expected an integer from 0 to 100 for "
+                      "upstreams.u.outlier_detection.max_ejected_percent, found \"101\"",
+                      NULL});
+    expect_errors(LISTEN "  u: {servers: [\"h:1\"], outlier_detection: {count: []}}\n",
+                  (const char *const[]){
+                      "t.yaml:4:52: expected a list of failures to count (connect_failure, reset, "
+                      "timeout, 5xx) for upstreams.u.outlier_detection.count, found an empty "
+                      "sequence",
+                      NULL});
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_outlier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
