@@ -226,6 +226,16 @@ struct cfg_outlier {
     uint32_t max_ejected_percent; /* default 50 */
 };
 
+/* upstreams.*.retry_on: bits of the failures a request is retried on. */
+enum {
+    CFG_RETRY_CONNECT = 1u << 0, /* connect refused, failed or timed out (any request) */
+    CFG_RETRY_RESET = 1u << 1,   /* closed or reset before any response byte */
+    CFG_RETRY_TIMEOUT = 1u << 2, /* no response byte within per_try_timeout */
+    CFG_RETRY_502 = 1u << 3,     /* a 502, 503 or 504 response head (discarded) */
+    CFG_RETRY_503 = 1u << 4,
+    CFG_RETRY_504 = 1u << 5,
+};
+
 /* upstreams.*.on_no_healthy: when no server is up. */
 enum cfg_no_healthy {
     CFG_NO_HEALTHY_PANIC, /* default: every server gets traffic, as if up */
@@ -242,13 +252,19 @@ struct cfg_upstream {
     uint32_t read_timeout_ms;    /* between bytes from the backend; default 60s */
     uint32_t idle_timeout_ms;    /* idle pooled connection; default 60s */
     uint32_t keepalive;          /* idle connections kept per server per worker; default 32 */
-    uint32_t retries;            /* other servers tried when connecting fails; default 1 */
+    uint32_t retries;            /* retries of one request (retry_on); default 1 */
     uint32_t queue_timeout_ms;   /* wait for a busy server's connection slot; default 5s */
     uint32_t queue_size;         /* requests waiting per server per worker; default 4096 */
     struct cfg_health_check health_check;
     struct cfg_outlier outlier_detection;
     enum cfg_no_healthy on_no_healthy; /* default CFG_NO_HEALTHY_PANIC */
     uint32_t slow_start_ms;      /* weight ramp after a server comes back; default 0 (off) */
+    unsigned retry_on;           /* CFG_RETRY_*; default CFG_RETRY_CONNECT */
+    uint32_t per_try_timeout_ms; /* wait for the first response byte per try; 0: read_timeout */
+    struct {
+        uint32_t percent;     /* retries in flight per worker: at most this share of the */
+        uint32_t min_retries; /* upstream's active requests, plus min_retries; 20 and 3 */
+    } retry_budget;
 };
 
 /* Balancing policy names accepted by upstreams.*.balance, NULL-terminated. */

@@ -489,6 +489,42 @@ static void outlier_detection(struct sctx *c, const struct cfg_node *n, void *fi
                  (unsigned)o->max_ejection_ms, (unsigned)o->base_ejection_ms);
 }
 
+/* ---- upstreams.*.retry_on, retry_budget --------------------------------------- */
+
+static void retry_on(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    unsigned *mask = field;
+    static const char *const names[] = {"connect_failure", "reset", "timeout", "502", "503", "504"};
+    if (!sc_seq_of(c, n, 8, "retry conditions"))
+        return;
+    unsigned m = 0;
+    for (size_t i = 0; i < n->n; i++) {
+        const struct cfg_node *it = n->items[i];
+        size_t k = 0;
+        while (k < 6 && !(it->kind == CFG_NODE_SCALAR && strcmp(it->text, names[k]) == 0))
+            k++;
+        if (k == 6) {
+            size_t old = sc_path_index(c, i);
+            sc_expected(c, it, "a retry condition (connect_failure, reset, timeout, 502, 503, 504)");
+            sc_path_pop(c, old);
+            return;
+        }
+        m |= 1u << k;
+    }
+    *mask = m; /* [] : no retry at all (the stale keep-alive retry stays) */
+}
+
+static const struct sc_field budget_fields[] = {
+    SCF_U32("percent", struct cfg_upstream, retry_budget.percent, 0, 100),
+    SCF_U32("min_retries", struct cfg_upstream, retry_budget.min_retries, 0, 100000),
+    SCF_END,
+};
+
+static void retry_budget(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    sc_apply_map(c, n, budget_fields, field, "a mapping (percent, min_retries)");
+}
+
 static void on_no_healthy(struct sctx *c, const struct cfg_node *n, void *field)
 {
     enum cfg_no_healthy *v = field;
@@ -515,6 +551,9 @@ static const struct sc_field upstream_fields[] = {
     SCF_FUNC("outlier_detection", UP, outlier_detection, outlier_detection),
     SCF_FUNC("on_no_healthy", UP, on_no_healthy, on_no_healthy),
     SCF_DUR("slow_start", UP, slow_start_ms, 0, 3600000),
+    SCF_FUNC("retry_on", UP, retry_on, retry_on),
+    SCF_DUR("per_try_timeout", UP, per_try_timeout_ms, 0, 24 * 3600000),
+    SCF_WHOLE("retry_budget", retry_budget),
     SCF_END,
 };
 

@@ -34,6 +34,8 @@ struct px_upstream {
     struct px_hstate **hs;   /* one per server: health (a reference each; NULL: up) */
     struct hb_outlier *out;  /* one per server: passive ejection state (this worker's) */
     size_t n_ejected;        /* servers of out[] ejected now */
+    uint32_t active;         /* requests of this worker on this upstream */
+    uint32_t retrying;       /* of them, retry_on retries in flight (retry_budget) */
     px_ctr **st;             /* one per server: its PX_SS_* counters in w->stats, or NULL */
 };
 

@@ -189,7 +189,6 @@ static void credit(struct px_exchange *ex, size_t written)
  * the socket) or -1 on a write error (errno set). */
 int px_ex_pump_request(struct px_exchange *ex)
 {
-    const struct cfg_upstream *uc = ex->up->cfg;
     while (ex->head_off < ex->head_len || hb_buf_len(&ex->reqbuf)) {
         struct iovec iov[2];
         int n = 0;
@@ -214,7 +213,7 @@ int px_ex_pump_request(struct px_exchange *ex)
             ex->body_written = true;
             credit(ex, left);
         }
-        px_ex_be(ex)->set_timeout(ex->bc, uc->read_timeout_ms);
+        px_ex_be(ex)->set_timeout(ex->bc, px_ex_try_timeout(ex));
     }
     px_ex_be(ex)->want_write(ex->bc, false);
     if (ex->req_end) /* else more body comes: keep the storage */
@@ -268,8 +267,11 @@ static void write_failed(struct px_exchange *ex, int err)
     snprintf(reason, sizeof reason, "failed (%s)", strerror(err));
     if (px_ex_retry(ex, reason))
         return;
-    if (!ex->got_byte)
+    if (!ex->got_byte) {
         px_ex_observe(ex, HB_OUTCOME_RESET);
+        if (px_ex_retry_other(ex, CFG_RETRY_RESET, reason))
+            return;
+    }
     snprintf(reason, sizeof reason, "writing the request failed: %s", strerror(err));
     px_ex_fail(ex, 502, reason);
 }
@@ -308,15 +310,65 @@ static const char *fail_reason(int err)
     }
 }
 
-/* Moves to the next server of the upstream after a failed connect, while
- * the upstream's retries allow. */
-static bool next_server(struct px_exchange *ex)
+/* The retry budget (upstreams.*.retry_budget), per worker and upstream:
+ * retries in flight at most min_retries + percent of the active requests,
+ * so that retries cannot multiply the load of an outage. */
+static bool budget_allows(const struct px_upstream *up)
+{
+    const struct cfg_upstream *u = up->cfg;
+    uint64_t cap = u->retry_budget.min_retries +
+                   (uint64_t)up->active * u->retry_budget.percent / 100u;
+    return up->retrying < cap;
+}
+
+/* Whether ex may be retried after failure cond (CFG_RETRY_*): cond is in
+ * retry_on, retries are left, and the budget has room (counted from here on
+ * until the retried request gets its head or ends). A connect failure may be
+ * retried for any request (nothing was sent, so connect_failure is safe for
+ * every method), the rest only for an idempotent request with no body byte
+ * gone and no head sent to the client. A refused connect is outside the
+ * budget: it cost the backend nothing, and when a server dies every request
+ * under way to it fails at once (a burst the budget would turn into 502s). */
+static bool may_retry(struct px_exchange *ex, unsigned cond)
 {
     struct px_upstream *up = ex->up;
-    if (ex->tries > up->cfg->retries || ex->tries >= up->npools)
+    const struct cfg_upstream *u = up->cfg;
+    if (!(u->retry_on & cond) || ex->tries > u->retries)
         return false;
-    /* The next healthy one (load[].healthy as refreshed at the pick; in
-     * panic mode all are), else simply the next. */
+    if (cond == CFG_RETRY_CONNECT ? ex->tries >= up->npools
+                                  : (!ex->idempotent || ex->body_written || head_sent(ex)))
+        return false;
+    if (!ex->budgeted && cond != CFG_RETRY_CONNECT) {
+        if (!budget_allows(up)) {
+            px_ctr *st = up->st && ex->server < up->npools ? up->st[ex->server] : NULL;
+            if (st)
+                px_ctr_add(&st[PX_SS_RETRY_BUDGET], 1);
+            hb_debug("client %s stream %u: retry budget of upstream %s exhausted (%u retries "
+                     "in flight, %u requests)",
+                     ex->fc->peer, ex->sid, u->name.s, (unsigned)up->retrying,
+                     (unsigned)up->active);
+            return false;
+        }
+        ex->budgeted = true;
+        up->retrying++;
+    }
+    return true;
+}
+
+/* The retried request got its head (or ended): it leaves the budget. */
+void px_ex_budget_release(struct px_exchange *ex)
+{
+    if (ex->budgeted) {
+        ex->budgeted = false;
+        ex->up->retrying--;
+    }
+}
+
+/* Moves to the next healthy server (load[].healthy as refreshed at the
+ * pick; in panic mode all are), else simply the next one. */
+static void move_server(struct px_exchange *ex)
+{
+    struct px_upstream *up = ex->up;
     size_t next = (ex->server + 1) % up->npools;
     for (size_t k = 1; k < up->npools; k++) {
         size_t i = (ex->server + k) % up->npools;
@@ -327,7 +379,40 @@ static bool next_server(struct px_exchange *ex)
     }
     ex->server = next;
     ex->tries++;
+}
+
+/* After a failed connect: the next server, when retry_on allows. */
+static bool next_server(struct px_exchange *ex)
+{
+    if (!may_retry(ex, CFG_RETRY_CONNECT))
+        return false;
+    move_server(ex);
     return true;
+}
+
+bool px_ex_retry_other(struct px_exchange *ex, unsigned cond, const char *what)
+{
+    if (!may_retry(ex, cond))
+        return false;
+    hb_info("client %s stream %u backend %s: %s, retrying on another server (try %u)",
+            ex->fc->peer, ex->sid, px_ex_backend_name(ex), what, ex->tries + 1);
+    px_ex_drop_backend(ex, false);
+    ex->head_off = 0;
+    ex->got_byte = false;
+    ex->rec.t_first_byte = 0;
+    hb_buf_consume(&ex->rin, hb_buf_len(&ex->rin));
+    move_server(ex);
+    px_ex_connect(ex, false);
+    return true;
+}
+
+uint32_t px_ex_try_timeout(const struct px_exchange *ex)
+{
+    const struct cfg_upstream *u = ex->up->cfg;
+    if (ex->state == PX_EX_WAIT_HEAD && !ex->got_byte && u->per_try_timeout_ms &&
+        u->per_try_timeout_ms < u->read_timeout_ms)
+        return u->per_try_timeout_ms;
+    return u->read_timeout_ms;
 }
 
 static void on_fail(void *owner, int err)
@@ -656,6 +741,8 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
         return NULL;
     }
     hb_list_push_back(&fc->exchanges, &ex->link);
+    ex->up->active++; /* until px_ex_finish (the retry budget's base) */
+    ex->counted = true;
     px_front_bind(fc, sid, ex);
     px_ex_connect(ex, false);
     return ex;

@@ -74,9 +74,20 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
         px_ex_fail(ex, 502, "response with a transfer coding other than chunked");
         return false;
     }
+    px_ex_observe(ex, m->status >= 500 ? HB_OUTCOME_5XX : HB_OUTCOME_OK);
+    unsigned cond = m->status == 502   ? CFG_RETRY_502
+                    : m->status == 503 ? CFG_RETRY_503
+                    : m->status == 504 ? CFG_RETRY_504
+                                       : 0;
+    if (cond) {
+        char what[48];
+        snprintf(what, sizeof what, "answered %d", m->status);
+        if (px_ex_retry_other(ex, cond, what))
+            return false; /* the response is discarded with its connection */
+    }
+    px_ex_budget_release(ex);
     ex->status = m->status;
     ex->resp_flags = m->flags;
-    px_ex_observe(ex, m->status >= 500 ? HB_OUTCOME_5XX : HB_OUTCOME_OK);
     struct h1_limits lim;
     h1_limits_default(&lim);
     h1_body_init(&ex->body, m, &lim);
@@ -121,8 +132,11 @@ static void on_eof(struct px_exchange *ex)
     if (ex->state == PX_EX_WAIT_HEAD) {
         if (px_ex_retry(ex, "closed before any response byte"))
             return;
-        if (!ex->got_byte)
+        if (!ex->got_byte) {
             px_ex_observe(ex, HB_OUTCOME_RESET);
+            if (px_ex_retry_other(ex, CFG_RETRY_RESET, "closed before any response byte"))
+                return;
+        }
         px_ex_fail(ex, 502, ex->got_byte ? "connection closed inside the response head"
                                          : "connection closed before any response byte");
         return;
@@ -176,6 +190,8 @@ void px_ex_on_readable(struct px_exchange *ex)
             char reason[96];
             snprintf(reason, sizeof reason, "read failed: %s", strerror(errno));
             px_ex_observe(ex, HB_OUTCOME_RESET);
+            if (px_ex_retry_other(ex, CFG_RETRY_RESET, reason))
+                return;
             px_ex_fail(ex, 502, reason);
             return;
         }
@@ -197,10 +213,12 @@ void px_ex_on_readable(struct px_exchange *ex)
 void px_ex_on_timeout(struct px_exchange *ex)
 {
     char reason[96];
-    snprintf(reason, sizeof reason, "no data from the backend for %u ms",
-             ex->up->cfg->read_timeout_ms);
-    if (ex->state == PX_EX_WAIT_HEAD)
+    snprintf(reason, sizeof reason, "no data from the backend for %u ms", px_ex_try_timeout(ex));
+    if (ex->state == PX_EX_WAIT_HEAD) {
         px_ex_observe(ex, HB_OUTCOME_TIMEOUT);
+        if (!ex->got_byte && px_ex_retry_other(ex, CFG_RETRY_TIMEOUT, reason))
+            return;
+    }
     px_ex_fail(ex, 504, reason);
 }
 
