@@ -1,5 +1,5 @@
 /* tests/config/test_cfg_health.c — upstreams.*.health_check, on_no_healthy
- * slow_start and outlier_detection: defaults, every key, and exact errors at line:column. */
+ * slow_start, outlier_detection and the retry keys: defaults, every key, and exact errors at line:column. */
 #include "cfg_test.h"
 
 #include <stdio.h>
@@ -229,6 +229,49 @@ static void test_outlier(void **st)
                       NULL});
 }
 
+static void test_retry(void **st)
+{
+    (void)st;
+    struct cfg_errors e;
+    struct cfg *c = load(LISTEN "  u: {servers: [\"h:1\"]}\n"
+                                "  v:\n"
+                                "    servers: [\"h:2\"]\n"
+                                "    retry_on: [connect_failure, reset, timeout, 502, 503, 504]\n"
+                                "    per_try_timeout: 250ms\n"
+                                "    retry_budget: {percent: 100, min_retries: 0}\n"
+                                "  w: {servers: [\"h:3\"], retry_on: []}\n",
+                         &e);
+    assert_non_null(c);
+    const struct cfg_upstream *u = cfg_find_upstream(c, "u");
+    assert_int_equal(u->retry_on, CFG_RETRY_CONNECT);
+    assert_int_equal(u->per_try_timeout_ms, 0);
+    assert_int_equal(u->retry_budget.percent, 20);
+    assert_int_equal(u->retry_budget.min_retries, 3);
+    const struct cfg_upstream *v = cfg_find_upstream(c, "v");
+    assert_int_equal(v->retry_on, 0x3f);
+    assert_int_equal(v->per_try_timeout_ms, 250);
+    assert_int_equal(v->retry_budget.percent, 100);
+    assert_int_equal(v->retry_budget.min_retries, 0);
+    assert_int_equal(cfg_find_upstream(c, "w")->retry_on, 0);
+    cfg_unref(c);
+    cfg_errors_free(&e);
+    expect_errors(LISTEN "  u:\n"
+                         "    servers: [\"h:1\"]\n"
+                         "    retry_on: [503, 500]\n"
+                         "    per_try_timeout: 25h\n"
+                         "    retry_budget: {percent: 101, min: 3}\n",
+                  (const char *const[]){
+                      "t.yaml:6:21: expected a retry condition (connect_failure, reset, timeout, "
+                      "502, 503, 504) for upstreams.u.retry_on[1], found \"500\"",
+                      "t.yaml:7:22: expected a duration from 0ms to 24h (like \"250ms\", \"5s\", "
+                      "\"1m\") for upstreams.u.per_try_timeout, found \"25h\"",
+                      "t.yaml:8:29: expected an integer from 0 to 100 for "
+                      "upstreams.u.retry_budget.percent, found \"101\"",
+                      "t.yaml:8:34: expected a known key in upstreams.u.retry_budget (one of: "
+                      "percent, min_retries), found \"min\"",
+                      NULL});
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_outlier),
+        cmocka_unit_test(test_retry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

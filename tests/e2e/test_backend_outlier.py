@@ -24,26 +24,7 @@ pl.require_binaries()
 env = pl.Env()
 ck = pl.Checker()
 
-BAD = r'''
-import socket, sys, threading
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", int(sys.argv[1]))); srv.listen(64)
-def serve(c):
-    buf = b""
-    while True:
-        d = c.recv(65536)
-        if not d:
-            return
-        buf += d
-        while b"\r\n\r\n" in buf:
-            head, buf = buf.split(b"\r\n\r\n", 1)
-            print("REQ " + head.split(b"\r\n")[0].decode(), flush=True)
-            c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n"
-                      b"X-Origin-Id: bad\r\n\r\nbad\n")
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-'''
+BAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bad_backend.py")
 
 
 def get_ids(port, n):
@@ -63,7 +44,7 @@ def bad_count(p):
 try:
     o1, o2 = env.origin("o1"), env.origin("o2")
     bport = pl.free_port()
-    bad = env.spawn([sys.executable, "-c", BAD, str(bport)], "bad")
+    bad = env.spawn([sys.executable, BAD, str(bport), "503"], "bad")
     pl.wait_port(bport, bad)
     port, admin = pl.free_port(), pl.free_port()
     path = os.path.join(env.dir, "h2bridge.yaml")
