@@ -47,7 +47,7 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     h->rise = 2;
     h->fall = 3;
     u->on_no_healthy = CFG_NO_HEALTHY_PANIC;
-    u->retry_on = CFG_RETRY_CONNECT;
+    u->retry_on = CFG_RETRY_CONNECT | CFG_RETRY_RESET;
     u->retry_budget.percent = 20;
     u->retry_budget.min_retries = 3;
     struct cfg_outlier *o = &u->outlier_detection;

@@ -243,7 +243,7 @@ static void test_retry(void **st)
                          &e);
     assert_non_null(c);
     const struct cfg_upstream *u = cfg_find_upstream(c, "u");
-    assert_int_equal(u->retry_on, CFG_RETRY_CONNECT);
+    assert_int_equal(u->retry_on, CFG_RETRY_CONNECT | CFG_RETRY_RESET);
     assert_int_equal(u->per_try_timeout_ms, 0);
     assert_int_equal(u->retry_budget.percent, 20);
     assert_int_equal(u->retry_budget.min_retries, 3);
