@@ -91,6 +91,10 @@ static void set_defaults(struct cfg *c)
 
     c->logging.level = HB_LOG_INFO;
     c->logging.access_log_format = CFG_ACCESS_COMBINED;
+    c->logging.access_log_buffer = 256u << 10;
+    c->logging.access_log_flush_ms = 1000;
+    c->logging.access_log_line_max = 8u << 10;
+    c->logging.error_log_rate = 10;
 
     c->admin.address = (struct cfg_string){"127.0.0.1", {NULL, 0, 0}};
     c->admin.port = 9901;
@@ -102,6 +106,11 @@ static void set_defaults(struct cfg *c)
     c->workers = 0;
     c->forwarded.x_forwarded_for = true;
     c->forwarded.x_forwarded_proto = true;
+
+    c->clients.max_connections = 0;
+    c->clients.requests_per_second = 0;
+    c->clients.burst = 100;
+    c->clients.table_size = 65536;
 
     c->request_id.enabled = true;
     c->request_id.header = (struct cfg_string){"x-request-id", {NULL, 0, 0}};

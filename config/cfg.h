@@ -117,6 +117,14 @@ char *cfg_mark_format(const struct cfg_mark *mark, char *buf, size_t size);
 
 /* ---- the configuration ---------------------------------------------------- */
 
+/* A list of client networks ("10.0.0.0/8", "::1"), and where it was
+ * written (mark.line 0: not given). */
+struct cfg_networks {
+    struct hb_cidr *v;
+    size_t n;
+    struct cfg_mark mark;
+};
+
 /* Protocols a listener accepts (bit set). h2 and http1.1 are negotiated by
  * ALPN on TLS listeners; h2c (prior knowledge) and http1.1 on plaintext. */
 enum cfg_proto {
@@ -167,6 +175,10 @@ struct cfg_listener {
     unsigned protocols;       /* enum cfg_proto bits; default h2+http1.1 (TLS) or h2c+http1.1 */
     uint32_t max_connections; /* open connections on this listener, all workers; default 10000 */
     uint32_t backlog;         /* listen(2) backlog; default 511 */
+    /* Clients in these networks (L4 balancers) must start with a PROXY
+     * protocol v1/v2 header, whose address then stands for the client;
+     * empty (default): nobody may send one. */
+    struct cfg_networks proxy_protocol;
 };
 
 /* RFC 9113 §6.5.2 settings we announce, and the flood budgets (per
@@ -327,23 +339,28 @@ struct cfg_limits {
 };
 
 enum cfg_access_format {
-    CFG_ACCESS_COMBINED, /* NCSA combined + request time */
+    CFG_ACCESS_COMBINED, /* NCSA combined + protocol, duration, upstream, request id */
     CFG_ACCESS_COMMON,   /* NCSA common */
     CFG_ACCESS_JSON,     /* one JSON object per line */
+    CFG_ACCESS_TEMPLATE, /* access_log_template */
 };
 
+/* The access log and the error log (docs/observability.md). */
 struct cfg_logging {
     enum hb_log_level level;                  /* error log level; default info */
     struct cfg_string access_log;             /* path, "-" = stdout; NULL = no access log */
     enum cfg_access_format access_log_format; /* default combined */
-};
-
-/* A list of client networks ("10.0.0.0/8", "::1"), and where it was
- * written (mark.line 0: not given). */
-struct cfg_networks {
-    struct hb_cidr *v;
-    size_t n;
-    struct cfg_mark mark;
+    /* "${field} text $$": checked by the proxy (proxy/obs/alog_fmt.h), which
+     * reports a bad field at mark.col + its offset when template_exact (a
+     * one-line scalar whose text is what the file says: mark is then at its
+     * first character), else at mark. NULL unless format is template. */
+    struct cfg_string access_log_template;
+    bool access_log_template_exact;
+    uint32_t access_log_buffer;   /* ring bytes per worker thread; default 256 KiB */
+    uint32_t access_log_flush_ms; /* the longest a line waits to be written; default 1s */
+    uint32_t access_log_line_max; /* longer lines are cut with a marker; default 8 KiB */
+    struct cfg_string error_log;  /* path, "-" = stdout; NULL = stderr (the default) */
+    uint32_t error_log_rate;      /* lines per second per call site and thread, 0 = any; 10 */
 };
 
 struct cfg_admin {
@@ -362,6 +379,16 @@ struct cfg_admin {
 enum cfg_traceparent {
     CFG_TRACEPARENT_PASS,     /* forwarded as the client sent it, or absent */
     CFG_TRACEPARENT_GENERATE, /* a missing or malformed one is replaced by a new one */
+};
+
+/* clients: limits per client address across every connection and worker
+ * (proxy/clients.h). */
+struct cfg_clients {
+    uint32_t max_connections;     /* open connections per address; 0 = no limit (default) */
+    uint32_t requests_per_second; /* new requests per address; 0 = no limit (default) */
+    uint32_t burst;               /* requests at once above the rate; default 100 */
+    uint32_t table_size;          /* addresses tracked (16 bytes each); default 65536 */
+    struct cfg_networks exempt;   /* addresses no limit applies to */
 };
 
 /* request_id: every request gets an id, sent to the backend and logged. */
@@ -393,8 +420,11 @@ struct cfg {
     struct cfg_logging logging;
     struct cfg_admin admin;
     uint32_t workers; /* 0 = one per core; default 0 */
+    struct cfg_string user;  /* become this user after binding (proxy/privdrop.h); NULL = stay */
+    struct cfg_string group; /* with this group; NULL = the user's primary group */
     struct cfg_forwarded forwarded;
     struct cfg_request_id request_id;
+    struct cfg_clients clients;
     struct cfg_mark source; /* the last file parsed (line 0); file NULL for none */
     struct cfg_mem *mem;    /* private: owns every string and array above */
 };
@@ -469,6 +499,10 @@ int cfg_add_listener(struct cfg *cfg, const char *hostport, const char *cert, co
  * yet, appends a catch-all route to "default". Returns 0, HB_EINVAL
  * (recorded in errs) or HB_ENOMEM. */
 int cfg_add_backend(struct cfg *cfg, const char *hostport, struct cfg_errors *errs);
+
+/* Sets the user to become after binding (--user; replaces user: of a
+ * file). Returns 0, HB_EINVAL (empty; recorded) or HB_ENOMEM. */
+int cfg_set_user(struct cfg *cfg, const char *user, struct cfg_errors *errs);
 
 /* Fills derived values and runs the cross checks: at least one listener;
  * cert/key/ticket-key files readable (fopen + one read); unique listener

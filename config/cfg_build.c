@@ -95,3 +95,16 @@ int cfg_add_backend(struct cfg *cfg, const char *hostport, struct cfg_errors *er
     r->mark = cfg_cmdline_mark;
     return cmdline_string(cfg, "default", &r->upstream);
 }
+
+int cfg_set_user(struct cfg *cfg, const char *user, struct cfg_errors *errs)
+{
+    if (!user || !*user) {
+        cfg_errors_add(errs, &cfg_cmdline_mark, "expected a user name for --user, found none");
+        return HB_EINVAL;
+    }
+    char *s = cfg_mem_strdup(cfg->mem, user);
+    if (!s)
+        return HB_ENOMEM;
+    cfg->user = (struct cfg_string){s, cfg_cmdline_mark};
+    return 0;
+}

@@ -168,6 +168,9 @@ void sc_path_pop(struct sctx *c, size_t old_len);
 
 /* A copied cfg_string of a scalar node, or an error (returns -1). */
 int sc_string(struct sctx *c, const struct cfg_node *n, struct cfg_string *out);
+/* sc_string, then a relative path joined to the YAML file's directory ("-"
+ * and absolute paths kept). */
+void sc_path(struct sctx *c, const struct cfg_node *n, struct cfg_string *out);
 /* Applies the mapping n onto the top-level struct cfg. */
 void cfg_schema_apply(struct sctx *c, const struct cfg_node *root);
 /* The list sections (cfg_schema_lists.c). */

@@ -316,7 +316,7 @@ static void bool_field(struct sctx *c, const struct cfg_node *n, bool *out)
 
 /* A relative path in a file means "next to this file", so a configuration
  * and its certificates can move together; "-" (stdout) stays as it is. */
-static void path_field(struct sctx *c, const struct cfg_node *n, struct cfg_string *out)
+void sc_path(struct sctx *c, const struct cfg_node *n, struct cfg_string *out)
 {
     if (sc_string(c, n, out) != 0 || out->s[0] == '/' || strcmp(out->s, "-") == 0)
         return;
@@ -352,7 +352,7 @@ static void apply_field(struct sctx *c, const struct sc_field *f, const struct c
         sc_string(c, n, p);
         break;
     case SC_PATH:
-        path_field(c, n, p);
+        sc_path(c, n, p);
         break;
     case SC_PORT: {
         struct sc_field pf = {.type = SC_U32, .min = 1, .max = 65535};

@@ -209,6 +209,7 @@ static const struct sc_field listener_fields[] = {
     SCF_FUNC("protocols", struct cfg_listener, protocols, protocols),
     SCF_U32("max_connections", struct cfg_listener, max_connections, 1, 10000000),
     SCF_U32("backlog", struct cfg_listener, backlog, 1, 65535),
+    SCF_FUNC("proxy_protocol", struct cfg_listener, proxy_protocol, sc_networks),
     SCF_END,
 };
 

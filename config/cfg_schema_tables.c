@@ -80,19 +80,54 @@ static void log_level(struct sctx *c, const struct cfg_node *n, void *field)
 static void access_format(struct sctx *c, const struct cfg_node *n, void *field)
 {
     static const enum cfg_access_format all[] = {CFG_ACCESS_COMBINED, CFG_ACCESS_COMMON,
-                                                 CFG_ACCESS_JSON};
-    for (size_t i = 0; n->kind == CFG_NODE_SCALAR && i < 3; i++)
+                                                 CFG_ACCESS_JSON, CFG_ACCESS_TEMPLATE};
+    for (size_t i = 0; n->kind == CFG_NODE_SCALAR && i < 4; i++)
         if (strcmp(n->text, cfg_access_format_name(all[i])) == 0) {
             *(enum cfg_access_format *)field = all[i];
             return;
         }
-    sc_expected(c, n, "an access log format (combined, common or json)");
+    sc_expected(c, n, "an access log format (combined, common, json or template)");
 }
 
+/* The proxy compiles the template and points at a bad field inside it: the
+ * mark moves to the first character of the text when the text is exactly
+ * what the file holds on that line (plain, or quoted without escapes). */
+static void access_template(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_logging *lg = field;
+    if (sc_string(c, n, &lg->access_log_template) != 0)
+        return;
+    bool one_line = !memchr(n->text, '\n', n->len);
+    bool escapes = memchr(n->text, '\\', n->len) || memchr(n->text, '\'', n->len) ||
+                   memchr(n->text, '"', n->len);
+    lg->access_log_template_exact = one_line && (n->plain || !escapes);
+    if (lg->access_log_template_exact && !n->plain)
+        lg->access_log_template.mark.col++; /* past the opening quote */
+}
+
+/* "stderr" (the default) or a path ("-": standard output). */
+static void error_log(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_string *s = field;
+    if (n->kind == CFG_NODE_SCALAR && strcmp(n->text, "stderr") == 0) {
+        *s = (struct cfg_string){NULL, n->mark};
+        return;
+    }
+    sc_path(c, n, s);
+}
+
+#define LOGF struct cfg_logging
 static const struct sc_field logging_fields[] = {
-    SCF_FUNC("level", struct cfg_logging, level, log_level),
-    SCF_PATH("access_log", struct cfg_logging, access_log),
-    SCF_FUNC("access_log_format", struct cfg_logging, access_log_format, access_format),
+    SCF_FUNC("level", LOGF, level, log_level),
+    SCF_PATH("access_log", LOGF, access_log),
+    SCF_FUNC("access_log_format", LOGF, access_log_format, access_format),
+    SCF_WHOLE("access_log_template", access_template),
+    /* A ring holds at least a few lines; past 1 GiB per thread is a typo. */
+    SCF_SIZE("access_log_buffer", LOGF, access_log_buffer, 16 * KIB, 1024 * MIB),
+    SCF_DUR("access_log_flush", LOGF, access_log_flush_ms, 10, 60 * SEC),
+    SCF_SIZE("access_log_line_max", LOGF, access_log_line_max, 256, 64 * KIB),
+    SCF_FUNC("error_log", LOGF, error_log, error_log),
+    SCF_U32("error_log_rate", LOGF, error_log_rate, 0, 1000000),
     SCF_END,
 };
 
@@ -206,6 +241,15 @@ static const struct sc_field request_id_fields[] = {
     SCF_END,
 };
 
+static const struct sc_field clients_fields[] = {
+    SCF_U32("max_connections", struct cfg_clients, max_connections, 0, 65535),
+    SCF_U32("requests_per_second", struct cfg_clients, requests_per_second, 0, 1000000),
+    SCF_U32("burst", struct cfg_clients, burst, 1, 1000000),
+    SCF_U32("table_size", struct cfg_clients, table_size, 1024, 16777216),
+    SCF_FUNC("exempt", struct cfg_clients, exempt, sc_networks),
+    SCF_END,
+};
+
 static const struct sc_field top_fields[] = {
     SCF_FUNC("listeners", struct cfg, listeners, sc_listeners),
     SCF_FUNC("http2", struct cfg, http2, http2),
@@ -215,8 +259,11 @@ static const struct sc_field top_fields[] = {
     SCF_SECTION("logging", struct cfg, logging, logging_fields),
     SCF_FUNC("admin", struct cfg, admin, admin),
     SCF_U32("workers", struct cfg, workers, 0, 1024),
+    SCF_STR("user", struct cfg, user),
+    SCF_STR("group", struct cfg, group),
     SCF_SECTION("forwarded", struct cfg, forwarded, forwarded_fields),
     SCF_SECTION("request_id", struct cfg, request_id, request_id_fields),
+    SCF_SECTION("clients", struct cfg, clients, clients_fields),
     SCF_END,
 };
 

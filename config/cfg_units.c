@@ -149,6 +149,8 @@ const char *cfg_access_format_name(enum cfg_access_format f)
         return "common";
     case CFG_ACCESS_JSON:
         return "json";
+    case CFG_ACCESS_TEMPLATE:
+        return "template";
     }
     return "unknown";
 }

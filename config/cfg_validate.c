@@ -205,9 +205,33 @@ static void check_routes(struct vctx *v)
     }
 }
 
+/* A template goes with the template format, and a ring holds a whole line. */
+static void check_logging(struct vctx *v)
+{
+    const struct cfg_logging *lg = &v->cfg->logging;
+    const struct cfg_mark *src = &v->cfg->source;
+    if (lg->access_log_format == CFG_ACCESS_TEMPLATE && !lg->access_log_template.s)
+        verr(v, src, "expected logging.access_log_template with access_log_format: template, "
+                     "found none");
+    if (lg->access_log_template.s && lg->access_log_format != CFG_ACCESS_TEMPLATE)
+        verr(v, &lg->access_log_template.mark,
+             "expected logging.access_log_format: template with an access_log_template, found "
+             "%s",
+             cfg_access_format_name(lg->access_log_format));
+    if (lg->access_log_line_max > lg->access_log_buffer / 4)
+        verr(v, src,
+             "expected logging.access_log_line_max (%u) of at most a quarter of "
+             "access_log_buffer (%u)",
+             (unsigned)lg->access_log_line_max, (unsigned)lg->access_log_buffer);
+}
+
 int cfg_finalize(struct cfg *cfg, struct cfg_errors *errs)
 {
     struct vctx v = {cfg, errs, 0};
+    if (cfg->group.s && !cfg->user.s)
+        verr(&v, &cfg->group.mark, "expected user: with group: (the group is what the user "
+                                   "becomes along with its uid), found group: alone");
+    check_logging(&v);
     check_listeners(&v);
     check_upstreams(&v);
     check_routes(&v);

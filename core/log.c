@@ -1,6 +1,8 @@
 #include "core/log.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -12,8 +14,9 @@
 #define LOG_MAX 2048
 
 static _Atomic int current_level = HB_LOG_INFO;
-static hb_log_sink_fn sink_fn;
-static void *sink_ud;
+static _Atomic(hb_log_sink_fn) sink_fn;
+static void *_Atomic sink_ud;
+static _Atomic unsigned rate_per_sec;
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
 
@@ -51,30 +54,107 @@ enum hb_log_level hb_log_get_level(void)
 
 void hb_log_set_sink(hb_log_sink_fn fn, void *ud)
 {
-    sink_fn = fn;
-    sink_ud = ud;
+    atomic_store_explicit(&sink_ud, ud, memory_order_release);
+    atomic_store_explicit(&sink_fn, fn, memory_order_release);
 }
 
-static void stderr_sink(enum hb_log_level level, const char *msg, int len)
+void hb_log_set_rate(unsigned per_sec)
 {
-    char line[LOG_MAX + 64];
+    atomic_store_explicit(&rate_per_sec, per_sec, memory_order_relaxed);
+}
+
+int hb_log_format_line(char *buf, int size, enum hb_log_level level, const char *msg, int len)
+{
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %.*s\n",
+    int n = snprintf(buf, (size_t)size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %.*s\n",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                      tm.tm_sec, ts.tv_nsec / 1000000, hb_log_level_name(level), len, msg);
-    if (n > (int)sizeof line - 1)
-        n = (int)sizeof line - 1;
+    if (n > size - 1) { /* cut: still one line */
+        n = size - 1;
+        buf[n - 1] = '\n';
+    }
+    return n;
+}
+
+void hb_log_write_stderr(const char *buf, int len)
+{
     /* One write per line keeps lines whole across threads. */
-    ssize_t rc = write(STDERR_FILENO, line, (size_t)n);
+    ssize_t rc = write(STDERR_FILENO, buf, (size_t)len);
     (void)rc;
+}
+
+static void emit(enum hb_log_level level, const char *msg, int n)
+{
+    hb_log_sink_fn fn = atomic_load_explicit(&sink_fn, memory_order_acquire);
+    if (fn) {
+        fn(atomic_load_explicit(&sink_ud, memory_order_acquire), level, msg, n);
+        return;
+    }
+    char line[HB_LOG_LINE_MAX];
+    hb_log_write_stderr(line, hb_log_format_line(line, sizeof line, level, msg, n));
+}
+
+/* The rate limit: one slot per call site in a small per-thread table
+ * (direct-mapped by the format pointer; a collision hands the slot over,
+ * writing the old site's count first). */
+#define RL_SLOTS 64
+struct rl_slot {
+    const char *fmt;
+    enum hb_log_level level;
+    struct timespec start; /* the window's start (CLOCK_MONOTONIC_COARSE) */
+    unsigned count, suppressed;
+};
+static _Thread_local struct rl_slot rl_table[RL_SLOTS];
+
+static void rl_report(struct rl_slot *s)
+{
+    if (!s->suppressed)
+        return;
+    char msg[LOG_MAX];
+    int n = snprintf(msg, sizeof msg, "%u similar lines suppressed (logging.error_log_rate): %s",
+                     s->suppressed, s->fmt);
+    if (n >= (int)sizeof msg)
+        n = (int)sizeof msg - 1;
+    for (int i = 0; i < n; i++)
+        if (msg[i] == '\n' || msg[i] == '\r')
+            msg[i] = ' ';
+    s->suppressed = 0;
+    emit(s->level, msg, n);
+}
+
+/* True when this line may be written. */
+static bool rl_admit(enum hb_log_level level, const char *fmt, unsigned rate)
+{
+    uintptr_t h = (uintptr_t)fmt;
+    struct rl_slot *s = &rl_table[(h >> 3 ^ h >> 11) % RL_SLOTS];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    if (s->fmt != fmt) {
+        rl_report(s);
+        *s = (struct rl_slot){fmt, level, now, 0, 0};
+    } else if (now.tv_sec - s->start.tv_sec > 1 ||
+               (now.tv_sec - s->start.tv_sec == 1 && now.tv_nsec >= s->start.tv_nsec)) {
+        rl_report(s);
+        s->start = now;
+        s->count = 0;
+    }
+    if (s->count >= rate) {
+        s->suppressed++;
+        return false;
+    }
+    s->count++;
+    return true;
 }
 
 void hb_logv(enum hb_log_level level, const char *fmt, va_list ap)
 {
     if (level < hb_log_get_level() || level >= HB_LOG_OFF)
+        return;
+    unsigned rate = atomic_load_explicit(&rate_per_sec, memory_order_relaxed);
+    if (rate && !rl_admit(level, fmt, rate))
         return;
     char msg[LOG_MAX];
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
@@ -88,10 +168,7 @@ void hb_logv(enum hb_log_level level, const char *fmt, va_list ap)
     for (int i = 0; i < n; i++)
         if (msg[i] == '\n' || msg[i] == '\r')
             msg[i] = ' ';
-    if (sink_fn)
-        sink_fn(sink_ud, level, msg, n);
-    else
-        stderr_sink(level, msg, n);
+    emit(level, msg, n);
 }
 
 void hb_log(enum hb_log_level level, const char *fmt, ...)

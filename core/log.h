@@ -1,7 +1,7 @@
 /* core/log.h — logging interface: levels, printf-style, pluggable sink.
  *
  * One call is one line (one event): the sink receives the formatted message
- * without a trailing newline. The default sink writes
+ * without a trailing newline (a '\n' or '\r' inside it becomes a space). The default sink writes
  * "2026-11-23T10:00:00.123Z LEVEL message\n" to stderr with one write(2), so
  * lines from several threads never interleave.
  */
@@ -33,9 +33,30 @@ int hb_log_level_parse(const char *s, enum hb_log_level *out);
 void hb_log_set_level(enum hb_log_level level);
 enum hb_log_level hb_log_get_level(void);
 
-/* Replaces the sink (NULL restores the stderr sink). Not thread-safe with
- * respect to concurrent hb_log() calls: set it at start-up. */
+/* Replaces the sink (NULL restores the stderr sink). ud must stay valid
+ * while any thread may still be inside the old sink: replace it while no
+ * other thread logs, or keep ud static (the proxy's writer does). */
 void hb_log_set_sink(hb_log_sink_fn fn, void *ud);
+
+/* Rate limit per call site (the format string is the key) and per thread:
+ * at most per_sec lines a second from one hb_log() call; the rest are
+ * counted, and the next line from that call site after its one-second
+ * window (or the call site that takes its slot in the thread's table) is
+ * preceded by one line "N similar lines suppressed: <format>". 0 = no
+ * limit. Default: 0. Any thread. */
+void hb_log_set_rate(unsigned per_sec);
+
+/* The longest line hb_log_format_line() writes (timestamp, level, message,
+ * newline). */
+#define HB_LOG_LINE_MAX (2048 + 64)
+
+/* Formats "2026-11-23T10:00:00.123Z LEVEL message\n" (UTC, now) into
+ * buf[0..size) (size >= 64) and returns its length: what the stderr sink
+ * writes, for sinks that write lines elsewhere. */
+int hb_log_format_line(char *buf, int size, enum hb_log_level level, const char *msg, int len);
+
+/* Writes buf[0..len) to standard error with one write(2). */
+void hb_log_write_stderr(const char *buf, int len);
 
 /* Logs one line. Messages longer than 2 KiB are truncated with "...". */
 void hb_log(enum hb_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -12,6 +12,7 @@
 
 #include "config/cfg.h"
 #include "core/err.h"
+#include "proxy/obs/alog.h"
 #include "proxy/reload.h"
 #include "proxy/runtime.h"
 
@@ -24,7 +25,8 @@ static void usage(FILE *out)
             "\n"
             "HTTP/2 edge proxy and TLS terminator in front of HTTP/1.1 backends.\n"
             "Runs in the foreground and logs to stderr; SIGINT/SIGTERM stop it\n"
-            "gracefully, SIGHUP reloads the configuration.\n"
+            "gracefully, SIGHUP reloads the configuration, SIGUSR1 reopens the\n"
+            "log files (docs/observability.md).\n"
             "\n"
             "options:\n"
             "  -c, --config FILE      configuration file (YAML, docs/configuration.md)\n"
@@ -35,6 +37,7 @@ static void usage(FILE *out)
             "  --key FILE             PEM private key of --cert\n"
             "  --backend HOST:PORT    an HTTP/1.1 backend (repeat for several; round-robin)\n"
             "  --workers N            worker threads (default: one per core)\n"
+            "  --user NAME            become this user after binding (started as root)\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          print the version and exit\n"
             "\n"
@@ -51,10 +54,11 @@ struct flags {
     const char *backend[MAX_FLAGS];
     size_t nbackend;
     const char *cert, *key;
+    const char *user;
     long workers; /* -1: not given */
 };
 
-enum { OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_BACKEND, OPT_WORKERS };
+enum { OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_BACKEND, OPT_WORKERS, OPT_USER };
 
 /* Returns -1 to go on, or an exit status. */
 static int parse_flags(int argc, char **argv, struct flags *f)
@@ -65,6 +69,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
         {"cert", required_argument, NULL, OPT_CERT}, {"key", required_argument, NULL, OPT_KEY},
         {"backend", required_argument, NULL, OPT_BACKEND},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"user", required_argument, NULL, OPT_USER},
         {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -88,6 +93,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
         }
         case OPT_CERT: f->cert = optarg; break;
         case OPT_KEY: f->key = optarg; break;
+        case OPT_USER: f->user = optarg; break;
         case OPT_WORKERS:
             f->workers = strtol(optarg, &end, 10);
             if (*optarg == 0 || *end || f->workers < 1 || f->workers > 1024) {
@@ -132,6 +138,8 @@ static struct cfg *build_cfg(const struct flags *f, struct cfg_errors *errs)
         rc = WORST(rc, cfg_add_backend(c, f->backend[i], errs));
     if (rc == 0 && f->workers > 0)
         c->workers = (uint32_t)f->workers;
+    if (KEEP_GOING(rc) && f->user)
+        rc = WORST(rc, cfg_set_user(c, f->user, errs));
     if (KEEP_GOING(rc))
         rc = WORST(rc, cfg_finalize(c, errs));
     if (rc != 0) {
@@ -156,7 +164,7 @@ int main(int argc, char **argv)
     struct cfg_errors errs;
     cfg_errors_init(&errs);
     struct cfg *c = build_cfg(&f, &errs);
-    if (c && f.test && px_runtime_load_tls(c, &errs, NULL) != 0) {
+    if (c && f.test && (px_runtime_load_tls(c, &errs, NULL) | px_alog_check(c, &errs)) != 0) {
         cfg_unref(c);
         c = NULL;
     }
@@ -166,7 +174,6 @@ int main(int argc, char **argv)
         return 1;
     }
     cfg_errors_free(&errs);
-    px_runtime_warn_reserved(c, stderr);
     if (f.test) {
         printf("configuration OK\n");
         cfg_unref(c);

@@ -10,7 +10,10 @@
 #include "core/time.h"
 #include "proxy/admin/admin.h"
 #include "proxy/backend/health_check.h"
+#include "proxy/obs/alog.h"
+#include "proxy/obs/logbuf.h"
 #include "proxy/obs/stats.h"
+#include "proxy/notify.h"
 #include "proxy/runtime.h"
 #include "proxy/shutdown.h"
 #include "proxy/tls/tls.h"
@@ -101,6 +104,10 @@ static struct px_gen *reload(struct px_gen *cur)
     struct cfg_errors errs;
     cfg_errors_init(&errs);
     struct cfg *cfg = builder(builder_ud, &errs);
+    if (cfg && px_alog_check(cfg, &errs) != 0) {
+        cfg_unref(cfg);
+        cfg = NULL;
+    }
     struct px_tls **tls = cfg ? calloc(cfg->n_listeners ? cfg->n_listeners : 1, sizeof *tls) : NULL;
     if (cfg && (!tls || px_runtime_load_tls(cfg, &errs, tls) != 0)) {
         for (size_t i = 0; tls && i < cfg->n_listeners; i++)
@@ -128,6 +135,13 @@ static struct px_gen *reload(struct px_gen *cur)
         return cur;
     g->number = ++generations;
     hb_log_set_level(cfg->logging.level);
+    hb_log_set_rate(cfg->logging.error_log_rate);
+    /* The writer opens the new paths between two writes; the old
+     * generation's last lines go to the new files (docs/observability.md). */
+    struct px_logw_opts lo;
+    px_alog_writer_opts(cfg, &lo);
+    if (px_logw_configure(&lo) != 0)
+        hb_error("reload: out of memory: the log files stay as they were");
     px_admin_reloaded(cur->cfg, cfg);
     px_obs_set_config(cfg, g->number);
     px_health_reload();
@@ -181,7 +195,12 @@ int px_reload_wait(struct px_gen **cur, const sigset_t *set)
         int sig = sigtimedwait(set, NULL, &ts);
         if (sig == SIGHUP) {
             hb_info("SIGHUP: reloading the configuration");
+            px_notify_reloading();
             *cur = reload(*cur);
+            px_notify("READY=1"); /* the new generation, or the old one kept */
+        } else if (sig == SIGUSR1) {
+            hb_info("SIGUSR1: reopening the log files");
+            px_logw_reopen();
         } else if (sig == SIGINT || sig == SIGTERM) {
             return sig;
         }
@@ -217,6 +236,8 @@ void px_reload_shutdown(struct px_gen *cur, const sigset_t *set)
             hb_warn("second signal %d during the graceful shutdown: exiting now", sig);
             _exit(1);
         }
+        if (sig == SIGUSR1)
+            px_logw_reopen();
     }
     while (cur) {
         struct px_gen *next = cur->next;

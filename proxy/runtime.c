@@ -5,12 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "proxy/admin/admin.h"
 #include "proxy/backend/health_check.h"
+#include "proxy/clients.h"
+#include "proxy/notify.h"
+#include "proxy/privdrop.h"
+#include "proxy/obs/alog.h"
+#include "proxy/obs/logbuf.h"
 #include "proxy/obs/stats.h"
 #include "proxy/reload.h"
 #include "proxy/shutdown.h"
@@ -99,16 +105,6 @@ int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct p
     return rc;
 }
 
-void px_runtime_warn_reserved(const struct cfg *cfg, FILE *out)
-{
-    char where[512];
-    if (cfg->logging.access_log.s)
-        fprintf(out,
-                "%s: warning: logging.access_log is reserved: parsed and checked, but no access "
-                "log is written yet\n",
-                cfg_mark_format(&cfg->logging.access_log.mark, where, sizeof where));
-}
-
 void px_runtime_raise_nofile(void)
 {
     struct rlimit rl;
@@ -123,15 +119,58 @@ void px_runtime_raise_nofile(void)
     hb_info("file-descriptor limit: %llu", (unsigned long long)rl.rlim_cur);
 }
 
+/* user:/group: looked up before anything is bound (a typo fails at once),
+ * and root without them refused when the configuration file is not
+ * root's alone (proxy/privdrop.h). Returns 0 or -1 (logged). */
+static int priv_prepare(const struct cfg *cfg, uid_t *uid, gid_t *gid)
+{
+    char why[512];
+    if (cfg->user.s) {
+        if (px_priv_lookup(cfg->user.s, cfg->group.s, uid, gid, why, sizeof why) != 0) {
+            char at[256];
+            hb_error("%s: user: %s", cfg_mark_format(&cfg->user.mark, at, sizeof at), why);
+            return -1;
+        }
+        if (geteuid() != 0) {
+            hb_error("user: %s is set, but the proxy does not run as root (euid %u): it cannot "
+                     "become another user", cfg->user.s, (unsigned)geteuid());
+            return -1;
+        }
+        return 0;
+    }
+    if (px_priv_check_config(cfg->source.file, geteuid(), why, sizeof why) != 0) {
+        hb_error("%s", why);
+        return -1;
+    }
+    return 0;
+}
+
 int px_runtime_run(struct cfg *cfg)
 {
     hb_log_set_level(cfg->logging.level);
+    hb_log_set_rate(cfg->logging.error_log_rate);
     signal(SIGPIPE, SIG_IGN);
     px_runtime_raise_nofile();
+    /* Every thread (the log writer, the workers) inherits a mask without
+     * these signals: only main waits for them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);  /* reload: proxy/reload.h */
+    sigaddset(&set, SIGUSR1); /* reopen the log files: proxy/obs/logbuf.h */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     struct cfg_errors errs;
     cfg_errors_init(&errs);
     struct px_tls **tls = calloc(cfg->n_listeners, sizeof *tls);
-    if (!tls || px_runtime_load_tls(cfg, &errs, tls) != 0) {
+    int bad = !tls || px_runtime_load_tls(cfg, &errs, tls) != 0;
+    bad |= px_alog_check(cfg, &errs) != 0;
+    struct px_logw_opts lo;
+    px_alog_writer_opts(cfg, &lo);
+    /* The log writer before the workers: their first lines find it. */
+    if (!bad && px_logw_start(&lo) != 0)
+        bad = 1;
+    if (bad) {
         cfg_errors_print(&errs, stderr);
         cfg_errors_free(&errs);
         for (size_t i = 0; tls && i < cfg->n_listeners; i++)
@@ -140,13 +179,29 @@ int px_runtime_run(struct cfg *cfg)
         return 1;
     }
     cfg_errors_free(&errs);
-    /* Workers inherit a mask without the stop signals: only main waits. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP); /* reload: proxy/reload.h */
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    uid_t uid = 0;
+    gid_t gid = 0;
+    if (priv_prepare(cfg, &uid, &gid) != 0) {
+        for (size_t i = 0; i < cfg->n_listeners; i++)
+            px_tls_del(tls[i]);
+        free(tls);
+        px_logw_stop();
+        return 1;
+    }
+    /* The per-client table outlives every generation (proxy/clients.h). */
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = (uint64_t)hb_time_now_ns();
+    struct px_clients *clients = px_clients_new(cfg->clients.table_size, seed);
+    if (!clients) {
+        hb_error("clients: out of memory for %u addresses", cfg->clients.table_size);
+        for (size_t i = 0; i < cfg->n_listeners; i++)
+            px_tls_del(tls[i]);
+        free(tls);
+        px_logw_stop();
+        return 1;
+    }
+    px_clients_set_process(clients);
     uint32_t started = 0;
     struct px_worker *w = px_workers_start(cfg, tls, NULL, 0, &started);
     int rc = w ? 0 : -1;
@@ -166,18 +221,36 @@ int px_runtime_run(struct cfg *cfg)
             rc = -1;
         }
     }
+    if (w && cfg->user.s) {
+        char why[256];
+        if (px_priv_drop(cfg->user.s, uid, gid, why, sizeof why) != 0) {
+            hb_error("user: %s; stopping", why);
+            px_admin_stop();
+            px_workers_del(w, started);
+            w = NULL;
+            rc = -1;
+        } else {
+            hb_info("running as user %s (uid %u, gid %u) from now on", cfg->user.s,
+                    (unsigned)uid, (unsigned)gid);
+        }
+    }
     if (w) {
         px_obs_set_ready(true);
+        px_notify("READY=1"); /* Type=notify: listening, serving */
         /* From here the generation (proxy/reload.h) owns w and tls. */
         struct px_gen *gen = px_gen_new(cfg, tls, w, started);
         if (gen) {
             int sig = px_reload_wait(&gen, &set);
             hb_info("signal %d: graceful shutdown", sig);
+            px_notify("STOPPING=1");
             px_obs_set_ready(false); /* /readyz: 503 from now on */
             px_reload_shutdown(gen, &set);
             px_admin_stop();
             px_health_stop();
             px_obs_reset();
+            px_logw_stop(); /* every worker is gone: their last lines are written */
+            px_clients_set_process(NULL);
+            px_clients_del(clients);
             return 0;
         }
         int sig = 0;
@@ -195,5 +268,8 @@ int px_runtime_run(struct cfg *cfg)
     for (size_t i = 0; i < cfg->n_listeners; i++)
         px_tls_del(tls[i]);
     free(tls);
+    px_logw_stop();
+    px_clients_set_process(NULL);
+    px_clients_del(clients);
     return rc == 0 ? 0 : 1;
 }

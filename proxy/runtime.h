@@ -14,11 +14,6 @@
 struct px_tls;
 int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct px_tls **out);
 
-/* Writes "file:line:column: warning: …" to out for each key that is parsed
- * but not acted on yet (logging.access_log, admin: docs/configuration.md
- * marks them reserved). Used at start and by h2bridge -t. */
-void px_runtime_warn_reserved(const struct cfg *cfg, FILE *out);
-
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit and logs the result. */
 void px_runtime_raise_nofile(void);
 

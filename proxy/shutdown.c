@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "proxy/front/conn.h"
 #include "proxy/listener.h"
+#include "proxy/obs/logbuf.h"
 #include "proxy/worker.h"
 
 #define CHECK_MS 20 /* how often a draining worker looks at its connections */
@@ -117,6 +118,8 @@ void px_shutdown_run(struct px_worker *w, uint32_t n, const sigset_t *set, uint3
         }
         struct timespec ts = {.tv_sec = 0, .tv_nsec = CHECK_MS * 1000000L};
         int sig = sigtimedwait(set, NULL, &ts);
+        if (sig == SIGUSR1)
+            px_logw_reopen(); /* logrotate during a shutdown */
         if (sig == SIGTERM || sig == SIGINT) {
             hb_warn("second signal %d during the graceful shutdown: exiting now", sig);
             _exit(1);

@@ -18,7 +18,10 @@
 #include "proxy/exchange/exchange.h"
 #include "proxy/front/conn.h"
 #include "proxy/tls/iobuf.h"
+#include "proxy/clients.h"
 #include "proxy/listener.h"
+#include "proxy/obs/alog.h"
+#include "proxy/obs/logbuf.h"
 #include "proxy/obs/stats.h"
 #include "proxy/shutdown.h"
 
@@ -160,6 +163,7 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
         seed = (uint64_t)hb_time_now_ns() ^ ((uint64_t)id << 48);
     px_rid_init(&w->rid, seed);
+    w->clients = px_clients_process();
     w->max_conns = cfg->limits.max_connections / (nworkers ? nworkers : 1);
     if (w->max_conns == 0)
         w->max_conns = 1;
@@ -169,8 +173,10 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
     w->wake_ev = event_new(w->base, w->wake[0], EV_READ | EV_PERSIST, on_wake, w);
     if (!w->wake_ev || event_add(w->wake_ev, NULL) != 0)
         return -1;
+    bool alog_failed;
+    w->alog = px_alog_new(cfg, &alog_failed);
     w->ups = calloc(cfg->n_upstreams, sizeof *w->ups);
-    if (!w->ups)
+    if (!w->ups || alog_failed)
         return -1;
     for (size_t i = 0; i < cfg->n_upstreams; i++) {
         w->nups++;
@@ -197,6 +203,7 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
 static void *run(void *arg)
 {
     struct px_worker *w = arg;
+    px_logw_thread_init(); /* the first access log line finds its ring made */
     event_base_dispatch(w->base);
     px_iobuf_trim(); /* this thread's cache dies with it */
     return NULL;
@@ -265,6 +272,8 @@ void px_worker_free(struct px_worker *w)
         px_fconn_close(hb_container_of(it, struct px_fconn, link));
     }
     px_exchange_cache_free(w);
+    px_alog_del(w->alog); /* after the connections: their last records used it */
+    w->alog = NULL;
     /* The requests ended above are counted; the counters are folded while
      * the names they are filed under (listener labels, pool names) live. */
     for (size_t i = 0; i < w->nups; i++)

@@ -21,6 +21,8 @@
 struct event_base;
 struct event;
 struct px_drain;
+struct px_clients;
+struct px_alog;
 struct px_stats;
 struct px_hstate;
 
@@ -72,6 +74,8 @@ struct px_worker {
     struct event *wake_ev;
     struct px_drain *drain; /* graceful shutdown (proxy/shutdown.c), else NULL */
     struct px_rid_gen rid;  /* request ids (proxy/exchange/request_id.h) */
+    struct px_clients *clients; /* per-client limits (proxy/clients.h), shared; or NULL */
+    struct px_alog *alog;   /* this worker's access log format (proxy/obs/alog.h), or NULL */
     struct px_stats *stats; /* this worker's counters (proxy/obs/stats.h); NULL in unit tests */
     struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz) */
 };

@@ -54,7 +54,11 @@ proxy_cmd() {
         local bin=$H2B_BIN
         [ "$name" = h2bridge-base ] && bin=$H2B_BASE_BIN
         PCMD=("$bin" --listen "127.0.0.1:$port" --cert "$t/cert.pem"
-              --key "$t/key.pem" --backend "127.0.0.1:$ORIGIN_PORT" --workers 1) ;;
+              --key "$t/key.pem" --backend "127.0.0.1:$ORIGIN_PORT" --workers 1)
+        # bench/run --access-log: the access log on the h2bridge row only.
+        if [ "$name" = h2bridge ] && [ -n "${H2B_ALOG_CFG:-}" ]; then
+            PCMD+=(-c "$H2B_ALOG_CFG")
+        fi ;;
     *) die "unknown proxy '$name'" ;;
     esac
 }

@@ -6,7 +6,9 @@
 
 #include "config/cfg.h"
 #include "proxy/front/authority.h"
+#include "proxy/clients.h"
 #include "proxy/front/conn.h"
+#include "proxy/obs/hooks.h"
 #include "proxy/worker.h"
 
 bool px_admit_body_over(const struct cfg_limits *l, uint64_t total)
@@ -21,7 +23,7 @@ static struct hb_str host_of(struct hb_str authority)
         const char *e = memchr(authority.p, ']', n);
         return e ? hb_str_make(authority.p, (size_t)(e - authority.p) + 1) : authority;
     }
-    const char *c = memchr(authority.p, ':', n);
+    const char *c = n ? memchr(authority.p, ':', n) : NULL; /* no Host (HTTP/1.0): p is NULL */
     return c ? hb_str_make(authority.p, (size_t)(c - authority.p)) : authority;
 }
 
@@ -30,6 +32,15 @@ int px_admit(struct px_fconn *fc, const struct hb_msg *req, const struct cfg_rou
 {
     const struct cfg *cfg = fc->w->cfg;
     *route = NULL;
+    const struct cfg_clients *cc = &cfg->clients;
+    if (fc->client_counted && cc->requests_per_second &&
+        px_clients_request(fc->w->clients, fc->client_addr, cc->requests_per_second, cc->burst,
+                           hb_time_now_ns()) == PX_CLIENT_OVER) {
+        snprintf(why, size, "over clients.requests_per_second (%u a second, burst %u)",
+                 cc->requests_per_second, cc->burst);
+        px_stats_client_limited(fc, true);
+        return 429;
+    }
     if (fc->state == PX_FCONN_H2 && px_misdirected(fc, req)) {
         snprintf(why, size, ":authority %.*s not covered by the certificate",
                  (int)req->authority.len, req->authority.p);

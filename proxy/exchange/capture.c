@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "proxy/exchange/exchange_int.h"
 #include "proxy/front/conn.h"
+#include "proxy/obs/alog.h"
 #include "proxy/worker.h"
 
 static struct hb_str field(const struct hb_msg *req, struct hb_str lname)
@@ -17,10 +18,14 @@ static struct hb_str field(const struct hb_msg *req, struct hb_str lname)
     return f ? hb_str_make(f->value, f->value_len) : HB_STR_NULL;
 }
 
-static bool want_strings(const struct px_fconn *fc)
+/* The fields this worker's access log shows (PX_ALOG_USES bits), 0 without
+ * one: only those are looked up and copied. */
+static uint64_t shown(const struct px_fconn *fc)
 {
-    return fc->w->cfg->logging.access_log.s != NULL;
+    return fc->w->alog ? fc->w->alog->prog.uses : 0;
 }
+
+#define SHOWS(u, f) (((u) >> (f)) & 1u)
 
 void px_ex_ids_decide(struct px_fconn *fc, const struct hb_msg *req, struct px_ex_ids *ids)
 {
@@ -37,7 +42,7 @@ void px_ex_ids_decide(struct px_fconn *fc, const struct hb_msg *req, struct px_e
         ids->rid = hb_str_make(ids->rid_buf, PX_RID_LEN);
     }
     bool gen = rc->traceparent == CFG_TRACEPARENT_GENERATE;
-    if (!gen && !want_strings(fc))
+    if (!gen && !SHOWS(shown(fc), PX_ALOG_TRACEPARENT))
         return; /* nobody looks at it: passed with the other fields */
     ids->tp = field(req, HB_STR_LIT("traceparent"));
     if (!gen || px_traceparent_valid(ids->tp))
@@ -72,11 +77,28 @@ void px_ex_rec_view(struct px_fconn *fc, const struct hb_msg *req, const struct 
     r->method = cut(req->method, PX_EX_REC_FIELD_MAX, &c);
     r->request_id = ids->rid;
     r->traceparent = cut(ids->tp, PX_EX_REC_FIELD_MAX, &c);
-    if (want_strings(fc)) {
+    uint64_t u = shown(fc);
+    if (SHOWS(u, PX_ALOG_AUTHORITY))
         r->authority = cut(req->authority, PX_EX_REC_FIELD_MAX, &c);
+    if (SHOWS(u, PX_ALOG_PATH))
         r->path = cut(req->path, PX_EX_REC_FIELD_MAX, &c);
-        r->user_agent = cut(field(req, HB_STR_LIT("user-agent")), PX_EX_REC_FIELD_MAX, &c);
-        r->referer = cut(field(req, HB_STR_LIT("referer")), PX_EX_REC_FIELD_MAX, &c);
+    if (SHOWS(u, PX_ALOG_USER_AGENT) || SHOWS(u, PX_ALOG_REFERER)) {
+        /* One pass for both; the length picks the one name to compare. */
+        for (uint32_t i = 0; i < req->nfields; i++) {
+            const struct hpack_field *f = &req->fields[i];
+            struct hb_str name = hb_str_make(f->name, f->name_len);
+            struct hb_str v = hb_str_make(f->value, f->value_len);
+            if (f->name_len == 10 && !r->user_agent.len &&
+                hb_str_eq_lower(name, HB_STR_LIT("user-agent")))
+                r->user_agent = cut(v, PX_EX_REC_FIELD_MAX, &c);
+            else if (f->name_len == 7 && !r->referer.len &&
+                     hb_str_eq_lower(name, HB_STR_LIT("referer")))
+                r->referer = cut(v, PX_EX_REC_FIELD_MAX, &c);
+        }
+        if (!SHOWS(u, PX_ALOG_USER_AGENT))
+            r->user_agent = HB_STR_NULL;
+        if (!SHOWS(u, PX_ALOG_REFERER))
+            r->referer = HB_STR_NULL;
     }
     r->field_cut = c;
 }

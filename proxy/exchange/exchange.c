@@ -62,7 +62,7 @@ static void answer(struct px_fconn *fc, uint32_t sid, int status)
 static void answer_local(struct px_fconn *fc, uint32_t sid, int status, const char *why,
                          hb_ns_t start, const struct hb_msg *req, const struct px_ex_ids *ids)
 {
-    if (status == 421 || status == 413 || status == 431)
+    if (status == 421 || status == 413 || status == 431 || status == 429)
         hb_info("client %s stream %u: %s → %d", fc->peer, sid, why, status);
     else
         hb_debug("client %s stream %u: %s → %d", fc->peer, sid, why, status);

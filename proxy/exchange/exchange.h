@@ -64,9 +64,9 @@ const char *px_ex_end_name(enum px_ex_end e);
  *
  * The request's strings are views valid during px_ex_record_done only:
  * method, version and request_id always; the others (authority, path,
- * user_agent, referer, traceparent) only when an access log is configured
- * (logging.access_log), else empty — copying them costs a memcpy per
- * request nobody reads. Each is cut at PX_EX_REC_FIELD_MAX bytes (cut
+ * user_agent, referer, traceparent) only when the worker's access log
+ * shows them (proxy/obs/alog.h, PX_ALOG_USES), else empty — looking them
+ * up and copying them costs work per request nobody reads. Each is cut at PX_EX_REC_FIELD_MAX bytes (cut
  * shows as field_cut). An HTTP/1.1 request whose head could not be parsed
  * (400, 431) or did not arrive (408) has empty strings. */
 #define PX_EX_REC_FIELD_MAX 2048

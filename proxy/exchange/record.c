@@ -7,7 +7,9 @@
 #include "core/log.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/front/conn.h"
+#include "proxy/obs/alog.h"
 #include "proxy/obs/hooks.h"
+#include "proxy/worker.h"
 
 static double ms_since(hb_ns_t t, hb_ns_t start)
 {
@@ -22,4 +24,5 @@ void px_ex_record_done(const struct px_fconn *fc, const struct px_ex_record *r)
              fc->peer, r->sid, px_ex_end_name(r->reason), r->status, r->upstream, r->backend,
              r->retries, r->req_body_bytes, r->resp_body_bytes, ms_since(r->t_connected, r->t_start),
              ms_since(r->t_first_byte, r->t_start), ms_since(r->t_end, r->t_start));
+    px_alog_request(fc->w->alog, fc, r); /* NULL without logging.access_log */
 }

@@ -18,6 +18,8 @@
 #include "proxy/front/h2.h"
 #include "proxy/listener.h"
 #include "proxy/obs/hooks.h"
+#include "proxy/clients.h"
+#include "proxy/front/proxy_hdr.h"
 #include "proxy/front/sniff.h"
 #include "proxy/worker.h"
 
@@ -29,6 +31,8 @@ static void on_flush(evutil_socket_t fd, short what, void *arg);
 const char *px_fconn_state_name(enum px_fconn_state s)
 {
     switch (s) {
+    case PX_FCONN_PROXY_HDR:
+        return "PROXY_HDR";
     case PX_FCONN_HANDSHAKING:
         return "HANDSHAKING";
     case PX_FCONN_SNIFFING:
@@ -74,8 +78,10 @@ void px_fconn_timer(struct px_fconn *fc, hb_ns_t deadline, hb_ns_t now)
     evtimer_add(fc->ev_timer, &tv);
 }
 
-static void format_peer(struct px_fconn *fc, const struct sockaddr *sa)
+void px_fconn_set_peer(struct px_fconn *fc, const struct sockaddr *sa)
 {
+    const struct cfg_networks *trust = &fc->w->cfg->request_id.trust;
+    fc->rid_trusted = hb_cidr_match_any(trust->v, trust->n, sa);
     char a[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
     if (sa->sa_family == AF_INET6) {
@@ -110,11 +116,15 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->fd = fd;
     fc->accepted = hb_time_now_ns();
     fc->io.ssl = ssl; /* for the protocol's gauge; px_tls_io_init sets it again */
-    px_fconn_set_state(fc, ssl ? PX_FCONN_HANDSHAKING : PX_FCONN_SNIFFING);
+    const struct cfg_networks *pp = &l->cfg->proxy_protocol;
+    bool balancer = hb_cidr_match_any(pp->v, pp->n, peer);
+    px_fconn_set_state(fc, balancer ? PX_FCONN_PROXY_HDR
+                           : ssl    ? PX_FCONN_HANDSHAKING
+                                    : PX_FCONN_SNIFFING);
     fc->io.fd = fd;
-    format_peer(fc, peer);
-    const struct cfg_networks *trust = &w->cfg->request_id.trust;
-    fc->rid_trusted = hb_cidr_match_any(trust->v, trust->n, peer);
+    px_fconn_set_peer(fc, peer);
+    fc->pp_untrusted_check = pp->n > 0 && !balancer;
+    bool over = !balancer && px_fconn_client_open(fc, peer) != 0;
     hb_list_init(&fc->exchanges);
     hb_list_init(&fc->dead);
     fc->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, on_read, fc);
@@ -127,16 +137,36 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     const struct cfg_tls *tc = &l->cfg->tls_cfg;
     if ((ssl && px_tls_io_init(&fc->io, ssl, fd, tc->small_records,
                                (hb_ns_t)tc->small_records_idle_ms * HB_NS_PER_MS) != 0) ||
-        !fc->ev_read || !fc->ev_write || !fc->ev_timer || !fc->ev_flush) {
+        !fc->ev_read || !fc->ev_write || !fc->ev_timer || !fc->ev_flush || over) {
         if (ssl && !fc->io.ssl)
             SSL_free(ssl);
-        hb_warn("client %s: out of memory, connection closed", fc->peer);
+        if (!over)
+            hb_warn("client %s: out of memory, connection closed", fc->peer);
         px_fconn_close(fc);
         return;
     }
     event_add(fc->ev_read, NULL);
     hb_ns_t now = hb_time_now_ns();
     px_fconn_timer(fc, now + hb_time_ms(w->cfg->limits.handshake_timeout_ms), now);
+}
+
+int px_fconn_client_open(struct px_fconn *fc, const struct sockaddr *sa)
+{
+    struct px_clients *t = fc->w->clients;
+    const struct cfg_clients *cc = &fc->w->cfg->clients;
+    if (!t || !hb_cidr_addr_of(sa, fc->client_addr) ||
+        hb_cidr_match_any(cc->exempt.v, cc->exempt.n, sa))
+        return 0;
+    enum px_client_verdict v =
+        px_clients_open(t, fc->client_addr, cc->max_connections, hb_time_now_ns());
+    if (v == PX_CLIENT_OVER) {
+        hb_info("client %s: over clients.max_connections (%u open from this address), closed",
+                fc->peer, cc->max_connections);
+        px_stats_client_limited(fc, false);
+        return -1;
+    }
+    fc->client_counted = v == PX_CLIENT_OK;
+    return 0;
 }
 
 void px_fconn_close(struct px_fconn *fc)
@@ -162,6 +192,9 @@ void px_fconn_close(struct px_fconn *fc)
     if (fc->ev_flush)
         event_free(fc->ev_flush);
     px_authority_forget(fc);
+    px_proxy_hdr_free(fc);
+    if (fc->client_counted)
+        px_clients_close(fc->w->clients, fc->client_addr);
     close(fc->fd);
     hb_list_remove(&fc->link);
     fc->w->nconns--;
@@ -253,6 +286,20 @@ static int run(struct px_fconn *fc, enum px_fconn_event ev)
 static void step(struct px_fconn *fc, enum px_fconn_event ev)
 {
     int rc = 0;
+    if (fc->state == PX_FCONN_PROXY_HDR) {
+        rc = px_proxy_hdr_read(fc);
+        if (rc == 0)
+            return;
+        if (rc < 0) {
+            px_fconn_close(fc);
+            return;
+        }
+        rc = 0; /* on to TLS or sniffing: the client's bytes may be here already */
+    } else if (fc->pp_untrusted_check && ev == PX_FCONN_EV_READ &&
+               px_proxy_hdr_refuse_untrusted(fc)) {
+        px_fconn_close(fc);
+        return;
+    }
     if (fc->state == PX_FCONN_SNIFFING) {
         rc = px_sniff(fc);
         if (rc == 0)
@@ -298,7 +345,8 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct px_fconn *fc = arg;
-    const char *what_timed_out = fc->state == PX_FCONN_HANDSHAKING ? "TLS handshake"
+    const char *what_timed_out = fc->state == PX_FCONN_PROXY_HDR     ? "PROXY protocol header"
+                                 : fc->state == PX_FCONN_HANDSHAKING ? "TLS handshake"
                                  : fc->state == PX_FCONN_SNIFFING  ? "first request bytes"
                                  : fc->state == PX_FCONN_H2C_WAIT
                                      ? "client preface after 101 Switching Protocols"

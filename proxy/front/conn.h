@@ -7,6 +7,8 @@
  *
  * States (fc->state), and the only transitions:
  *
+ *   PROXY_HDR ──header read (a client in listeners[].proxy_protocol)
+ *             → HANDSHAKING (TLS) or SNIFFING (cleartext)
  *   HANDSHAKING ──ALPN h2──────────────→ H2
  *        │      └─ALPN http/1.1, none ─→ H1
  *   SNIFFING ───preface────────────────→ H2
@@ -16,7 +18,8 @@
  *   H2C_WAIT ───the client's first bytes → H2
  *   any ────────px_fconn_close ────────→ CLOSING (then freed)
  *
- * HANDSHAKING, SNIFFING and H2C_WAIT run under limits.handshake_timeout_ms;
+ * PROXY_HDR, HANDSHAKING, SNIFFING and H2C_WAIT run under
+ * limits.handshake_timeout_ms (one deadline from accept for the first two);
  * in H1 and H2 the protocol arms the timer itself.
  */
 #ifndef H2B_PROXY_FRONT_CONN_H
@@ -39,9 +42,11 @@ struct px_listener;
 struct h2_conn;
 struct px_h1;
 struct px_exchange;
+struct px_proxy_hdr;
 struct event;
 
 enum px_fconn_state {
+    PX_FCONN_PROXY_HDR,   /* reading a PROXY protocol header (proxy/front/proxy_hdr.c) */
     PX_FCONN_HANDSHAKING, /* TLS handshake in progress */
     PX_FCONN_SNIFFING,    /* cleartext, protocol not known yet (proxy/front/sniff.c) */
     PX_FCONN_H2C_WAIT,    /* upgraded: output held until the client's preface came */
@@ -121,15 +126,31 @@ struct px_fconn {
     char peer_addr[48]; /* address only, no brackets: for X-Forwarded-For */
     uint16_t peer_port;
     bool rid_trusted;   /* the client is in request_id.trust: its own id is kept */
+    struct px_proxy_hdr *pp; /* PROXY_HDR: the header read so far; else NULL */
+    bool pp_untrusted_check; /* a PROXY listener, not a balancer: a header is refused */
+    bool client_counted;     /* counted in w->clients under client_addr (proxy/clients.h) */
+    uint8_t client_addr[16]; /* the client's address, IPv4 mapped (core/cidr.h) */
     int8_t st_cproto;   /* 1 + the connections_open gauge it is counted in, 0: none
                            (proxy/obs/hooks.h) */
 };
 
 /* Takes ownership of the accepted, non-blocking socket fd and starts the
- * TLS handshake (HANDSHAKING) or sniffing (SNIFFING). On failure (out of
- * memory) closes fd. */
+ * TLS handshake (HANDSHAKING) or sniffing (SNIFFING), after the PROXY
+ * protocol header (PROXY_HDR) from a balancer. On failure (out of memory)
+ * closes fd. */
 void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
                      socklen_t peerlen);
+
+/* Sets who the client is (at accept, and again when a PROXY protocol
+ * header names it): fc->peer for logs, peer_addr and peer_port, and the
+ * request_id.trust decision. */
+void px_fconn_set_peer(struct px_fconn *fc, const struct sockaddr *peer);
+
+/* The per-client connection limit (clients.*, proxy/clients.h) for the
+ * client at sa: at accept, or after the PROXY protocol header named it.
+ * Returns 0 (counted, untracked or exempt), or -1 when the address is over
+ * clients.max_connections (logged, counted): close fc. */
+int px_fconn_client_open(struct px_fconn *fc, const struct sockaddr *sa);
 
 /* Moves fc to state s (one of the transitions above) and selects the
  * protocol's operations for it. */

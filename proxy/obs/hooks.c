@@ -95,6 +95,7 @@ void px_stats_request_done(const struct px_fconn *fc, const struct px_ex_record 
 static int cproto_of(const struct px_fconn *fc, int state)
 {
     switch ((enum px_fconn_state)state) {
+    case PX_FCONN_PROXY_HDR:
     case PX_FCONN_HANDSHAKING:
     case PX_FCONN_SNIFFING:
         return PX_ST_C_PENDING;
@@ -143,6 +144,13 @@ void px_stats_tls_failed(const struct px_fconn *fc, enum px_st_tls_fail why)
     px_ctr *v = lis_of(fc);
     if (v && (unsigned)why < PX_ST_NTLSFAIL)
         px_ctr_add(&v[PX_SL_TLS_FAIL + why], 1);
+}
+
+void px_stats_client_limited(const struct px_fconn *fc, bool rate)
+{
+    px_ctr *v = lis_of(fc);
+    if (v)
+        px_ctr_add(&v[rate ? PX_SL_CLIENT_RATE : PX_SL_CLIENT_CONNS], 1);
 }
 
 static unsigned code_index(uint64_t code)

@@ -36,6 +36,9 @@ void px_stats_conn_state(struct px_fconn *fc, int to);
  * or failed. */
 void px_stats_tls_done(const struct px_fconn *fc);
 void px_stats_tls_failed(const struct px_fconn *fc, enum px_st_tls_fail why);
+/* A connection (rate: false) or a request (rate: true) refused by the
+ * per-client limits (proxy/clients.h). */
+void px_stats_client_limited(const struct px_fconn *fc, bool rate);
 
 /* The HTTP/2 engine of fc reset a stream with code (a stream error it
  * raised), or the connection ends: its GOAWAY code (when not NO_ERROR) and

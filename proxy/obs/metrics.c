@@ -13,6 +13,7 @@
 #include "proxy/backend/health_state.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/obs/hooks.h"
+#include "proxy/obs/logbuf.h"
 
 #ifndef H2B_VERSION
 #define H2B_VERSION "dev"
@@ -246,6 +247,15 @@ static void listener_families(struct px_expo *e, const struct px_snap *s)
                     L("code", c < PX_ST_NH2CODE - 1 ? h2_error_name(c) : "UNKNOWN")};
                 px_expo_sample(e, l, 3, n);
             }
+    px_expo_family(e, "h2bridge_client_limited_total", PX_EXPO_COUNTER,
+                   "Connections (limit=connections) and requests (limit=requests, answered 429) "
+                   "refused by the per-client-address limits.");
+    for (size_t i = 0; i < s->nlis; i++) {
+        struct px_label a[] = {L("listener", s->lis[i].name), L("limit", "connections")};
+        struct px_label b[] = {L("listener", s->lis[i].name), L("limit", "requests")};
+        px_expo_sample(e, a, 2, s->lis[i].v[PX_SL_CLIENT_CONNS]);
+        px_expo_sample(e, b, 2, s->lis[i].v[PX_SL_CLIENT_RATE]);
+    }
     px_expo_family(e, "h2bridge_http2_floods_total", PX_EXPO_COUNTER,
                    "HTTP/2 connections closed with GOAWAY ENHANCE_YOUR_CALM, by the flood "
                    "protection that tripped.");
@@ -369,10 +379,18 @@ static void process_families(struct px_expo *e, const struct px_snap *s, const s
     px_expo_family(e, "h2bridge_worker_heartbeat_age_seconds", PX_EXPO_GAUGE,
                    "Age of the oldest worker heartbeat.");
     px_expo_sample_f(e, NULL, 0, (double)s->oldest_heartbeat / NS_PER_SEC_F);
-    /* MERGE(alog): the access log's drop counter goes here once
-     * proxy/obs/logbuf.h is on main:
-     *   h2bridge_access_log_dropped_total (counter) = px_logw_dropped(<access sink>)
-     * (docs/observability.md lists it as pending). */
+    /* The log writer's totals (proxy/obs/logbuf.h): lines are dropped,
+     * never queued without bound, so the drops must be visible. */
+    px_expo_family(e, "h2bridge_access_log_lines_total", PX_EXPO_COUNTER,
+                   "Access log lines written to the file.");
+    px_expo_sample(e, NULL, 0, px_logw_written(PX_LOG_ACCESS));
+    px_expo_family(e, "h2bridge_access_log_dropped_total", PX_EXPO_COUNTER,
+                   "Access log lines dropped: a worker's buffer was full (the disk did not keep "
+                   "up) or the file was not open.");
+    px_expo_sample(e, NULL, 0, px_logw_dropped(PX_LOG_ACCESS));
+    px_expo_family(e, "h2bridge_error_log_dropped_total", PX_EXPO_COUNTER,
+                   "Error log lines dropped (buffer full or file not open).");
+    px_expo_sample(e, NULL, 0, px_logw_dropped(PX_LOG_ERROR));
     px_expo_family(e, "process_start_time_seconds", PX_EXPO_GAUGE,
                    "Start time of the process since the Unix epoch, in seconds.");
     px_expo_sample_f(e, NULL, 0, p->start_time > 0 ? p->start_time : px_obs_start_time());

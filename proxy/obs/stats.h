@@ -99,7 +99,9 @@ enum {
     PX_SL_H2_CONN_ERR = PX_SL_TLS_FAIL + PX_ST_NTLSFAIL,         /* [code] GOAWAY we sent */
     PX_SL_H2_STREAM_ERR = PX_SL_H2_CONN_ERR + PX_ST_NH2CODE,     /* [code] RST_STREAM we sent */
     PX_SL_H2_FLOOD = PX_SL_H2_STREAM_ERR + PX_ST_NH2CODE,        /* [enum h2_flood] */
-    PX_SL_NCOUNTERS = PX_SL_H2_FLOOD + H2_FLOOD_COUNT,
+    PX_SL_CLIENT_CONNS = PX_SL_H2_FLOOD + H2_FLOOD_COUNT, /* over clients.max_connections */
+    PX_SL_CLIENT_RATE,                                   /* over clients.requests_per_second */
+    PX_SL_NCOUNTERS,
     /* gauges */
     PX_SL_CONNS_OPEN = PX_SL_NCOUNTERS, /* [enum px_st_cproto] */
     PX_SL_ACTIVE = PX_SL_CONNS_OPEN + PX_ST_NCPROTO, /* [proto] requests in progress */

@@ -109,7 +109,7 @@ static const struct ecase key_cases[] = {
     {"unknown top-level, list",
      BASE "frobnicate: 1\n",
      {"t.yaml:5:1: expected a known key in the top level (one of: listeners, http2, upstreams, "
-      "routes, limits, logging, admin, workers, forwarded, request_id), found \"frobnicate\"",
+      "routes, limits, logging, admin, workers, user, group, forwarded, request_id, clients), found \"frobnicate\"",
       NULL}},
     {"unknown nested",
      BASE "limits:\n  handshake_timout: 1s\n",
@@ -220,8 +220,32 @@ static const struct ecase range_cases[] = {
       NULL}},
     {"access format",
      BASE "logging: {access_log_format: xml}\n",
-     {"t.yaml:5:30: expected an access log format (combined, common or json) for "
+     {"t.yaml:5:30: expected an access log format (combined, common, json or template) for "
       "logging.access_log_format, found \"xml\"",
+      NULL}},
+    {"template without its format",
+     BASE "logging: {access_log: a.log, access_log_template: \"${status}\"}\n",
+     {"t.yaml:5:52: expected logging.access_log_format: template with an access_log_template, "
+      "found combined",
+      NULL}},
+    {"template format without a template",
+     BASE "logging: {access_log: a.log, access_log_format: template}\n",
+     {"t.yaml: expected logging.access_log_template with access_log_format: template, found none",
+      NULL}},
+    {"line max over a quarter of the ring",
+     BASE "logging: {access_log_buffer: 16KiB, access_log_line_max: 8KiB}\n",
+     {"t.yaml: expected logging.access_log_line_max (8192) of at most a quarter of "
+      "access_log_buffer (16384)",
+      NULL}},
+    {"error log rate",
+     BASE "logging: {error_log_rate: -1}\n",
+     {"t.yaml:5:27: expected an integer from 0 to 1000000 for logging.error_log_rate, found "
+      "\"-1\"",
+      NULL}},
+    {"access log flush",
+     BASE "logging: {access_log_flush: 0}\n",
+     {"t.yaml:5:29: expected a duration from 10ms to 1m (like \"250ms\", \"5s\", \"1m\") for "
+      "logging.access_log_flush, found \"0\"",
       NULL}},
 };
 
@@ -357,6 +381,17 @@ static const struct ecase listener_cases[] = {
      {"t.yaml:5:55: expected a duration from 2s to 10m (like \"250ms\", \"5s\", \"1m\") for "
       "admin.worker_stall_timeout, found \"1s\"",
       "t.yaml:5:76: expected an integer from 1 to 10000 for admin.max_connections, found \"0\"",
+      NULL}},
+    {"listener proxy_protocol: not networks",
+     "listeners:\n  - {address: \":1\", proxy_protocol: [10.0.0.0/33]}\n",
+     {"t.yaml:2:38: expected a network: an address (\"192.0.2.1\", \"::1\") or ADDRESS/PREFIX "
+      "with no host bits set past the prefix (\"10.0.0.0/8\") for "
+      "listeners[0].proxy_protocol[0], found \"10.0.0.0/33\"",
+      NULL}},
+    {"group without user",
+     BASE "group: nogroup\n",
+     {"t.yaml:5:8: expected user: with group: (the group is what the user becomes along with its "
+      "uid), found group: alone",
       NULL}},
     {"admin port twice",
      BASE "admin: {address: \"127.0.0.1:1\", port: 2}\n",

@@ -67,6 +67,12 @@ static void test_defaults(void **state)
     assert_int_equal(c->logging.level, HB_LOG_INFO);
     assert_null(c->logging.access_log.s);
     assert_int_equal(c->logging.access_log_format, CFG_ACCESS_COMBINED);
+    assert_null(c->logging.access_log_template.s);
+    assert_int_equal(c->logging.access_log_buffer, 256 * 1024);
+    assert_int_equal(c->logging.access_log_flush_ms, 1000);
+    assert_int_equal(c->logging.access_log_line_max, 8192);
+    assert_null(c->logging.error_log.s);
+    assert_int_equal(c->logging.error_log_rate, 10);
     assert_false(c->admin.enabled);
     assert_string_equal(c->admin.address.s, "127.0.0.1");
     assert_int_equal(c->admin.port, 9901);
@@ -323,6 +329,42 @@ static void test_every_key(void **state)
     free(yaml);
 }
 
+/* listeners[].proxy_protocol: none by default, networks when given. */
+static void test_proxy_protocol_networks(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("listeners:\n"
+                            "  - {address: \"127.0.0.1:1\"}\n"
+                            "  - {address: \"127.0.0.1:2\", proxy_protocol: [10.0.0.0/8, \"fd00::/8\"]}\n"
+                            "upstreams: {u: {servers: [\"127.0.0.1:3\"]}}\n"
+                            "routes: [{upstream: u}]\n");
+    char net[64];
+    assert_int_equal(c->listeners[0].proxy_protocol.n, 0);
+    assert_int_equal(c->listeners[1].proxy_protocol.n, 2);
+    assert_string_equal(hb_cidr_format(&c->listeners[1].proxy_protocol.v[1], net, sizeof net),
+                        "fd00::/8");
+    cfg_unref(c);
+}
+
+/* user and group: strings with their marks; none by default. */
+static void test_user_group(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("listeners: [{address: \":1\"}]\n"
+                            "upstreams: {u: {servers: [\"127.0.0.1:3\"]}}\n"
+                            "routes: [{upstream: u}]\n"
+                            "user: h2bridge\ngroup: www-data\n");
+    assert_string_equal(c->user.s, "h2bridge");
+    assert_int_equal(c->user.mark.line, 4);
+    assert_string_equal(c->group.s, "www-data");
+    cfg_unref(c);
+    c = load_ok("listeners: [{address: \":1\"}]\n"
+                "upstreams: {u: {servers: [\"127.0.0.1:3\"]}}\nroutes: [{upstream: u}]\n");
+    assert_null(c->user.s);
+    assert_null(c->group.s);
+    cfg_unref(c);
+}
+
 /* listeners[].tls record sizing: defaults, and both keys set. */
 static void test_tls_small_records(void **state)
 {
@@ -419,6 +461,35 @@ static void test_relative_paths(void **state)
     cfg_unref(c);
     c = load_ok("listeners: [{address: \":80\"}]\nlogging: {access_log: \"-\"}\n");
     assert_string_equal(c->logging.access_log.s, "-");
+    cfg_unref(c);
+    /* The template and the error log; the template's mark is its first
+     * character when the text maps 1:1 onto the line (proxy/obs/alog.c). */
+    c = load_ok("listeners: [{address: \":80\"}]\n"
+                "logging:\n"
+                "  access_log: a.log\n"
+                "  access_log_format: template\n"
+                "  access_log_template: \"${status} x\"\n"
+                "  access_log_buffer: 1MiB\n"
+                "  access_log_flush: 250ms\n"
+                "  access_log_line_max: 2KiB\n"
+                "  error_log: stderr\n"
+                "  error_log_rate: 0\n");
+    assert_int_equal(c->logging.access_log_format, CFG_ACCESS_TEMPLATE);
+    assert_string_equal(c->logging.access_log_template.s, "${status} x");
+    assert_true(c->logging.access_log_template_exact);
+    assert_int_equal(c->logging.access_log_template.mark.line, 5);
+    assert_int_equal(c->logging.access_log_template.mark.col, 25);
+    assert_int_equal(c->logging.access_log_buffer, 1 << 20);
+    assert_int_equal(c->logging.access_log_flush_ms, 250);
+    assert_int_equal(c->logging.access_log_line_max, 2048);
+    assert_null(c->logging.error_log.s);
+    assert_int_equal(c->logging.error_log_rate, 0);
+    cfg_unref(c);
+    c = load_ok("listeners: [{address: \":80\"}]\n"
+                "logging: {error_log: \"-\", access_log_format: template,\n"
+                "  access_log_template: \"a \\\" ${x}\"}\n");
+    assert_string_equal(c->logging.error_log.s, "-");
+    assert_false(c->logging.access_log_template_exact); /* an escape: columns differ */
     assert_string_equal(c->listeners[0].address.s, "0.0.0.0");
     assert_int_equal(c->listeners[0].protocols, CFG_PROTO_H2C | CFG_PROTO_HTTP11);
     cfg_unref(c);
@@ -432,8 +503,9 @@ static const struct cfg_route *match(const struct cfg *c, const char *host, cons
 
 static void test_examples(void **state)
 {
-    static const char *const files[] = {"demo.yaml", "minimal.yaml", "multi-host.yaml"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const files[] = {"demo.yaml", "minimal.yaml", "multi-host.yaml",
+                                        "access-log.yaml"};
+    for (size_t i = 0; i < 4; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", EXAMPLES, files[i]);
         struct cfg_errors errs;
@@ -443,6 +515,10 @@ static void test_examples(void **state)
         cfg_errors_print(&errs, stderr);
         assert_int_equal(rc, 0);
         assert_true(c->n_listeners >= 1 && c->n_routes >= 1 && c->n_upstreams >= 1);
+        if (i == 3) {
+            assert_int_equal(c->logging.access_log_format, CFG_ACCESS_JSON);
+            assert_string_equal(c->logging.error_log.s, "/tmp/h2bridge-error.log");
+        }
         if (i == 2) {
             const struct cfg_tls *t = &c->listeners[0].tls_cfg;
             assert_int_equal(t->n_certs, 2);
@@ -619,6 +695,8 @@ int main(void)
         cmocka_unit_test(test_defaults),          cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_tls_small_records), cmocka_unit_test(test_admin_limits),
         cmocka_unit_test(test_anchors_and_merge), cmocka_unit_test(test_relative_paths),
+        cmocka_unit_test(test_proxy_protocol_networks),
+        cmocka_unit_test(test_user_group),
         cmocka_unit_test(test_examples),          cmocka_unit_test(test_check_file),
         cmocka_unit_test(test_guard_page),        cmocka_unit_test(test_failing_allocations),
     };

@@ -1,8 +1,10 @@
 /* Unit tests for the core/ toolkit: err, str, buf, arena, list, log, time. */
 #include "testutil/testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -235,6 +237,59 @@ static void test_log(void **state)
     hb_log_set_level(HB_LOG_INFO);
 }
 
+struct lines {
+    int n;
+    char msg[8][256];
+};
+
+static void lines_sink(void *ud, enum hb_log_level level, const char *msg, int len)
+{
+    struct lines *c = ud;
+    (void)level;
+    if (c->n < 8)
+        snprintf(c->msg[c->n], sizeof c->msg[0], "%.*s", len, msg);
+    c->n++;
+}
+
+static void log_site_a(int i) { hb_warn("site a %d", i); }
+static void log_site_b(int i) { hb_warn("site b %d", i); }
+
+/* logging.error_log_rate: per call site, per second, then one count line. */
+static void test_log_rate(void **state)
+{
+    struct lines c = {0};
+    hb_log_set_sink(lines_sink, &c);
+    hb_log_set_rate(3);
+    for (int i = 0; i < 10; i++)
+        log_site_a(i);
+    log_site_b(0); /* another call site has its own budget */
+    assert_int_equal(c.n, 4);
+    assert_string_equal(c.msg[2], "site a 2");
+    assert_string_equal(c.msg[3], "site b 0");
+    struct timespec ts = {1, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    log_site_a(10);
+    assert_int_equal(c.n, 6);
+    assert_string_equal(c.msg[4], "7 similar lines suppressed (logging.error_log_rate): site a %d");
+    assert_string_equal(c.msg[5], "site a 10");
+    hb_log_set_rate(0); /* no limit */
+    for (int i = 0; i < 10; i++)
+        log_site_b(i);
+    assert_int_equal(c.n, 16);
+    hb_log_set_sink(NULL, NULL);
+    /* The line format of the stderr sink, for other sinks. */
+    char line[HB_LOG_LINE_MAX];
+    int n = hb_log_format_line(line, sizeof line, HB_LOG_WARN, "hi", 2);
+    assert_int_equal(n, 24 + 1 + 5 + 1 + 2 + 1);
+    assert_string_equal(line + 24, " WARN  hi\n");
+    char small[64];
+    char big[200];
+    memset(big, 'x', sizeof big);
+    n = hb_log_format_line(small, sizeof small, HB_LOG_INFO, big, (int)sizeof big);
+    assert_int_equal(n, 63);
+    assert_int_equal(small[62], '\n');
+}
+
 static void test_time(void **state)
 {
     hb_ns_t a = hb_time_now_ns(), b = hb_time_now_ns();
@@ -253,7 +308,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_names), cmocka_unit_test(test_str),
         cmocka_unit_test(test_buf),       cmocka_unit_test(test_arena),
-        cmocka_unit_test(test_list),      cmocka_unit_test(test_log),
+        cmocka_unit_test(test_list),      cmocka_unit_test(test_log), cmocka_unit_test(test_log_rate),
         cmocka_unit_test(test_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

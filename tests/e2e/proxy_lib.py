@@ -341,14 +341,17 @@ class Checker:
         self.failed = 0
 
     def check(self, cond, what):
+        """Counts the check; returns whether it passed (to guard checks
+        that depend on it)."""
         if cond:
             self.passed += 1
         else:
             self.failed += 1
             print("FAIL:", what, flush=True)
+        return bool(cond)
 
     def eq(self, got, want, what):
-        self.check(got == want, "%s: got %r, want %r" % (what, got, want))
+        return self.check(got == want, "%s: got %r, want %r" % (what, got, want))
 
     def finish(self):
         print("%d passed, %d failed" % (self.passed, self.failed))
