@@ -24,6 +24,11 @@ void cfg_listener_defaults(struct cfg_listener *l)
     l->tls_cfg.ticket_rotation_ms = 3600 * 1000;
     l->tls_cfg.small_records = 64 * KIB;
     l->tls_cfg.small_records_idle_ms = 1000;
+    l->tls_cfg.client_auth = CFG_CLIENT_AUTH_NONE;
+    l->tls_cfg.verify_depth = 3;
+    l->tls_cfg.subject_header = (struct cfg_string){"x-client-cert-subject", {NULL, 0, 0}};
+    l->tls_cfg.san_header = (struct cfg_string){"x-client-cert-san", {NULL, 0, 0}};
+    l->tls_cfg.hash_header = (struct cfg_string){"x-client-cert-sha256", {NULL, 0, 0}};
 }
 
 void cfg_upstream_defaults(struct cfg_upstream *u)
@@ -115,6 +120,13 @@ static void set_defaults(struct cfg *c)
     c->request_id.enabled = true;
     c->request_id.header = (struct cfg_string){"x-request-id", {NULL, 0, 0}};
     c->request_id.traceparent = CFG_TRACEPARENT_PASS;
+
+    static struct cfg_string websocket_token = {"websocket", {NULL, 0, 0}};
+    c->tunnels.upgrade = &websocket_token;
+    c->tunnels.n_upgrade = 1;
+    c->tunnels.idle_timeout_ms = 5 * 60 * 1000;
+    c->tunnels.max_per_connection = 100;
+    c->tunnels.max_per_worker = 10000;
 }
 
 struct cfg *cfg_new_defaults(void)

@@ -152,6 +152,13 @@ struct cfg_cert {
     size_t n_server_names;
 };
 
+/* listeners[].tls.client_auth. */
+enum cfg_client_auth {
+    CFG_CLIENT_AUTH_NONE,     /* no certificate asked for */
+    CFG_CLIENT_AUTH_OPTIONAL, /* asked for; none is fine, a bad one fails the handshake */
+    CFG_CLIENT_AUTH_REQUIRED, /* a valid certificate or no connection */
+};
+
 struct cfg_tls {
     struct cfg_cert *certs; /* n_certs >= 1 on a TLS listener */
     size_t n_certs;
@@ -163,6 +170,16 @@ struct cfg_tls {
     uint32_t small_records;    /* bytes sent in one-segment records on a fresh or rested
                                   connection before 16 KiB records; default 64 KiB, 0 = never */
     uint32_t small_records_idle_ms; /* a pause without writes that starts small again; 1s */
+    /* Client certificates (mTLS, docs/tls.md). */
+    enum cfg_client_auth client_auth; /* default none */
+    struct cfg_string client_ca;      /* PEM CAs that sign client certificates (not none) */
+    struct cfg_string client_crl;     /* PEM CRLs checked against them; NULL = none */
+    uint32_t verify_depth;            /* CA certificates above the client's; default 3 */
+    /* The headers that carry the verified certificate to the backend;
+     * taken out of every client request on the listener. */
+    struct cfg_string subject_header; /* default x-client-cert-subject */
+    struct cfg_string san_header;     /* default x-client-cert-san */
+    struct cfg_string hash_header;    /* default x-client-cert-sha256 */
 };
 
 struct cfg_listener {
@@ -175,6 +192,8 @@ struct cfg_listener {
     unsigned protocols;       /* enum cfg_proto bits; default h2+http1.1 (TLS) or h2c+http1.1 */
     uint32_t max_connections; /* open connections on this listener, all workers; default 10000 */
     uint32_t backlog;         /* listen(2) backlog; default 511 */
+    bool websocket; /* Upgrade tunnels (HTTP/1.1) and extended CONNECT (RFC 8441, h2)
+                       are proxied; default off (docs/websocket.md) */
     /* Clients in these networks (L4 balancers) must start with a PROXY
      * protocol v1/v2 header, whose address then stands for the client;
      * empty (default): nobody may send one. */
@@ -318,6 +337,8 @@ struct cfg_route {
         rewrite_prefix; /* replaces the matched prefix (CFG_PATH_PREFIX only); NULL = none */
     struct cfg_header_ops request_headers;  /* edits on the request sent to the backend */
     struct cfg_header_ops response_headers; /* edits on the response sent to the client */
+    bool websocket; /* false: no tunnel on this route (Upgrade stripped, extended
+                       CONNECT 501); default true (the listener decides) */
 };
 
 struct cfg_limits {
@@ -407,6 +428,18 @@ struct cfg_forwarded {
     bool via;               /* RFC 9110 §7.6.3 Via: 2 h2bridge; default off */
 };
 
+/* tunnels: Upgrade (HTTP/1.1) and extended CONNECT (h2) byte tunnels on
+ * listeners with websocket: true (docs/websocket.md). */
+#define CFG_MAX_UPGRADE_TOKENS 16
+struct cfg_tunnels {
+    struct cfg_string *upgrade; /* lowercased tokens an HTTP/1.1 client may Upgrade to;
+                                   default ["websocket"]; never "h2c" */
+    size_t n_upgrade;
+    uint32_t idle_timeout_ms;    /* no byte either way; default 5 min */
+    uint32_t max_per_connection; /* open tunnels on one client connection; default 100 */
+    uint32_t max_per_worker;     /* open tunnels in one worker; default 10000 */
+};
+
 struct cfg {
     atomic_uint refs; /* see cfg_ref()/cfg_unref() */
     struct cfg_listener *listeners;
@@ -424,6 +457,7 @@ struct cfg {
     struct cfg_string group; /* with this group; NULL = the user's primary group */
     struct cfg_forwarded forwarded;
     struct cfg_request_id request_id;
+    struct cfg_tunnels tunnels;
     struct cfg_clients clients;
     struct cfg_mark source; /* the last file parsed (line 0); file NULL for none */
     struct cfg_mem *mem;    /* private: owns every string and array above */
@@ -549,6 +583,8 @@ int cfg_parse_hostport(const char *s, char *host, size_t host_size, uint16_t *po
 const char *cfg_proto_name(enum cfg_proto p);
 const char *cfg_tls_version_name(enum cfg_tls_version v);
 const char *cfg_access_format_name(enum cfg_access_format f);
+/* "none", "optional", "required". */
+const char *cfg_client_auth_name(enum cfg_client_auth a);
 /* "pass", "generate". */
 const char *cfg_traceparent_name(enum cfg_traceparent t);
 /* "any", "path_prefix", "path" (the YAML key that sets it). */

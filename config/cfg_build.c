@@ -93,6 +93,7 @@ int cfg_add_backend(struct cfg *cfg, const char *hostport, struct cfg_errors *er
     if (!r)
         return HB_ENOMEM;
     r->mark = cfg_cmdline_mark;
+    r->websocket = true;
     return cmdline_string(cfg, "default", &r->upstream);
 }
 

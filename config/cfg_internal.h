@@ -147,6 +147,9 @@ bool sc_seq_of(struct sctx *c, const struct cfg_node *n, size_t max, const char 
  * cfg_networks at field; at most CFG_MAX_NETWORKS. */
 #define CFG_MAX_NETWORKS 256
 void sc_networks(struct sctx *c, const struct cfg_node *n, void *field);
+/* A header field name (an RFC 9110 token up to 64 bytes), stored lowercase
+ * into the struct cfg_string at field. */
+void sc_field_name(struct sctx *c, const struct cfg_node *n, void *field);
 /* Parses "HOST" or "HOST:PORT" / "[V6]:PORT" into addr (+ *port). */
 void sc_address(struct sctx *c, const struct cfg_node *n, struct cfg_string *addr, uint16_t *port);
 /* Checks the address/port clash for the mapping just applied. */

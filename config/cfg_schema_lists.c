@@ -130,6 +130,18 @@ static void tls_version(struct sctx *c, const struct cfg_node *n, void *field)
     sc_expected(c, n, "a TLS version (\"1.2\" or \"1.3\")");
 }
 
+static void client_auth(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    static const enum cfg_client_auth all[] = {CFG_CLIENT_AUTH_NONE, CFG_CLIENT_AUTH_OPTIONAL,
+                                               CFG_CLIENT_AUTH_REQUIRED};
+    for (size_t i = 0; n->kind == CFG_NODE_SCALAR && i < 3; i++)
+        if (strcmp(n->text, cfg_client_auth_name(all[i])) == 0) {
+            *(enum cfg_client_auth *)field = all[i];
+            return;
+        }
+    sc_expected(c, n, "a client_auth mode (none, optional or required)");
+}
+
 static const struct sc_field tls_fields[] = {
     SCF_WHOLE("certificates", certificates),
     SCF_FUNC("min_version", struct cfg_tls, min_version, tls_version),
@@ -138,6 +150,13 @@ static const struct sc_field tls_fields[] = {
     SCF_DUR("ticket_rotation", struct cfg_tls, ticket_rotation_ms, 60000, 86400000),
     SCF_SIZE("small_records", struct cfg_tls, small_records, 0, 64 * 1024 * 1024),
     SCF_DUR("small_records_idle", struct cfg_tls, small_records_idle_ms, 100, 3600000),
+    SCF_FUNC("client_auth", struct cfg_tls, client_auth, client_auth),
+    SCF_PATH("client_ca", struct cfg_tls, client_ca),
+    SCF_PATH("client_crl", struct cfg_tls, client_crl),
+    SCF_U32("verify_depth", struct cfg_tls, verify_depth, 0, 16),
+    SCF_FUNC("subject_header", struct cfg_tls, subject_header, sc_field_name),
+    SCF_FUNC("san_header", struct cfg_tls, san_header, sc_field_name),
+    SCF_FUNC("hash_header", struct cfg_tls, hash_header, sc_field_name),
     SCF_END,
 };
 
@@ -209,6 +228,7 @@ static const struct sc_field listener_fields[] = {
     SCF_FUNC("protocols", struct cfg_listener, protocols, protocols),
     SCF_U32("max_connections", struct cfg_listener, max_connections, 1, 10000000),
     SCF_U32("backlog", struct cfg_listener, backlog, 1, 65535),
+    SCF_BOOL("websocket", struct cfg_listener, websocket),
     SCF_FUNC("proxy_protocol", struct cfg_listener, proxy_protocol, sc_networks),
     SCF_END,
 };

@@ -232,6 +232,7 @@ static const struct sc_field route_fields[] = {
     SCF_WHOLE("rewrite_prefix", rewrite),
     SCF_FUNC("request_headers", struct cfg_route, request_headers, headers),
     SCF_FUNC("response_headers", struct cfg_route, response_headers, headers),
+    SCF_BOOL("websocket", struct cfg_route, websocket),
     SCF_END,
 };
 
@@ -252,6 +253,7 @@ void sc_routes(struct sctx *c, const struct cfg_node *n, void *field)
             return;
         }
         r->mark = item->mark;
+        r->websocket = true;
         size_t old = sc_path_index(c, i);
         if (item->kind == CFG_NODE_NULL)
             sc_expected(c, item, "a route (a mapping with upstream:)");

@@ -3,6 +3,7 @@
  * to the keys; docs/configuration.md repeats them for operators. */
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/cfg_internal.h"
 #include "core/err.h"
@@ -200,7 +201,7 @@ static const struct sc_field forwarded_fields[] = {
 };
 
 /* A field name: an RFC 9110 token, stored lowercase (HTTP/2 wants it so). */
-static void field_name(struct sctx *c, const struct cfg_node *n, void *field)
+void sc_field_name(struct sctx *c, const struct cfg_node *n, void *field)
 {
     struct cfg_string *out = field;
     static const char tchar[] = "!#$%&'*+-.^_`|~";
@@ -235,9 +236,57 @@ static void traceparent_mode(struct sctx *c, const struct cfg_node *n, void *fie
 
 static const struct sc_field request_id_fields[] = {
     SCF_BOOL("enabled", struct cfg_request_id, enabled),
-    SCF_FUNC("header", struct cfg_request_id, header, field_name),
+    SCF_FUNC("header", struct cfg_request_id, header, sc_field_name),
     SCF_FUNC("trust", struct cfg_request_id, trust, sc_networks),
     SCF_FUNC("traceparent", struct cfg_request_id, traceparent, traceparent_mode),
+    SCF_END,
+};
+
+/* tunnels.upgrade: tokens ("websocket"), lowercased. h2c is the proxy's own
+ * upgrade to HTTP/2 (front/h2c_upgrade.c) and never goes to a backend. */
+static void upgrade_tokens(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_tunnels *t = field;
+    if (!sc_seq_of(c, n, CFG_MAX_UPGRADE_TOKENS, "upgrade tokens (\"websocket\")"))
+        return;
+    t->upgrade = NULL;
+    t->n_upgrade = 0;
+    static const char tchar[] = "!#$%&'*+-.^_`|~/";
+    for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
+        const struct cfg_node *it = n->items[i];
+        size_t old = sc_path_index(c, i);
+        bool ok = sc_visit(c, it) && it->kind == CFG_NODE_SCALAR && it->len > 0 &&
+                  it->len <= 64 && strlen(it->text) == it->len;
+        for (size_t k = 0; ok && k < it->len; k++) {
+            char ch = it->text[k];
+            ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                 (ch >= '0' && ch <= '9') || strchr(tchar, ch) != NULL;
+        }
+        if (ok && strncasecmp(it->text, "h2c", 4) == 0) {
+            sc_expected(c, it, "an upgrade token other than h2c (the proxy's own upgrade)");
+        } else if (!ok) {
+            sc_expected(c, it, "an upgrade token (\"websocket\"; letters, digits, \"-\", \"/\")");
+        } else {
+            struct cfg_string *slot =
+                cfg_mem_push(c->cfg->mem, &t->upgrade, &t->n_upgrade, sizeof *slot);
+            if (!slot || sc_string(c, it, slot) != 0) {
+                if (!slot)
+                    sc_nomem(c);
+            } else {
+                for (char *p = (char *)slot->s; *p; p++)
+                    if (*p >= 'A' && *p <= 'Z')
+                        *p = (char)(*p - 'A' + 'a');
+            }
+        }
+        sc_path_pop(c, old);
+    }
+}
+
+static const struct sc_field tunnels_fields[] = {
+    SCF_WHOLE("upgrade", upgrade_tokens),
+    SCF_DUR("idle_timeout", struct cfg_tunnels, idle_timeout_ms, 1 * SEC, 24 * HOUR),
+    SCF_U32("max_per_connection", struct cfg_tunnels, max_per_connection, 1, 100000),
+    SCF_U32("max_per_worker", struct cfg_tunnels, max_per_worker, 1, 10000000),
     SCF_END,
 };
 
@@ -263,6 +312,7 @@ static const struct sc_field top_fields[] = {
     SCF_STR("group", struct cfg, group),
     SCF_SECTION("forwarded", struct cfg, forwarded, forwarded_fields),
     SCF_SECTION("request_id", struct cfg, request_id, request_id_fields),
+    SCF_SECTION("tunnels", struct cfg, tunnels, tunnels_fields),
     SCF_SECTION("clients", struct cfg, clients, clients_fields),
     SCF_END,
 };

@@ -155,6 +155,19 @@ const char *cfg_access_format_name(enum cfg_access_format f)
     return "unknown";
 }
 
+const char *cfg_client_auth_name(enum cfg_client_auth a)
+{
+    switch (a) {
+    case CFG_CLIENT_AUTH_NONE:
+        return "none";
+    case CFG_CLIENT_AUTH_OPTIONAL:
+        return "optional";
+    case CFG_CLIENT_AUTH_REQUIRED:
+        return "required";
+    }
+    return "unknown";
+}
+
 const char *cfg_traceparent_name(enum cfg_traceparent t)
 {
     switch (t) {

@@ -78,6 +78,15 @@ static void check_certs(struct vctx *v, const struct cfg_listener *l)
         }
     }
     readable(v, &t->ticket_key_file, "session ticket key file");
+    if (t->client_auth != CFG_CLIENT_AUTH_NONE && !t->client_ca.s)
+        verr(v, &l->mark, "expected tls.client_ca (the CAs of client certificates) with "
+                          "client_auth: %s, found none",
+             cfg_client_auth_name(t->client_auth));
+    if (t->client_auth == CFG_CLIENT_AUTH_NONE && (t->client_ca.s || t->client_crl.s))
+        verr(v, t->client_ca.s ? &t->client_ca.mark : &t->client_crl.mark,
+             "expected client_auth: optional or required with client_ca/client_crl, found none");
+    readable(v, &t->client_ca, "client CA file");
+    readable(v, &t->client_crl, "client CRL file");
 }
 
 static void check_listeners(struct vctx *v)

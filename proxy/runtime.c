@@ -68,13 +68,21 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
         o.ciphers = t->ciphers.s;
         o.ticket_key_file = t->ticket_key_file.s;
         o.ticket_rotate_sec = t->ticket_rotation_ms / 1000;
+        o.client_auth = (int)t->client_auth;
+        o.client_ca = t->client_ca.s;
+        o.client_crl = t->client_crl.s;
+        o.verify_depth = (int)t->verify_depth;
         char err[512];
         tls = px_tls_new(specs, t->n_certs, &o, err, sizeof err);
         /* A ticket key file's reason starts with its name: mark that key. */
-        const char *tk = t->ticket_key_file.s;
+        const char *tk = t->ticket_key_file.s, *ca = t->client_ca.s, *crl = t->client_crl.s;
         if (!tls && tk && strncmp(err, tk, strlen(tk)) == 0)
             cfg_errors_add(errs, &t->ticket_key_file.mark, "expected a usable ticket key file, found: %s",
                            err);
+        else if (!tls && ca && strncmp(err, ca, strlen(ca)) == 0)
+            cfg_errors_add(errs, &t->client_ca.mark, "expected PEM CA certificates, found: %s", err);
+        else if (!tls && crl && strncmp(err, crl, strlen(crl)) == 0)
+            cfg_errors_add(errs, &t->client_crl.mark, "expected PEM CRLs, found: %s", err);
         else if (!tls)
             cfg_errors_add(errs, &l->mark, "expected a usable TLS configuration, found: %s", err);
     }

@@ -67,6 +67,7 @@ struct px_worker {
     struct hb_list conns; /* struct px_fconn */
     struct hb_list ex_cache; /* ended exchanges kept for reuse (exchange.c) */
     uint32_t n_ex_cache;
+    uint32_t n_tunnels; /* open tunnels (tunnels.max_per_worker, proxy/exchange/tunnel.h) */
     uint32_t nconns;
     uint32_t max_conns; /* this worker's share of limits.max_connections */
     pthread_t thread;

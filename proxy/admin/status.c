@@ -128,6 +128,8 @@ static void listener(struct jw *j, const struct cfg_listener *l, const struct px
     u64(j, "connections_open", sum(v, PX_SL_CONNS_OPEN, PX_ST_NCPROTO), true);
     u64(j, "connections_total", v[PX_SL_CONNS], true);
     u64(j, "requests_active", sum(v, PX_SL_ACTIVE, PX_ST_NPROTO), true);
+    u64(j, "tunnels_open", v[PX_SL_TUNNELS_OPEN], true);
+    u64(j, "tunnels_total", v[PX_SL_TUNNELS], true);
     uint64_t by[PX_ST_NSTATUS] = {0};
     for (size_t k = 0; k < (size_t)PX_ST_NPROTO * PX_ST_NMETHOD; k++)
         for (unsigned c = 0; c < PX_ST_NSTATUS; c++)

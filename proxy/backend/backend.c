@@ -14,6 +14,11 @@ static ssize_t pool_recv(struct px_bconn *c, void *buf, size_t len)
     return recv(px_bconn_fd(c), buf, len, 0);
 }
 
+static void pool_shutdown_write(struct px_bconn *c)
+{
+    (void)shutdown(px_bconn_fd(c), SHUT_WR); /* ENOTCONN: the peer is gone, EOF follows */
+}
+
 const struct px_backend_ops px_backend_pool_ops = {
     .pick = px_pool_pick,
     .lease = px_pool_lease,
@@ -26,6 +31,7 @@ const struct px_backend_ops px_backend_pool_ops = {
     .kick_write = px_bconn_kick_write,
     .want_read = px_bconn_want_read,
     .set_timeout = px_bconn_set_timeout,
+    .shutdown_write = pool_shutdown_write,
     .release = px_bconn_release,
     .close = px_bconn_close,
 };

@@ -35,6 +35,9 @@ struct px_backend_ops {
     void (*kick_write)(struct px_bconn *c);
     void (*want_read)(struct px_bconn *c, bool on);
     void (*set_timeout)(struct px_bconn *c, uint32_t ms);
+    /* shutdown(SHUT_WR): the peer reads EOF, the connection stays readable
+     * (tunnels, proxy/exchange/tunnel.h). */
+    void (*shutdown_write)(struct px_bconn *c);
     void (*release)(struct px_bconn *c);
     void (*close)(struct px_bconn *c);
 };

@@ -65,7 +65,8 @@ int px_admit(struct px_fconn *fc, const struct hb_msg *req, const struct cfg_rou
         snprintf(why, size, "no route");
         return 404;
     }
-    if (hb_str_eq(req->method, hb_str_c("CONNECT"))) {
+    /* Extended CONNECT (RFC 8441, :protocol) is a tunnel: proxy/exchange/tunnel.h. */
+    if (req->protocol.len == 0 && hb_str_eq(req->method, hb_str_c("CONNECT"))) {
         snprintf(why, size, "CONNECT is not supported");
         return 501;
     }

@@ -20,6 +20,7 @@
 #include "proxy/front/conn.h"
 #include "proxy/obs/hooks.h"
 #include "proxy/exchange/route_edit.h"
+#include "proxy/exchange/tunnel.h"
 #include "proxy/worker.h"
 
 /* A recycled exchange keeps a response buffer up to this size (the head
@@ -187,14 +188,18 @@ static void credit(struct px_exchange *ex, size_t written)
 
 /* Writes the head and buffered body. Returns 0 (all out, or waiting for
  * the socket) or -1 on a write error (errno set). */
-int px_ex_pump_request(struct px_exchange *ex)
+/* The loop of px_ex_pump_request: head, then (body) the buffered body,
+ * each write re-arming the backend timer with timeout. Inlined twice with
+ * constants, so an ordinary request runs the same code as before tunnels. */
+static inline __attribute__((always_inline)) int pump(struct px_exchange *ex, bool body,
+                                                      uint32_t timeout)
 {
-    while (ex->head_off < ex->head_len || hb_buf_len(&ex->reqbuf)) {
+    while (ex->head_off < ex->head_len || (body && hb_buf_len(&ex->reqbuf))) {
         struct iovec iov[2];
         int n = 0;
         if (ex->head_off < ex->head_len)
             iov[n++] = (struct iovec){ex->head + ex->head_off, ex->head_len - ex->head_off};
-        if (hb_buf_len(&ex->reqbuf))
+        if (body && hb_buf_len(&ex->reqbuf))
             iov[n++] = (struct iovec){hb_buf_rptr(&ex->reqbuf), hb_buf_len(&ex->reqbuf)};
         ssize_t w = px_ex_be(ex)->send(ex->bc, iov, n);
         if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -213,7 +218,7 @@ int px_ex_pump_request(struct px_exchange *ex)
             ex->body_written = true;
             credit(ex, left);
         }
-        px_ex_be(ex)->set_timeout(ex->bc, px_ex_try_timeout(ex));
+        px_ex_be(ex)->set_timeout(ex->bc, timeout);
     }
     px_ex_be(ex)->want_write(ex->bc, false);
     if (ex->req_end) /* else more body comes: keep the storage */
@@ -259,6 +264,25 @@ void px_ex_observe(struct px_exchange *ex, enum hb_outcome oc)
             ex->fc->w->id, up->cfg->name.s, px_ex_backend_name(ex),
             (unsigned long long)((o->until - now) / 1000000u),
             (unsigned)oc_cfg->consecutive_failures, hb_outcome_name(oc), (unsigned)o->ejections);
+}
+
+/* A tunnel request: its client bytes wait for the backend's 101
+ * (tunnel.h); in the tunnel, tunnels.idle_timeout replaces read_timeout. */
+static __attribute__((noinline)) int pump_tunnel(struct px_exchange *ex)
+{
+    if (ex->state != PX_EX_TUNNEL)
+        return pump(ex, false, px_ex_try_timeout(ex));
+    int rc = pump(ex, true, ex->fc->w->cfg->tunnels.idle_timeout_ms);
+    if (rc == 0 && ex->state == PX_EX_TUNNEL)
+        px_tunnel_written(ex);
+    return rc;
+}
+
+int px_ex_pump_request(struct px_exchange *ex)
+{
+    if (ex->tun_kind)
+        return pump_tunnel(ex);
+    return pump(ex, true, px_ex_try_timeout(ex));
 }
 
 static void write_failed(struct px_exchange *ex, int err)
@@ -526,6 +550,19 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
         .rid = ids->rid,
         .traceparent = ids->tp_new ? ids->tp : HB_STR_NULL,
     };
+    const struct cfg_tls *tc = &ex->fc->l->cfg->tls_cfg;
+    if (ex->fc->l->cfg->tls && tc->client_auth != CFG_CLIENT_AUTH_NONE) {
+        const struct px_client_cert *cc = ex->fc->cert;
+        fo.cert_fields = true;
+        fo.cert_names[0] = hb_str_c(tc->subject_header.s);
+        fo.cert_names[1] = hb_str_c(tc->san_header.s);
+        fo.cert_names[2] = hb_str_c(tc->hash_header.s);
+        if (cc) {
+            fo.cert_values[0] = hb_str_c(cc->subject);
+            fo.cert_values[1] = hb_str_c(cc->san);
+            fo.cert_values[2] = hb_str_c(cc->hash);
+        }
+    }
     struct hb_msg m = *req;
     size_t n = 0;
     int status = 0;
@@ -537,7 +574,14 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
     m.nfields = (uint32_t)n;
     struct h1_write_opts o;
     framing(ex, req, end_stream, &o);
-    size_t bound = status ? 0 : h1_write_head_bound(&m, NULL, 0);
+    struct hpack_field extra[PX_TUN_EXTRA];
+    size_t nextra = 0;
+    if (ex->tun_kind) { /* the tunnel's bytes follow the head unframed */
+        nextra = px_tunnel_head(ex, req, &m, extra);
+        o.framing = H1_FRAME_NONE;
+        ex->chunked = false;
+    }
+    size_t bound = status ? 0 : h1_write_head_bound(&m, extra, nextra);
     if (!status && bound > ex->head_cap) { /* a recycled exchange keeps its storage */
         free(ex->head);
         ex->head = malloc(bound);
@@ -546,7 +590,7 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
             status = 503;
     }
     if (!status) {
-        ptrdiff_t len = h1_write_request_head(&m, &o, NULL, 0, ex->head, bound);
+        ptrdiff_t len = h1_write_request_head(&m, &o, extra, nextra, ex->head, bound);
         if (len < 0) {
             hb_warn("client %s stream %u: request not forwardable: %s", ex->fc->peer, ex->sid,
                     h1_err_message((int)len));
@@ -717,6 +761,9 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     struct px_ex_ids ids;
     px_ex_ids_decide(fc, req, &ids);
     int status = px_admit(fc, req, &route, why, sizeof why);
+    enum px_tun_kind tk = PX_TUN_NONE;
+    if (!status && px_tunnel_asked(req))
+        status = px_tunnel_admit(fc, req, route, &tk, why, sizeof why);
     if (status) {
         answer_local(fc, sid, status, why, start, req, &ids);
         return NULL;
@@ -728,6 +775,7 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     }
     ex->fc = fc;
     ex->sid = sid;
+    ex->tun_kind = (uint8_t)tk;
     ex->rec.t_start = start;
     hb_list_init(&ex->link);
     status = init_exchange(ex, req, route);
@@ -740,6 +788,8 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
         ex_free(ex);
         return NULL;
     }
+    if (tk)
+        px_tunnel_counted(ex);
     hb_list_push_back(&fc->exchanges, &ex->link);
     ex->up->active++; /* until px_ex_finish (the retry budget's base) */
     ex->counted = true;
@@ -784,10 +834,16 @@ void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len
             px_front_consumed(ex->fc, ex->sid, len);
         return;
     }
+    if (ex->tun_eof) { /* a tunnel whose backend side is gone */
+        if (len)
+            px_front_consumed(ex->fc, ex->sid, len);
+        return;
+    }
     /* A body without Content-Length is capped as it arrives (the HTTP/1.1
-     * frontend checks its own before; this catches HTTP/2). */
+     * frontend checks its own before; this catches HTTP/2). Tunnel bytes
+     * are not a body. */
     ex->body_total += len;
-    if (px_admit_body_over(&ex->fc->w->cfg->limits, ex->body_total)) {
+    if (!ex->tun_kind && px_admit_body_over(&ex->fc->w->cfg->limits, ex->body_total)) {
         if (len)
             px_front_consumed(ex->fc, ex->sid, len);
         px_ex_fail(ex, 413, "request body over limits.max_request_body_size");
@@ -845,8 +901,13 @@ static enum px_ex_end end_reason(const struct px_exchange *ex, uint32_t error_co
 {
     if (ex->state == PX_EX_FAILED)
         return ex->end;
+    if (ex->state == PX_EX_TUNNEL && ex->tun_idle)
+        return PX_EX_END_TIMEOUT;
     if (conn_closed)
         return PX_EX_END_CONN_CLOSED;
+    if (ex->state == PX_EX_TUNNEL) /* either side may end a tunnel */
+        return error_code == H2_NO_ERROR || error_code == H2_CANCEL ? PX_EX_END_COMPLETE
+                                                                     : PX_EX_END_CLIENT_RESET;
     return error_code == H2_NO_ERROR && ex->state == PX_EX_BODY_DONE ? PX_EX_END_COMPLETE
                                                                       : PX_EX_END_CLIENT_RESET;
 }

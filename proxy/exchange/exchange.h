@@ -91,6 +91,9 @@ struct px_ex_record {
     uint64_t wire_in, wire_out; /* request / response bytes with their framing on the client
                                    connection (h2 frames, HTTP/1.1 head + body), no TLS; a
                                    local answer on h2 has wire_in only */
+    const char *tunnel;     /* NULL, or the tunnel it became ("upgrade", "websocket-h2":
+                               proxy/exchange/tunnel.h): then the body bytes are the
+                               tunnel's each way, t_end - t_start its duration */
     const char *detail;     /* why the proxy ended it, for the log ("connect failed
                                (Connection refused)", "RST_STREAM CANCEL"), or NULL;
                                static or valid during px_ex_record_done */

@@ -26,17 +26,20 @@ struct cfg_route;
  *        ↑                               │  └──final head without body──┐      │
  *        └──stale keep-alive retry───────┘                               ↓      ↓
  *                                                          BODY_DONE ←─body decoded
- *   CONNECTING, WAIT_HEAD, BODY ──px_ex_fail / malformed body──→ FAILED
+ *   WAIT_HEAD ──101 to a tunnel request (proxy/exchange/tunnel.h)──→ TUNNEL
+ *   CONNECTING, WAIT_HEAD, BODY, TUNNEL ──px_ex_fail / malformed body──→ FAILED
  *   any ──px_ex_finish (on_close, refused, abort_all)──→ CLOSED
  *
  * The backend connection (bc) is held in WAIT_HEAD and BODY only (in
- * CONNECTING a lease may be pending: ex->wait); BODY_DONE gave it back to
- * the pool or closed it; FAILED and CLOSED closed it. */
+ * CONNECTING a lease may be pending: ex->wait) and in TUNNEL until either
+ * side ends it; BODY_DONE gave it back to the pool or closed it; FAILED and
+ * CLOSED closed it. */
 enum px_ex_state {
     PX_EX_CONNECTING, /* waiting for a backend connection (pool lease or dial) */
     PX_EX_WAIT_HEAD,  /* request being written, no final response head yet */
     PX_EX_BODY,       /* head submitted to the client; body coming from the backend */
     PX_EX_BODY_DONE,  /* response body fully decoded; the client side may still pull */
+    PX_EX_TUNNEL,     /* a byte tunnel both ways (proxy/exchange/tunnel.c) */
     PX_EX_FAILED,     /* answered locally or reset after an error: nothing more comes */
     PX_EX_CLOSED,     /* ended (px_ex_record_done ran); freed from the event loop */
 };
@@ -51,6 +54,13 @@ struct px_exchange {
     struct hb_list link; /* fc->exchanges, then fc->dead, then w->ex_cache */
     struct px_fconn *fc;
     uint32_t sid;
+    /* tunnel (proxy/exchange/tunnel.h), PX_TUN_NONE for every other request.
+     * These flags sit in padding (here and after got_byte): the part of the
+     * struct cleared for each request does not grow. */
+    uint8_t tun_kind; /* enum px_tun_kind */
+    bool tun_counted; /* counted in the connection's and the worker's open tunnels */
+    bool tun_up;      /* established (state TUNNEL was reached): in the gauge */
+    bool tun_eof;     /* nothing more comes from the backend (closed, or the client ended) */
     struct px_upstream *up;
     const struct cfg_route *route;
     size_t server;  /* index of the pool in up; PX_EX_NO_SERVER: none is up */
@@ -88,6 +98,8 @@ struct px_exchange {
     struct h1_body body;
     uint32_t resp_flags;
     bool got_byte; /* a response byte came on this connection (retry, messages) */
+    bool tun_idle; /* tunnel ended by tunnels.idle_timeout */
+    bool tun_half; /* tunnel: the client ended, the backend connection was shut for writing */
     size_t parsed, span_off, span_len;
     int status; /* final status sent to the client (backend's or local), 0: none yet */
     /* The record's strings (exchange/capture.c): rec's views point here.
@@ -97,6 +109,8 @@ struct px_exchange {
     char rec_rid[PX_RID_CLIENT_MAX];
     char rec_tp[PX_TRACEPARENT_LEN];
     char rec_detail[96];
+    char tun_accept[32]; /* h2 tunnel: the Sec-WebSocket-Accept the backend must send */
+    char tun_key[25];    /* h2 tunnel: the Sec-WebSocket-Key sent */
 };
 #define PX_EX_CLEARED offsetof(struct px_exchange, rec_method)
 

@@ -14,6 +14,7 @@
 #include "proxy/front/front.h"
 #include "proxy/front/conn.h"
 #include "proxy/exchange/route_edit.h"
+#include "proxy/exchange/tunnel.h"
 #include "proxy/worker.h"
 
 #define READ_CHUNK 16384
@@ -52,6 +53,10 @@ static void submit_head(struct px_exchange *ex, struct hb_msg *m, bool end_strea
  * came), false otherwise. */
 static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
 {
+    if (m->status == 101 && ex->tun_kind) {
+        px_tunnel_on_101(ex, m, r);
+        return false;
+    }
     /* Framing was read from them already (m->flags, content_length). */
     if (h1_drop_hop_fields(m->fields, &m->nfields) != 0) {
         px_ex_fail(ex, 502, "response with more than 16 Connection field lines");
@@ -86,6 +91,10 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
             return false; /* the response is discarded with its connection */
     }
     px_ex_budget_release(ex);
+    if (ex->tun_kind && px_tunnel_refuses(ex, m->status)) {
+        px_ex_fail(ex, 502, "backend answered the WebSocket request without upgrading");
+        return false;
+    }
     ex->status = m->status;
     ex->resp_flags = m->flags;
     struct h1_limits lim;
@@ -169,6 +178,10 @@ static size_t room(const struct px_exchange *ex)
 
 void px_ex_on_readable(struct px_exchange *ex)
 {
+    if (ex->state == PX_EX_TUNNEL) {
+        px_tunnel_on_readable(ex);
+        return;
+    }
     size_t want = room(ex);
     if (want == 0) {
         if (ex->state == PX_EX_WAIT_HEAD) {
@@ -212,6 +225,10 @@ void px_ex_on_readable(struct px_exchange *ex)
 
 void px_ex_on_timeout(struct px_exchange *ex)
 {
+    if (ex->state == PX_EX_TUNNEL) {
+        px_tunnel_on_timeout(ex);
+        return;
+    }
     char reason[96];
     snprintf(reason, sizeof reason, "no data from the backend for %u ms", px_ex_try_timeout(ex));
     if (ex->state == PX_EX_WAIT_HEAD) {
@@ -271,6 +288,8 @@ ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max
     *eof = false;
     if (px_ex_over(ex))
         return -1;
+    if (ex->state == PX_EX_TUNNEL)
+        return px_tunnel_read_data(ex, dst, max, eof);
     while (n < max) {
         if (ex->span_len) {
             size_t take = ex->span_len < max - n ? ex->span_len : max - n;

@@ -1,6 +1,7 @@
 /* proxy/exchange/finish.c — where every request ends (see exchange.h). */
 #include "core/log.h"
 #include "proxy/exchange/exchange_int.h"
+#include "proxy/exchange/tunnel.h"
 #include "proxy/front/conn.h"
 #include "proxy/front/front.h"
 #include "proxy/worker.h"
@@ -39,6 +40,8 @@ const char *px_ex_state_name(enum px_ex_state s)
         return "BODY";
     case PX_EX_BODY_DONE:
         return "BODY_DONE";
+    case PX_EX_TUNNEL:
+        return "TUNNEL";
     case PX_EX_FAILED:
         return "FAILED";
     case PX_EX_CLOSED:
@@ -66,6 +69,11 @@ void px_ex_finish(struct px_exchange *ex, enum px_ex_end reason)
         ex->up->active--;
     }
     px_front_wire(ex->fc, ex->sid, &r->wire_in, &r->wire_out);
+    if (ex->tun_kind) {
+        if (ex->tun_up)
+            r->tunnel = px_tun_kind_name(ex->tun_kind);
+        px_tunnel_ended(ex);
+    }
     ex->state = PX_EX_CLOSED;
     px_ex_record_done(ex->fc, r);
 }

@@ -6,7 +6,17 @@
 
 #include "core/err.h"
 
-#define EXTRA_FIELDS 7 /* cookie, xff, xfp, forwarded, via, request id, traceparent */
+#define EXTRA_FIELDS 10 /* cookie, xff, xfp, forwarded, via, request id, traceparent,
+                           3 client certificate fields */
+
+static bool cert_name(const struct px_fwd_opts *o, const struct hpack_field *f)
+{
+    for (int i = 0; o->cert_fields && i < 3; i++)
+        if (f->name_len == o->cert_names[i].len &&
+            memcmp(f->name, o->cert_names[i].p, f->name_len) == 0)
+            return true;
+    return false;
+}
 
 size_t px_fwd_fields_bound(const struct hb_msg *req)
 {
@@ -108,7 +118,8 @@ int px_fwd_build(const struct hb_msg *req, const struct px_fwd_opts *o, struct h
             (o->forwarded && name_is(f, "forwarded")) || (o->via && name_is(f, "via")) ||
             (o->rid.len && f->name_len == o->rid_name.len &&
              memcmp(f->name, o->rid_name.p, o->rid_name.len) == 0) ||
-            (o->traceparent.len && (name_is(f, "traceparent") || name_is(f, "tracestate"))))
+            (o->traceparent.len && (name_is(f, "traceparent") || name_is(f, "tracestate"))) ||
+            cert_name(o, f))
             continue;
         if (*n == cap)
             return HB_ELIMIT;
@@ -142,5 +153,15 @@ int px_fwd_build(const struct hb_msg *req, const struct px_fwd_opts *o, struct h
     }
     if (rc == 0 && o->traceparent.len)
         rc = push(out, cap, n, "traceparent", o->traceparent.p, o->traceparent.len);
+    for (int i = 0; rc == 0 && o->cert_fields && i < 3; i++) {
+        if (!o->cert_values[i].len)
+            continue;
+        if (*n == cap)
+            return HB_ELIMIT;
+        out[(*n)++] = (struct hpack_field){
+            .name = o->cert_names[i].p, .value = o->cert_values[i].p,
+            .name_len = (uint32_t)o->cert_names[i].len,
+            .value_len = (uint32_t)o->cert_values[i].len};
+    }
     return rc;
 }

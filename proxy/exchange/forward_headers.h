@@ -34,6 +34,11 @@ struct px_fwd_opts {
      * tracestate are dropped and traceparent: this is added (a new trace
      * starts, so the old state does not belong to it). */
     struct hb_str traceparent;
+    /* mTLS (tls.client_auth): every client field named cert_names[i] is
+     * dropped, and cert_names[i]: cert_values[i] added where the value is
+     * not empty (the verified certificate's subject, SAN, hash). */
+    struct hb_str cert_names[3], cert_values[3];
+    bool cert_fields;
 };
 
 /* Upper bound of the fields px_fwd_build() writes for req. */

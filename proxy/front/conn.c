@@ -193,6 +193,7 @@ void px_fconn_close(struct px_fconn *fc)
         event_free(fc->ev_flush);
     px_authority_forget(fc);
     px_proxy_hdr_free(fc);
+    free(fc->cert);
     if (fc->client_counted)
         px_clients_close(fc->w->clients, fc->client_addr);
     close(fc->fd);
@@ -238,6 +239,20 @@ int px_fconn_start(struct px_fconn *fc, enum px_fconn_state proto)
 /* The handshake is done: ALPN picks the protocol. Returns 0 or -1 (close). */
 static int after_handshake(struct px_fconn *fc)
 {
+    /* tls.client_auth: what the backend is told of the client's
+     * certificate, read once per connection (a resumed session keeps the
+     * certificate it was verified with). */
+    if (fc->l->cfg->tls_cfg.client_auth != CFG_CLIENT_AUTH_NONE) {
+        struct px_client_cert *c = malloc(sizeof *c);
+        if (c && px_tls_client_cert(fc->io.ssl, c->subject, sizeof c->subject, c->san,
+                                    sizeof c->san, c->hash) == 0) {
+            fc->cert = c;
+            hb_debug("client %s: client certificate %s (sha256 %s)", fc->peer, c->subject,
+                     c->hash);
+        } else {
+            free(c);
+        }
+    }
     if (px_tls_alpn_version(fc->io.ssl) == 2) {
         px_stats_tls_done(fc);
         return px_fconn_start(fc, PX_FCONN_H2);
@@ -264,7 +279,15 @@ static int do_handshake(struct px_fconn *fc)
     if (r == PX_IO_WANT_READ)
         return 0;
     if (r != 1) {
-        hb_debug("client %s: TLS handshake failed", fc->peer);
+        const char *verr = px_tls_verify_error(fc->io.ssl);
+        if (verr)
+            hb_info("client %s: TLS client certificate refused: %s", fc->peer, verr);
+        else if (fc->l->cfg->tls_cfg.client_auth == CFG_CLIENT_AUTH_REQUIRED &&
+                 !SSL_get0_peer_certificates(fc->io.ssl) && r != PX_IO_EOF)
+            hb_info("client %s: TLS handshake without the required client certificate",
+                    fc->peer);
+        else
+            hb_debug("client %s: TLS handshake failed", fc->peer);
         px_stats_tls_failed(fc, r == PX_IO_EOF ? PX_ST_TLS_CLOSED : PX_ST_TLS_PROTOCOL);
         return -1;
     }

@@ -43,6 +43,13 @@ struct h2_conn;
 struct px_h1;
 struct px_exchange;
 struct px_proxy_hdr;
+
+/* A verified client certificate, as the backend is told of it. */
+struct px_client_cert {
+    char subject[512]; /* RFC 2253 */
+    char san[1024];    /* "DNS:a, URI:b" */
+    char hash[65];     /* SHA-256 of the DER, hex */
+};
 struct event;
 
 enum px_fconn_state {
@@ -126,10 +133,12 @@ struct px_fconn {
     char peer_addr[48]; /* address only, no brackets: for X-Forwarded-For */
     uint16_t peer_port;
     bool rid_trusted;   /* the client is in request_id.trust: its own id is kept */
+    uint32_t n_tunnels; /* open tunnels (tunnels.max_per_connection) */
     struct px_proxy_hdr *pp; /* PROXY_HDR: the header read so far; else NULL */
     bool pp_untrusted_check; /* a PROXY listener, not a balancer: a header is refused */
     bool client_counted;     /* counted in w->clients under client_addr (proxy/clients.h) */
     uint8_t client_addr[16]; /* the client's address, IPv4 mapped (core/cidr.h) */
+    struct px_client_cert *cert; /* the verified client certificate (tls.client_auth), or NULL */
     int8_t st_cproto;   /* 1 + the connections_open gauge it is counted in, 0: none
                            (proxy/obs/hooks.h) */
 };

@@ -37,6 +37,7 @@ enum rstate {
     RS_HEAD, /* waiting for (or parsing) a request head */
     RS_BODY, /* the request body is being handed to the exchange */
     RS_DONE, /* the request is complete; its response is not */
+    RS_TUNNEL, /* after a 101: client bytes go raw to the exchange (exchange/tunnel.h) */
 };
 
 struct px_h1 {
@@ -53,6 +54,7 @@ struct px_h1 {
     bool resp_started, resp_chunked, resp_end, head_req;
     bool starting; /* inside px_exchange_start, with request body bytes to come */
     bool close_after, draining, peer_eof, aborted, sent_100, expect_100;
+    bool tun_end_sent; /* RS_TUNNEL: the client's EOF went to the exchange */
     int version;
     size_t in_flight, window, out_pull;
     uint64_t body_total; /* request body bytes so far (max_request_body_size) */
@@ -174,12 +176,53 @@ static int write_head(struct px_h1 *h, const struct hb_msg *resp, const struct h
     return 0;
 }
 
+/* A 101 from a tunnel (proxy/exchange/tunnel.h; its last field is the
+ * backend's Upgrade): the head with Upgrade and Connection: upgrade, then the
+ * connection is a tunnel both ways until either side ends it, and closes. */
+static int submit_101(struct px_fconn *fc, struct px_h1 *h, const struct hb_msg *resp)
+{
+    if (resp->nfields == 0 || h->version < 11)
+        return HB_EINVAL;
+    struct hb_msg m = *resp;
+    m.nfields--;
+    struct hpack_field extra[2] = {
+        m.fields[m.nfields],
+        {.name = "connection", .name_len = 10, .value = "upgrade", .value_len = 7},
+    };
+    struct h1_write_opts o = {.framing = H1_FRAME_NONE};
+    size_t bound = h1_write_head_bound(&m, extra, 2);
+    int rc = hb_buf_reserve(&h->out, bound);
+    if (rc != 0)
+        return rc;
+    ptrdiff_t n = h1_write_response_head(&m, &o, extra, 2, (char *)hb_buf_wptr(&h->out), bound);
+    if (n < 0)
+        return HB_EINVAL;
+    hb_buf_commit(&h->out, (size_t)n);
+    h->wire_out += (uint64_t)n;
+    h->resp_started = true;
+    h->rs = RS_TUNNEL;
+    h->close_after = true;
+    h->in_flight = 0;
+    px_fconn_kick(fc);
+    return 0;
+}
+
 static int op_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
                               bool end)
 {
     struct px_h1 *h = fc->h1;
     if (sid != h->sid || !h->busy || h->resp_started)
         return HB_ECLOSED;
+    if (resp->status == 101) {
+        int rc = submit_101(fc, h, resp);
+        if (rc != 0) {
+            hb_warn("client %s: 101 not writable (%s), connection closed", fc->peer,
+                    hb_err_name(rc));
+            h->aborted = true;
+            px_fconn_kick(fc);
+        }
+        return rc;
+    }
     struct h1_write_opts o;
     if (resp->status < 200) {
         /* Our own 100 Continue went out already; 103 only to 1.1 clients. */
@@ -432,8 +475,36 @@ static bool next_request(struct px_fconn *fc, struct px_h1 *h)
 /* Hands request body bytes to the exchange, at most `window` in flight.
  * Returns true when something happened, false when waiting; sets
  * h->aborted on a malformed body. */
+/* RS_TUNNEL: the client's bytes, as they are, at most `window` in flight;
+ * then its EOF. Returns true when something happened. */
+static bool feed_tunnel(struct px_fconn *fc, struct px_h1 *h)
+{
+    size_t len = hb_buf_len(&h->in);
+    if (len == 0 || !h->ex) {
+        if (len == 0 && h->peer_eof && !h->tun_end_sent && h->ex) {
+            h->tun_end_sent = true;
+            px_exchange_on_data(h->ex, NULL, 0, true);
+            return true;
+        }
+        if (!h->ex)
+            hb_buf_consume(&h->in, len); /* the tunnel is gone: nobody reads them */
+        return false;
+    }
+    if (h->in_flight >= h->window)
+        return false;
+    if (len > h->window - h->in_flight)
+        len = h->window - h->in_flight;
+    h->in_flight += len;
+    h->wire_in += len;
+    px_exchange_on_data(h->ex, hb_buf_rptr(&h->in), len, false);
+    hb_buf_consume(&h->in, len);
+    return true;
+}
+
 static bool feed_body(struct px_fconn *fc, struct px_h1 *h)
 {
+    if (h->rs == RS_TUNNEL)
+        return feed_tunnel(fc, h);
     if (h->rs != RS_BODY || h->in_flight >= h->window)
         return false;
     size_t len = hb_buf_len(&h->in), allow = h->window - h->in_flight;
@@ -494,7 +565,7 @@ static void end_response(struct px_fconn *fc, struct px_h1 *h)
         h->close_after = true;
     h->busy = h->resp_started = h->resp_chunked = h->resp_end = false;
     hb_buf_free(&h->last_chunk);
-    h->sent_100 = h->expect_100 = h->head_req = false;
+    h->sent_100 = h->expect_100 = h->head_req = h->tun_end_sent = false;
     h->in_flight = 0;
     h->body_total = 0;
     h->rs = RS_HEAD;
@@ -652,7 +723,8 @@ static int check_timers(struct px_fconn *fc, struct px_h1 *h, bool timer)
  * connection closes after it. */
 static bool want_read(const struct px_h1 *h)
 {
-    return !h->peer_eof && (!h->close_after || (h->busy && h->rs == RS_BODY));
+    return !h->peer_eof &&
+           (!h->close_after || (h->busy && (h->rs == RS_BODY || h->rs == RS_TUNNEL)));
 }
 
 static int op_run(struct px_fconn *fc, enum px_fconn_event ev)

@@ -88,7 +88,8 @@ static void budget(struct h2_budget_cfg *b, uint32_t per_sec)
     b->burst = per_sec > UINT32_MAX / 2 ? UINT32_MAX : per_sec * 2;
 }
 
-static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
+static void h2_config_from(const struct cfg *cfg, const struct cfg_listener *lc,
+                           struct h2_config *h)
 {
     h2_config_defaults(h);
     h->max_concurrent_streams = cfg->http2.max_concurrent_streams;
@@ -97,11 +98,11 @@ static void h2_config_from(const struct cfg *cfg, struct h2_config *h)
     h->max_frame_size = cfg->http2.max_frame_size;
     h->header_table_size = cfg->http2.header_table_size;
     h->max_header_list_size = cfg->http2.max_header_list_size;
-    /* No extended CONNECT (RFC 8441) until WebSocket over h2 is proxied:
-     * advertising it makes browsers open wss:// by CONNECT, which would get
-     * 501. Without the setting a :protocol request is malformed (§3):
-     * RST_STREAM(PROTOCOL_ERROR). */
-    h->enable_connect_protocol = false;
+    /* Extended CONNECT (RFC 8441) only where WebSocket is proxied
+     * (listeners[].websocket, proxy/exchange/tunnel.h): advertising it makes
+     * browsers open wss:// by CONNECT. Without the setting a :protocol
+     * request is malformed (§3): RST_STREAM(PROTOCOL_ERROR). */
+    h->enable_connect_protocol = lc && lc->websocket;
     /* limits.max_header_count is checked at admission (431, proxy/exchange/admit.c);
      * the engine decodes up to twice as many fields (plus the pseudo-header
      * fields) so that a request somewhat over the limit gets its 431, and
@@ -292,7 +293,7 @@ static int read_client(struct px_fconn *fc)
 struct h2_conn *px_h2_engine_new(struct px_fconn *fc)
 {
     struct h2_config hc;
-    h2_config_from(fc->w->cfg, &hc);
+    h2_config_from(fc->w->cfg, fc->l ? fc->l->cfg : NULL, &hc);
     struct h2_conn *c = h2_conn_new(H2_ROLE_SERVER, &hc, &callbacks, fc);
     if (!c)
         hb_warn("client %s: cannot create the HTTP/2 connection (out of memory)", fc->peer);

@@ -143,6 +143,7 @@ void px_alog_entry_make(const struct px_fconn *fc, const struct px_ex_record *r,
         .traceparent = r->traceparent,
         .user_agent = r->user_agent,
         .referer = r->referer,
+        .tunnel = CSTR(PX_ALOG_TUNNEL, r->tunnel),
     };
 #undef CSTR
 #undef SHOWN

@@ -42,6 +42,7 @@ static const char *const field_names[PX_ALOG_NFIELDS] = {
     [PX_ALOG_RETRIES] = "retries",
     [PX_ALOG_END_REASON] = "end_reason",
     [PX_ALOG_END_DETAIL] = "end_detail",
+    [PX_ALOG_TUNNEL] = "tunnel",
     [PX_ALOG_REQUEST_ID] = "request_id",
     [PX_ALOG_TRACEPARENT] = "traceparent",
     [PX_ALOG_USER_AGENT] = "user_agent",
@@ -842,6 +843,7 @@ static enum val_kind value(const struct px_alog_entry *e, enum px_alog_field f, 
     case PX_ALOG_TRACEPARENT: *s = e->traceparent; break;
     case PX_ALOG_USER_AGENT: *s = e->user_agent; break;
     case PX_ALOG_REFERER: *s = e->referer; break;
+    case PX_ALOG_TUNNEL: *s = e->tunnel; break;
     case PX_ALOG_CLIENT_PORT: *n = e->client_port; *absent = !*n; return V_NUM;
     case PX_ALOG_STREAM_ID: *n = e->stream_id; *absent = !*n; return V_NUM;
     case PX_ALOG_STATUS: *n = (uint64_t)e->status; *absent = e->status <= 0; return V_NUM;

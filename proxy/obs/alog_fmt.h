@@ -55,6 +55,7 @@ struct px_alog_entry {
     struct hb_str end_reason; /* "COMPLETE", "CLIENT_RESET", … (px_ex_end_name) */
     struct hb_str end_detail; /* the 502 cause, the RST code, …; empty: none */
     struct hb_str request_id, traceparent, user_agent, referer;
+    struct hb_str tunnel; /* the tunnel the request became; empty: none */
 };
 
 #define PX_ALOG_NO_BYTES UINT64_MAX
@@ -92,6 +93,7 @@ enum px_alog_field {
     PX_ALOG_TRACEPARENT,
     PX_ALOG_USER_AGENT,
     PX_ALOG_REFERER,
+    PX_ALOG_TUNNEL, /* "upgrade", "websocket-h2" (proxy/exchange/tunnel.h) */
     PX_ALOG_NFIELDS,
 };
 

@@ -175,3 +175,16 @@ void px_stats_h2_conn_end(const struct px_fconn *fc, int64_t goaway_code, enum h
     if (flood != H2_FLOOD_NONE && (unsigned)flood < H2_FLOOD_COUNT)
         px_ctr_add(&v[PX_SL_H2_FLOOD + flood], 1);
 }
+
+void px_stats_tunnel(const struct px_fconn *fc, int delta)
+{
+    px_ctr *v = lis_of(fc);
+    if (!v)
+        return;
+    if (delta > 0) {
+        px_ctr_add(&v[PX_SL_TUNNELS], 1);
+        px_ctr_add(&v[PX_SL_TUNNELS_OPEN], 1);
+    } else if (px_ctr_get(&v[PX_SL_TUNNELS_OPEN])) {
+        px_ctr_add(&v[PX_SL_TUNNELS_OPEN], (uint64_t)-1);
+    }
+}

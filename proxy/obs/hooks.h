@@ -46,4 +46,8 @@ void px_stats_client_limited(const struct px_fconn *fc, bool rate);
 void px_stats_h2_stream_error(const struct px_fconn *fc, uint32_t code);
 void px_stats_h2_conn_end(const struct px_fconn *fc, int64_t goaway_code, enum h2_flood flood);
 
+/* A tunnel on fc was established (opened: +1; counts it in tunnels_total)
+ * or ended (-1). */
+void px_stats_tunnel(const struct px_fconn *fc, int delta);
+
 #endif

@@ -208,6 +208,11 @@ static void listener_families(struct px_expo *e, const struct px_snap *s)
                                    L("protocol", px_st_proto_name(p))};
             px_expo_sample(e, l, 2, s->lis[i].v[PX_SL_ACTIVE + p]);
         }
+    px_expo_family(e, "h2bridge_tunnels_total", PX_EXPO_COUNTER,
+                   "Tunnels established (WebSocket and other Upgrade tunnels, RFC 8441).");
+    per_listener(e, s, PX_SL_TUNNELS);
+    px_expo_family(e, "h2bridge_tunnels_open", PX_EXPO_GAUGE, "Tunnels open now.");
+    per_listener(e, s, PX_SL_TUNNELS_OPEN);
     px_expo_family(e, "h2bridge_tls_handshakes_total", PX_EXPO_COUNTER,
                    "TLS handshakes completed, by version and resumption (full or resumed).");
     for (size_t i = 0; i < s->nlis; i++)

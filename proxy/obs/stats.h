@@ -101,11 +101,13 @@ enum {
     PX_SL_H2_FLOOD = PX_SL_H2_STREAM_ERR + PX_ST_NH2CODE,        /* [enum h2_flood] */
     PX_SL_CLIENT_CONNS = PX_SL_H2_FLOOD + H2_FLOOD_COUNT, /* over clients.max_connections */
     PX_SL_CLIENT_RATE,                                   /* over clients.requests_per_second */
+    PX_SL_TUNNELS,                                       /* tunnels established */
     PX_SL_NCOUNTERS,
     /* gauges */
     PX_SL_CONNS_OPEN = PX_SL_NCOUNTERS, /* [enum px_st_cproto] */
     PX_SL_ACTIVE = PX_SL_CONNS_OPEN + PX_ST_NCPROTO, /* [proto] requests in progress */
-    PX_SL_N = PX_SL_ACTIVE + PX_ST_NPROTO
+    PX_SL_TUNNELS_OPEN = PX_SL_ACTIVE + PX_ST_NPROTO, /* tunnels open (proxy/exchange/tunnel.h) */
+    PX_SL_N
 };
 
 /* ---- server group (one backend server of one upstream) ------------------ */

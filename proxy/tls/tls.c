@@ -7,9 +7,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -308,7 +313,128 @@ static SSL_CTX *make_ctx(struct px_tls *t, const struct px_tls_opts *o)
     SSL_CTX_set_select_certificate_cb(ctx, select_cert);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, t);
     px_ticket_keys_attach(t->tickets, ctx);
+    /* A resumed session must come from this listener's own contexts (a
+     * session verified under one CA is not valid under another). */
+    static const uint8_t sid_ctx[] = "h2bridge";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
     return ctx;
+}
+
+/* client_auth: the CAs, the CRLs and the depth on ctx. Returns 0, or -1
+ * with a reason naming the file in err. */
+static int client_verify(SSL_CTX *ctx, const struct px_tls_opts *o, char *err, size_t errlen)
+{
+    if (o->client_auth <= 0)
+        return 0;
+    if (!o->client_ca || SSL_CTX_load_verify_locations(ctx, o->client_ca, NULL) != 1) {
+        snprintf(err, errlen, "%s: no usable PEM CA certificate", o->client_ca ? o->client_ca : "?");
+        return -1;
+    }
+    STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(o->client_ca);
+    if (names)
+        SSL_CTX_set_client_CA_list(ctx, names); /* what the CertificateRequest names */
+    if (o->client_crl) {
+        X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+        X509_LOOKUP *lk = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+        if (!lk || X509_load_crl_file(lk, o->client_crl, X509_FILETYPE_PEM) <= 0) {
+            snprintf(err, errlen, "%s: no usable PEM CRL", o->client_crl);
+            return -1;
+        }
+        X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    }
+    SSL_CTX_set_verify_depth(ctx, o->verify_depth);
+    SSL_CTX_set_verify(ctx,
+                       SSL_VERIFY_PEER |
+                           (o->client_auth >= 2 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+                       NULL);
+    return 0;
+}
+
+const char *px_tls_verify_error(const SSL *ssl)
+{
+    if (!SSL_get0_peer_certificates(ssl))
+        return NULL; /* nothing was verified (BoringSSL then says "invalid call") */
+    long r = SSL_get_verify_result(ssl);
+    return r == X509_V_OK ? NULL : X509_verify_cert_error_string(r);
+}
+
+static void hex_of(const uint8_t *p, size_t n, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = d[p[i] >> 4];
+        out[2 * i + 1] = d[p[i] & 0xf];
+    }
+    out[2 * n] = 0;
+}
+
+static void append(char *dst, size_t size, size_t *len, const char *s, size_t n)
+{
+    if (*len + n >= size)
+        n = *len < size - 1 ? size - 1 - *len : 0;
+    memcpy(dst + *len, s, n);
+    *len += n;
+    dst[*len] = 0;
+}
+
+int px_tls_client_cert(const SSL *ssl, char *subject, size_t subject_size, char *san,
+                       size_t san_size, char hash[65])
+{
+    X509 *x = SSL_get_peer_certificate(ssl);
+    if (!x)
+        return -1;
+    subject[0] = san[0] = 0;
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0) {
+        const uint8_t *p;
+        size_t n;
+        if (BIO_mem_contents(b, &p, &n)) {
+            size_t len = 0;
+            append(subject, subject_size, &len, (const char *)p, n);
+        }
+    }
+    BIO_free(b);
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    size_t len = 0;
+    for (size_t i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        const char *tag = NULL;
+        const ASN1_STRING *v = NULL;
+        char ip[64];
+        if (g->type == GEN_DNS)
+            tag = "DNS:", v = g->d.dNSName;
+        else if (g->type == GEN_URI)
+            tag = "URI:", v = g->d.uniformResourceIdentifier;
+        else if (g->type == GEN_EMAIL)
+            tag = "email:", v = g->d.rfc822Name;
+        else if (g->type == GEN_IPADD && (g->d.iPAddress->length == 4 ||
+                                          g->d.iPAddress->length == 16)) {
+            inet_ntop(g->d.iPAddress->length == 4 ? AF_INET : AF_INET6, g->d.iPAddress->data,
+                      ip, sizeof ip);
+            tag = "IP:";
+        } else {
+            continue;
+        }
+        if (len)
+            append(san, san_size, &len, ", ", 2);
+        append(san, san_size, &len, tag, strlen(tag));
+        if (v)
+            append(san, san_size, &len, (const char *)ASN1_STRING_get0_data(v),
+                   (size_t)ASN1_STRING_length(v));
+        else
+            append(san, san_size, &len, ip, strlen(ip));
+    }
+    GENERAL_NAMES_free(gens);
+    uint8_t *der = NULL;
+    int dlen = i2d_X509(x, &der);
+    X509_free(x);
+    if (dlen <= 0)
+        return -1;
+    uint8_t md[SHA256_DIGEST_LENGTH];
+    SHA256(der, (size_t)dlen, md);
+    OPENSSL_free(der);
+    hex_of(md, sizeof md, hash);
+    return 0;
 }
 
 static int add_cert(struct px_tls *t, const struct px_tls_cert_spec *s,
@@ -325,7 +451,8 @@ static int add_cert(struct px_tls *t, const struct px_tls_cert_spec *s,
         return -1;
     }
     t->ncerts++;
-    if (load_pair(c->ctx, s->cert_file, s->key_file, err, errlen) != 0)
+    if (load_pair(c->ctx, s->cert_file, s->key_file, err, errlen) != 0 ||
+        client_verify(c->ctx, o, err, errlen) != 0)
         return -1;
     c->ecdsa = EVP_PKEY_id(SSL_CTX_get0_privatekey(c->ctx)) == EVP_PKEY_EC;
     int rc = 0;

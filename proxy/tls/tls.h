@@ -38,7 +38,24 @@ struct px_tls_opts {
     const char *ciphers;        /* TLS 1.2 suites, BoringSSL syntax; NULL: ECDHE + AEAD */
     const char *ticket_key_file; /* NULL: generated keys that rotate */
     uint32_t ticket_rotate_sec; /* rotation interval of generated keys (default 3600) */
+    /* Client certificates: 0 none, 1 optional (asked; none is fine, a bad
+     * one fails the handshake), 2 required. */
+    int client_auth;
+    const char *client_ca;  /* PEM CA certificates (client_auth > 0) */
+    const char *client_crl; /* PEM CRLs, checked for the whole chain; NULL: none */
+    int verify_depth;       /* CA certificates allowed above the client's */
 };
+
+/* The verified client certificate of a finished handshake: its subject
+ * (RFC 2253), its subjectAltNames ("DNS:a, URI:b, email:c, IP:d"), and the
+ * SHA-256 of its DER encoding in lowercase hex. Returns 0, or -1 when the
+ * client sent none (or out of memory). subject and san are cut to fit. */
+int px_tls_client_cert(const SSL *ssl, char *subject, size_t subject_size, char *san,
+                       size_t san_size, char hash[65]);
+
+/* Why a handshake's peer verification failed ("certificate has expired"),
+ * or NULL when it did not fail there. Static storage. */
+const char *px_tls_verify_error(const SSL *ssl);
 
 /* Default options: TLS 1.2 minimum, h2 + http/1.1, rotating ticket keys. */
 void px_tls_opts_default(struct px_tls_opts *o);

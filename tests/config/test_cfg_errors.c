@@ -109,7 +109,8 @@ static const struct ecase key_cases[] = {
     {"unknown top-level, list",
      BASE "frobnicate: 1\n",
      {"t.yaml:5:1: expected a known key in the top level (one of: listeners, http2, upstreams, "
-      "routes, limits, logging, admin, workers, user, group, forwarded, request_id, clients), found \"frobnicate\"",
+      "routes, limits, logging, admin, workers, user, group, forwarded, request_id, tunnels, "
+      "clients), found \"frobnicate\"",
       NULL}},
     {"unknown nested",
      BASE "limits:\n  handshake_timout: 1s\n",
@@ -547,6 +548,19 @@ static const struct ecase limit_cases[] = {
       "max_queued_control_frames), found \"handshake_timeout\"",
       "t.yaml:5:29: expected a duration from 100ms to 10m (like \"250ms\", \"5s\", \"1m\") for "
       "limits.handshake_timeout, found \"1x\"",
+      NULL}},
+    {"tunnels: h2c is never an upgrade token",
+     BASE "tunnels:\n  upgrade: [websocket, H2C, \"a b\"]\n  max_per_connection: 0\n",
+     {"t.yaml:6:24: expected an upgrade token other than h2c (the proxy's own upgrade) for "
+      "tunnels.upgrade[1], found \"H2C\"",
+      "t.yaml:6:29: expected an upgrade token (\"websocket\"; letters, digits, \"-\", \"/\") "
+      "for tunnels.upgrade[2], found \"a b\"",
+      "t.yaml:7:23: expected an integer from 1 to 100000 for tunnels.max_per_connection, found "
+      "\"0\"",
+      NULL}},
+    {"websocket is a boolean",
+     BASE "routes:\n  - {upstream: u, websocket: maybe}\n",
+     {"t.yaml:6:30: expected a boolean (true or false) for routes[0].websocket, found \"maybe\"",
       NULL}},
 };
 

@@ -32,7 +32,8 @@ FIELDS = ["time", "client_addr", "client_port", "listener", "tls_version", "tls_
           "protocol", "stream_id", "method", "authority", "path", "status",
           "request_body_bytes", "response_body_bytes", "bytes_received", "bytes_sent",
           "duration", "upstream", "backend", "connect_time", "first_byte_time", "retries",
-          "end_reason", "end_detail", "request_id", "traceparent", "user_agent", "referer"]
+          "end_reason", "end_detail", "request_id", "traceparent", "user_agent", "referer",
+          "tunnel"]
 TIME_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
 

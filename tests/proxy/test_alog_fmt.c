@@ -97,6 +97,7 @@ static void test_every_field_template(void **state)
 {
     struct px_alog_entry e = sample();
     e.end_detail = S("CANCEL");
+    e.tunnel = S("websocket-h2");
     char tmpl[4096] = "";
     char want[4096] = "";
     static const char *const values[PX_ALOG_NFIELDS] = {
@@ -105,7 +106,7 @@ static void test_every_field_template(void **state)
         "www.example.com", "/x?y=1", "GET /x?y=1 HTTP/2", "200", "0", "512", "40", "600",
         "0.012", "app", "127.0.0.1:8080", "0.001", "0.009", "1", "COMPLETE", "CANCEL", "9f3c",
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "curl/7.88",
-        "https://ref.example/"};
+        "https://ref.example/", "websocket-h2"};
     for (int f = 0; f < PX_ALOG_NFIELDS; f++) {
         char one[64];
         snprintf(one, sizeof one, "%s${%s}|", f ? "" : "$$", px_alog_field_name(f));

@@ -49,7 +49,7 @@ struct px_bconn { /* this binary's own: the pool's is never created here */
     char sent[8192];
     size_t sent_len;
     bool want_read, want_write;
-    int kicks, closed, released;
+    int kicks, closed, released, shut;
 };
 
 static struct {
@@ -172,6 +172,11 @@ static void fb_set_timeout(struct px_bconn *c, uint32_t ms)
     (void)c, (void)ms;
 }
 
+static void fb_shutdown_write(struct px_bconn *c)
+{
+    c->shut++;
+}
+
 static void fb_release(struct px_bconn *c)
 {
     c->released++;
@@ -194,6 +199,7 @@ static const struct px_backend_ops fake_backend = {
     .kick_write = fb_kick_write,
     .want_read = fb_want_read,
     .set_timeout = fb_set_timeout,
+    .shutdown_write = fb_shutdown_write,
     .release = fb_release,
     .close = fb_close,
 };
@@ -317,6 +323,7 @@ struct world {
     struct px_upstream up;
     struct px_pool *pools[1];
     struct hb_backend load[1];
+    struct px_listener l;
     struct px_fconn fc;
 };
 
@@ -349,7 +356,10 @@ static int setup(void **st)
     x->w.ups = &x->up;
     x->w.nups = 1;
     struct px_fconn *fc = &x->fc;
+    x->l.w = &x->w;
+    x->l.cfg = &x->cfg->listeners[0];
     fc->w = &x->w;
+    fc->l = &x->l;
     fc->fd = -1;
     fc->io.fd = -1;
     fc->state = PX_FCONN_H2;
