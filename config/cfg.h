@@ -290,6 +290,7 @@ struct cfg_upstream {
     struct cfg_outlier outlier_detection;
     enum cfg_no_healthy on_no_healthy; /* default CFG_NO_HEALTHY_PANIC */
     uint32_t slow_start_ms;      /* weight ramp after a server comes back; default 0 (off) */
+    uint32_t max_requests;       /* requests in progress per worker (breaker); 0: no limit */
     unsigned retry_on;           /* CFG_RETRY_*; default CFG_RETRY_CONNECT | CFG_RETRY_RESET */
     uint32_t per_try_timeout_ms; /* wait for the first response byte per try; 0: read_timeout */
     struct {

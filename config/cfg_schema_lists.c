@@ -572,6 +572,7 @@ static const struct sc_field upstream_fields[] = {
     SCF_FUNC("outlier_detection", UP, outlier_detection, outlier_detection),
     SCF_FUNC("on_no_healthy", UP, on_no_healthy, on_no_healthy),
     SCF_DUR("slow_start", UP, slow_start_ms, 0, 3600000),
+    SCF_U32("max_requests", UP, max_requests, 0, 10000000),
     SCF_FUNC("retry_on", UP, retry_on, retry_on),
     SCF_DUR("per_try_timeout", UP, per_try_timeout_ms, 0, 24 * 3600000),
     SCF_WHOLE("retry_budget", retry_budget),

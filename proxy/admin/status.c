@@ -198,7 +198,8 @@ static void server(struct jw *j, const struct cfg_upstream *u, const struct cfg_
     u64(j, "queue_full_total", v[PX_SS_QUEUE_FULL], true);
     u64(j, "ejected_workers", v[PX_SS_EJECTED], true);
     u64(j, "ejections_total", v[PX_SS_EJECTIONS], true);
-    u64(j, "retry_budget_exhausted_total", v[PX_SS_RETRY_BUDGET], false);
+    u64(j, "retry_budget_exhausted_total", v[PX_SS_RETRY_BUDGET], true);
+    u64(j, "breaker_rejections_total", v[PX_SS_BREAKER], false);
     lit(j, "}");
 }
 

@@ -791,9 +791,19 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     if (tk)
         px_tunnel_counted(ex);
     hb_list_push_back(&fc->exchanges, &ex->link);
-    ex->up->active++; /* until px_ex_finish (the retry budget's base) */
-    ex->counted = true;
     px_front_bind(fc, sid, ex);
+    struct px_upstream *up = ex->up;
+    if (up->cfg->max_requests && up->active >= up->cfg->max_requests) {
+        /* The breaker: past max_requests, 503 at once rather than a wait
+         * that helps nobody. Counted on the server it would have gone to. */
+        if (up->st && ex->server < up->npools && up->st[ex->server])
+            px_ctr_add(&up->st[ex->server][PX_SS_BREAKER], 1);
+        px_ex_rec_detail(ex, "upstream max_requests reached");
+        px_ex_fail(ex, 503, "upstream max_requests reached");
+        return ex;
+    }
+    up->active++; /* until px_ex_finish (retry_budget and max_requests count them) */
+    ex->counted = true;
     px_ex_connect(ex, false);
     return ex;
 }

@@ -315,6 +315,10 @@ static void server_families(struct px_expo *e, const struct px_snap *s)
         {"h2bridge_backend_retry_budget_exhausted_total",
          "Retries not made because the upstream's retry budget was spent (retry_budget).",
          PX_SS_RETRY_BUDGET, PX_EXPO_COUNTER},
+        {"h2bridge_backend_breaker_rejections_total",
+         "Requests answered 503 at once at the upstream's max_requests, by the server they "
+         "would have gone to.",
+         PX_SS_BREAKER, PX_EXPO_COUNTER},
         {"h2bridge_backend_ejections_total",
          "Passive ejections of the server (upstreams.*.outlier_detection), summed over workers.",
          PX_SS_EJECTIONS, PX_EXPO_COUNTER},

@@ -124,6 +124,7 @@ enum {
     PX_SS_QUEUE_FULL,                         /* leases refused on a full queue (503) */
     PX_SS_EJECTIONS,                          /* passive ejections (outlier_detection) */
     PX_SS_RETRY_BUDGET,                       /* retries refused by the retry budget */
+    PX_SS_BREAKER,                            /* 503s at the upstream's max_requests */
     PX_SS_TTFB,                               /* histogram: first response byte */
     PX_SS_NCOUNTERS = PX_SS_TTFB + PX_ST_HIST,
     /* gauges */

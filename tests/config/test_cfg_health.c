@@ -239,6 +239,7 @@ static void test_retry(void **st)
                                 "    retry_on: [connect_failure, reset, timeout, 502, 503, 504]\n"
                                 "    per_try_timeout: 250ms\n"
                                 "    retry_budget: {percent: 100, min_retries: 0}\n"
+                                "    max_requests: 10000000\n"
                                 "  w: {servers: [\"h:3\"], retry_on: []}\n",
                          &e);
     assert_non_null(c);
@@ -247,11 +248,13 @@ static void test_retry(void **st)
     assert_int_equal(u->per_try_timeout_ms, 0);
     assert_int_equal(u->retry_budget.percent, 20);
     assert_int_equal(u->retry_budget.min_retries, 3);
+    assert_int_equal(u->max_requests, 0);
     const struct cfg_upstream *v = cfg_find_upstream(c, "v");
     assert_int_equal(v->retry_on, 0x3f);
     assert_int_equal(v->per_try_timeout_ms, 250);
     assert_int_equal(v->retry_budget.percent, 100);
     assert_int_equal(v->retry_budget.min_retries, 0);
+    assert_int_equal(v->max_requests, 10000000);
     assert_int_equal(cfg_find_upstream(c, "w")->retry_on, 0);
     cfg_unref(c);
     cfg_errors_free(&e);
@@ -269,6 +272,11 @@ static void test_retry(void **st)
                       "upstreams.u.retry_budget.percent, found \"101\"",
                       "t.yaml:8:34: expected a known key in upstreams.u.retry_budget (one of: "
                       "percent, min_retries), found \"min\"",
+                      NULL});
+    expect_errors(LISTEN "  u: {servers: [\"h:1\"], max_requests: 10000001}\n",
+                  (const char *const[]){
+                      "t.yaml:4:39: expected an integer from 0 to 10000000 for "
+                      "upstreams.u.max_requests, found \"10000001\"",
                       NULL});
 }
 
