@@ -198,6 +198,7 @@ struct cfg_listener {
      * protocol v1/v2 header, whose address then stands for the client;
      * empty (default): nobody may send one. */
     struct cfg_networks proxy_protocol;
+    bool header_title_case; /* header_case: title for responses to HTTP/1.1 clients */
 };
 
 /* RFC 9113 §6.5.2 settings we announce, and the flood budgets (per
@@ -297,6 +298,8 @@ struct cfg_upstream {
         uint32_t percent;     /* retries in flight per worker: at most this share of the */
         uint32_t min_retries; /* upstream's active requests, plus min_retries; 20 and 3 */
     } retry_budget;
+    bool header_title_case;      /* header_case: title (names Title-Case to the servers);
+                                    default lower */
 };
 
 /* Balancing policy names accepted by upstreams.*.balance, NULL-terminated. */
@@ -421,8 +424,17 @@ struct cfg_request_id {
     enum cfg_traceparent traceparent; /* default pass */
 };
 
+/* What happens to a client's own X-Forwarded-For (forwarded.x_forwarded_for_mode). */
+enum cfg_xff_mode {
+    CFG_XFF_APPEND,  /* kept, the client's address appended (default) */
+    CFG_XFF_REPLACE, /* dropped: the backend sees the client's address only */
+    CFG_XFF_TRUST,   /* kept from forwarded.trusted proxies only, else dropped */
+};
+
 /* Forwarded-header policy on requests sent to backends (each on/off). */
 struct cfg_forwarded {
+    enum cfg_xff_mode x_forwarded_for_mode;
+    struct cfg_networks trusted; /* proxies in front of us (x_forwarded_for_mode: trust) */
     bool x_forwarded_for;   /* append the client address; default on */
     bool x_forwarded_proto; /* set "https"/"http"; default on */
     bool forwarded;         /* RFC 7239 Forwarded: for=…;proto=…; default off */
@@ -584,6 +596,8 @@ int cfg_parse_hostport(const char *s, char *host, size_t host_size, uint16_t *po
 const char *cfg_proto_name(enum cfg_proto p);
 const char *cfg_tls_version_name(enum cfg_tls_version v);
 const char *cfg_access_format_name(enum cfg_access_format f);
+/* "append", "replace", "trust". */
+const char *cfg_xff_mode_name(enum cfg_xff_mode m);
 /* "none", "optional", "required". */
 const char *cfg_client_auth_name(enum cfg_client_auth a);
 /* "pass", "generate". */

@@ -220,6 +220,18 @@ static void listener_address(struct sctx *c, const struct cfg_node *n, void *fie
     sc_address(c, n, &l->address, &l->port);
 }
 
+/* header_case: lower (as HTTP/2 has them) or title (Content-Type, for
+ * legacy software that compares names case-sensitively). */
+static void header_case(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    if (n->kind == CFG_NODE_SCALAR && (strcmp(n->text, "lower") == 0 ||
+                                       strcmp(n->text, "title") == 0)) {
+        *(bool *)field = strcmp(n->text, "title") == 0;
+        return;
+    }
+    sc_expected(c, n, "a header case (lower or title)");
+}
+
 static const struct sc_field listener_fields[] = {
     SCF_STR("name", struct cfg_listener, name),
     SCF_WHOLE("address", listener_address),
@@ -230,6 +242,7 @@ static const struct sc_field listener_fields[] = {
     SCF_U32("backlog", struct cfg_listener, backlog, 1, 65535),
     SCF_BOOL("websocket", struct cfg_listener, websocket),
     SCF_FUNC("proxy_protocol", struct cfg_listener, proxy_protocol, sc_networks),
+    SCF_FUNC("header_case", struct cfg_listener, header_title_case, header_case),
     SCF_END,
 };
 
@@ -576,6 +589,7 @@ static const struct sc_field upstream_fields[] = {
     SCF_FUNC("retry_on", UP, retry_on, retry_on),
     SCF_DUR("per_try_timeout", UP, per_try_timeout_ms, 0, 24 * 3600000),
     SCF_WHOLE("retry_budget", retry_budget),
+    SCF_FUNC("header_case", UP, header_title_case, header_case),
     SCF_END,
 };
 

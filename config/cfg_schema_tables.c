@@ -192,7 +192,20 @@ static void admin(struct sctx *c, const struct cfg_node *n, void *field)
         sc_port_clash(c);
 }
 
+static void xff_mode(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    static const enum cfg_xff_mode all[] = {CFG_XFF_APPEND, CFG_XFF_REPLACE, CFG_XFF_TRUST};
+    for (size_t i = 0; n->kind == CFG_NODE_SCALAR && i < 3; i++)
+        if (strcmp(n->text, cfg_xff_mode_name(all[i])) == 0) {
+            *(enum cfg_xff_mode *)field = all[i];
+            return;
+        }
+    sc_expected(c, n, "an X-Forwarded-For mode (append, replace or trust)");
+}
+
 static const struct sc_field forwarded_fields[] = {
+    SCF_FUNC("x_forwarded_for_mode", struct cfg_forwarded, x_forwarded_for_mode, xff_mode),
+    SCF_FUNC("trusted", struct cfg_forwarded, trusted, sc_networks),
     SCF_BOOL("x_forwarded_for", struct cfg_forwarded, x_forwarded_for),
     SCF_BOOL("x_forwarded_proto", struct cfg_forwarded, x_forwarded_proto),
     SCF_BOOL("forwarded", struct cfg_forwarded, forwarded),

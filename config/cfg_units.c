@@ -155,6 +155,19 @@ const char *cfg_access_format_name(enum cfg_access_format f)
     return "unknown";
 }
 
+const char *cfg_xff_mode_name(enum cfg_xff_mode m)
+{
+    switch (m) {
+    case CFG_XFF_APPEND:
+        return "append";
+    case CFG_XFF_REPLACE:
+        return "replace";
+    case CFG_XFF_TRUST:
+        return "trust";
+    }
+    return "unknown";
+}
+
 const char *cfg_client_auth_name(enum cfg_client_auth a)
 {
     switch (a) {

@@ -237,6 +237,9 @@ static void check_logging(struct vctx *v)
 int cfg_finalize(struct cfg *cfg, struct cfg_errors *errs)
 {
     struct vctx v = {cfg, errs, 0};
+    if (cfg->forwarded.x_forwarded_for_mode == CFG_XFF_TRUST && cfg->forwarded.trusted.n == 0)
+        verr(&v, &cfg->source, "expected forwarded.trusted (the networks of the proxies in "
+                               "front) with x_forwarded_for_mode: trust, found none");
     if (cfg->group.s && !cfg->user.s)
         verr(&v, &cfg->group.mark, "expected user: with group: (the group is what the user "
                                    "becomes along with its uid), found group: alone");

@@ -32,11 +32,36 @@ static void put_str(struct out *w, struct hb_str s)
     put(w, s.p, s.len);
 }
 
-/* Title-Case: the first letter and each one after '-' upper case. */
+/* Names whose usual spelling is not Title-Case (legacy software that
+ * compares names case-sensitively expects these). Sorted by nothing: the
+ * length is checked first. */
+static const char *const title_exceptions[] = {
+    "WWW-Authenticate", "ETag", "Content-MD5", "Content-ID", "DNT", "TE", "X-XSS-Protection",
+    "X-UA-Compatible", "X-ATT-DeviceId", "Sec-WebSocket-Key", "Sec-WebSocket-Accept",
+    "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", "X-WAP-Profile",
+};
+
+static const char *title_exception(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof title_exceptions / sizeof title_exceptions[0]; i++) {
+        const char *e = title_exceptions[i];
+        if (strlen(e) == n && hb_str_eq_nocase(hb_str_make(e, n), hb_str_make(name, n)))
+            return e;
+    }
+    return NULL;
+}
+
+/* Title-Case: the first letter and each one after '-' upper case, but for
+ * the exceptions above. */
 static void put_name(struct out *w, const char *name, size_t n, enum h1_name_case nc)
 {
     if (nc == H1_CASE_LOWER || w->full) {
         put(w, name, n);
+        return;
+    }
+    const char *ex = n <= 24 ? title_exception(name, n) : NULL;
+    if (ex) {
+        put(w, ex, n);
         return;
     }
     if (n > w->cap - w->len) {

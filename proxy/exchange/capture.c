@@ -8,6 +8,7 @@
 
 #include "core/err.h"
 #include "proxy/exchange/exchange_int.h"
+#include "proxy/exchange/forward_headers.h"
 #include "proxy/front/conn.h"
 #include "proxy/obs/alog.h"
 #include "proxy/worker.h"
@@ -100,6 +101,8 @@ void px_ex_rec_view(struct px_fconn *fc, const struct hb_msg *req, const struct 
         if (!SHOWS(u, PX_ALOG_REFERER))
             r->referer = HB_STR_NULL;
     }
+    if (fc->fwd_trusted)
+        r->client_addr = cut(px_fwd_client_from_xff(req, &fc->w->cfg->forwarded.trusted), 63, &c);
     r->field_cut = c;
 }
 
@@ -117,13 +120,14 @@ int px_ex_rec_capture(struct px_exchange *ex, const struct hb_msg *req,
 {
     struct px_ex_record *r = &ex->rec;
     struct px_ex_record v;
-    v.authority = v.path = v.user_agent = v.referer = HB_STR_NULL;
+    v.authority = v.path = v.user_agent = v.referer = v.client_addr = HB_STR_NULL;
     px_ex_rec_view(ex->fc, req, ids, &v);
     bool c = v.field_cut;
     r->version = v.version;
     r->method = copy_into(ex->rec_method, sizeof ex->rec_method, v.method, &c);
     r->request_id = copy_into(ex->rec_rid, sizeof ex->rec_rid, v.request_id, &c);
     r->traceparent = copy_into(ex->rec_tp, sizeof ex->rec_tp, v.traceparent, &c);
+    r->client_addr = copy_into(ex->rec_client, sizeof ex->rec_client, v.client_addr, &c);
     r->field_cut = c;
     size_t need = v.authority.len + v.path.len + v.user_agent.len + v.referer.len;
     if (need == 0)

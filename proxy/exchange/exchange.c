@@ -546,6 +546,9 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
         .via = cfg->forwarded.via,
         .proto = px_front_scheme(ex->fc),
         .client_addr = ex->fc->peer_addr,
+        .keep_client_xff = cfg->forwarded.x_forwarded_for_mode == CFG_XFF_APPEND ||
+                           ex->fc->fwd_trusted,
+        .keep_client_xfp = ex->fc->fwd_trusted,
         .rid_name = hb_str_c(cfg->request_id.header.s),
         .rid = ids->rid,
         .traceparent = ids->tp_new ? ids->tp : HB_STR_NULL,
@@ -574,6 +577,8 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
     m.nfields = (uint32_t)n;
     struct h1_write_opts o;
     framing(ex, req, end_stream, &o);
+    if (ex->up->cfg->header_title_case)
+        o.name_case = H1_CASE_TITLE;
     struct hpack_field extra[PX_TUN_EXTRA];
     size_t nextra = 0;
     if (ex->tun_kind) { /* the tunnel's bytes follow the head unframed */
@@ -894,7 +899,9 @@ void px_exchange_on_trailers(struct px_exchange *ex, const struct hb_msg *traile
         cap += trailers->fields[i].name_len + trailers->fields[i].value_len + 4;
     int rc = hb_buf_reserve(&ex->reqbuf, cap);
     if (rc == 0) {
-        ptrdiff_t n = h1_write_last_chunk(trailers->fields, trailers->nfields, H1_CASE_LOWER,
+        ptrdiff_t n = h1_write_last_chunk(trailers->fields, trailers->nfields,
+                                          ex->up->cfg->header_title_case ? H1_CASE_TITLE
+                                                                          : H1_CASE_LOWER,
                                           (char *)hb_buf_wptr(&ex->reqbuf), cap);
         if (n < 0)
             rc = HB_EINVAL;

@@ -87,6 +87,8 @@ struct px_ex_record {
     struct hb_str method, authority, path, user_agent, referer;
     struct hb_str request_id;  /* the id sent to the backend (request_id.*), or empty */
     struct hb_str traceparent; /* the traceparent sent to the backend, or empty */
+    struct hb_str client_addr; /* from a trusted proxy's X-Forwarded-For (forwarded.trusted),
+                                  else empty: the connection's peer */
     bool field_cut;            /* a string above was cut at PX_EX_REC_FIELD_MAX */
     uint64_t wire_in, wire_out; /* request / response bytes with their framing on the client
                                    connection (h2 frames, HTTP/1.1 head + body), no TLS; a

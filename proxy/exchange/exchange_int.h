@@ -109,6 +109,7 @@ struct px_exchange {
     char rec_rid[PX_RID_CLIENT_MAX];
     char rec_tp[PX_TRACEPARENT_LEN];
     char rec_detail[96];
+    char rec_client[64];
     char tun_accept[32]; /* h2 tunnel: the Sec-WebSocket-Accept the backend must send */
     char tun_key[25];    /* h2 tunnel: the Sec-WebSocket-Key sent */
 };

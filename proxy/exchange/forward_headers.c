@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/cfg.h"
 #include "core/err.h"
 
 #define EXTRA_FIELDS 10 /* cookie, xff, xfp, forwarded, via, request id, traceparent,
@@ -114,7 +115,7 @@ int px_fwd_build(const struct hb_msg *req, const struct px_fwd_opts *o, struct h
     for (uint32_t i = 0; i < req->nfields && rc == 0; i++) {
         const struct hpack_field *f = &req->fields[i];
         if (name_is(f, "cookie") || (o->x_forwarded_for && name_is(f, "x-forwarded-for")) ||
-            (o->x_forwarded_proto && name_is(f, "x-forwarded-proto")) ||
+            (o->x_forwarded_proto && !o->keep_client_xfp && name_is(f, "x-forwarded-proto")) ||
             (o->forwarded && name_is(f, "forwarded")) || (o->via && name_is(f, "via")) ||
             (o->rid.len && f->name_len == o->rid_name.len &&
              memcmp(f->name, o->rid_name.p, o->rid_name.len) == 0) ||
@@ -127,14 +128,18 @@ int px_fwd_build(const struct hb_msg *req, const struct px_fwd_opts *o, struct h
     }
     rc = push_joined(req, "cookie", "; ", NULL, a, out, cap, n);
     if (rc == 0 && o->x_forwarded_for)
-        rc = push_joined(req, "x-forwarded-for", ", ", o->client_addr, a, out, cap, n);
-    if (rc == 0 && o->x_forwarded_proto)
+        rc = o->keep_client_xff
+                 ? push_joined(req, "x-forwarded-for", ", ", o->client_addr, a, out, cap, n)
+                 : push(out, cap, n, "x-forwarded-for", o->client_addr, strlen(o->client_addr));
+    bool their_xfp = o->keep_client_xfp && hb_msg_find(req, HB_STR_LIT("x-forwarded-proto"));
+    if (rc == 0 && o->x_forwarded_proto && !their_xfp)
         rc = push(out, cap, n, "x-forwarded-proto", o->proto, strlen(o->proto));
     if (rc == 0 && o->forwarded) {
         char *v;
         rc = forwarded_value(o, a, &v);
         if (rc == 0)
-            rc = push_joined(req, "forwarded", ", ", v, a, out, cap, n);
+            rc = o->keep_client_xff ? push_joined(req, "forwarded", ", ", v, a, out, cap, n)
+                                    : push(out, cap, n, "forwarded", v, strlen(v));
     }
     if (rc == 0 && o->via) {
         /* RFC 9110 §7.6.3: received-protocol is the version of the request
@@ -164,4 +169,56 @@ int px_fwd_build(const struct hb_msg *req, const struct px_fwd_opts *o, struct h
             .value_len = (uint32_t)o->cert_values[i].len};
     }
     return rc;
+}
+
+/* Trims spaces and tabs around s. */
+static struct hb_str trim(struct hb_str s)
+{
+    while (s.len && (s.p[0] == ' ' || s.p[0] == '\t'))
+        s.p++, s.len--;
+    while (s.len && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t'))
+        s.len--;
+    return s;
+}
+
+/* True when s is an IP address inside trusted. */
+static bool trusted_ip(struct hb_str s, const struct cfg_networks *trusted, bool *is_ip)
+{
+    struct hb_cidr host;
+    *is_ip = s.len && hb_cidr_parse(s.p, s.len, &host) == 0 && (host.bits == 128);
+    if (!*is_ip)
+        return false;
+    for (size_t i = 0; i < trusted->n; i++)
+        if (hb_cidr_contains(&trusted->v[i], host.addr))
+            return true;
+    return false;
+}
+
+struct hb_str px_fwd_client_from_xff(const struct hb_msg *req, const struct cfg_networks *trusted)
+{
+    struct hb_str left = HB_STR_NULL;
+    for (uint32_t i = req->nfields; i-- > 0;) {
+        const struct hpack_field *f = &req->fields[i];
+        if (!name_is(f, "x-forwarded-for"))
+            continue;
+        struct hb_str v = hb_str_make(f->value, f->value_len);
+        while (v.len) { /* entries from the right */
+            const char *comma = NULL;
+            for (size_t k = v.len; k-- > 0;)
+                if (v.p[k] == ',') {
+                    comma = v.p + k;
+                    break;
+                }
+            struct hb_str e = comma ? hb_str_make(comma + 1, (size_t)(v.p + v.len - comma - 1)) : v;
+            v.len = comma ? (size_t)(comma - v.p) : 0;
+            e = trim(e);
+            if (!e.len)
+                continue;
+            bool ip;
+            if (!trusted_ip(e, trusted, &ip))
+                return e;
+            left = e;
+        }
+    }
+    return left;
 }

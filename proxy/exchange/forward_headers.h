@@ -39,7 +39,22 @@ struct px_fwd_opts {
      * not empty (the verified certificate's subject, SAN, hash). */
     struct hb_str cert_names[3], cert_values[3];
     bool cert_fields;
+    /* forwarded.x_forwarded_for_mode: whether the client's own
+     * X-Forwarded-For and Forwarded are kept (appended to) or dropped
+     * (ours alone), and whether a trusted proxy's X-Forwarded-Proto
+     * passes as it came. */
+    bool keep_client_xff;
+    bool keep_client_xfp;
 };
+
+/* x_forwarded_for_mode: trust, a request from a trusted proxy: the client
+ * is the rightmost address of its X-Forwarded-For (the last field's last
+ * entry first) that is not in trusted; when every one is, the leftmost.
+ * An entry that is not an IP address is taken as the client (what the
+ * first untrusted hop wrote). Returns a view into req, or empty when req
+ * has no X-Forwarded-For. */
+struct cfg_networks;
+struct hb_str px_fwd_client_from_xff(const struct hb_msg *req, const struct cfg_networks *trusted);
 
 /* Upper bound of the fields px_fwd_build() writes for req. */
 size_t px_fwd_fields_bound(const struct hb_msg *req);

@@ -80,8 +80,12 @@ void px_fconn_timer(struct px_fconn *fc, hb_ns_t deadline, hb_ns_t now)
 
 void px_fconn_set_peer(struct px_fconn *fc, const struct sockaddr *sa)
 {
-    const struct cfg_networks *trust = &fc->w->cfg->request_id.trust;
-    fc->rid_trusted = hb_cidr_match_any(trust->v, trust->n, sa);
+    const struct cfg *cfg = fc->w->cfg;
+    const struct cfg_networks *trust = &cfg->request_id.trust, *px = &cfg->forwarded.trusted;
+    fc->fwd_trusted = cfg->forwarded.x_forwarded_for_mode == CFG_XFF_TRUST &&
+                      hb_cidr_match_any(px->v, px->n, sa);
+    /* A trusted proxy's request ids are kept too (the same trust). */
+    fc->rid_trusted = fc->fwd_trusted || hb_cidr_match_any(trust->v, trust->n, sa);
     char a[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
     if (sa->sa_family == AF_INET6) {

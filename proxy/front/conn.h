@@ -133,6 +133,7 @@ struct px_fconn {
     char peer_addr[48]; /* address only, no brackets: for X-Forwarded-For */
     uint16_t peer_port;
     bool rid_trusted;   /* the client is in request_id.trust: its own id is kept */
+    bool fwd_trusted;   /* x_forwarded_for_mode trust and the client in forwarded.trusted */
     uint32_t n_tunnels; /* open tunnels (tunnels.max_per_connection) */
     struct px_proxy_hdr *pp; /* PROXY_HDR: the header read so far; else NULL */
     bool pp_untrusted_check; /* a PROXY listener, not a balancer: a header is refused */

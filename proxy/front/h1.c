@@ -231,6 +231,8 @@ static int op_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb
         if (h->version < 11)
             return 0;
         memset(&o, 0, sizeof o);
+        if (fc->l && fc->l->cfg->header_title_case)
+            o.name_case = H1_CASE_TITLE;
         if (resp->status == 100)
             h->sent_100 = true;
         int rc = write_head(h, resp, &o);
@@ -238,6 +240,8 @@ static int op_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb
         return rc;
     }
     response_framing(h, resp, end, &o);
+    if (fc->l && fc->l->cfg->header_title_case)
+        o.name_case = H1_CASE_TITLE;
     int rc = write_head(h, resp, &o);
     if (rc != 0) {
         hb_warn("client %s: response head not writable for HTTP/1.1 (%s), connection closed",
@@ -316,7 +320,9 @@ static int op_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb
     hb_buf_init(&h->last_chunk, 0);
     if (hb_buf_reserve(&h->last_chunk, need) != 0)
         return HB_ENOMEM;
-    ptrdiff_t n = h1_write_last_chunk(trailers->fields, trailers->nfields, H1_CASE_LOWER,
+    ptrdiff_t n = h1_write_last_chunk(trailers->fields, trailers->nfields,
+                                      fc->l && fc->l->cfg->header_title_case ? H1_CASE_TITLE
+                                                                             : H1_CASE_LOWER,
                                       (char *)hb_buf_wptr(&h->last_chunk), need);
     if (n < 0) {
         /* A field that may not be written to HTTP/1.1: send the plain end. */

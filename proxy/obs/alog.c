@@ -115,7 +115,8 @@ void px_alog_entry_make(const struct px_fconn *fc, const struct px_ex_record *r,
 #define CSTR(f, s) (SHOWN(f) ? hb_str_c(s) : HB_STR_NULL)
     *e = (struct px_alog_entry){
         .time_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - dur,
-        .client_addr = CSTR(PX_ALOG_CLIENT_ADDR, fc->peer_addr),
+        .client_addr = r->client_addr.len ? r->client_addr
+                                          : CSTR(PX_ALOG_CLIENT_ADDR, fc->peer_addr),
         .client_port = fc->peer_port,
         .listener = CSTR(PX_ALOG_LISTENER, fc->l ? fc->l->label : NULL),
         .protocol = protocol(fc, r->version),

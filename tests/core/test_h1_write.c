@@ -82,7 +82,7 @@ static void test_request_from_h2(void **state)
     m = request("POST", "/u", "a", g, 3);
     expect_head(&m, &o, NULL, 0, false,
                 "POST /u HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nX-Request-Id: 1\r\n"
-                "Www-Authenticate: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\n");
+                "WWW-Authenticate: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\n");
 
     o = (struct h1_write_opts){.framing = H1_FRAME_CHUNKED};
     m = request("PUT", "/", "a", NULL, 0);

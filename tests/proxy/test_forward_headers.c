@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/cfg.h"
 #include "core/err.h"
 #include "proxy/exchange/forward_headers.h"
 #include "testutil/testutil.h"
@@ -33,7 +34,7 @@ static void test_cookie_join_and_forwarding(void **state)
         F("x-forwarded-for", "10.0.0.1"), F("cookie", "b=2"),
         F("x-forwarded-proto", "http"), F("cookie", "c=3"),
     };
-    struct px_fwd_opts o = {.x_forwarded_for = true, .x_forwarded_proto = true,
+    struct px_fwd_opts o = {.keep_client_xff = true, .x_forwarded_for = true, .x_forwarded_proto = true,
                             .forwarded = true, .via = true, .proto = "https",
                             .client_addr = "192.0.2.7"};
     struct hb_arena a;
@@ -54,7 +55,7 @@ static void test_options_off_and_ipv6(void **state)
 {
     struct hpack_field in[] = {F("x-forwarded-proto", "http"), F("forwarded", "for=1.2.3.4"),
                                F("via", "1.1 other")};
-    struct px_fwd_opts o = {.forwarded = true, .via = true, .proto = "https",
+    struct px_fwd_opts o = {.keep_client_xff = true, .forwarded = true, .via = true, .proto = "https",
                             .client_addr = "2001:db8::1"};
     struct hb_arena a;
     hb_arena_init(&a, NULL, 0, 0, 0);
@@ -93,7 +94,8 @@ static void test_limits(void **state)
 {
     struct hpack_field in[] = {F("a", "1"), F("b", "2"), F("cookie", "x")};
     struct hb_msg m = {.fields = in, .nfields = 3};
-    struct px_fwd_opts o = {.x_forwarded_for = true, .proto = "https", .client_addr = "1.2.3.4"};
+    struct px_fwd_opts o = {.keep_client_xff = true, .x_forwarded_for = true, .proto = "https",
+                            .client_addr = "1.2.3.4"};
     struct hpack_field out[8];
     size_t n;
     struct hb_arena a;
@@ -108,6 +110,68 @@ static void test_limits(void **state)
     hb_arena_free(&a);
 }
 
+/* x_forwarded_for_mode replace (or an untrusted client in trust mode):
+ * the client's X-Forwarded-For and Forwarded are dropped, ours alone go. A
+ * trusted proxy's X-Forwarded-Proto passes as it came. */
+static void test_replace_and_trusted_proto(void **state)
+{
+    (void)state;
+    struct hpack_field in[] = {F("x-forwarded-for", "6.6.6.6"), F("forwarded", "for=6.6.6.6"),
+                               F("x-forwarded-proto", "http")};
+    struct px_fwd_opts o = {.x_forwarded_for = true, .x_forwarded_proto = true,
+                            .forwarded = true, .proto = "https", .client_addr = "192.0.2.7"};
+    char initial[1024];
+    struct hb_arena a;
+    hb_arena_init(&a, initial, sizeof initial, 1024, 65536);
+    struct hpack_field out[16];
+    size_t n = build(in, 3, &o, &a, out, 16);
+    assert_int_equal(n, 3);
+    assert_string_equal(fmt(&out[0]), "x-forwarded-for: 192.0.2.7");
+    assert_string_equal(fmt(&out[1]), "x-forwarded-proto: https");
+    assert_string_equal(fmt(&out[2]), "forwarded: for=192.0.2.7;proto=https");
+    o.keep_client_xff = o.keep_client_xfp = true; /* a trusted proxy */
+    n = build(in, 3, &o, &a, out, 16);
+    assert_int_equal(n, 3);
+    assert_string_equal(fmt(&out[0]), "x-forwarded-proto: http");
+    assert_string_equal(fmt(&out[1]), "x-forwarded-for: 6.6.6.6, 192.0.2.7");
+    assert_string_equal(fmt(&out[2]), "forwarded: for=6.6.6.6, for=192.0.2.7;proto=https");
+    hb_arena_free(&a);
+}
+
+/* The rightmost untrusted address of X-Forwarded-For, as nginx's realip. */
+static void test_client_from_xff(void **state)
+{
+    (void)state;
+    struct cfg_networks nets = {0};
+    struct hb_cidr v[2];
+    assert_int_equal(hb_cidr_parse("10.0.0.0/8", 10, &v[0]), 0);
+    assert_int_equal(hb_cidr_parse("2001:db8::/32", 13, &v[1]), 0);
+    nets.v = v;
+    nets.n = 2;
+    struct {
+        const char *a, *b, *want;
+    } cases[] = {
+        {"203.0.113.9, 10.0.0.2", NULL, "203.0.113.9"},
+        {"198.51.100.1, 203.0.113.9, 10.1.1.1,10.0.0.2", NULL, "203.0.113.9"},
+        {"10.0.0.5, 10.0.0.2", NULL, "10.0.0.5"},          /* all trusted: the leftmost */
+        {"203.0.113.9", "10.0.0.3", "203.0.113.9"},        /* two fields: the last one first */
+        {"198.51.100.1", "2001:db8::1, 2001:db9::7", "2001:db9::7"},
+        {"unknown, 10.0.0.1", NULL, "unknown"},            /* not an address: that hop's word */
+        {" , 203.0.113.9 ,  ", NULL, "203.0.113.9"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct hpack_field f[2] = {{"x-forwarded-for", cases[i].a, 15, (uint32_t)strlen(cases[i].a), 0},
+                                   {"x-forwarded-for", cases[i].b, 15,
+                                    cases[i].b ? (uint32_t)strlen(cases[i].b) : 0, 0}};
+        struct hb_msg m = {.fields = f, .nfields = cases[i].b ? 2 : 1};
+        struct hb_str got = px_fwd_client_from_xff(&m, &nets);
+        assert_int_equal(got.len, strlen(cases[i].want));
+        assert_memory_equal(got.p, cases[i].want, got.len);
+    }
+    struct hb_msg none = {0};
+    assert_int_equal(px_fwd_client_from_xff(&none, &nets).len, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +179,8 @@ int main(void)
         cmocka_unit_test(test_options_off_and_ipv6),
         cmocka_unit_test(test_via_names_the_client_version),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_replace_and_trusted_proto),
+        cmocka_unit_test(test_client_from_xff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
