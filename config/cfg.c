@@ -7,6 +7,7 @@
 
 #include "config/cfg_internal.h"
 #include "core/err.h"
+#include "core/outlier.h"
 
 const char *const cfg_balance_names[] = {"round_robin", "least_conn", "random", NULL};
 
@@ -40,6 +41,26 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     u->retries = 1;
     u->queue_timeout_ms = 5000;
     u->queue_size = 4096;
+    struct cfg_health_check *h = &u->health_check;
+    h->method = (struct cfg_string){"GET", {NULL, 0, 0}};
+    h->path = (struct cfg_string){"/", {NULL, 0, 0}};
+    h->expect = (struct cfg_string){"200-399", {NULL, 0, 0}};
+    (void)hb_status_ranges_parse(h->expect.s, &h->expect_ranges);
+    h->interval_ms = 2000;
+    h->jitter_ms = 200;
+    h->timeout_ms = 1000;
+    h->rise = 2;
+    h->fall = 3;
+    u->on_no_healthy = CFG_NO_HEALTHY_PANIC;
+    u->retry_on = CFG_RETRY_CONNECT | CFG_RETRY_RESET;
+    u->retry_budget.percent = 20;
+    u->retry_budget.min_retries = 3;
+    struct cfg_outlier *o = &u->outlier_detection;
+    o->consecutive_failures = 5;
+    o->count = (1u << HB_OUTCOME_FAILURES) - 1;
+    o->base_ejection_ms = 30000;
+    o->max_ejection_ms = 300000;
+    o->max_ejected_percent = 50;
 }
 
 static void set_defaults(struct cfg *c)

@@ -43,6 +43,7 @@
 #include <stdio.h>
 
 #include "core/cidr.h"
+#include "core/health.h"
 #include "core/log.h"
 
 /* ---- positions and errors ------------------------------------------------ */
@@ -229,6 +230,50 @@ struct cfg_server {
     uint32_t max_connections; /* per worker; 0 = no limit besides keepalive; default 0 */
 };
 
+/* upstreams.*.health_check: active checks, run once per process by the
+ * health-check thread (proxy/backend/health_check.h). */
+struct cfg_health_check {
+    bool enabled;                /* the section is present */
+    bool tcp;                    /* type: tcp (connect only); default http */
+    struct cfg_string method;    /* default "GET" */
+    struct cfg_string path;      /* default "/" */
+    struct cfg_string host;      /* Host header; NULL: the server's "host:port" */
+    struct cfg_string expect;    /* expected statuses as written; default "200-399" */
+    struct hb_status_ranges expect_ranges; /* expect, parsed */
+    uint32_t interval_ms;        /* between checks of one server; default 2s */
+    uint32_t jitter_ms;          /* ± random part of the interval; default 200ms (< interval) */
+    uint32_t timeout_ms;         /* connect + answer; default 1s (<= interval) */
+    uint32_t rise;               /* passes in a row to come back; default 2 */
+    uint32_t fall;               /* failures in a row to go down; default 3 */
+};
+
+/* upstreams.*.outlier_detection: passive ejection, per worker
+ * (core/outlier.h: count holds 1 << enum hb_outcome). */
+struct cfg_outlier {
+    bool enabled;                 /* the section is present */
+    uint32_t consecutive_failures; /* default 5 */
+    unsigned count;               /* 1 << enum hb_outcome of the failures counted; default all */
+    uint32_t base_ejection_ms;    /* default 30s */
+    uint32_t max_ejection_ms;     /* default 5m (>= base) */
+    uint32_t max_ejected_percent; /* default 50 */
+};
+
+/* upstreams.*.retry_on: bits of the failures a request is retried on. */
+enum {
+    CFG_RETRY_CONNECT = 1u << 0, /* connect refused, failed or timed out (any request) */
+    CFG_RETRY_RESET = 1u << 1,   /* closed or reset before any response byte */
+    CFG_RETRY_TIMEOUT = 1u << 2, /* no response byte within per_try_timeout */
+    CFG_RETRY_502 = 1u << 3,     /* a 502, 503 or 504 response head (discarded) */
+    CFG_RETRY_503 = 1u << 4,
+    CFG_RETRY_504 = 1u << 5,
+};
+
+/* upstreams.*.on_no_healthy: when no server is up. */
+enum cfg_no_healthy {
+    CFG_NO_HEALTHY_PANIC, /* default: every server gets traffic, as if up */
+    CFG_NO_HEALTHY_FAIL,  /* answer 503 at once */
+};
+
 struct cfg_upstream {
     struct cfg_mark mark;
     struct cfg_string name;
@@ -239,9 +284,20 @@ struct cfg_upstream {
     uint32_t read_timeout_ms;    /* between bytes from the backend; default 60s */
     uint32_t idle_timeout_ms;    /* idle pooled connection; default 60s */
     uint32_t keepalive;          /* idle connections kept per server per worker; default 32 */
-    uint32_t retries;            /* other servers tried when connecting fails; default 1 */
+    uint32_t retries;            /* retries of one request (retry_on); default 1 */
     uint32_t queue_timeout_ms;   /* wait for a busy server's connection slot; default 5s */
     uint32_t queue_size;         /* requests waiting per server per worker; default 4096 */
+    struct cfg_health_check health_check;
+    struct cfg_outlier outlier_detection;
+    enum cfg_no_healthy on_no_healthy; /* default CFG_NO_HEALTHY_PANIC */
+    uint32_t slow_start_ms;      /* weight ramp after a server comes back; default 0 (off) */
+    uint32_t max_requests;       /* requests in progress per worker (breaker); 0: no limit */
+    unsigned retry_on;           /* CFG_RETRY_*; default CFG_RETRY_CONNECT | CFG_RETRY_RESET */
+    uint32_t per_try_timeout_ms; /* wait for the first response byte per try; 0: read_timeout */
+    struct {
+        uint32_t percent;     /* retries in flight per worker: at most this share of the */
+        uint32_t min_retries; /* upstream's active requests, plus min_retries; 20 and 3 */
+    } retry_budget;
     bool header_title_case;      /* header_case: title (names Title-Case to the servers);
                                     default lower */
 };

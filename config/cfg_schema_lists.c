@@ -6,6 +6,7 @@
 
 #include "config/cfg_internal.h"
 #include "core/err.h"
+#include "core/outlier.h"
 
 #define MAX_LIST    4096 /* listeners, upstreams, routes, servers */
 #define MAX_SMALL   64   /* certificates, server names, header edits */
@@ -362,6 +363,213 @@ static void balance(struct sctx *c, const struct cfg_node *n, void *field)
     sc_expected(c, n, what);
 }
 
+/* ---- upstreams.*.health_check ---------------------------------------------- */
+
+static void check_type(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    bool *tcp = field;
+    if (n->kind == CFG_NODE_SCALAR && strcmp(n->text, "http") == 0)
+        *tcp = false;
+    else if (n->kind == CFG_NODE_SCALAR && strcmp(n->text, "tcp") == 0)
+        *tcp = true;
+    else
+        sc_expected(c, n, "a check type (http, tcp)");
+}
+
+/* An HTTP method: 1 to 15 of A-Z (what the check writes on its request
+ * line; a token, but upper case keeps typos such as "get" visible). */
+static void check_method(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    bool ok = n->kind == CFG_NODE_SCALAR && n->len >= 1 && n->len <= 15;
+    for (size_t i = 0; ok && i < n->len; i++)
+        ok = n->text[i] >= 'A' && n->text[i] <= 'Z';
+    if (!ok) {
+        sc_expected(c, n, "an HTTP method in upper case (GET, HEAD, OPTIONS, ...)");
+        return;
+    }
+    (void)sc_string(c, n, field);
+}
+
+/* Printable ASCII without spaces, starting with prefix when one is given. */
+static bool visible(const struct cfg_node *n, char first)
+{
+    if (n->kind != CFG_NODE_SCALAR || n->len == 0 || n->len > 1024 ||
+        (first && n->text[0] != first))
+        return false;
+    for (size_t i = 0; i < n->len; i++)
+        if (n->text[i] <= ' ' || n->text[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+static void check_path(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    if (!visible(n, '/'))
+        sc_expected(c, n, "a request path starting with / (visible ASCII, no spaces)");
+    else
+        (void)sc_string(c, n, field);
+}
+
+static void check_host(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    if (!visible(n, 0))
+        sc_expected(c, n, "a Host header value (visible ASCII, no spaces)");
+    else
+        (void)sc_string(c, n, field);
+}
+
+static void check_expect(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_health_check *h = field;
+    struct hb_status_ranges r;
+    if (n->kind == CFG_NODE_SCALAR && hb_status_ranges_parse(n->text, &r) == 0) {
+        if (sc_string(c, n, &h->expect) == 0)
+            h->expect_ranges = r;
+        return;
+    }
+    sc_expected(c, n, "statuses as \"200-399\" or \"200,204,300-308\" (100..599, at most 16 "
+                      "items)");
+}
+
+#define HC struct cfg_health_check
+static const struct sc_field check_fields[] = {
+    SCF_FUNC("type", HC, tcp, check_type),
+    SCF_FUNC("method", HC, method, check_method),
+    SCF_FUNC("path", HC, path, check_path),
+    SCF_FUNC("host", HC, host, check_host),
+    SCF_WHOLE("expect_status", check_expect),
+    SCF_DUR("interval", HC, interval_ms, 10, 3600000),
+    SCF_DUR("jitter", HC, jitter_ms, 0, 3600000),
+    SCF_DUR("timeout", HC, timeout_ms, 1, 3600000),
+    SCF_U32("rise", HC, rise, 1, 100),
+    SCF_U32("fall", HC, fall, 1, 100),
+    SCF_END,
+};
+
+static void health_check(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_health_check *h = field;
+    if (n->kind == CFG_NODE_NULL) {
+        h->enabled = true; /* "health_check:" alone: every default */
+        return;
+    }
+    if (!sc_apply_map(c, n, check_fields, h, "a mapping (type, path, interval, ...)"))
+        return;
+    h->enabled = true;
+    if (h->jitter_ms >= h->interval_ms)
+        sc_error(c, &n->mark, "expected health_check.jitter (%u ms) below interval (%u ms)",
+                 (unsigned)h->jitter_ms, (unsigned)h->interval_ms);
+    if (h->timeout_ms > h->interval_ms)
+        sc_error(c, &n->mark, "expected health_check.timeout (%u ms) at most interval (%u ms)",
+                 (unsigned)h->timeout_ms, (unsigned)h->interval_ms);
+}
+
+/* ---- upstreams.*.outlier_detection ------------------------------------------ */
+
+static void outlier_count(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    unsigned *mask = field;
+    static const char *const names[] = {"connect_failure", "reset", "timeout", "5xx"};
+    const char *what = "a list of failures to count (connect_failure, reset, timeout, 5xx)";
+    if (!sc_seq_of(c, n, 8, "failures to count"))
+        return;
+    if (n->n == 0) {
+        sc_expected(c, n, what);
+        return;
+    }
+    unsigned m = 0;
+    for (size_t i = 0; i < n->n; i++) {
+        const struct cfg_node *it = n->items[i];
+        size_t k = 0;
+        while (k < HB_OUTCOME_FAILURES &&
+               !(it->kind == CFG_NODE_SCALAR && strcmp(it->text, names[k]) == 0))
+            k++;
+        if (k == HB_OUTCOME_FAILURES) {
+            size_t old = sc_path_index(c, i);
+            sc_expected(c, it, "a failure to count (connect_failure, reset, timeout, 5xx)");
+            sc_path_pop(c, old);
+            return;
+        }
+        m |= 1u << k;
+    }
+    *mask = m;
+}
+
+#define OD struct cfg_outlier
+static const struct sc_field outlier_fields[] = {
+    SCF_U32("consecutive_failures", OD, consecutive_failures, 1, 1000),
+    SCF_FUNC("count", OD, count, outlier_count),
+    SCF_DUR("base_ejection_time", OD, base_ejection_ms, 1, 3600000),
+    SCF_DUR("max_ejection_time", OD, max_ejection_ms, 1, 24 * 3600000),
+    SCF_U32("max_ejected_percent", OD, max_ejected_percent, 0, 100),
+    SCF_END,
+};
+
+static void outlier_detection(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_outlier *o = field;
+    if (n->kind == CFG_NODE_NULL) {
+        o->enabled = true;
+        return;
+    }
+    if (!sc_apply_map(c, n, outlier_fields, o,
+                      "a mapping (consecutive_failures, count, base_ejection_time, ...)"))
+        return;
+    o->enabled = true;
+    if (o->max_ejection_ms < o->base_ejection_ms)
+        sc_error(c, &n->mark,
+                 "expected outlier_detection.max_ejection_time (%u ms) at least "
+                 "base_ejection_time (%u ms)",
+                 (unsigned)o->max_ejection_ms, (unsigned)o->base_ejection_ms);
+}
+
+/* ---- upstreams.*.retry_on, retry_budget --------------------------------------- */
+
+static void retry_on(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    unsigned *mask = field;
+    static const char *const names[] = {"connect_failure", "reset", "timeout", "502", "503", "504"};
+    if (!sc_seq_of(c, n, 8, "retry conditions"))
+        return;
+    unsigned m = 0;
+    for (size_t i = 0; i < n->n; i++) {
+        const struct cfg_node *it = n->items[i];
+        size_t k = 0;
+        while (k < 6 && !(it->kind == CFG_NODE_SCALAR && strcmp(it->text, names[k]) == 0))
+            k++;
+        if (k == 6) {
+            size_t old = sc_path_index(c, i);
+            sc_expected(c, it, "a retry condition (connect_failure, reset, timeout, 502, 503, 504)");
+            sc_path_pop(c, old);
+            return;
+        }
+        m |= 1u << k;
+    }
+    *mask = m; /* [] : no retry at all (the stale keep-alive retry stays) */
+}
+
+static const struct sc_field budget_fields[] = {
+    SCF_U32("percent", struct cfg_upstream, retry_budget.percent, 0, 100),
+    SCF_U32("min_retries", struct cfg_upstream, retry_budget.min_retries, 0, 100000),
+    SCF_END,
+};
+
+static void retry_budget(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    sc_apply_map(c, n, budget_fields, field, "a mapping (percent, min_retries)");
+}
+
+static void on_no_healthy(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    enum cfg_no_healthy *v = field;
+    if (n->kind == CFG_NODE_SCALAR && strcmp(n->text, "panic") == 0)
+        *v = CFG_NO_HEALTHY_PANIC;
+    else if (n->kind == CFG_NODE_SCALAR && strcmp(n->text, "fail") == 0)
+        *v = CFG_NO_HEALTHY_FAIL;
+    else
+        sc_expected(c, n, "what to do with no healthy server (panic, fail)");
+}
+
 #define UP struct cfg_upstream
 static const struct sc_field upstream_fields[] = {
     SCF_WHOLE("servers", servers),
@@ -373,6 +581,14 @@ static const struct sc_field upstream_fields[] = {
     SCF_U32("retries", UP, retries, 0, 10),
     SCF_DUR("queue_timeout", UP, queue_timeout_ms, 1, 10 * 60000),
     SCF_U32("queue_size", UP, queue_size, 0, 1000000),
+    SCF_FUNC("health_check", UP, health_check, health_check),
+    SCF_FUNC("outlier_detection", UP, outlier_detection, outlier_detection),
+    SCF_FUNC("on_no_healthy", UP, on_no_healthy, on_no_healthy),
+    SCF_DUR("slow_start", UP, slow_start_ms, 0, 3600000),
+    SCF_U32("max_requests", UP, max_requests, 0, 10000000),
+    SCF_FUNC("retry_on", UP, retry_on, retry_on),
+    SCF_DUR("per_try_timeout", UP, per_try_timeout_ms, 0, 24 * 3600000),
+    SCF_WHOLE("retry_budget", retry_budget),
     SCF_FUNC("header_case", UP, header_title_case, header_case),
     SCF_END,
 };

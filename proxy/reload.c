@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "proxy/admin/admin.h"
+#include "proxy/backend/health_check.h"
 #include "proxy/obs/alog.h"
 #include "proxy/obs/logbuf.h"
 #include "proxy/obs/stats.h"
@@ -145,6 +146,7 @@ static struct px_gen *reload(struct px_gen *cur)
         hb_error("reload: out of memory: the log files stay as they were");
     px_admin_reloaded(cur->cfg, cfg);
     px_obs_set_config(cfg, g->number);
+    px_health_reload();
     px_obs_reload(true);
     for (uint32_t i = 0; i < cur->n; i++)
         px_shutdown_retire(&cur->w[i]);

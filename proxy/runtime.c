@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "proxy/admin/admin.h"
+#include "proxy/backend/health_check.h"
 #include "proxy/clients.h"
 #include "proxy/notify.h"
 #include "proxy/upgrade.h"
@@ -228,7 +229,7 @@ int px_runtime_run(struct cfg *cfg)
         /* The admin listener serves from here: the workers listen. Its
          * thread starts with the stop signals blocked too. */
         px_obs_set_config(cfg, 1);
-        if (px_admin_start(cfg) != 0) {
+        if (px_health_start() != 0 || px_admin_start(cfg) != 0) {
             hb_error("admin: not started; stopping");
             px_workers_del(w, started);
             w = NULL;
@@ -261,6 +262,7 @@ int px_runtime_run(struct cfg *cfg)
             px_obs_set_ready(false); /* /readyz: 503 from now on */
             px_reload_shutdown(gen, &set);
             px_admin_stop();
+            px_health_stop();
             px_obs_reset();
             px_logw_stop(); /* every worker is gone: their last lines are written */
             px_clients_set_process(NULL);
@@ -277,6 +279,7 @@ int px_runtime_run(struct cfg *cfg)
     if (w)
         px_workers_del(w, started);
     px_admin_stop();
+    px_health_stop();
     px_obs_reset();
     for (size_t i = 0; i < cfg->n_listeners; i++)
         px_tls_del(tls[i]);

@@ -12,7 +12,9 @@
 #include <event2/event.h>
 
 #include "core/log.h"
+#include "core/health.h"
 #include "proxy/backend/backend.h"
+#include "proxy/backend/health_state.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/front/conn.h"
 #include "proxy/tls/iobuf.h"
@@ -49,10 +51,13 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
     up->cfg = u;
     up->pools = calloc(u->n_servers, sizeof *up->pools);
     up->load = calloc(u->n_servers, sizeof *up->load);
+    up->hs = calloc(u->n_servers, sizeof *up->hs);
+    up->out = calloc(u->n_servers, sizeof *up->out);
+    up->st = calloc(u->n_servers, sizeof *up->st);
     enum hb_balance pol = HB_BAL_ROUND_ROBIN; /* cfg validated the name */
     (void)hb_balance_parse(u->balance.s, &pol);
     hb_balancer_init(&up->bal, pol, (uint64_t)w->id + 1);
-    if (!up->pools || !up->load)
+    if (!up->pools || !up->load || !up->hs || !up->out || !up->st)
         return -1;
     for (size_t i = 0; i < u->n_servers; i++) {
         const struct cfg_server *s = &u->servers[i];
@@ -67,8 +72,13 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
         up->pools[i] = px_pool_new(w->base, (struct sockaddr *)&sa, len, name, &o);
         if (!up->pools[i])
             return -1;
-        up->load[i] = (struct hb_backend){.weight = s->weight, .healthy = true};
+        /* Weights are scaled for slow start's ramp (core/health.h); the
+         * same factor for all keeps every policy's picks as they were. */
+        up->load[i] = (struct hb_backend){.weight = s->weight * HB_WEIGHT_SCALE, .healthy = true};
+        up->hs[i] = px_hstate_get(u->name.s, name);
         up->npools++;
+        if (!up->hs[i])
+            return -1;
     }
     /* Workers start at different servers: skip w->id picks. */
     for (int k = 0; k < w->id % (int)up->npools; k++)
@@ -192,9 +202,10 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
     if (!w->stats || !w->tick || event_add(w->tick, &tv) != 0)
         return -1;
     for (size_t i = 0; i < w->nups; i++)
-        for (size_t j = 0; j < w->ups[i].npools; j++)
-            px_pool_set_stats(w->ups[i].pools[j],
-                              w->stats->srv[w->stats->srv_at[i] + j].v);
+        for (size_t j = 0; j < w->ups[i].npools; j++) {
+            w->ups[i].st[j] = w->stats->srv[w->stats->srv_at[i] + j].v;
+            px_pool_set_stats(w->ups[i].pools[j], w->ups[i].st[j]);
+        }
     return 0;
 }
 
@@ -275,8 +286,11 @@ void px_worker_free(struct px_worker *w)
     /* The requests ended above are counted; the counters are folded while
      * the names they are filed under (listener labels, pool names) live. */
     for (size_t i = 0; i < w->nups; i++)
-        for (size_t j = 0; j < w->ups[i].npools; j++)
+        for (size_t j = 0; j < w->ups[i].npools; j++) {
             px_pool_set_stats(w->ups[i].pools[j], NULL);
+            if (w->ups[i].st)
+                w->ups[i].st[j] = NULL;
+        }
     px_stats_free(w->stats);
     w->stats = NULL;
     for (size_t i = 0; i < w->nlisteners; i++)
@@ -287,6 +301,11 @@ void px_worker_free(struct px_worker *w)
             px_pool_del(w->ups[i].pools[j]);
         free(w->ups[i].pools);
         free(w->ups[i].load);
+        for (size_t j = 0; w->ups[i].hs && j < w->ups[i].npools; j++)
+            px_hstate_put(w->ups[i].hs[j]);
+        free(w->ups[i].hs);
+        free(w->ups[i].out);
+        free(w->ups[i].st);
     }
     free(w->ups);
     if (w->tick)

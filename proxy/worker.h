@@ -12,7 +12,9 @@
 
 #include "config/cfg.h"
 #include "core/list.h"
+#include "core/outlier.h"
 #include "proxy/backend/pool.h"
+#include "proxy/obs/stats.h"
 #include "proxy/exchange/request_id.h"
 #include "proxy/tls/tls.h"
 
@@ -22,6 +24,7 @@ struct px_drain;
 struct px_clients;
 struct px_alog;
 struct px_stats;
+struct px_hstate;
 
 /* One upstream group of the configuration, in one worker. */
 struct px_upstream {
@@ -30,6 +33,12 @@ struct px_upstream {
     size_t npools;
     struct hb_balancer bal;  /* upstreams.*.balance */
     struct hb_backend *load; /* one per server: weight, load, policy credit */
+    struct px_hstate **hs;   /* one per server: health (a reference each; NULL: up) */
+    struct hb_outlier *out;  /* one per server: passive ejection state (this worker's) */
+    size_t n_ejected;        /* servers of out[] ejected now */
+    uint32_t active;         /* requests of this worker on this upstream */
+    uint32_t retrying;       /* of them, retry_on retries in flight (retry_budget) */
+    px_ctr **st;             /* one per server: its PX_SS_* counters in w->stats, or NULL */
 };
 
 struct px_listener {

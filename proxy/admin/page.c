@@ -21,7 +21,7 @@ static const char head[] =
     "th,td{border:1px solid #ddd;padding:4px 6px;text-align:right;white-space:nowrap}\n"
     "th:first-child,td:first-child{text-align:left}\n"
     "th{background:#eee}\n"
-    ".up,.listening{color:#0a6b0a;font-weight:600}.failing,.draining{color:#b00;font-weight:600}\n"
+    ".up,.listening{color:#0a6b0a;font-weight:600}.failing,.down,.draining{color:#b00;font-weight:600}\n"
     ".err{color:#b00}\n"
     "@media (max-width:640px){table,thead,tbody,tr,td{display:block}thead{display:none}\n"
     " tr{margin:0 0 10px;border:1px solid #ddd;background:#fff}\n"

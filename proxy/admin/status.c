@@ -8,6 +8,7 @@
 #include "config/cfg.h"
 #include "core/err.h"
 #include "proxy/admin/admin_http.h"
+#include "proxy/backend/health_state.h"
 #include "proxy/listener.h"
 #include "proxy/obs/stats.h"
 #include "proxy/worker.h"
@@ -159,11 +160,26 @@ static void server(struct jw *j, const struct cfg_upstream *u, const struct cfg_
     str(j, name);
     lit(j, ",");
     u64(j, "weight", sv->weight, true);
+    struct px_hstate_view hv;
+    px_hstate_read(u->name.s, name, &hv);
     key(j, "state");
-    /* No active health checks yet: "failing" while a worker's last
-     * connection attempt failed, else "up". */
-    str(j, v[PX_SS_FAILING] ? "failing" : "up");
+    /* "down" when the active checks say so (health_check:), else
+     * "failing" while a worker's last connection attempt failed, else
+     * "up". */
+    str(j, !hv.up ? "down" : v[PX_SS_FAILING] ? "failing" : "up");
     lit(j, ",");
+    key(j, "health");
+    lit(j, "{");
+    key(j, "checked");
+    lit(j, hv.checked ? "true," : "false,");
+    key(j, "state");
+    str(j, hv.up ? "up" : "down");
+    lit(j, ",");
+    u64(j, "checks_passed", hv.checks_ok, true);
+    u64(j, "checks_failed", hv.checks_failed, true);
+    u64(j, "went_down", hv.went_down, true);
+    u64(j, "went_up", hv.went_up, false);
+    lit(j, "},");
     u64(j, "connections_open", v[PX_SS_OPEN], true);
     u64(j, "connections_idle", v[PX_SS_IDLE], true);
     u64(j, "queue_length", v[PX_SS_QUEUED], true);
@@ -179,7 +195,11 @@ static void server(struct jw *j, const struct cfg_upstream *u, const struct cfg_
     u64(j, "connects_total", v[PX_SS_CONNECTS], true);
     u64(j, "connect_failures_total", v[PX_SS_CONNECT_FAIL] + v[PX_SS_CONNECT_TIMEOUT], true);
     u64(j, "queue_timeouts_total", v[PX_SS_QUEUE_TIMEOUT], true);
-    u64(j, "queue_full_total", v[PX_SS_QUEUE_FULL], false);
+    u64(j, "queue_full_total", v[PX_SS_QUEUE_FULL], true);
+    u64(j, "ejected_workers", v[PX_SS_EJECTED], true);
+    u64(j, "ejections_total", v[PX_SS_EJECTIONS], true);
+    u64(j, "retry_budget_exhausted_total", v[PX_SS_RETRY_BUDGET], true);
+    u64(j, "breaker_rejections_total", v[PX_SS_BREAKER], false);
     lit(j, "}");
 }
 
@@ -223,6 +243,9 @@ int px_admin_status_json(struct hb_buf *out, const struct px_snap *s, const stru
         lit(&j, ",");
         key(&j, "balance");
         str(&j, u->balance.s);
+        lit(&j, ",");
+        key(&j, "on_no_healthy");
+        str(&j, u->on_no_healthy == CFG_NO_HEALTHY_FAIL ? "fail" : "panic");
         lit(&j, ",");
         key(&j, "servers");
         lit(&j, "[");

@@ -11,7 +11,9 @@
 #include "core/err.h"
 #include "core/h1_write.h"
 #include "core/h2_conn.h"
+#include "core/health.h"
 #include "core/log.h"
+#include "proxy/backend/health_state.h"
 #include "proxy/exchange/admit.h"
 #include "proxy/exchange/forward_headers.h"
 #include "proxy/front/front.h"
@@ -117,7 +119,9 @@ static bool head_sent(const struct px_exchange *ex)
     return ex->status != 0;
 }
 
-void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
+/* px_ex_fail, with the log line optional: a state that was logged once
+ * already (no healthy server) does not log each request again. */
+static void fail(struct px_exchange *ex, int status, const char *reason, bool log)
 {
     struct px_fconn *fc = ex->fc;
     char what[32];
@@ -126,8 +130,9 @@ void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
         snprintf(what, sizeof what, "RST_STREAM INTERNAL_ERROR");
     else
         snprintf(what, sizeof what, "%d", status);
-    hb_warn("client %s stream %u backend %s: %s → %s", fc->peer, ex->sid, px_ex_backend_name(ex),
-            reason, what);
+    if (log)
+        hb_warn("client %s stream %u backend %s: %s → %s", fc->peer, ex->sid,
+                px_ex_backend_name(ex), reason, what);
     px_ex_rec_detail(ex, "%s", reason);
     px_ex_drop_backend(ex, false);
     ex->state = PX_EX_FAILED;
@@ -144,6 +149,11 @@ void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
         ex->uncredited = 0;
     }
     hb_buf_free(&ex->reqbuf);
+}
+
+void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
+{
+    fail(ex, status, reason, true);
 }
 
 bool px_ex_can_retry(const struct px_exchange *ex)
@@ -216,12 +226,52 @@ static inline __attribute__((always_inline)) int pump(struct px_exchange *ex, bo
     return 0;
 }
 
+static struct hb_outlier_cfg outlier_cfg(const struct cfg_outlier *o)
+{
+    return (struct hb_outlier_cfg){.threshold = o->consecutive_failures,
+                                   .base_ns = (uint64_t)o->base_ejection_ms * 1000000u,
+                                   .max_ns = (uint64_t)o->max_ejection_ms * 1000000u,
+                                   .max_percent = o->max_ejected_percent};
+}
+
+void px_ex_observe(struct px_exchange *ex, enum hb_outcome oc)
+{
+    struct px_upstream *up = ex->up;
+    const struct cfg_outlier *oc_cfg = &up->cfg->outlier_detection;
+    if (!oc_cfg->enabled || ex->server >= up->npools || !up->out)
+        return;
+    struct hb_outlier *o = &up->out[ex->server];
+    if (oc == HB_OUTCOME_OK) {
+        hb_outlier_success(o);
+        return;
+    }
+    if (!(oc_cfg->count & (1u << oc)))
+        return;
+    struct hb_outlier_cfg c = outlier_cfg(oc_cfg);
+    uint64_t now = hb_time_now_ns();
+    enum hb_outlier_ev ev = hb_outlier_failure(o, &c, up->n_ejected, up->npools, now);
+    if (ev != HB_OUTLIER_EJECTED)
+        return;
+    up->n_ejected++;
+    up->load[ex->server].healthy = false; /* for this request's next_server too */
+    px_ctr *st = up->st ? up->st[ex->server] : NULL;
+    if (st) {
+        px_ctr_add(&st[PX_SS_EJECTIONS], 1);
+        px_ctr_set(&st[PX_SS_EJECTED], 1);
+    }
+    hb_warn("worker %d: upstream %s server %s: ejected for %llu ms (%u failures in a row, last: "
+            "%s; ejection %u)",
+            ex->fc->w->id, up->cfg->name.s, px_ex_backend_name(ex),
+            (unsigned long long)((o->until - now) / 1000000u),
+            (unsigned)oc_cfg->consecutive_failures, hb_outcome_name(oc), (unsigned)o->ejections);
+}
+
 /* A tunnel request: its client bytes wait for the backend's 101
  * (tunnel.h); in the tunnel, tunnels.idle_timeout replaces read_timeout. */
 static __attribute__((noinline)) int pump_tunnel(struct px_exchange *ex)
 {
     if (ex->state != PX_EX_TUNNEL)
-        return pump(ex, false, ex->up->cfg->read_timeout_ms);
+        return pump(ex, false, px_ex_try_timeout(ex));
     int rc = pump(ex, true, ex->fc->w->cfg->tunnels.idle_timeout_ms);
     if (rc == 0 && ex->state == PX_EX_TUNNEL)
         px_tunnel_written(ex);
@@ -232,7 +282,7 @@ int px_ex_pump_request(struct px_exchange *ex)
 {
     if (ex->tun_kind)
         return pump_tunnel(ex);
-    return pump(ex, true, ex->up->cfg->read_timeout_ms);
+    return pump(ex, true, px_ex_try_timeout(ex));
 }
 
 static void write_failed(struct px_exchange *ex, int err)
@@ -241,6 +291,11 @@ static void write_failed(struct px_exchange *ex, int err)
     snprintf(reason, sizeof reason, "failed (%s)", strerror(err));
     if (px_ex_retry(ex, reason))
         return;
+    if (!ex->got_byte) {
+        px_ex_observe(ex, HB_OUTCOME_RESET);
+        if (px_ex_retry_other(ex, CFG_RETRY_RESET, reason))
+            return;
+    }
     snprintf(reason, sizeof reason, "writing the request failed: %s", strerror(err));
     px_ex_fail(ex, 502, reason);
 }
@@ -279,20 +334,116 @@ static const char *fail_reason(int err)
     }
 }
 
-/* Moves to the next server of the upstream after a failed connect, while
- * the upstream's retries allow. */
+/* The retry budget (upstreams.*.retry_budget), per worker and upstream:
+ * retries in flight at most min_retries + percent of the active requests,
+ * so that retries cannot multiply the load of an outage. */
+static bool budget_allows(const struct px_upstream *up)
+{
+    const struct cfg_upstream *u = up->cfg;
+    uint64_t cap = u->retry_budget.min_retries +
+                   (uint64_t)up->active * u->retry_budget.percent / 100u;
+    return up->retrying < cap;
+}
+
+/* Whether ex may be retried after failure cond (CFG_RETRY_*): cond is in
+ * retry_on, retries are left, and the budget has room (counted from here on
+ * until the retried request gets its head or ends). A connect failure may be
+ * retried for any request (nothing was sent, so connect_failure is safe for
+ * every method), the rest only for an idempotent request with no body byte
+ * gone and no head sent to the client. A refused connect is outside the
+ * budget: it cost the backend nothing, and when a server dies every request
+ * under way to it fails at once (a burst the budget would turn into 502s). */
+static bool may_retry(struct px_exchange *ex, unsigned cond)
+{
+    struct px_upstream *up = ex->up;
+    const struct cfg_upstream *u = up->cfg;
+    if (!(u->retry_on & cond) || ex->tries > u->retries)
+        return false;
+    if (cond == CFG_RETRY_CONNECT ? ex->tries >= up->npools
+                                  : (!ex->idempotent || ex->body_written || head_sent(ex)))
+        return false;
+    if (!ex->budgeted && cond != CFG_RETRY_CONNECT) {
+        if (!budget_allows(up)) {
+            px_ctr *st = up->st && ex->server < up->npools ? up->st[ex->server] : NULL;
+            if (st)
+                px_ctr_add(&st[PX_SS_RETRY_BUDGET], 1);
+            hb_debug("client %s stream %u: retry budget of upstream %s exhausted (%u retries "
+                     "in flight, %u requests)",
+                     ex->fc->peer, ex->sid, u->name.s, (unsigned)up->retrying,
+                     (unsigned)up->active);
+            return false;
+        }
+        ex->budgeted = true;
+        up->retrying++;
+    }
+    return true;
+}
+
+/* The retried request got its head (or ended): it leaves the budget. */
+void px_ex_budget_release(struct px_exchange *ex)
+{
+    if (ex->budgeted) {
+        ex->budgeted = false;
+        ex->up->retrying--;
+    }
+}
+
+/* Moves to the next healthy server (load[].healthy as refreshed at the
+ * pick; in panic mode all are), else simply the next one. */
+static void move_server(struct px_exchange *ex)
+{
+    struct px_upstream *up = ex->up;
+    size_t next = (ex->server + 1) % up->npools;
+    for (size_t k = 1; k < up->npools; k++) {
+        size_t i = (ex->server + k) % up->npools;
+        if (up->load[i].healthy) {
+            next = i;
+            break;
+        }
+    }
+    ex->server = next;
+    ex->tries++;
+}
+
+/* After a failed connect: the next server, when retry_on allows. */
 static bool next_server(struct px_exchange *ex)
 {
-    if (ex->tries > ex->up->cfg->retries || ex->tries >= ex->up->npools)
+    if (!may_retry(ex, CFG_RETRY_CONNECT))
         return false;
-    ex->server = (ex->server + 1) % ex->up->npools;
-    ex->tries++;
+    move_server(ex);
     return true;
+}
+
+bool px_ex_retry_other(struct px_exchange *ex, unsigned cond, const char *what)
+{
+    if (!may_retry(ex, cond))
+        return false;
+    hb_info("client %s stream %u backend %s: %s, retrying on another server (try %u)",
+            ex->fc->peer, ex->sid, px_ex_backend_name(ex), what, ex->tries + 1);
+    px_ex_drop_backend(ex, false);
+    ex->head_off = 0;
+    ex->got_byte = false;
+    ex->rec.t_first_byte = 0;
+    hb_buf_consume(&ex->rin, hb_buf_len(&ex->rin));
+    move_server(ex);
+    px_ex_connect(ex, false);
+    return true;
+}
+
+uint32_t px_ex_try_timeout(const struct px_exchange *ex)
+{
+    const struct cfg_upstream *u = ex->up->cfg;
+    if (ex->state == PX_EX_WAIT_HEAD && !ex->got_byte && u->per_try_timeout_ms &&
+        u->per_try_timeout_ms < u->read_timeout_ms)
+        return u->per_try_timeout_ms;
+    return u->read_timeout_ms;
 }
 
 static void on_fail(void *owner, int err)
 {
     struct px_exchange *ex = owner;
+    if (err == HB_EIO || err == HB_ETIMEOUT)
+        px_ex_observe(ex, HB_OUTCOME_CONNECT_FAILURE);
     if (err == HB_EIO && next_server(ex)) {
         px_ex_connect(ex, false);
         return;
@@ -302,6 +453,12 @@ static void on_fail(void *owner, int err)
 
 void px_ex_connect(struct px_exchange *ex, bool fresh)
 {
+    if (ex->server == PX_EX_NO_SERVER) {
+        /* Logged once by the health-check thread when it happened. */
+        px_ex_rec_detail(ex, "no healthy server (on_no_healthy: fail)");
+        fail(ex, 503, "no healthy server", false);
+        return;
+    }
     for (;;) {
         ex->state = PX_EX_CONNECTING;
         ex->pool = ex->up->pools[ex->server];
@@ -312,6 +469,8 @@ void px_ex_connect(struct px_exchange *ex, bool fresh)
                 start_io(ex, c); /* else on_ready or on_fail follows */
             return;
         }
+        if (rc == HB_EIO)
+            px_ex_observe(ex, HB_OUTCOME_CONNECT_FAILURE);
         if (rc == HB_EIO && next_server(ex))
             continue;
         px_ex_fail(ex, fail_status(rc), rc == HB_ELIMIT ? "pool queue full" : fail_reason(rc));
@@ -449,13 +608,70 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
     return status;
 }
 
+/* Refreshes each server's health and slow-start weight from its shared
+ * state (proxy/backend/health_state.h: relaxed loads, no lock), then picks
+ * one. Only upstreams with health_check: pay for it. PX_EX_NO_SERVER when
+ * none is up and on_no_healthy is fail; in panic mode every server counts
+ * as up. */
+static size_t pick(struct px_exchange *ex)
+{
+    struct px_upstream *up = ex->up;
+    const struct cfg_upstream *u = up->cfg;
+    bool checked = u->health_check.enabled && up->hs;
+    bool outliers = u->outlier_detection.enabled && up->out;
+    if (checked || outliers) {
+        size_t n_up = 0;
+        hb_ns_t now = u->slow_start_ms || outliers ? hb_time_now_ns() : 0;
+        for (size_t i = 0; i < up->npools; i++) {
+            uint64_t up_for = checked ? px_hstate_up_for_ms(up->hs[i], now) : UINT64_MAX;
+            bool ok = !checked || px_hstate_up(up->hs[i]);
+            if (outliers) {
+                struct hb_outlier *o = &up->out[i];
+                if (hb_outlier_tick(o, now)) {
+                    up->n_ejected--;
+                    if (up->st && up->st[i])
+                        px_ctr_set(&up->st[i][PX_SS_EJECTED], 0);
+                    hb_info("worker %d: upstream %s server %s: back after its ejection",
+                            ex->fc->w->id, u->name.s, px_ex_be(ex)->name(up->pools[i]));
+                }
+                ok = ok && !o->ejected;
+                if (o->back_at) {
+                    uint64_t back_for = (now - o->back_at) / 1000000u;
+                    up_for = back_for < up_for ? back_for : up_for;
+                }
+            }
+            up->load[i].healthy = ok;
+            n_up += ok;
+            if (u->slow_start_ms)
+                up->load[i].weight =
+                    hb_slow_start_weight(u->servers[i].weight, up_for, u->slow_start_ms);
+        }
+        if (n_up == 0 && outliers) {
+            /* Ejections never empty an upstream on their own (core/outlier.h
+             * caps them); with the checks' down servers they may: then the
+             * ejected ones serve, and only the checks' verdict counts. */
+            for (size_t i = 0; i < up->npools; i++) {
+                up->load[i].healthy = !checked || px_hstate_up(up->hs[i]);
+                n_up += up->load[i].healthy;
+            }
+        }
+        if (n_up == 0) {
+            if (u->on_no_healthy == CFG_NO_HEALTHY_FAIL)
+                return PX_EX_NO_SERVER;
+            for (size_t i = 0; i < up->npools; i++)
+                up->load[i].healthy = true;
+        }
+    }
+    return px_ex_be(ex)->pick(&up->bal, up->load, up->pools, up->npools);
+}
+
 static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
                          const struct cfg_route *r)
 {
     const struct cfg *cfg = ex->fc->w->cfg;
     ex->route = r;
     ex->up = &ex->fc->w->ups[r->upstream_index];
-    ex->server = px_ex_be(ex)->pick(&ex->up->bal, ex->up->load, ex->up->pools, ex->up->npools);
+    ex->server = pick(ex);
     ex->tries = 1;
     ex->idempotent = idempotent(req);
     ex->req_flags = method_is(req, "HEAD") ? H1_REQ_HEAD : 0;
@@ -581,6 +797,18 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
         px_tunnel_counted(ex);
     hb_list_push_back(&fc->exchanges, &ex->link);
     px_front_bind(fc, sid, ex);
+    struct px_upstream *up = ex->up;
+    if (up->cfg->max_requests && up->active >= up->cfg->max_requests) {
+        /* The breaker: past max_requests, 503 at once rather than a wait
+         * that helps nobody. Counted on the server it would have gone to. */
+        if (up->st && ex->server < up->npools && up->st[ex->server])
+            px_ctr_add(&up->st[ex->server][PX_SS_BREAKER], 1);
+        px_ex_rec_detail(ex, "upstream max_requests reached");
+        px_ex_fail(ex, 503, "upstream max_requests reached");
+        return ex;
+    }
+    up->active++; /* until px_ex_finish (retry_budget and max_requests count them) */
+    ex->counted = true;
     px_ex_connect(ex, false);
     return ex;
 }

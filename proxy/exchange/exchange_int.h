@@ -4,11 +4,13 @@
 #define H2B_PROXY_EXCHANGE_EXCHANGE_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/h1_body.h"
 #include "core/h1_parse.h"
 #include "core/list.h"
+#include "core/outlier.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/backend/backend.h"
 #include "proxy/exchange/request_id.h"
@@ -42,6 +44,9 @@ enum px_ex_state {
     PX_EX_CLOSED,     /* ended (px_ex_record_done ran); freed from the event loop */
 };
 
+/* ex->server when no server is up and on_no_healthy is fail. */
+#define PX_EX_NO_SERVER SIZE_MAX
+
 /* "CONNECTING", … Static storage. */
 const char *px_ex_state_name(enum px_ex_state s);
 
@@ -58,9 +63,11 @@ struct px_exchange {
     bool tun_eof;     /* nothing more comes from the backend (closed, or the client ended) */
     struct px_upstream *up;
     const struct cfg_route *route;
-    size_t server;  /* index of the pool in up */
+    size_t server;  /* index of the pool in up; PX_EX_NO_SERVER: none is up */
     unsigned tries; /* servers tried for this request */
     bool retried;   /* the stale keep-alive retry was used */
+    bool budgeted;  /* a retry_on retry in flight: counted in up->retrying */
+    bool counted;   /* counted in up->active */
     enum px_ex_state state;
     enum px_ex_end end; /* why it failed (FAILED), else unused */
     struct px_ex_record rec; /* filled as it goes; handed over at the end */
@@ -130,6 +137,20 @@ void px_ex_fail(struct px_exchange *ex, int status, const char *reason);
  * reconnects on a fresh connection and returns true. */
 bool px_ex_retry(struct px_exchange *ex, const char *what);
 void px_ex_drop_backend(struct px_exchange *ex, bool reusable);
+/* The retry_on decision (upstreams.*.retry_on, retries, retry_budget):
+ * after failure cond (CFG_RETRY_*) on the current server, when allowed,
+ * logs "<what>, retrying on another server", drops the connection and
+ * connects to the next healthy server. Returns whether it did. */
+bool px_ex_retry_other(struct px_exchange *ex, unsigned cond, const char *what);
+/* The retried request got its final head or ended: off the budget. */
+void px_ex_budget_release(struct px_exchange *ex);
+/* The timer for the current wait on the backend: per_try_timeout while no
+ * response byte came (when set and shorter), else read_timeout. */
+uint32_t px_ex_try_timeout(const struct px_exchange *ex);
+/* What this request taught about its current server, for passive outlier
+ * ejection (upstreams.*.outlier_detection; a no-op without it). Logs an
+ * ejection once, in this worker. */
+void px_ex_observe(struct px_exchange *ex, enum hb_outcome o);
 int px_ex_pump_request(struct px_exchange *ex);
 void px_ex_connect(struct px_exchange *ex, bool fresh);
 const char *px_ex_backend_name(const struct px_exchange *ex);

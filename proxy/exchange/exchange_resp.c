@@ -79,6 +79,18 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
         px_ex_fail(ex, 502, "response with a transfer coding other than chunked");
         return false;
     }
+    px_ex_observe(ex, m->status >= 500 ? HB_OUTCOME_5XX : HB_OUTCOME_OK);
+    unsigned cond = m->status == 502   ? CFG_RETRY_502
+                    : m->status == 503 ? CFG_RETRY_503
+                    : m->status == 504 ? CFG_RETRY_504
+                                       : 0;
+    if (cond) {
+        char what[48];
+        snprintf(what, sizeof what, "answered %d", m->status);
+        if (px_ex_retry_other(ex, cond, what))
+            return false; /* the response is discarded with its connection */
+    }
+    px_ex_budget_release(ex);
     if (ex->tun_kind && px_tunnel_refuses(ex, m->status)) {
         px_ex_fail(ex, 502, "backend answered the WebSocket request without upgrading");
         return false;
@@ -129,6 +141,11 @@ static void on_eof(struct px_exchange *ex)
     if (ex->state == PX_EX_WAIT_HEAD) {
         if (px_ex_retry(ex, "closed before any response byte"))
             return;
+        if (!ex->got_byte) {
+            px_ex_observe(ex, HB_OUTCOME_RESET);
+            if (px_ex_retry_other(ex, CFG_RETRY_RESET, "closed before any response byte"))
+                return;
+        }
         px_ex_fail(ex, 502, ex->got_byte ? "connection closed inside the response head"
                                          : "connection closed before any response byte");
         return;
@@ -185,6 +202,9 @@ void px_ex_on_readable(struct px_exchange *ex)
         if (n < 0 && !ex->got_byte && !px_ex_can_retry(ex)) {
             char reason[96];
             snprintf(reason, sizeof reason, "read failed: %s", strerror(errno));
+            px_ex_observe(ex, HB_OUTCOME_RESET);
+            if (px_ex_retry_other(ex, CFG_RETRY_RESET, reason))
+                return;
             px_ex_fail(ex, 502, reason);
             return;
         }
@@ -210,8 +230,12 @@ void px_ex_on_timeout(struct px_exchange *ex)
         return;
     }
     char reason[96];
-    snprintf(reason, sizeof reason, "no data from the backend for %u ms",
-             ex->up->cfg->read_timeout_ms);
+    snprintf(reason, sizeof reason, "no data from the backend for %u ms", px_ex_try_timeout(ex));
+    if (ex->state == PX_EX_WAIT_HEAD) {
+        px_ex_observe(ex, HB_OUTCOME_TIMEOUT);
+        if (!ex->got_byte && px_ex_retry_other(ex, CFG_RETRY_TIMEOUT, reason))
+            return;
+    }
     px_ex_fail(ex, 504, reason);
 }
 

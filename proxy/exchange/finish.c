@@ -63,6 +63,11 @@ void px_ex_finish(struct px_exchange *ex, enum px_ex_end reason)
     r->retries = (ex->tries ? ex->tries - 1 : 0) + (ex->retried ? 1 : 0);
     r->req_body_bytes = ex->body_total;
     r->t_end = hb_time_now_ns();
+    px_ex_budget_release(ex);
+    if (ex->counted) {
+        ex->counted = false;
+        ex->up->active--;
+    }
     px_front_wire(ex->fc, ex->sid, &r->wire_in, &r->wire_out);
     if (ex->tun_kind) {
         if (ex->tun_up)

@@ -4,11 +4,13 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/h2_errors.h"
+#include "proxy/backend/health_state.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/obs/hooks.h"
 #include "proxy/obs/logbuf.h"
@@ -91,6 +93,43 @@ static void per_server(struct px_expo *e, const struct px_snap *s, size_t idx)
         struct px_label l[] = {L("upstream", s->srv[i].name), L("server", s->srv[i].server)};
         px_expo_sample(e, l, 2, s->srv[i].v[idx]);
     }
+}
+
+/* The health-check states (proxy/backend/health_state.h), read under the
+ * registry's mutex here in the admin thread. A server without a state (a
+ * previous generation's, folded into the accumulator) is up and unchecked. */
+static void health_families(struct px_expo *e, const struct px_snap *s)
+{
+    struct px_hstate_view *hv = calloc(s->nsrv ? s->nsrv : 1, sizeof *hv);
+    if (!hv)
+        return;
+    for (size_t i = 0; i < s->nsrv; i++)
+        px_hstate_read(s->srv[i].name, s->srv[i].server, &hv[i]);
+    px_expo_family(e, "h2bridge_backend_up", PX_EXPO_GAUGE,
+                   "1 while the server is up for the active health checks (always 1 without "
+                   "health_check), 0 while it is down.");
+    for (size_t i = 0; i < s->nsrv; i++) {
+        struct px_label l[] = {L("upstream", s->srv[i].name), L("server", s->srv[i].server)};
+        px_expo_sample(e, l, 2, hv[i].up ? 1 : 0);
+    }
+    px_expo_family(e, "h2bridge_backend_health_checks_total", PX_EXPO_COUNTER,
+                   "Active health checks of the server, by result (passed, failed).");
+    for (size_t i = 0; i < s->nsrv; i++)
+        for (unsigned r = 0; hv[i].found && r < 2; r++) {
+            struct px_label l[] = {L("upstream", s->srv[i].name), L("server", s->srv[i].server),
+                                   L("result", r ? "failed" : "passed")};
+            px_expo_sample(e, l, 3, r ? hv[i].checks_failed : hv[i].checks_ok);
+        }
+    px_expo_family(e, "h2bridge_backend_health_transitions_total", PX_EXPO_COUNTER,
+                   "Changes of the server's health-check state, by the state entered (down, "
+                   "up).");
+    for (size_t i = 0; i < s->nsrv; i++)
+        for (unsigned r = 0; hv[i].found && r < 2; r++) {
+            struct px_label l[] = {L("upstream", s->srv[i].name), L("server", s->srv[i].server),
+                                   L("to", r ? "up" : "down")};
+            px_expo_sample(e, l, 3, r ? hv[i].went_up : hv[i].went_down);
+        }
+    free(hv);
 }
 
 static double hist_sum(const uint64_t *h)
@@ -273,6 +312,19 @@ static void server_families(struct px_expo *e, const struct px_snap *s)
         {"h2bridge_backend_queue_full_total",
          "Requests refused because the wait queue was full (503).", PX_SS_QUEUE_FULL,
          PX_EXPO_COUNTER},
+        {"h2bridge_backend_retry_budget_exhausted_total",
+         "Retries not made because the upstream's retry budget was spent (retry_budget).",
+         PX_SS_RETRY_BUDGET, PX_EXPO_COUNTER},
+        {"h2bridge_backend_breaker_rejections_total",
+         "Requests answered 503 at once at the upstream's max_requests, by the server they "
+         "would have gone to.",
+         PX_SS_BREAKER, PX_EXPO_COUNTER},
+        {"h2bridge_backend_ejections_total",
+         "Passive ejections of the server (upstreams.*.outlier_detection), summed over workers.",
+         PX_SS_EJECTIONS, PX_EXPO_COUNTER},
+        {"h2bridge_backend_ejected",
+         "Workers that have the server ejected now (outlier_detection).", PX_SS_EJECTED,
+         PX_EXPO_GAUGE},
         {"h2bridge_backend_connections_open",
          "Backend connections open (connecting, busy and idle).", PX_SS_OPEN, PX_EXPO_GAUGE},
         {"h2bridge_backend_connections_idle", "Idle keep-alive backend connections.",
@@ -297,6 +349,7 @@ static void server_families(struct px_expo *e, const struct px_snap *s)
             px_expo_sample(e, l, 3,
                            s->srv[i].v[r ? PX_SS_CONNECT_TIMEOUT : PX_SS_CONNECT_FAIL]);
         }
+    health_families(e, s);
     px_expo_family(e, "h2bridge_backend_first_byte_seconds", PX_EXPO_HISTOGRAM,
                    "Time from the request head to the first response byte from the backend.");
     for (size_t i = 0; i < s->nsrv; i++) {

@@ -122,6 +122,9 @@ enum {
     PX_SS_REUSES,                             /* leases of a keep-alive connection */
     PX_SS_QUEUE_TIMEOUT,                      /* waits in the queue that timed out (503) */
     PX_SS_QUEUE_FULL,                         /* leases refused on a full queue (503) */
+    PX_SS_EJECTIONS,                          /* passive ejections (outlier_detection) */
+    PX_SS_RETRY_BUDGET,                       /* retries refused by the retry budget */
+    PX_SS_BREAKER,                            /* 503s at the upstream's max_requests */
     PX_SS_TTFB,                               /* histogram: first response byte */
     PX_SS_NCOUNTERS = PX_SS_TTFB + PX_ST_HIST,
     /* gauges */
@@ -129,6 +132,7 @@ enum {
     PX_SS_IDLE,
     PX_SS_QUEUED,
     PX_SS_FAILING, /* 1 while the last connection attempt failed */
+    PX_SS_EJECTED, /* 1 while this worker has the server ejected (outlier_detection) */
     PX_SS_N
 };
 

@@ -1,5 +1,7 @@
-"""A backend killed mid-run: its in-flight exchanges get 502 (or
-RST_STREAM), the other backend's complete, and new requests succeed on the
+"""A backend killed mid-run: its in-flight GETs are reset, and retried on
+the other backend (retry_on's default has reset) as far as the retry budget
+allows (3 + 20 % of the 20 active requests); the rest get 502 (or
+RST_STREAM). The other backend's complete, and new requests succeed on the
 surviving backend (a refused connect moves to the next server). Nothing
 hangs: every wait is bounded."""
 import os
@@ -31,7 +33,15 @@ try:
     t.eq(len(ok) + len(failed), 20, "every in-flight request ended with 200, 502 or RST")
     t.check(all(r.header("x-origin-id") == "o2" for r in ok),
             "the 200s came from o2: %s" % [r.header("x-origin-id") for r in ok])
-    t.check(len(failed) >= 5, "o1's in-flight requests failed (%d)" % len(failed))
+    # Round robin put 10 on each; o1's were retried within the budget (7),
+    # plus those on the 2 keep-alive connections of the warm-up, whose
+    # stale-connection retry is outside it (a fresh connect, refused, then
+    # the next server).
+    retried = len(ok) - 10
+    t.check(1 <= retried <= 9, "o1's in-flight requests retried on o2 within the budget (%d)"
+            % retried)
+    t.eq(len(failed), 10 - retried, "the others failed")
+    t.check("retrying on another server" in env.log(proxy), "the retry lines")
 
     rs = c.wait([c.start("GET", "/") for _ in range(20)], deadline=20)
     t.eq([r.status for r in rs], [200] * 20, "new requests succeed after the kill")
