@@ -107,7 +107,9 @@ def stalled_prefix(env, p, c):
     before = cpu_seconds(p.pid)
     time.sleep(1.0)
     used = cpu_seconds(p.pid) - before
-    c.check(used < 0.1, "4 clients stalled after 'PR': %.2f s of CPU in 1 s (want ~0)" % used)
+    # The spinning loop used a whole core (0.96-0.99 s); timers and the log
+    # writer use a little, more on a loaded machine.
+    c.check(used < 0.3, "4 clients stalled after 'PR': %.2f s of CPU in 1 s (want ~0)" % used)
     t0 = time.time()
     closed = 0
     for s in socks:
