@@ -96,15 +96,18 @@ bool hb_cidr_addr_of(const struct sockaddr *sa, uint8_t out[16])
     return false;
 }
 
+bool hb_cidr_contains_any(const struct hb_cidr *v, size_t n, const uint8_t addr[16])
+{
+    for (size_t i = 0; i < n; i++)
+        if (hb_cidr_contains(&v[i], addr))
+            return true;
+    return false;
+}
+
 bool hb_cidr_match_any(const struct hb_cidr *v, size_t n, const struct sockaddr *sa)
 {
     uint8_t a[16];
-    if (n == 0 || !hb_cidr_addr_of(sa, a))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (hb_cidr_contains(&v[i], a))
-            return true;
-    return false;
+    return n && hb_cidr_addr_of(sa, a) && hb_cidr_contains_any(v, n, a);
 }
 
 char *hb_cidr_format(const struct hb_cidr *c, char *buf, size_t size)

@@ -31,6 +31,9 @@ int hb_cidr_parse(const char *s, size_t len, struct hb_cidr *out);
 /* True when the 16-byte address (IPv4 as ::ffff:a.b.c.d) is inside c. */
 bool hb_cidr_contains(const struct hb_cidr *c, const uint8_t addr[16]);
 
+/* True when the 16-byte address is inside one of v[0..n). */
+bool hb_cidr_contains_any(const struct hb_cidr *v, size_t n, const uint8_t addr[16]);
+
 /* Converts an AF_INET or AF_INET6 socket address to the 16-byte form.
  * Returns false for other families. */
 bool hb_cidr_addr_of(const struct sockaddr *sa, uint8_t out[16]);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mix.h"
+
 struct px_client_slot {
     _Atomic uint64_t word; /* key << 16 | open connections; 0: free */
     _Atomic uint64_t tat;  /* GCRA theoretical arrival time, ns; 0: bucket full */
@@ -45,13 +47,6 @@ const char *px_client_verdict_name(enum px_client_verdict v)
     return "?";
 }
 
-static uint64_t mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 struct px_clients *px_clients_new(uint32_t size, uint64_t seed)
 {
     uint32_t n = PX_CLIENTS_WINDOW;
@@ -66,8 +61,8 @@ struct px_clients *px_clients_new(uint32_t size, uint64_t seed)
         return NULL;
     }
     t->mask = n - 1;
-    t->k0 = mix(seed ^ 0x243f6a8885a308d3ull);
-    t->k1 = mix(seed + 0x13198a2e03707344ull);
+    t->k0 = hb_mix64(seed ^ 0x243f6a8885a308d3ull);
+    t->k1 = hb_mix64(seed + 0x13198a2e03707344ull);
     return t;
 }
 
@@ -95,7 +90,7 @@ static uint64_t key_of(const struct px_clients *t, const uint8_t a[16], uint32_t
     uint64_t hi, lo;
     memcpy(&hi, a, 8);
     memcpy(&lo, a + 8, 8);
-    uint64_t h = mix(mix(hi ^ t->k0) ^ lo ^ t->k1);
+    uint64_t h = hb_mix64(hb_mix64(hi ^ t->k0) ^ lo ^ t->k1);
     *first = (uint32_t)h & t->mask;
     uint64_t k = h >> 16;
     return k ? k : 1;

@@ -72,15 +72,21 @@ static long join(const struct hb_msg *req, const char *lname, const char *sep, c
     return (long)off;
 }
 
-static int push(struct hpack_field *out, size_t cap, size_t *n, const char *name,
-                const char *value, size_t value_len)
+static int push_view(struct hpack_field *out, size_t cap, size_t *n, struct hb_str name,
+                     struct hb_str value)
 {
     if (*n == cap)
         return HB_ELIMIT;
-    out[(*n)++] = (struct hpack_field){
-        .name = name, .value = value, .name_len = (uint32_t)strlen(name),
-        .value_len = (uint32_t)value_len};
+    out[(*n)++] = (struct hpack_field){.name = name.p, .value = value.p,
+                                       .name_len = (uint32_t)name.len,
+                                       .value_len = (uint32_t)value.len};
     return 0;
+}
+
+static int push(struct hpack_field *out, size_t cap, size_t *n, const char *name,
+                const char *value, size_t value_len)
+{
+    return push_view(out, cap, n, hb_str_c(name), hb_str_make(value, value_len));
 }
 
 static int push_joined(const struct hb_msg *req, const char *lname, const char *sep,
@@ -149,25 +155,13 @@ int px_fwd_build(const struct hb_msg *req, const struct px_fwd_opts *o, struct h
                                              : "2 h2bridge";
         rc = push_joined(req, "via", ", ", v, a, out, cap, n);
     }
-    if (rc == 0 && o->rid.len) {
-        if (*n == cap)
-            return HB_ELIMIT;
-        out[(*n)++] = (struct hpack_field){.name = o->rid_name.p, .value = o->rid.p,
-                                           .name_len = (uint32_t)o->rid_name.len,
-                                           .value_len = (uint32_t)o->rid.len};
-    }
+    if (rc == 0 && o->rid.len)
+        rc = push_view(out, cap, n, o->rid_name, o->rid);
     if (rc == 0 && o->traceparent.len)
         rc = push(out, cap, n, "traceparent", o->traceparent.p, o->traceparent.len);
-    for (int i = 0; rc == 0 && o->cert_fields && i < 3; i++) {
-        if (!o->cert_values[i].len)
-            continue;
-        if (*n == cap)
-            return HB_ELIMIT;
-        out[(*n)++] = (struct hpack_field){
-            .name = o->cert_names[i].p, .value = o->cert_values[i].p,
-            .name_len = (uint32_t)o->cert_names[i].len,
-            .value_len = (uint32_t)o->cert_values[i].len};
-    }
+    for (int i = 0; rc == 0 && o->cert_fields && i < 3; i++)
+        if (o->cert_values[i].len)
+            rc = push_view(out, cap, n, o->cert_names[i], o->cert_values[i]);
     return rc;
 }
 
@@ -186,12 +180,7 @@ static bool trusted_ip(struct hb_str s, const struct cfg_networks *trusted, bool
 {
     struct hb_cidr host;
     *is_ip = s.len && hb_cidr_parse(s.p, s.len, &host) == 0 && (host.bits == 128);
-    if (!*is_ip)
-        return false;
-    for (size_t i = 0; i < trusted->n; i++)
-        if (hb_cidr_contains(&trusted->v[i], host.addr))
-            return true;
-    return false;
+    return *is_ip && hb_cidr_contains_any(trusted->v, trusted->n, host.addr);
 }
 
 struct hb_str px_fwd_client_from_xff(const struct hb_msg *req, const struct cfg_networks *trusted)

@@ -3,14 +3,8 @@
 
 #include <string.h>
 
+#include "core/mix.h"
 
-/* splitmix64's finaliser: a bijection of 64-bit values. */
-static uint64_t mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 /* "000102…ff": a byte's two digits in one copy (an id is made for every
  * request, so this is on the request path). */
@@ -32,20 +26,20 @@ static void hex64(uint64_t v, char out[16])
 
 void px_rid_init(struct px_rid_gen *g, uint64_t seed)
 {
-    g->key = mix(seed ^ 0x9e3779b97f4a7c15ull);
+    g->key = hb_mix64(seed ^ 0x9e3779b97f4a7c15ull);
     g->n = 0;
 }
 
 void px_rid_next(struct px_rid_gen *g, char out[PX_RID_LEN])
 {
     uint64_t n = ++g->n;
-    hex64(mix(g->key ^ n), out);
-    hex64(mix(g->key + n * 0x9e3779b97f4a7c15ull), out + 16);
+    hex64(hb_mix64(g->key ^ n), out);
+    hex64(hb_mix64(g->key + n * 0x9e3779b97f4a7c15ull), out + 16);
 }
 
 uint64_t px_rid_next64(struct px_rid_gen *g)
 {
-    uint64_t v = mix(g->key + ++g->n);
+    uint64_t v = hb_mix64(g->key + ++g->n);
     return v ? v : 1; /* a parent id of zeros is invalid */
 }
 

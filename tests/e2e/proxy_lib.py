@@ -123,9 +123,10 @@ class Env:
              "-keyout", self.key, "-out", self.cert],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def spawn(self, argv, name):
+    def spawn(self, argv, name, extra_env=None):
         log = open(os.path.join(self.dir, name + ".log"), "wb")
-        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        penv = dict(os.environ, **extra_env) if extra_env else None
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=penv)
         p.logpath = log.name
         self.procs.append(p)
         return p
@@ -155,6 +156,16 @@ class Env:
         with open(p.logpath, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def wait_log(self, p, text, limit=3.0):
+        """True once text is in p's log (the error log is written off the
+        event loop, so a line may come a moment after what caused it)."""
+        deadline = time.time() + limit
+        while time.time() < deadline:
+            if text in self.log(p):
+                return True
+            time.sleep(0.05)
+        return False
+
     def dump_logs(self, tail=4000):
         """Prints the end of every process's log (for a failed test)."""
         for p in self.procs:
@@ -175,6 +186,13 @@ class Env:
             self.stop(p)
         if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds the process has used (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid):

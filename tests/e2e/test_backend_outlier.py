@@ -12,7 +12,6 @@ Every wait is bounded; only the processes started here are stopped.
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 import urllib.request

@@ -12,7 +12,6 @@
 """
 import os
 import re
-import socket
 import sys
 import time
 import urllib.request
@@ -49,16 +48,6 @@ def refused(port):
         return True
 
 
-def logged(env, p, text, limit=3.0):
-    """The error log is written off the event loop: give it a moment."""
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        if text in env.log(p):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def metric(p, limit):
     body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % p.admin, timeout=5).read()
     m = re.search(rb'^h2bridge_client_limited_total\{listener="[^"]*",limit="%s"\} (\d+)$'
@@ -71,7 +60,7 @@ def connections(env, p, c):
     for i, cl in enumerate(held):
         c.eq(cl.request("GET", "/bytes/1", deadline=5).status, 200, "connection %d served" % i)
     c.check(refused(p.port), "a fourth connection from the address is refused")
-    c.check(logged(env, p, "over clients.max_connections (3 open from this address), closed"),
+    c.check(env.wait_log(p, "over clients.max_connections (3 open from this address), closed"),
             "the refusal is logged")
     held.pop().close()
     time.sleep(0.3)

@@ -29,12 +29,6 @@ import h2.events  # noqa: E402
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def start(env, origin, timeout="2s"):
     port = pl.free_port()
     path = os.path.join(env.dir, "first.yaml")
@@ -104,9 +98,9 @@ def stalled_prefix(env, p, c):
         s.sendall(b"PR")
         socks.append(s)
     time.sleep(0.2)
-    before = cpu_seconds(p.pid)
+    before = pl.cpu_seconds(p.pid)
     time.sleep(1.0)
-    used = cpu_seconds(p.pid) - before
+    used = pl.cpu_seconds(p.pid) - before
     # The spinning loop used a whole core (0.96-0.99 s); timers and the log
     # writer use a little, more on a loaded machine.
     c.check(used < 0.3, "4 clients stalled after 'PR': %.2f s of CPU in 1 s (want ~0)" % used)

@@ -8,7 +8,6 @@ PID; every wait is bounded.
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile

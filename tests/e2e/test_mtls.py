@@ -19,7 +19,6 @@ import os
 import ssl
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxy_lib as pl  # noqa: E402
@@ -106,15 +105,6 @@ def refused(port, cert=None, key=None):
         return True
 
 
-def logged(env, p, text, limit=3.0):
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        if text in env.log(p):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def start(env, origin, p, mode, crl=True):
     port = pl.free_port()
     path = os.path.join(env.dir, "mtls-%s.yaml" % mode)
@@ -157,15 +147,15 @@ def main():
         c.eq(hs.get("x-client-cert-sha256"), der_sha256(p("good.pem")), "and the SHA-256")
         cl.close()
         c.check(refused(req.port), "required: no certificate, no service")
-        c.check(logged(env, req, "TLS handshake without the required client certificate"),
+        c.check(env.wait_log(req, "TLS handshake without the required client certificate"),
                 "logged: no certificate")
         c.check(refused(req.port, p("stranger.pem"), p("stranger.key")),
                 "required: a certificate from another CA is refused")
-        c.check(logged(env, req, "TLS client certificate refused: unable to get local issuer"),
+        c.check(env.wait_log(req, "TLS client certificate refused: unable to get local issuer"),
                 "logged: unknown issuer")
         c.check(refused(req.port, p("revoked.pem"), p("revoked.key")),
                 "required: a revoked certificate is refused")
-        c.check(logged(env, req, "TLS client certificate refused: certificate revoked"),
+        c.check(env.wait_log(req, "TLS client certificate refused: certificate revoked"),
                 "logged: revoked")
         opt = start(env, origin, p, "optional", crl=False)
         cl = CertClient(opt.port)

@@ -36,12 +36,6 @@ def tlv(t, v):
     return bytes([t]) + len(v).to_bytes(2, "big") + v
 
 
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class PPClient(pl.H2Client):
     """H2Client whose TCP connection starts with a PROXY protocol header."""
 
@@ -84,9 +78,9 @@ def trusted(env, p, c):
     cl = PPClient(p.port, v2(None, None, 0, 0, local=True))
     c.eq(xff(cl), ["127.0.0.1"], "v2 LOCAL: the socket's address")
     cl.close()
-    before = cpu_seconds(p.pid)
+    before = pl.cpu_seconds(p.pid)
     cl = PPClient(p.port, b"PROXY TCP4 198.51.100.9 10.0.0.1 1 443\r\n", pieces=4, pause=0.15)
-    used = cpu_seconds(p.pid) - before
+    used = pl.cpu_seconds(p.pid) - before
     c.eq(xff(cl), ["198.51.100.9"], "v1 in 4 pieces, 0.15 s apart")
     c.check(used < 0.3, "no CPU while the header was incomplete: %.2f s" % used)
     cl.close()

@@ -29,16 +29,6 @@ import proxy_lib as pl  # noqa: E402
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def spawn(env, argv, name, extra_env=None):
-    log = open(os.path.join(env.dir, name + ".log"), "wb")
-    e = dict(os.environ)
-    e.update(extra_env or {})
-    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=e)
-    p.logpath = log.name
-    env.procs.append(p)
-    return p
-
-
 def write_cfg(env, name, body, mode=0o644):
     path = os.path.join(env.dir, name)
     with open(path, "w") as f:
@@ -62,7 +52,7 @@ def notify(env, origin, c):
     ns.settimeout(10)
     port = pl.free_port()
     cfg = write_cfg(env, "notify.yaml", base_cfg(port, origin, env))
-    p = spawn(env, [pl.BIN, "-c", cfg], "proxy-notify", {"NOTIFY_SOCKET": sock_path})
+    p = env.spawn([pl.BIN, "-c", cfg], "proxy-notify", {"NOTIFY_SOCKET": sock_path})
     msg = ns.recv(4096).decode()
     c.eq(msg, "READY=1", "the first notification")
     try:
@@ -128,7 +118,7 @@ def privdrop(env, origin, c):
     port = pl.free_port()
     cfg = write_cfg(env, "etc/drop.yaml",
                     base_cfg(port, origin, env, cert=cert, key=key) + "user: nobody\n")
-    p = spawn(env, [pl.BIN, "-c", cfg], "proxy-drop")
+    p = env.spawn([pl.BIN, "-c", cfg], "proxy-drop")
     pl.wait_port(port, p, 20)
     time.sleep(0.3)
     c.eq(uids_of(p.pid), {nobody}, "user: nobody: every thread's real, effective, saved uid")
@@ -146,7 +136,7 @@ def privdrop(env, origin, c):
     env.stop(p)
     port = pl.free_port()
     cfg = write_cfg(env, "flag.yaml", base_cfg(port, origin, env))
-    p = spawn(env, [pl.BIN, "-c", cfg, "--user", "nobody"], "proxy-flag")
+    p = env.spawn([pl.BIN, "-c", cfg, "--user", "nobody"], "proxy-flag")
     pl.wait_port(port, p, 20)
     time.sleep(0.3)
     c.eq(uids_of(p.pid), {nobody}, "--user nobody")
@@ -156,13 +146,13 @@ def privdrop(env, origin, c):
 def refusals(env, origin, c):
     port = pl.free_port()
     cfg = write_cfg(env, "open.yaml", base_cfg(port, origin, env), mode=0o666)
-    p = spawn(env, [pl.BIN, "-c", cfg], "proxy-open")
+    p = env.spawn([pl.BIN, "-c", cfg], "proxy-open")
     p.wait(10)
     c.eq(p.returncode, 1, "a world-writable configuration as root: exit 1")
     c.check("refusing to run as root: %s can be changed by others" % cfg in env.log(p),
             "and why: %r" % env.log(p)[-300:])
     cfg = write_cfg(env, "nouser.yaml", base_cfg(port, origin, env) + "user: no-such-user-h2b\n")
-    p = spawn(env, [pl.BIN, "-c", cfg], "proxy-nouser")
+    p = env.spawn([pl.BIN, "-c", cfg], "proxy-nouser")
     p.wait(10)
     c.eq(p.returncode, 1, "an unknown user: exit 1")
     c.check("nouser.yaml:6:7: user: no user 'no-such-user-h2b'" in env.log(p),
