@@ -82,7 +82,7 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
     }
     /* Workers start at different servers: skip w->id picks. */
     for (int k = 0; k < w->id % (int)up->npools; k++)
-        (void)hb_balance_pick(&up->bal, up->load, up->npools);
+        (void)hb_balance_pick(&up->bal, up->load, up->npools, NULL);
     return 0;
 }
 

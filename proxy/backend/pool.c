@@ -69,11 +69,11 @@ void px_pool_set_stats(struct px_pool *p, _Atomic uint64_t *v)
 }
 
 size_t px_pool_pick(struct hb_balancer *b, struct hb_backend *be, struct px_pool *const *pools,
-                    size_t n)
+                    size_t n, const uint64_t *key)
 {
     for (size_t i = 0; i < n; i++)
         be[i].active = pools[i]->open - pools[i]->nidle + pools[i]->nwaiting;
-    ptrdiff_t k = hb_balance_pick(b, be, n);
+    ptrdiff_t k = hb_balance_pick(b, be, n, key);
     return k < 0 ? 0 : (size_t)k;
 }
 

@@ -67,11 +67,12 @@ struct px_pool;
 
 /* Picks one of n pools (the servers of an upstream) by b's policy
  * (core/balance.h): be[i].active is refreshed from pool i first (busy
- * connections plus queued waiters); every pool counts as healthy (there
- * are no health checks yet). be[] (n entries, weights set) and pools are
- * the caller's. Returns an index 0..n-1 (0 when none could be picked). */
+ * connections plus queued waiters); be[i].healthy is the caller's (health
+ * checks, ejection). key: the request's hash key for consistent_hash, or
+ * NULL. be[] (n entries, weights set) and pools are the caller's. Returns
+ * an index 0..n-1 (0 when none could be picked). */
 size_t px_pool_pick(struct hb_balancer *b, struct hb_backend *be, struct px_pool *const *pools,
-                    size_t n);
+                    size_t n, const uint64_t *key);
 
 /* Creates a pool for one backend address on base. name is for logs
  * ("127.0.0.1:8080", copied). NULL when out of memory. */
