@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "config/cfg_internal.h"
+#include "core/balance.h"
 #include "core/err.h"
 #include "core/outlier.h"
 
-const char *const cfg_balance_names[] = {"round_robin", "least_conn", "random", NULL};
+const char *const cfg_balance_names[] = {"round_robin",   "least_conn",      "random",
+                                         "least_request", "consistent_hash", NULL};
 
 const struct cfg_mark cfg_cmdline_mark = {"command line", 0, 0};
 
@@ -55,6 +57,13 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     u->retry_on = CFG_RETRY_CONNECT | CFG_RETRY_RESET;
     u->retry_budget.percent = 20;
     u->retry_budget.min_retries = 3;
+    u->consistent_hash.key = CFG_HASH_CLIENT_ADDRESS;
+    u->consistent_hash.table_size = HB_MAGLEV_DEFAULT_SIZE;
+    struct cfg_sticky *sk = &u->sticky_cookie;
+    sk->name = (struct cfg_string){"h2bridge_server", {NULL, 0, 0}};
+    sk->path = (struct cfg_string){"/", {NULL, 0, 0}};
+    sk->http_only = true;
+    sk->same_site = CFG_SAME_SITE_LAX;
     struct cfg_outlier *o = &u->outlier_detection;
     o->consecutive_failures = 5;
     o->count = (1u << HB_OUTCOME_FAILURES) - 1;

@@ -274,6 +274,43 @@ enum cfg_no_healthy {
     CFG_NO_HEALTHY_FAIL,  /* answer 503 at once */
 };
 
+/* upstreams.*.consistent_hash: what a request is hashed on (balance:
+ * consistent_hash; core/balance.h hb_maglev). */
+enum cfg_hash_key {
+    CFG_HASH_CLIENT_ADDRESS, /* default: the client's address (PROXY / trusted X-Forwarded-For) */
+    CFG_HASH_PATH,           /* the path, without the query */
+    CFG_HASH_HEADER,         /* a request header's value (name lowercased) */
+    CFG_HASH_COOKIE,         /* a cookie's value (name as written) */
+};
+
+struct cfg_consistent_hash {
+    struct cfg_mark mark;    /* of the section; line 0: absent */
+    enum cfg_hash_key key;   /* default CFG_HASH_CLIENT_ADDRESS */
+    struct cfg_string name;  /* header or cookie name; NULL for the other keys */
+    uint32_t table_size;     /* Maglev entries, a prime; default 65537 */
+};
+
+/* upstreams.*.sticky_cookie: a cookie the proxy sets to pin a client to the
+ * server that answered it (docs/backends.md). */
+enum cfg_same_site {
+    CFG_SAME_SITE_LAX, /* default */
+    CFG_SAME_SITE_STRICT,
+    CFG_SAME_SITE_NONE, /* needs secure: true */
+    CFG_SAME_SITE_OMIT, /* no SameSite attribute */
+};
+
+struct cfg_sticky {
+    bool enabled;            /* the section is present */
+    struct cfg_mark mark;
+    struct cfg_string name;  /* default "h2bridge_server" */
+    struct cfg_string path;  /* Path attribute; default "/" */
+    struct cfg_string domain; /* Domain attribute; NULL: none (host-only) */
+    uint32_t max_age_ms;     /* Max-Age (whole seconds sent); 0 (default): a session cookie */
+    bool http_only;          /* HttpOnly; default true */
+    bool secure;             /* Secure; default false */
+    enum cfg_same_site same_site;
+};
+
 struct cfg_upstream {
     struct cfg_mark mark;
     struct cfg_string name;
@@ -300,6 +337,8 @@ struct cfg_upstream {
     } retry_budget;
     bool header_title_case;      /* header_case: title (names Title-Case to the servers);
                                     default lower */
+    struct cfg_consistent_hash consistent_hash;
+    struct cfg_sticky sticky_cookie;
 };
 
 /* Balancing policy names accepted by upstreams.*.balance, NULL-terminated. */

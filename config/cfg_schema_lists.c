@@ -590,6 +590,8 @@ static const struct sc_field upstream_fields[] = {
     SCF_DUR("per_try_timeout", UP, per_try_timeout_ms, 0, 24 * 3600000),
     SCF_WHOLE("retry_budget", retry_budget),
     SCF_FUNC("header_case", UP, header_title_case, header_case),
+    SCF_FUNC("consistent_hash", UP, consistent_hash, sc_consistent_hash),
+    SCF_FUNC("sticky_cookie", UP, sticky_cookie, sc_sticky_cookie),
     SCF_END,
 };
 

@@ -130,6 +130,11 @@ static void check_upstreams(struct vctx *v)
     char pos[32];
     for (size_t i = 0; i < cfg->n_upstreams; i++) {
         const struct cfg_upstream *u = &cfg->upstreams[i];
+        if (u->consistent_hash.mark.line && strcmp(u->balance.s, "consistent_hash") != 0)
+            verr(v, &u->consistent_hash.mark,
+                 "expected balance: consistent_hash in upstream \"%s\" with consistent_hash:, "
+                 "found balance: %s",
+                 u->name.s, u->balance.s);
         for (size_t j = 0; j < u->n_servers; j++)
             for (size_t k = 0; k < j; k++) {
                 const struct cfg_server *a = &u->servers[j], *b = &u->servers[k];

@@ -15,6 +15,7 @@
 #include "core/health.h"
 #include "proxy/backend/backend.h"
 #include "proxy/backend/health_state.h"
+#include "proxy/exchange/balance.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/front/conn.h"
 #include "proxy/tls/iobuf.h"
@@ -80,6 +81,8 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
         if (!up->hs[i])
             return -1;
     }
+    if (px_upstream_balance_init(up, u) != 0)
+        return -1;
     /* Workers start at different servers: skip w->id picks. */
     for (int k = 0; k < w->id % (int)up->npools; k++)
         (void)hb_balance_pick(&up->bal, up->load, up->npools, NULL);
@@ -306,6 +309,7 @@ void px_worker_free(struct px_worker *w)
         free(w->ups[i].hs);
         free(w->ups[i].out);
         free(w->ups[i].st);
+        px_upstream_balance_free(&w->ups[i]);
     }
     free(w->ups);
     if (w->tick)

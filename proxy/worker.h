@@ -39,6 +39,11 @@ struct px_upstream {
     uint32_t active;         /* requests of this worker on this upstream */
     uint32_t retrying;       /* of them, retry_on retries in flight (retry_budget) */
     px_ctr **st;             /* one per server: its PX_SS_* counters in w->stats, or NULL */
+    /* Balancing (proxy/exchange/balance.h); empty/NULL for policies and
+     * options not in use. */
+    struct hb_maglev maglev; /* balance: consistent_hash: this worker's table */
+    char (*sticky_id)[17];   /* sticky_cookie: each server's cookie value, else NULL */
+    char **set_cookie;       /* sticky_cookie: each server's Set-Cookie value, else NULL */
 };
 
 struct px_listener {

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "proxy/backend/health_state.h"
 #include "proxy/exchange/admit.h"
+#include "proxy/exchange/balance.h"
 #include "proxy/exchange/forward_headers.h"
 #include "proxy/front/front.h"
 #include "proxy/front/conn.h"
@@ -613,7 +614,7 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
  * one. Only upstreams with health_check: pay for it. PX_EX_NO_SERVER when
  * none is up and on_no_healthy is fail; in panic mode every server counts
  * as up. */
-static size_t pick(struct px_exchange *ex)
+static size_t pick(struct px_exchange *ex, const struct hb_msg *req)
 {
     struct px_upstream *up = ex->up;
     const struct cfg_upstream *u = up->cfg;
@@ -662,7 +663,20 @@ static size_t pick(struct px_exchange *ex)
                 up->load[i].healthy = true;
         }
     }
-    return px_ex_be(ex)->pick(&up->bal, up->load, up->pools, up->npools);
+    if (up->sticky_id) {
+        /* The cookie's server while it is usable; else the policy picks
+         * and the response sets a cookie for the one that answers. */
+        size_t s = px_balance_sticky_find(up, req);
+        ex->sticky_from = s == SIZE_MAX ? 0 : s + 1;
+        if (s != SIZE_MAX && up->load[s].healthy)
+            return s;
+    }
+    uint64_t key;
+    const uint64_t *k = up->bal.policy == HB_BAL_CONSISTENT_HASH &&
+                                px_balance_key(up, ex->fc, req, &key)
+                            ? &key
+                            : NULL;
+    return px_ex_be(ex)->pick(&up->bal, up->load, up->pools, up->npools, k);
 }
 
 static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
@@ -671,7 +685,7 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
     const struct cfg *cfg = ex->fc->w->cfg;
     ex->route = r;
     ex->up = &ex->fc->w->ups[r->upstream_index];
-    ex->server = pick(ex);
+    ex->server = pick(ex, req);
     ex->tries = 1;
     ex->idempotent = idempotent(req);
     ex->req_flags = method_is(req, "HEAD") ? H1_REQ_HEAD : 0;
@@ -682,7 +696,8 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
     h1_parser_init(&ex->parser, &lim);
     ex->max_rfields = cfg->limits.max_header_count;
     /* Room for the route's response edits after the parsed fields. */
-    size_t nf = ex->max_rfields + px_route_edit_extra(&r->response_headers);
+    size_t nf = ex->max_rfields + px_route_edit_extra(&r->response_headers) +
+                (ex->up->set_cookie ? 1 : 0);
     if (nf > ex->rfields_cap) {
         free(ex->rfields);
         ex->rfields = malloc(nf * sizeof *ex->rfields);

@@ -65,6 +65,7 @@ struct px_exchange {
     const struct cfg_route *route;
     size_t server;  /* index of the pool in up; PX_EX_NO_SERVER: none is up */
     unsigned tries; /* servers tried for this request */
+    size_t sticky_from; /* sticky_cookie: 1 + the server the request's cookie named, 0: none */
     bool retried;   /* the stale keep-alive retry was used */
     bool budgeted;  /* a retry_on retry in flight: counted in up->retrying */
     bool counted;   /* counted in up->active */

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "proxy/front/front.h"
 #include "proxy/front/conn.h"
+#include "proxy/exchange/balance.h"
 #include "proxy/exchange/route_edit.h"
 #include "proxy/exchange/tunnel.h"
 #include "proxy/worker.h"
@@ -42,6 +43,11 @@ static void submit_head(struct px_exchange *ex, struct hb_msg *m, bool end_strea
     const struct cfg_header_ops *edits = &ex->route->response_headers;
     if (m->status >= 200) /* the route's edits; rfields has room for them */
         px_route_edit_fields(edits, m->fields, &n, ex->max_rfields + px_route_edit_extra(edits));
+    /* sticky_cookie: pin the client to the server that answered, unless
+     * its cookie names that one already (one more slot in rfields). */
+    if (m->status >= 200 && ex->up->set_cookie && ex->server < ex->up->npools &&
+        ex->sticky_from != ex->server + 1)
+        px_balance_sticky_field(ex->up, ex->server, m->fields, &n);
     resp.nfields = (uint32_t)n;
     int rc = px_front_submit_response(ex->fc, ex->sid, &resp, end_stream);
     if (rc != 0)

@@ -449,9 +449,11 @@ static const struct ecase upstream_cases[] = {
     {"balance",
      LST "upstreams:\n  a: {servers: [\"h:1\"], balance: least_con}\n"
          "  b: {servers: [\"h:1\"], balance: fastest}\n",
-     {"t.yaml:4:34: expected a balancing policy (round_robin, least_conn, random; did you mean "
-      "\"least_conn\"?) for upstreams.a.balance, found \"least_con\"",
-      "t.yaml:5:34: expected a balancing policy (round_robin, least_conn, random) for "
+     {"t.yaml:4:34: expected a balancing policy (round_robin, least_conn, random, "
+      "least_request, consistent_hash; did you mean \"least_conn\"?) for upstreams.a.balance, "
+      "found \"least_con\"",
+      "t.yaml:5:34: expected a balancing policy (round_robin, least_conn, random, "
+      "least_request, consistent_hash) for "
       "upstreams.b.balance, found \"fastest\"",
       NULL}},
     {"upstreams not a mapping",
