@@ -253,6 +253,31 @@ ptrdiff_t hb_maglev_lookup(const struct hb_maglev *m, uint64_t h, const struct h
     return -1;
 }
 
+ptrdiff_t hb_maglev_lookup_nth(const struct hb_maglev *m, uint64_t h, const struct hb_backend *be,
+                               size_t n, unsigned nth)
+{
+    if (!m || !m->size || nth > 15)
+        return -1;
+    uint32_t seen[16], nseen = 0;
+    uint32_t slot = (uint32_t)(h % m->size);
+    for (uint32_t k = 0; k < m->size; k++) {
+        uint32_t i = m->entry[slot];
+        if (++slot == m->size)
+            slot = 0;
+        if (i >= n || !be[i].healthy)
+            continue;
+        bool dup = false;
+        for (uint32_t j = 0; j < nseen && !dup; j++)
+            dup = seen[j] == i;
+        if (dup)
+            continue;
+        if (nseen == nth)
+            return (ptrdiff_t)i;
+        seen[nseen++] = i;
+    }
+    return -1;
+}
+
 ptrdiff_t hb_balance_pick(struct hb_balancer *b, struct hb_backend *be, size_t n,
                           const uint64_t *key)
 {

@@ -86,6 +86,14 @@ void hb_maglev_free(struct hb_maglev *m);
 ptrdiff_t hb_maglev_lookup(const struct hb_maglev *m, uint64_t h, const struct hb_backend *be,
                            size_t n);
 
+/* The nth (0: the first, as hb_maglev_lookup) distinct healthy server met
+ * walking on from h's entry: the retry order of a key, the same in every
+ * worker (try 2 of a key whose server refused goes to the server the key
+ * moves to once that one is ejected). -1 when there are not nth + 1
+ * distinct healthy servers. nth at most 15. */
+ptrdiff_t hb_maglev_lookup_nth(const struct hb_maglev *m, uint64_t h, const struct hb_backend *be,
+                               size_t n, unsigned nth);
+
 /* A 64-bit hash of bytes, the same in every process and on every run (no
  * random seed: the same key must land on the same server after a restart).
  * Not for secrets; keys an attacker picks can only choose their own server. */

@@ -394,6 +394,17 @@ void px_ex_budget_release(struct px_exchange *ex)
 static void move_server(struct px_exchange *ex)
 {
     struct px_upstream *up = ex->up;
+    if (ex->has_key) {
+        /* consistent_hash: the key's next server in its Maglev order, the
+         * one it moves to once this one is ejected, in every worker. */
+        ptrdiff_t i = hb_maglev_lookup_nth(up->bal.maglev, ex->hash_key, up->load, up->npools,
+                                           ex->tries);
+        if (i >= 0 && (size_t)i != ex->server) {
+            ex->server = (size_t)i;
+            ex->tries++;
+            return;
+        }
+    }
     size_t next = (ex->server + 1) % up->npools;
     for (size_t k = 1; k < up->npools; k++) {
         size_t i = (ex->server + k) % up->npools;
@@ -671,12 +682,10 @@ static size_t pick(struct px_exchange *ex, const struct hb_msg *req)
         if (s != SIZE_MAX && up->load[s].healthy)
             return s;
     }
-    uint64_t key;
-    const uint64_t *k = up->bal.policy == HB_BAL_CONSISTENT_HASH &&
-                                px_balance_key(up, ex->fc, req, &key)
-                            ? &key
-                            : NULL;
-    return px_ex_be(ex)->pick(&up->bal, up->load, up->pools, up->npools, k);
+    ex->has_key = up->bal.policy == HB_BAL_CONSISTENT_HASH &&
+                  px_balance_key(up, ex->fc, req, &ex->hash_key);
+    return px_ex_be(ex)->pick(&up->bal, up->load, up->pools, up->npools,
+                              ex->has_key ? &ex->hash_key : NULL);
 }
 
 static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,

@@ -66,6 +66,8 @@ struct px_exchange {
     size_t server;  /* index of the pool in up; PX_EX_NO_SERVER: none is up */
     unsigned tries; /* servers tried for this request */
     size_t sticky_from; /* sticky_cookie: 1 + the server the request's cookie named, 0: none */
+    bool has_key;       /* consistent_hash: the request has a key (hash_key) */
+    uint64_t hash_key;  /* its hash: retries follow the key's Maglev order */
     bool retried;   /* the stale keep-alive retry was used */
     bool budgeted;  /* a retry_on retry in flight: counted in up->retrying */
     bool counted;   /* counted in up->active */

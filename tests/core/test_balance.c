@@ -356,6 +356,22 @@ static void test_maglev_removal_moves_one_nth(void **st)
         for (int k = 0; k < NKEYS; k++) /* back: every key is home again */
             assert_int_equal(hb_maglev_lookup(&m, key(k), be, n), before[k]);
 
+        /* The retry order: try 2 of a key is where the key goes once
+         * its server is out; every try a distinct server. */
+        for (int k = 0; k < 2000; k++) {
+            ptrdiff_t tr[3];
+            for (unsigned j = 0; j < 3; j++)
+                tr[j] = hb_maglev_lookup_nth(&m, key(k), be, n, j);
+            assert_int_equal(tr[0], before[k]);
+            assert_true(tr[1] >= 0 && tr[1] != tr[0] && tr[2] >= 0 && tr[2] != tr[1] && tr[2] != tr[0]);
+            be[tr[0]].healthy = false;
+            assert_int_equal(hb_maglev_lookup(&m, key(k), be, n), tr[1]);
+            assert_int_equal(hb_maglev_lookup_nth(&m, key(k), be, n, 0), tr[1]);
+            be[tr[0]].healthy = true;
+        }
+        assert_int_equal(hb_maglev_lookup_nth(&m, key(1), be, n, (unsigned)n), -1);
+        assert_int_equal(hb_maglev_lookup_nth(&m, key(1), be, n, 16), -1);
+
         /* 2. removed, table rebuilt from the n - 1 others */
         size_t nr = 0;
         for (size_t i = 0; i < n; i++)
