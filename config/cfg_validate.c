@@ -135,6 +135,12 @@ static void check_upstreams(struct vctx *v)
                  "expected balance: consistent_hash in upstream \"%s\" with consistent_hash:, "
                  "found balance: %s",
                  u->name.s, u->balance.s);
+        else if (strcmp(u->balance.s, "consistent_hash") == 0 &&
+                 u->consistent_hash.table_size < u->n_servers)
+            verr(v, u->consistent_hash.mark.line ? &u->consistent_hash.mark : &u->mark,
+                 "expected consistent_hash.table_size (%u) at least the number of servers (%zu) "
+                 "in upstream \"%s\"",
+                 (unsigned)u->consistent_hash.table_size, u->n_servers, u->name.s);
         for (size_t j = 0; j < u->n_servers; j++)
             for (size_t k = 0; k < j; k++) {
                 const struct cfg_server *a = &u->servers[j], *b = &u->servers[k];

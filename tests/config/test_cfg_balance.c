@@ -177,6 +177,19 @@ static void test_errors(void **st)
                       "t.yaml:14:35: expected a prime number from 101 to 1000003 (like 65537) "
                       "for upstreams.w.consistent_hash.table_size, found \"1000033\"",
                       NULL});
+    {
+        /* A table smaller than the server list cannot give each a slot. */
+        char y[8192];
+        int o = snprintf(y, sizeof y, LISTEN "  u:\n    balance: consistent_hash\n"
+                                             "    consistent_hash: {table_size: 101}\n"
+                                             "    servers:\n");
+        for (int i = 0; i < 102; i++)
+            o += snprintf(y + o, sizeof y - (size_t)o, "      - \"h:%d\"\n", i + 1);
+        expect_errors(y, (const char *const[]){
+                             "t.yaml:6:22: expected consistent_hash.table_size (101) at least "
+                             "the number of servers (102) in upstream \"u\"",
+                             NULL});
+    }
     /* The section without the policy is an error, not a key ignored. */
     expect_errors(LISTEN "  w:\n"
                          "    servers: [\"h:1\"]\n"
