@@ -81,8 +81,10 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
         if (!up->hs[i])
             return -1;
     }
-    if (px_upstream_balance_init(up, u) != 0)
+    if (px_upstream_balance_init(up, u) != 0) {
+        hb_error("upstream %s: out of memory for its balancing table", u->name.s);
         return -1;
+    }
     /* Workers start at different servers: skip w->id picks. */
     for (int k = 0; k < w->id % (int)up->npools; k++)
         (void)hb_balance_pick(&up->bal, up->load, up->npools, NULL);
