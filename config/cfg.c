@@ -68,6 +68,10 @@ static void set_defaults(struct cfg *c)
     c->http2.max_concurrent_streams = 100;
     c->http2.initial_window_size = 65535; /* RFC 9113 §6.9.2 initial value */
     c->http2.connection_window_size = 1 * MIB;
+    /* Enough for 100 Mbit/s at 300 ms (a stream) and four such streams (the
+     * connection); growth needs the backend to take the bytes that fast. */
+    c->http2.max_window_size = 4 * MIB;
+    c->http2.max_connection_window_size = 16 * MIB;
     c->http2.max_frame_size = 16384;
     c->http2.header_table_size = 4096;
     c->http2.max_header_list_size = 64 * KIB;

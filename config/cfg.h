@@ -208,6 +208,8 @@ struct cfg_http2 {
     uint32_t max_concurrent_streams; /* default 100 */
     uint32_t initial_window_size;    /* stream window; default 65535, max 2^31-1 */
     uint32_t connection_window_size; /* connection window; default 1 MiB, min 65535 */
+    uint32_t max_window_size;        /* stream window may grow to; default 4 MiB; <= initial: fixed */
+    uint32_t max_connection_window_size; /* likewise the connection's; default 16 MiB */
     uint32_t max_frame_size;         /* 16384..16777215; default 16384 */
     uint32_t header_table_size;      /* HPACK decoder table; default 4096 */
     uint32_t max_header_list_size;   /* default 64 KiB */

@@ -695,9 +695,12 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
                      ? cfg->limits.max_response_header_size
                      : cfg->limits.stream_buffer_size);
     /* Body bytes are credited back only once written, so the client's stream
-     * window bounds them; chunk framing adds a little per DATA frame. */
-    hb_buf_init(&ex->reqbuf, (size_t)cfg->http2.initial_window_size * 2 +
-                                 cfg->limits.request_buffer_size);
+     * window (which may grow to max_window_size) bounds them; chunk framing
+     * adds a little per DATA frame. The buffer grows only as bytes come. */
+    uint32_t win = cfg->http2.max_window_size > cfg->http2.initial_window_size
+                       ? cfg->http2.max_window_size
+                       : cfg->http2.initial_window_size;
+    hb_buf_init(&ex->reqbuf, (size_t)win * 2 + cfg->limits.request_buffer_size);
     return 0;
 }
 

@@ -542,7 +542,8 @@ static const struct ecase limit_cases[] = {
      BASE "x-l: &l {handshake_timeout: 1x}\nlimits:\n  <<: *l\n"
           "http2:\n  <<: *l\n",
      {"t.yaml:5:10: expected a known key in http2 (one of: max_concurrent_streams, "
-      "initial_window_size, connection_window_size, max_frame_size, header_table_size, "
+      "initial_window_size, connection_window_size, max_window_size, "
+      "max_connection_window_size, max_frame_size, header_table_size, "
       "max_header_list_size, rst_stream_per_second, ping_per_second, settings_per_second, "
       "empty_frames_per_second, priority_per_second, window_update_per_second, "
       "max_queued_control_frames), found \"handshake_timeout\"",
