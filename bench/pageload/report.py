@@ -18,8 +18,8 @@ import statistics
 import subprocess
 from collections import defaultdict
 
-PROXIES = ["h2bridge", "nghttpx", "h2o", "haproxy", "nginx"]
-PEERS = PROXIES[1:]
+PROXIES = ["h2bridge", "h2bridge-base", "nghttpx", "h2o", "haproxy", "nginx"]
+PEERS = PROXIES[2:]
 RATE = {"40ms-20mbit": 20.0, "150ms-5mbit": 5.0}
 
 
@@ -82,14 +82,23 @@ def main():
                                                         ",".join(sorted(protos[(path, page, p)]))))
             lines.append("")
     ups = defaultdict(list)
+    hwm = defaultdict(float)
     with open(a.upload) as f:
         for r in csv.DictReader(f, delimiter="\t"):
             s = num(r["seconds"])
             if s and r["status"] == "200":
                 ups[(r["path"], r["proxy"], r["client"])].append(float(r["mib"]) * 8 * 1.048576 / s)
+            h = num(r.get("hwm_kb"))
+            if h:
+                hwm[(r["path"], r["proxy"])] = max(hwm[(r["path"], r["proxy"])], h / 1024)
+    order = list(RATE)
+    paths = sorted(set(paths) | {k[0] for k in ups},
+                   key=lambda p: order.index(p) if p in order else 9)
     if ups:
         lines += ["## Upload (one POST over h2): Mbit/s and share of the path's rate", "",
-                  "| path | proxy | curl | chromium fetch |", "|---|---|---|---|"]
+                  "Peak RSS is the proxy's process tree (VmHWM) after the uploads, the page "
+                  "loads before them included.", "",
+                  "| path | proxy | curl | chromium fetch | peak RSS MiB |", "|---|---|---|---|---|"]
         for path in paths:
             for p in PROXIES:
                 cells = []
@@ -98,7 +107,9 @@ def main():
                     cells.append("n/a" if not v else "%.2f (%.0f %%)" % (
                         statistics.median(v), 100 * statistics.median(v) / RATE.get(path, 1)))
                 if cells != ["n/a", "n/a"]:
-                    lines.append("| %s | %s | %s |" % (path, p, " | ".join(cells)))
+                    rss = hwm.get((path, p))
+                    lines.append("| %s | %s | %s | %s |" % (path, p, " | ".join(cells),
+                                                           "%.1f" % rss if rss else "n/a"))
         lines.append("")
     text = "\n".join(lines)
     os.makedirs(a.out, exist_ok=True)
