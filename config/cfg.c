@@ -26,6 +26,7 @@ void cfg_listener_defaults(struct cfg_listener *l)
     l->tls_cfg.small_records_idle_ms = 1000;
     l->tls_cfg.client_auth = CFG_CLIENT_AUTH_NONE;
     l->tls_cfg.verify_depth = 3;
+    l->tls_cfg.ocsp_check_ms = 60 * 1000;
     l->tls_cfg.subject_header = (struct cfg_string){"x-client-cert-subject", {NULL, 0, 0}};
     l->tls_cfg.san_header = (struct cfg_string){"x-client-cert-san", {NULL, 0, 0}};
     l->tls_cfg.hash_header = (struct cfg_string){"x-client-cert-sha256", {NULL, 0, 0}};

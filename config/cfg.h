@@ -148,6 +148,7 @@ struct cfg_cert {
     struct cfg_mark mark; /* the list item */
     struct cfg_string cert;
     struct cfg_string key;
+    struct cfg_string ocsp_file; /* DER OCSP response stapled; NULL = none (docs/tls.md) */
     struct cfg_string *server_names; /* lowercased; "*.example.com" allowed */
     size_t n_server_names;
 };
@@ -180,6 +181,10 @@ struct cfg_tls {
     struct cfg_string subject_header; /* default x-client-cert-subject */
     struct cfg_string san_header;     /* default x-client-cert-san */
     struct cfg_string hash_header;    /* default x-client-cert-sha256 */
+    /* TLS 1.3 0-RTT (docs/tls.md): early data accepted for safe requests,
+     * 425 for the rest; default off. */
+    bool early_data;
+    uint32_t ocsp_check_ms; /* how often each ocsp_file is checked for a change; 60 s */
 };
 
 struct cfg_listener {

@@ -84,6 +84,7 @@ static void server_names(struct sctx *c, const struct cfg_node *n, void *field)
 static const struct sc_field cert_fields[] = {
     SCF_PATH("cert", struct cfg_cert, cert),
     SCF_PATH("key", struct cfg_cert, key),
+    SCF_PATH("ocsp_file", struct cfg_cert, ocsp_file),
     SCF_WHOLE("server_names", server_names),
     SCF_END,
 };
@@ -104,7 +105,7 @@ static void certificates(struct sctx *c, const struct cfg_node *n, void *field)
         }
         ct->mark = item->mark;
         size_t old = sc_path_index(c, i);
-        if (sc_apply_map(c, item, cert_fields, ct, "a mapping (cert, key, server_names)") &&
+        if (sc_apply_map(c, item, cert_fields, ct, "a mapping (cert, key, ocsp_file, server_names)") &&
             item->kind == CFG_NODE_MAP) {
             if (!ct->cert.s && c->rc != HB_ENOMEM)
                 missing(c, &item->mark, "cert", "a PEM certificate chain file");
@@ -157,6 +158,8 @@ static const struct sc_field tls_fields[] = {
     SCF_FUNC("subject_header", struct cfg_tls, subject_header, sc_field_name),
     SCF_FUNC("san_header", struct cfg_tls, san_header, sc_field_name),
     SCF_FUNC("hash_header", struct cfg_tls, hash_header, sc_field_name),
+    SCF_BOOL("early_data", struct cfg_tls, early_data),
+    SCF_DUR("ocsp_check_interval", struct cfg_tls, ocsp_check_ms, 1000, 86400000),
     SCF_END,
 };
 

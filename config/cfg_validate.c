@@ -61,6 +61,7 @@ static void check_certs(struct vctx *v, const struct cfg_listener *l)
     for (size_t i = 0; i < t->n_certs; i++) {
         readable(v, &t->certs[i].cert, "certificate file");
         readable(v, &t->certs[i].key, "private key file");
+        readable(v, &t->certs[i].ocsp_file, "OCSP response file");
         /* Each SNI name picks one certificate (RFC 6066 §3). */
         for (size_t j = 0; j < t->certs[i].n_server_names; j++) {
             const struct cfg_string *a = &t->certs[i].server_names[j];

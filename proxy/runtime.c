@@ -58,7 +58,8 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
         ok = names[i] != NULL;
         for (size_t j = 0; ok && j < c->n_server_names; j++)
             names[i][j] = c->server_names[j].s;
-        specs[i] = (struct px_tls_cert_spec){c->cert.s, c->key.s, names[i], c->n_server_names};
+        specs[i] = (struct px_tls_cert_spec){c->cert.s, c->key.s, names[i], c->n_server_names,
+                                             c->ocsp_file.s};
     }
     if (ok && ciphers_ok) {
         struct px_tls_opts o;
@@ -73,10 +74,18 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
         o.client_ca = t->client_ca.s;
         o.client_crl = t->client_crl.s;
         o.verify_depth = (int)t->verify_depth;
+        o.early_data = t->early_data;
+        o.ocsp_check_sec = t->ocsp_check_ms / 1000;
         char err[512];
         tls = px_tls_new(specs, t->n_certs, &o, err, sizeof err);
-        /* A ticket key file's reason starts with its name: mark that key. */
+        /* A file's reason starts with its name: mark that key. */
         const char *tk = t->ticket_key_file.s, *ca = t->client_ca.s, *crl = t->client_crl.s;
+        const struct cfg_string *ocsp = NULL;
+        for (size_t i = 0; !tls && i < t->n_certs; i++) {
+            const char *f = t->certs[i].ocsp_file.s;
+            if (f && strncmp(err, f, strlen(f)) == 0)
+                ocsp = &t->certs[i].ocsp_file;
+        }
         if (!tls && tk && strncmp(err, tk, strlen(tk)) == 0)
             cfg_errors_add(errs, &t->ticket_key_file.mark, "expected a usable ticket key file, found: %s",
                            err);
@@ -84,6 +93,9 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
             cfg_errors_add(errs, &t->client_ca.mark, "expected PEM CA certificates, found: %s", err);
         else if (!tls && crl && strncmp(err, crl, strlen(crl)) == 0)
             cfg_errors_add(errs, &t->client_crl.mark, "expected PEM CRLs, found: %s", err);
+        else if (!tls && ocsp)
+            cfg_errors_add(errs, &ocsp->mark,
+                           "expected a DER OCSP response for the certificate, found: %s", err);
         else if (!tls)
             cfg_errors_add(errs, &l->mark, "expected a usable TLS configuration, found: %s", err);
     }

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "proxy/backend/health_state.h"
 #include "proxy/exchange/admit.h"
+#include "proxy/exchange/early.h"
 #include "proxy/exchange/forward_headers.h"
 #include "proxy/front/front.h"
 #include "proxy/front/conn.h"
@@ -63,7 +64,7 @@ static void answer(struct px_fconn *fc, uint32_t sid, int status)
 static void answer_local(struct px_fconn *fc, uint32_t sid, int status, const char *why,
                          hb_ns_t start, const struct hb_msg *req, const struct px_ex_ids *ids)
 {
-    if (status == 421 || status == 413 || status == 431 || status == 429)
+    if (status == 421 || status == 413 || status == 431 || status == 429 || status == 425)
         hb_info("client %s stream %u: %s → %d", fc->peer, sid, why, status);
     else
         hb_debug("client %s stream %u: %s → %d", fc->peer, sid, why, status);
@@ -552,6 +553,7 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
         .rid_name = hb_str_c(cfg->request_id.header.s),
         .rid = ids->rid,
         .traceparent = ids->tp_new ? ids->tp : HB_STR_NULL,
+        .early_data = ex->early == PX_EX_EARLY_ADDED,
     };
     const struct cfg_tls *tc = &ex->fc->l->cfg->tls_cfg;
     if (ex->fc->l->cfg->tls && tc->client_auth != CFG_CLIENT_AUTH_NONE) {
@@ -772,6 +774,9 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     enum px_tun_kind tk = PX_TUN_NONE;
     if (!status && px_tunnel_asked(req))
         status = px_tunnel_admit(fc, req, route, &tk, why, sizeof why);
+    uint8_t early = PX_EX_EARLY_NO; /* tls.early_data off: fc->early is false */
+    if (!status && px_fconn_early(fc))
+        status = px_early_admit(fc, req, end_stream, tk != PX_TUN_NONE, &early, why, sizeof why);
     if (status) {
         answer_local(fc, sid, status, why, start, req, &ids);
         return NULL;
@@ -784,6 +789,7 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     ex->fc = fc;
     ex->sid = sid;
     ex->tun_kind = (uint8_t)tk;
+    ex->early = early;
     ex->rec.t_start = start;
     hb_list_init(&ex->link);
     status = init_exchange(ex, req, route);

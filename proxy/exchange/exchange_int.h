@@ -44,6 +44,20 @@ enum px_ex_state {
     PX_EX_CLOSED,     /* ended (px_ex_record_done ran); freed from the event loop */
 };
 
+/* A request forwarded before the client's TLS handshake finished (RFC 8470). */
+enum px_ex_early {
+    PX_EX_EARLY_NO,     /* forwarded after the handshake */
+    PX_EX_EARLY_ADDED,  /* in early data; Early-Data: 1 added by us */
+    PX_EX_EARLY_CLIENT, /* in early data, and the client sent Early-Data itself (an
+                           intermediary): a 425 goes back to it (RFC 8470 §5.2) */
+};
+
+/* The backend answered 425 Too Early to ex (RFC 8470 §5.2). Returns true
+ * when ex is retried (without Early-Data: the handshake has finished since),
+ * false when the 425 goes to the client: the client sent Early-Data itself,
+ * the handshake still runs, or it was retried once already. */
+bool px_ex_early_retry(struct px_exchange *ex);
+
 /* ex->server when no server is up and on_no_healthy is fail. */
 #define PX_EX_NO_SERVER SIZE_MAX
 
@@ -100,6 +114,8 @@ struct px_exchange {
     bool got_byte; /* a response byte came on this connection (retry, messages) */
     bool tun_idle; /* tunnel ended by tunnels.idle_timeout */
     bool tun_half; /* tunnel: the client ended, the backend connection was shut for writing */
+    uint8_t early; /* enum px_ex_early: forwarded from TLS early data (0-RTT) */
+    bool early_retried; /* the backend's 425 was retried after the handshake */
     size_t parsed, span_off, span_len;
     int status; /* final status sent to the client (backend's or local), 0: none yet */
     /* The record's strings (exchange/capture.c): rec's views point here.

@@ -79,6 +79,8 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
         px_ex_fail(ex, 502, "response with a transfer coding other than chunked");
         return false;
     }
+    if (m->status == 425 && ex->early && px_ex_early_retry(ex))
+        return false; /* the response is discarded with its connection */
     px_ex_observe(ex, m->status >= 500 ? HB_OUTCOME_5XX : HB_OUTCOME_OK);
     unsigned cond = m->status == 502   ? CFG_RETRY_502
                     : m->status == 503 ? CFG_RETRY_503

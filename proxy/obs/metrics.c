@@ -261,6 +261,17 @@ static void listener_families(struct px_expo *e, const struct px_snap *s)
         px_expo_sample(e, a, 2, s->lis[i].v[PX_SL_CLIENT_CONNS]);
         px_expo_sample(e, b, 2, s->lis[i].v[PX_SL_CLIENT_RATE]);
     }
+    px_expo_family(e, "h2bridge_tls_early_data_requests_total", PX_EXPO_COUNTER,
+                   "Requests read in TLS 1.3 early data (tls.early_data): forwarded with "
+                   "Early-Data: 1, answered 425 Too Early (not a safe method without a body), "
+                   "or retried after the handshake when the backend answered 425.");
+    for (size_t i = 0; i < s->nlis; i++) {
+        static const char *const outcome[PX_ST_NEARLY] = {"forwarded", "too_early", "retried"};
+        for (unsigned k = 0; k < PX_ST_NEARLY; k++) {
+            struct px_label l[] = {L("listener", s->lis[i].name), L("outcome", outcome[k])};
+            px_expo_sample(e, l, 2, s->lis[i].v[PX_SL_EARLY + k]);
+        }
+    }
     px_expo_family(e, "h2bridge_http2_floods_total", PX_EXPO_COUNTER,
                    "HTTP/2 connections closed with GOAWAY ENHANCE_YOUR_CALM, by the flood "
                    "protection that tripped.");

@@ -86,6 +86,14 @@ extern const double px_st_bounds[PX_ST_NBOUNDS];
  * bucket counts, then the sum in nanoseconds, then the count. */
 #define PX_ST_HIST (PX_ST_NBUCKET + 2)
 
+/* What became of a request read in TLS early data (tls.early_data). */
+enum px_st_early {
+    PX_ST_EARLY_FORWARDED, /* a safe request forwarded with Early-Data: 1 */
+    PX_ST_EARLY_REFUSED,   /* answered 425 Too Early by the proxy */
+    PX_ST_EARLY_RETRIED,   /* the backend's 425, retried after the handshake */
+    PX_ST_NEARLY,
+};
+
 /* ---- listener group: counter indices ------------------------------------ */
 enum {
     PX_SL_REQ = 0, /* [proto][method][status class] */
@@ -102,7 +110,8 @@ enum {
     PX_SL_CLIENT_CONNS = PX_SL_H2_FLOOD + H2_FLOOD_COUNT, /* over clients.max_connections */
     PX_SL_CLIENT_RATE,                                   /* over clients.requests_per_second */
     PX_SL_TUNNELS,                                       /* tunnels established */
-    PX_SL_NCOUNTERS,
+    PX_SL_EARLY,                                         /* [enum px_st_early] 0-RTT requests */
+    PX_SL_NCOUNTERS = PX_SL_EARLY + PX_ST_NEARLY,
     /* gauges */
     PX_SL_CONNS_OPEN = PX_SL_NCOUNTERS, /* [enum px_st_cproto] */
     PX_SL_ACTIVE = PX_SL_CONNS_OPEN + PX_ST_NCPROTO, /* [proto] requests in progress */

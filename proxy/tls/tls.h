@@ -29,6 +29,7 @@ struct px_tls_cert_spec {
     const char *key_file;  /* PEM private key */
     const char *const *names;
     size_t nnames;
+    const char *ocsp_file; /* DER OCSP response to staple (proxy/tls/ocsp.h); NULL: none */
 };
 
 struct px_tls_opts {
@@ -44,6 +45,10 @@ struct px_tls_opts {
     const char *client_ca;  /* PEM CA certificates (client_auth > 0) */
     const char *client_crl; /* PEM CRLs, checked for the whole chain; NULL: none */
     int verify_depth;       /* CA certificates allowed above the client's */
+    /* TLS 1.3 0-RTT: tickets allow early data and resumptions accept it
+     * (docs/tls.md: the front side answers what may not run in it). */
+    bool early_data;
+    uint32_t ocsp_check_sec; /* checks of each ocsp_file at most this often (default 60) */
 };
 
 /* The verified client certificate of a finished handshake: its subject
@@ -92,6 +97,10 @@ size_t px_tls_pick(const struct px_tls *t, const char *name, bool ecdsa_ok);
 /* The negotiated ALPN protocol of a finished handshake: 2 for h2, 1 for
  * http/1.1 or no ALPN. */
 int px_tls_alpn_version(const SSL *ssl);
+
+/* The stapled OCSP response of certificate i (proxy/tls/ocsp.h), or NULL. */
+struct px_ocsp;
+struct px_ocsp *px_tls_ocsp(struct px_tls *t, size_t i);
 
 /* ---- session tickets (tls_tickets.c) ------------------------------------ */
 
