@@ -69,6 +69,11 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
         o.ciphers = t->ciphers.s;
         o.ticket_key_file = t->ticket_key_file.s;
         o.ticket_rotate_sec = t->ticket_rotation_ms / 1000;
+        if (t->ticket_mc.address.s)
+            o.ticket_mc = (struct px_ticket_mc_opts){t->ticket_mc.address.s, t->ticket_mc.port,
+                                                     t->ticket_mc.key.s, t->ticket_mc.interval_ms,
+                                                     t->ticket_mc.timeout_ms};
+        o.ticket_lifetime_sec = t->ticket_mc.lifetime_ms / 1000;
         o.client_auth = (int)t->client_auth;
         o.client_ca = t->client_ca.s;
         o.client_crl = t->client_crl.s;

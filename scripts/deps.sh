@@ -17,10 +17,12 @@ set -euo pipefail
 #        h2load (nghttp2-client), libnghttp2 (unit-test oracle), python3 with
 #        h2, websockets and yaml, nginx, clang with libFuzzer (libclang-rt-14-dev),
 #        prometheus (server and promtool), chromium (the stats page), systemd
-#        (systemd-analyze verify of the unit; not started).
+#        (systemd-analyze verify of the unit; not started), memcached (the
+#        shared ticket keys, run on a loopback port), nodejs and npm (the
+#        Kubernetes manifests are validated with an npm package).
 pkgs_build="cmake make gcc libc6-dev pkg-config android-libboringssl-dev libevent-dev libyaml-dev libcmocka-dev openssl"
 pkgs_run="curl"
-pkgs_test="curl nghttp2-client libnghttp2-dev python3 python3-h2 python3-websockets python3-yaml nginx clang libclang-rt-14-dev prometheus chromium fonts-dejavu-core systemd"
+pkgs_test="curl nghttp2-client libnghttp2-dev python3 python3-h2 python3-websockets python3-yaml nginx clang libclang-rt-14-dev prometheus chromium fonts-dejavu-core systemd memcached nodejs npm"
 pkgs_bench="nghttp2-client nghttp2-proxy h2o haproxy nginx libnginx-mod-http-echo libhttp-parser-dev gnuplot-nox valgrind"
 
 installed() {
