@@ -69,7 +69,10 @@ if len(stages) >= 2:
           ["android-libboringssl", "libevent-core-2.1-7", "libyaml-0-2"], pk)
     # The packages of the libraries the built binaries link (ldd + dpkg -S)
     # must be installed there (libc6, libgcc-s1, libstdc++6 are in the base).
+    # Only a release build links what the image's (release) build does.
     bdir = os.environ.get("H2B_BUILD_DIR", "")
+    if os.environ.get("H2B_SANITIZE", "0") in ("1", "ON", "TRUE", "true"):
+        bdir = ""
     need = set()
     for rel in ("proxy/h2bridge", "tools/ticketkeys/h2bridge-ticketkeys",
                 "tools/origin/h2bridge-origin"):
