@@ -29,6 +29,16 @@ installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -qx "install ok installed"
 }
 
+# npm comes with Node.js builds other than Debian's (NodeSource's nodejs
+# bundles it and conflicts with Debian's npm): a working npm command is as
+# good as the package.
+provided() {
+    case "$1" in
+        npm) command -v npm >/dev/null 2>&1 ;;
+        *) return 1 ;;
+    esac
+}
+
 all=()
 for group in "$@"; do
     var="pkgs_$group"
@@ -36,7 +46,7 @@ for group in "$@"; do
     for p in ${!var}; do all+=("$p"); done
 done
 want=()
-for p in "${all[@]}"; do installed "$p" || want+=("$p"); done
+for p in "${all[@]}"; do installed "$p" || provided "$p" || want+=("$p"); done
 [ ${#want[@]} -eq 0 ] && exit 0
 
 echo "installing: ${want[*]}"
@@ -58,7 +68,7 @@ if ! { "${sudo_cmd[@]}" apt-get update -q && "${sudo_cmd[@]}" apt-get install -y
     exit 1
 fi
 missing=()
-for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done
+for p in "${want[@]}"; do installed "$p" || provided "$p" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
     tail -20 "$log" >&2
     echo "deps.sh: still not installed after apt-get: ${missing[*]} (full output: $log)" >&2
