@@ -22,6 +22,11 @@ void cfg_listener_defaults(struct cfg_listener *l)
     l->backlog = 511;
     l->tls_cfg.min_version = CFG_TLS_1_2;
     l->tls_cfg.ticket_rotation_ms = 3600 * 1000;
+    l->tls_cfg.ticket_mc.port = 11211;
+    l->tls_cfg.ticket_mc.key = (struct cfg_string){"h2bridge/ticket-keys", {NULL, 0, 0}};
+    l->tls_cfg.ticket_mc.interval_ms = 60 * 1000;
+    l->tls_cfg.ticket_mc.timeout_ms = 2000;
+    l->tls_cfg.ticket_mc.lifetime_ms = 3600 * 1000;
     l->tls_cfg.small_records = 64 * KIB;
     l->tls_cfg.small_records_idle_ms = 1000;
     l->tls_cfg.client_auth = CFG_CLIENT_AUTH_NONE;

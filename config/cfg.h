@@ -168,6 +168,17 @@ struct cfg_tls {
     struct cfg_string ticket_key_file; /* 48 random bytes (SSL_CTX_set_tlsext_ticket_keys); NULL =
                                           random keys, rotated */
     uint32_t ticket_rotation_ms;       /* rotation interval of random keys; default 1h */
+    /* ticket_memcached: ticket keys shared by a fleet through memcached
+     * (docs/operations.md); address.s NULL = off. */
+    struct cfg_ticket_mc {
+        struct cfg_mark mark;      /* the ticket_memcached: key */
+        struct cfg_string address; /* host */
+        uint16_t port;             /* default 11211 */
+        struct cfg_string key;     /* default "h2bridge/ticket-keys" */
+        uint32_t interval_ms;      /* between fetches; default 60 s */
+        uint32_t timeout_ms;       /* one fetch; default 2 s */
+        uint32_t lifetime_ms;      /* ticket lifetime; default 1 h */
+    } ticket_mc;
     uint32_t small_records;    /* bytes sent in one-segment records on a fresh or rested
                                   connection before 16 KiB records; default 64 KiB, 0 = never */
     uint32_t small_records_idle_ms; /* a pause without writes that starts small again; 1s */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/cfg_internal.h"
+#include "core/memcache.h"
 #include "core/err.h"
 #include "core/outlier.h"
 
@@ -143,12 +144,54 @@ static void client_auth(struct sctx *c, const struct cfg_node *n, void *field)
     sc_expected(c, n, "a client_auth mode (none, optional or required)");
 }
 
+static void ticket_mc_address(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_ticket_mc *m = field;
+    /* Its port must not count as the listener's (sc_port_clash). */
+    struct cfg_mark saved = c->addr_port_mark;
+    sc_address(c, n, &m->address, &m->port);
+    c->addr_port_mark = saved;
+}
+
+static void ticket_mc_key(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_string *k = field;
+    if (n->kind != CFG_NODE_SCALAR || !hb_mc_key_ok(n->text)) {
+        sc_expected(c, n, "a memcached key (1 to 250 printable characters, no spaces)");
+        return;
+    }
+    k->s = cfg_mem_strdup(c->cfg->mem, n->text);
+    k->mark = n->mark;
+    if (!k->s)
+        sc_nomem(c);
+}
+
+static const struct sc_field ticket_mc_fields[] = {
+    SCF_WHOLE("address", ticket_mc_address),
+    SCF_FUNC("key", struct cfg_ticket_mc, key, ticket_mc_key),
+    SCF_DUR("interval", struct cfg_ticket_mc, interval_ms, 1000, 3600000),
+    SCF_DUR("timeout", struct cfg_ticket_mc, timeout_ms, 100, 60000),
+    SCF_DUR("lifetime", struct cfg_ticket_mc, lifetime_ms, 60000, 7 * 86400000u),
+    SCF_END,
+};
+
+static void ticket_memcached(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_ticket_mc *m = field;
+    m->mark = n->mark;
+    if (sc_apply_map(c, n, ticket_mc_fields, m, "a mapping (address, key, interval, timeout, "
+                                                 "lifetime)") &&
+        !m->address.s && !m->address.mark.line && c->rc != HB_ENOMEM)
+        missing(c, &n->mark, "address", "the memcached \"HOST:PORT\"");
+}
+
 static const struct sc_field tls_fields[] = {
     SCF_WHOLE("certificates", certificates),
     SCF_FUNC("min_version", struct cfg_tls, min_version, tls_version),
     SCF_STR("ciphers", struct cfg_tls, ciphers),
     SCF_PATH("ticket_key_file", struct cfg_tls, ticket_key_file),
     SCF_DUR("ticket_rotation", struct cfg_tls, ticket_rotation_ms, 60000, 86400000),
+    SCF_FUNC("ticket_memcached", struct cfg_tls, ticket_mc, ticket_memcached),
     SCF_SIZE("small_records", struct cfg_tls, small_records, 0, 64 * 1024 * 1024),
     SCF_DUR("small_records_idle", struct cfg_tls, small_records_idle_ms, 100, 3600000),
     SCF_FUNC("client_auth", struct cfg_tls, client_auth, client_auth),

@@ -79,6 +79,11 @@ static void check_certs(struct vctx *v, const struct cfg_listener *l)
         }
     }
     readable(v, &t->ticket_key_file, "session ticket key file");
+    if (t->ticket_key_file.s && t->ticket_mc.mark.line)
+        verr(v, &t->ticket_mc.mark,
+             "expected one source of ticket keys, found ticket_memcached: and ticket_key_file: "
+             "(at %s)",
+             at(&t->ticket_key_file.mark, pos, sizeof pos));
     if (t->client_auth != CFG_CLIENT_AUTH_NONE && !t->client_ca.s)
         verr(v, &l->mark, "expected tls.client_ca (the CAs of client certificates) with "
                           "client_auth: %s, found none",

@@ -24,8 +24,10 @@
 #include "proxy/tls/tls.h"
 #include "proxy/worker.h"
 
-/* Builds one listener's TLS context. Returns NULL with errors recorded. */
-static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_errors *errs)
+/* Builds one listener's TLS context. Returns NULL with errors recorded.
+ * check: only checking (h2bridge -t), so nothing is fetched from memcached. */
+static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_errors *errs,
+                                   bool check)
 {
     const struct cfg_tls *t = &l->tls_cfg;
     struct px_tls_cert_spec *specs = calloc(t->n_certs, sizeof *specs);
@@ -70,6 +72,11 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
         o.ciphers = t->ciphers.s;
         o.ticket_key_file = t->ticket_key_file.s;
         o.ticket_rotate_sec = t->ticket_rotation_ms / 1000;
+        if (t->ticket_mc.address.s && !check)
+            o.ticket_mc = (struct px_ticket_mc_opts){t->ticket_mc.address.s, t->ticket_mc.port,
+                                                     t->ticket_mc.key.s, t->ticket_mc.interval_ms,
+                                                     t->ticket_mc.timeout_ms};
+        o.ticket_lifetime_sec = t->ticket_mc.lifetime_ms / 1000;
         o.client_auth = (int)t->client_auth;
         o.client_ca = t->client_ca.s;
         o.client_crl = t->client_crl.s;
@@ -115,7 +122,7 @@ int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct p
             out[i] = NULL;
         if (!l->tls)
             continue; /* cleartext: h2c and HTTP/1.1 (proxy/front/sniff.c) */
-        struct px_tls *t = listener_tls(l, errs);
+        struct px_tls *t = listener_tls(l, errs, out == NULL);
         if (!t)
             rc = -1;
         else if (out)

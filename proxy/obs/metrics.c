@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/h2_errors.h"
@@ -14,6 +15,7 @@
 #include "proxy/exchange/exchange.h"
 #include "proxy/obs/hooks.h"
 #include "proxy/obs/logbuf.h"
+#include "proxy/tls/tls_tickets_mc.h"
 
 #ifndef H2B_VERSION
 #define H2B_VERSION "dev"
@@ -370,6 +372,34 @@ static void server_families(struct px_expo *e, const struct px_snap *s)
     }
 }
 
+/* Ticket keys from memcached (proxy/tls/tls_tickets_mc.h): only when a
+ * listener reads them, so the families are absent when the feature is off. */
+static void ticket_key_families(struct px_expo *e)
+{
+    struct px_tkmc_stats t;
+    px_tkmc_stats_get(&t);
+    if (t.fetchers == 0)
+        return;
+    px_expo_family(e, "h2bridge_tls_ticket_keys_generation", PX_EXPO_GAUGE,
+                   "Generation of the ticket key set read from memcached last (0: none yet, the "
+                   "keys are this process's own).");
+    px_expo_sample(e, NULL, 0, t.generation);
+    double age = 0;
+    if (t.generation && t.created && (double)time(NULL) > (double)t.created)
+        age = (double)time(NULL) - (double)t.created;
+    px_expo_family(e, "h2bridge_tls_ticket_keys_age_seconds", PX_EXPO_GAUGE,
+                   "Seconds since that key set was written (rotated).");
+    px_expo_sample_f(e, NULL, 0, age);
+    px_expo_family(e, "h2bridge_tls_ticket_key_fetches_total", PX_EXPO_COUNTER,
+                   "Reads of the ticket key set from memcached, by result (ok, failed).");
+    struct px_label ok[] = {L("result", "ok")}, bad[] = {L("result", "failed")};
+    px_expo_sample(e, ok, 1, t.fetches_ok);
+    px_expo_sample(e, bad, 1, t.fetches_failed);
+    px_expo_family(e, "h2bridge_tls_ticket_keys_stale", PX_EXPO_GAUGE,
+                   "1 while the last read from memcached failed (the keys in use are kept).");
+    px_expo_sample(e, NULL, 0, t.failing ? 1 : 0);
+}
+
 static void process_families(struct px_expo *e, const struct px_snap *s, const struct px_proc *p,
                              unsigned generation)
 {
@@ -440,5 +470,6 @@ int px_metrics_write(struct hb_buf *out, enum px_expo_format fmt, const struct p
     listener_families(&e, snap);
     server_families(&e, snap);
     process_families(&e, snap, p, generation);
+    ticket_key_families(&e);
     return px_expo_finish(&e);
 }

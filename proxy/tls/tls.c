@@ -516,7 +516,12 @@ struct px_tls *px_tls_new(const struct px_tls_cert_spec *certs, size_t ncerts,
         return NULL;
     }
     build_alpn(t, opts);
-    t->tickets = px_ticket_keys_new(opts->ticket_key_file, opts->ticket_rotate_sec, err, errlen);
+    t->tickets = opts->ticket_mc.host ? px_ticket_keys_new_mc(&opts->ticket_mc,
+                                                              opts->ticket_rotate_sec,
+                                                              opts->ticket_lifetime_sec, err,
+                                                              errlen)
+                                      : px_ticket_keys_new(opts->ticket_key_file,
+                                                           opts->ticket_rotate_sec, err, errlen);
     if (!t->tickets) {
         px_tls_del(t);
         return NULL;

@@ -21,6 +21,8 @@
 
 #include <openssl/ssl.h>
 
+#include "proxy/tls/tls_tickets_mc.h"
+
 /* One certificate + key. names: the server names it serves (exact or
  * "*.suffix"); when nnames is 0 they are taken from the certificate's
  * subjectAltName DNS entries (or its CN when it has none). */
@@ -39,6 +41,10 @@ struct px_tls_opts {
     const char *ciphers;        /* TLS 1.2 suites, BoringSSL syntax; NULL: ECDHE + AEAD */
     const char *ticket_key_file; /* NULL: generated keys that rotate */
     uint32_t ticket_rotate_sec; /* rotation interval of generated keys (default 3600) */
+    /* Ticket keys shared through memcached (host NULL: off; tls_tickets_mc.h),
+     * and the lifetime of such tickets. */
+    struct px_ticket_mc_opts ticket_mc;
+    uint32_t ticket_lifetime_sec;
     /* Client certificates: 0 none, 1 optional (asked; none is fine, a bad
      * one fails the handshake), 2 required. */
     int client_auth;
@@ -113,6 +119,16 @@ struct px_ticket_keys;
 struct px_ticket_keys *px_ticket_keys_new(const char *file, uint32_t rotate_sec, char *err,
                                           size_t errlen);
 void px_ticket_keys_del(struct px_ticket_keys *k);
+
+/* Keys read from memcached (tls_tickets_mc.h): generated ones rotating
+ * every rotate_sec until the first set arrives; tickets live lifetime_sec
+ * (0: 3600). */
+struct px_ticket_keys *px_ticket_keys_new_mc(const struct px_ticket_mc_opts *o,
+                                             uint32_t rotate_sec, uint32_t lifetime_sec,
+                                             char *err, size_t errlen);
+
+/* The generation of the memcached set in use; 0 when none (yet). */
+uint64_t px_ticket_keys_generation(struct px_ticket_keys *k);
 
 /* Installs k as ctx's ticket key callback. k must outlive ctx. */
 void px_ticket_keys_attach(struct px_ticket_keys *k, SSL_CTX *ctx);
