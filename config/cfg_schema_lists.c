@@ -298,6 +298,7 @@ static void one_server(struct sctx *c, const struct cfg_node *item, struct cfg_s
 {
     s->mark = item->mark;
     s->weight = 1;
+    s->max_connections = CFG_SERVER_MAX_CONNECTIONS;
     c->addr_port_mark = c->port_key_mark = (struct cfg_mark){0};
     if (item->kind == CFG_NODE_SCALAR) {
         sc_address(c, item, &s->address, &s->port); /* "HOST:PORT" shorthand */
@@ -586,6 +587,8 @@ static const struct sc_field upstream_fields[] = {
     SCF_FUNC("on_no_healthy", UP, on_no_healthy, on_no_healthy),
     SCF_DUR("slow_start", UP, slow_start_ms, 0, 3600000),
     SCF_U32("max_requests", UP, max_requests, 0, 10000000),
+    SCF_U32("max_pending", UP, max_pending, 0, 10000000),
+    SCF_U32("per_client_share", UP, per_client_share, 1, 100),
     SCF_FUNC("retry_on", UP, retry_on, retry_on),
     SCF_DUR("per_try_timeout", UP, per_try_timeout_ms, 0, 24 * 3600000),
     SCF_WHOLE("retry_budget", retry_budget),
