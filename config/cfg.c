@@ -38,6 +38,7 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     u->read_timeout_ms = 60000;
     u->idle_timeout_ms = 60000;
     u->keepalive = 32;
+    u->surplus_idle_timeout_ms = 1000;
     u->retries = 1;
     u->queue_timeout_ms = 5000;
     u->queue_size = 4096;

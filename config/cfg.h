@@ -289,6 +289,8 @@ struct cfg_upstream {
     uint32_t read_timeout_ms;    /* between bytes from the backend; default 60s */
     uint32_t idle_timeout_ms;    /* idle pooled connection; default 60s */
     uint32_t keepalive;          /* idle connections kept per server per worker; default 32 */
+    uint32_t surplus_idle_timeout_ms; /* an idle connection past keepalive lingers; 0: closed
+                                         at once; default 1s */
     uint32_t retries;            /* retries of one request (retry_on); default 1 */
     uint32_t queue_timeout_ms;   /* wait for a busy server's connection slot; default 5s */
     uint32_t queue_size;         /* requests waiting per server per worker; default 4096 */

@@ -579,6 +579,7 @@ static const struct sc_field upstream_fields[] = {
     SCF_DUR("read_timeout", UP, read_timeout_ms, 1, 24 * 3600000),
     SCF_DUR("idle_timeout", UP, idle_timeout_ms, 1, 24 * 3600000),
     SCF_U32("keepalive", UP, keepalive, 0, 10000),
+    SCF_DUR("surplus_idle_timeout", UP, surplus_idle_timeout_ms, 0, 24 * 3600000),
     SCF_U32("retries", UP, retries, 0, 10),
     SCF_DUR("queue_timeout", UP, queue_timeout_ms, 1, 10 * 60000),
     SCF_U32("queue_size", UP, queue_size, 0, 1000000),

@@ -32,6 +32,7 @@ static void pool_opts_from(struct px_upstream *up, const struct cfg_upstream *u,
     o->connect_timeout_ms = u->connect_timeout_ms;
     o->idle_timeout_ms = u->idle_timeout_ms;
     o->keepalive = u->keepalive;
+    o->surplus_idle_ms = u->surplus_idle_timeout_ms;
     o->max_conns = s->max_connections;
     /* Requests per server per worker that may wait for a connection when
      * max_connections are busy (docs/proxy.md): each waits at most

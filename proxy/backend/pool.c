@@ -546,9 +546,18 @@ void px_bconn_release(struct px_bconn *c)
         w->ops->on_ready(w->owner, c);
         return;
     }
+    uint32_t keep = p->o.idle_timeout_ms;
     if (p->nidle >= p->o.keepalive) {
-        bconn_free(c);
-        return;
+        /* Past keepalive idle connections, a surplus one lingers briefly
+         * (surplus_idle_ms) instead of closing at once: under a steady
+         * concurrency above keepalive, closing it would mean a dial for
+         * the next request and a close per request. keepalive 0 keeps
+         * nothing. */
+        if (!p->o.keepalive || !p->o.surplus_idle_ms) {
+            bconn_free(c);
+            return;
+        }
+        keep = p->o.surplus_idle_ms < keep ? p->o.surplus_idle_ms : keep;
     }
     c->state = BC_IDLE;
     hb_list_push_front(&p->idle, &c->link);
@@ -556,7 +565,7 @@ void px_bconn_release(struct px_bconn *c)
     gauges(p);
     c->reading = true;
     event_add(c->ev_read, NULL);
-    px_bconn_set_timeout(c, p->o.idle_timeout_ms);
+    px_bconn_set_timeout(c, keep);
 }
 
 void px_bconn_close(struct px_bconn *c)

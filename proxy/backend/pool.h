@@ -31,7 +31,9 @@ struct event;
 struct px_pool_opts {
     uint32_t connect_timeout_ms; /* dial → connected */
     uint32_t idle_timeout_ms;    /* idle connection lifetime */
-    uint32_t keepalive;          /* idle connections kept */
+    uint32_t keepalive;          /* idle connections kept for idle_timeout_ms */
+    uint32_t surplus_idle_ms;    /* an idle connection past keepalive lingers this long
+                                    (at most idle_timeout_ms); 0: closed at once */
     uint32_t max_conns;          /* open connections (idle + busy + dialling); 0: no limit */
     uint32_t client_share;       /* percent of max_conns one client may hold (at least 1);
                                     0 or 100, or max_conns 0: no share */

@@ -29,6 +29,7 @@ static void test_defaults(void **st)
     const struct cfg_upstream *u = cfg_find_upstream(c, "u");
     assert_int_equal(u->servers[0].max_connections, 1024);
     assert_int_equal(u->keepalive, 32); /* idle connections only */
+    assert_int_equal(u->surplus_idle_timeout_ms, 1000);
     assert_int_equal(u->per_client_share, 25);
     assert_int_equal(u->max_pending, 0);
     assert_int_equal(c->limits.response_stall_timeout_ms, 30000);
@@ -44,7 +45,7 @@ static void test_values(void **st)
     struct cfg *c = load(LISTEN
                          "limits: {response_stall_timeout: 1500ms, request_body_timeout: 0}\n" UPS
                          "  a: {servers: [{address: \"h:1\", max_connections: 0}], "
-                         "per_client_share: 100, max_pending: 7}\n"
+                         "per_client_share: 100, max_pending: 7, surplus_idle_timeout: 0}\n"
                          "  b: {servers: [{address: \"h:2\", max_connections: 8}], "
                          "per_client_share: 1}\n",
                          &e);
@@ -53,6 +54,7 @@ static void test_values(void **st)
     assert_int_equal(a->servers[0].max_connections, 0);
     assert_int_equal(a->per_client_share, 100);
     assert_int_equal(a->max_pending, 7);
+    assert_int_equal(a->surplus_idle_timeout_ms, 0);
     assert_int_equal(b->servers[0].max_connections, 8);
     assert_int_equal(b->per_client_share, 1);
     assert_int_equal(c->limits.response_stall_timeout_ms, 1500);
