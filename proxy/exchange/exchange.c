@@ -313,13 +313,19 @@ static __attribute__((noinline)) int pump_tunnel(struct px_exchange *ex)
 
 /* The request is out except for body bytes the client has not sent yet:
  * the wait is the client's (limits.request_body_timeout), not the
- * backend's. */
+ * backend's, also after a response head (a backend that streams its answer
+ * while the body comes, as an echo does). A stalled response
+ * (limits.response_stall_timeout) keeps its own clock. */
 static __attribute__((noinline)) void arm_body_wait(struct px_exchange *ex)
 {
-    uint32_t ms = ex->fc->w->cfg->limits.request_body_timeout_ms;
-    bool wait = ms && !ex->req_end && ex->state == PX_EX_WAIT_HEAD && ex->bc &&
+    const struct cfg_limits *l = &ex->fc->w->cfg->limits;
+    uint32_t ms = l->request_body_timeout_ms;
+    bool wait = ms && !ex->req_end &&
+                (ex->state == PX_EX_WAIT_HEAD || ex->state == PX_EX_BODY) && ex->bc &&
                 ex->head_off == ex->head_len && hb_buf_len(&ex->reqbuf) == 0;
-    if (wait)
+    if (ex->bc && ex->stalled)
+        px_ex_be(ex)->set_timeout(ex->bc, l->response_stall_timeout_ms);
+    else if (wait)
         px_ex_be(ex)->set_timeout(ex->bc, ms);
     else if (ex->body_wait && ex->bc)
         px_ex_be(ex)->set_timeout(ex->bc, px_ex_try_timeout(ex));

@@ -223,7 +223,10 @@ void px_ex_on_readable(struct px_exchange *ex)
         ex->rec.t_first_byte = hb_time_now_ns();
     ex->got_byte = true;
     hb_buf_commit(&ex->rin, (size_t)n);
-    px_ex_be(ex)->set_timeout(ex->bc, ex->up->cfg->read_timeout_ms);
+    /* While the client owes body bytes, the wait after this is its own. */
+    px_ex_be(ex)->set_timeout(ex->bc, ex->body_wait
+                                          ? ex->fc->w->cfg->limits.request_body_timeout_ms
+                                          : ex->up->cfg->read_timeout_ms);
     if (ex->state == PX_EX_WAIT_HEAD) {
         parse_head(ex);
     } else {
@@ -241,7 +244,8 @@ void px_ex_on_timeout(struct px_exchange *ex)
         px_ex_client_stalled(ex, false);
         return;
     }
-    if (ex->body_wait && !ex->req_end && ex->state == PX_EX_WAIT_HEAD) {
+    if (ex->body_wait && !ex->req_end &&
+        (ex->state == PX_EX_WAIT_HEAD || ex->state == PX_EX_BODY)) {
         px_ex_client_stalled(ex, true);
         return;
     }
@@ -339,6 +343,10 @@ ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max
             ex->stalled = false;
             px_ex_be(ex)->set_timeout(ex->bc, ex->up->cfg->read_timeout_ms);
         }
+    } else if (ex->stalled && n && ex->bc) {
+        /* Progress, though the buffer is still full (a span is taken in
+         * pieces): the stall clock starts again. */
+        px_ex_be(ex)->set_timeout(ex->bc, ex->fc->w->cfg->limits.response_stall_timeout_ms);
     }
     ex->rec.resp_body_bytes += n;
     return (ptrdiff_t)n;
