@@ -44,9 +44,11 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     u->read_timeout_ms = 60000;
     u->idle_timeout_ms = 60000;
     u->keepalive = 32;
+    u->surplus_idle_timeout_ms = 1000;
     u->retries = 1;
     u->queue_timeout_ms = 5000;
     u->queue_size = 4096;
+    u->per_client_share = 25;
     struct cfg_health_check *h = &u->health_check;
     h->method = (struct cfg_string){"GET", {NULL, 0, 0}};
     h->path = (struct cfg_string){"/", {NULL, 0, 0}};
@@ -103,6 +105,8 @@ static void set_defaults(struct cfg *c)
     c->limits.min_send_rate_window_ms = 10000;
     c->limits.shutdown_timeout_ms = 30000;
     c->limits.max_request_body_size = 1024 * MIB;
+    c->limits.response_stall_timeout_ms = 30000;
+    c->limits.request_body_timeout_ms = 60000;
 
     c->logging.level = HB_LOG_INFO;
     c->logging.access_log_format = CFG_ACCESS_COMBINED;

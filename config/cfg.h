@@ -245,8 +245,13 @@ struct cfg_server {
     struct cfg_string address; /* host part, [] stripped */
     uint16_t port;
     uint32_t weight;          /* 1..1000; default 1 */
-    uint32_t max_connections; /* per worker; 0 = no limit besides keepalive; default 0 */
+    uint32_t max_connections; /* per worker; 0 = no limit; default CFG_SERVER_MAX_CONNECTIONS */
 };
+
+/* servers[].max_connections by default: high, as the peers (nginx, HAProxy,
+ * h2o and nghttpx have no default cap), yet bounded by what one worker's
+ * file descriptors can hold (docs/backends.md). */
+#define CFG_SERVER_MAX_CONNECTIONS 1024
 
 /* upstreams.*.health_check: active checks, run once per process by the
  * health-check thread (proxy/backend/health_check.h). */
@@ -302,6 +307,8 @@ struct cfg_upstream {
     uint32_t read_timeout_ms;    /* between bytes from the backend; default 60s */
     uint32_t idle_timeout_ms;    /* idle pooled connection; default 60s */
     uint32_t keepalive;          /* idle connections kept per server per worker; default 32 */
+    uint32_t surplus_idle_timeout_ms; /* an idle connection past keepalive lingers; 0: closed
+                                         at once; default 1s */
     uint32_t retries;            /* retries of one request (retry_on); default 1 */
     uint32_t queue_timeout_ms;   /* wait for a busy server's connection slot; default 5s */
     uint32_t queue_size;         /* requests waiting per server per worker; default 4096 */
@@ -310,6 +317,10 @@ struct cfg_upstream {
     enum cfg_no_healthy on_no_healthy; /* default CFG_NO_HEALTHY_PANIC */
     uint32_t slow_start_ms;      /* weight ramp after a server comes back; default 0 (off) */
     uint32_t max_requests;       /* requests in progress per worker (breaker); 0: no limit */
+    uint32_t max_pending;        /* requests waiting for a connection, across the servers,
+                                    per worker; 0: no limit (queue_size per server); default 0 */
+    uint32_t per_client_share;   /* percent of a server's max_connections one client
+                                    connection may hold; 100: no share; default 25 */
     unsigned retry_on;           /* CFG_RETRY_*; default CFG_RETRY_CONNECT | CFG_RETRY_RESET */
     uint32_t per_try_timeout_ms; /* wait for the first response byte per try; 0: read_timeout */
     struct {
@@ -379,6 +390,10 @@ struct cfg_limits {
     uint32_t min_send_rate_window_ms; /* window the rate is measured over; default 10s */
     uint32_t shutdown_timeout_ms;     /* graceful shutdown / reload drain; default 30s */
     uint32_t max_request_body_size;   /* request body (413 above), 0 = no limit; default 1GiB */
+    uint32_t response_stall_timeout_ms; /* a response the client takes no byte of; 0 = off;
+                                           default 30s */
+    uint32_t request_body_timeout_ms;   /* between request body bytes while the backend
+                                           waits; 0 = off; default 60s */
 };
 
 enum cfg_access_format {

@@ -344,6 +344,7 @@ static void one_server(struct sctx *c, const struct cfg_node *item, struct cfg_s
 {
     s->mark = item->mark;
     s->weight = 1;
+    s->max_connections = CFG_SERVER_MAX_CONNECTIONS;
     c->addr_port_mark = c->port_key_mark = (struct cfg_mark){0};
     if (item->kind == CFG_NODE_SCALAR) {
         sc_address(c, item, &s->address, &s->port); /* "HOST:PORT" shorthand */
@@ -624,6 +625,7 @@ static const struct sc_field upstream_fields[] = {
     SCF_DUR("read_timeout", UP, read_timeout_ms, 1, 24 * 3600000),
     SCF_DUR("idle_timeout", UP, idle_timeout_ms, 1, 24 * 3600000),
     SCF_U32("keepalive", UP, keepalive, 0, 10000),
+    SCF_DUR("surplus_idle_timeout", UP, surplus_idle_timeout_ms, 0, 24 * 3600000),
     SCF_U32("retries", UP, retries, 0, 10),
     SCF_DUR("queue_timeout", UP, queue_timeout_ms, 1, 10 * 60000),
     SCF_U32("queue_size", UP, queue_size, 0, 1000000),
@@ -632,6 +634,8 @@ static const struct sc_field upstream_fields[] = {
     SCF_FUNC("on_no_healthy", UP, on_no_healthy, on_no_healthy),
     SCF_DUR("slow_start", UP, slow_start_ms, 0, 3600000),
     SCF_U32("max_requests", UP, max_requests, 0, 10000000),
+    SCF_U32("max_pending", UP, max_pending, 0, 10000000),
+    SCF_U32("per_client_share", UP, per_client_share, 1, 100),
     SCF_FUNC("retry_on", UP, retry_on, retry_on),
     SCF_DUR("per_try_timeout", UP, per_try_timeout_ms, 0, 24 * 3600000),
     SCF_WHOLE("retry_budget", retry_budget),

@@ -69,6 +69,8 @@ static const struct sc_field limits_fields[] = {
     SCF_DUR("min_send_rate_window", LIM, min_send_rate_window_ms, 1 * SEC, 10 * MIN),
     SCF_DUR("shutdown_timeout", LIM, shutdown_timeout_ms, 0, 1 * HOUR),
     SCF_SIZE("max_request_body_size", LIM, max_request_body_size, 0, 4095 * MIB),
+    SCF_DUR("response_stall_timeout", LIM, response_stall_timeout_ms, 0, 1 * HOUR),
+    SCF_DUR("request_body_timeout", LIM, request_body_timeout_ms, 0, 1 * HOUR),
     SCF_END,
 };
 

@@ -26,12 +26,13 @@
 #include "proxy/obs/stats.h"
 #include "proxy/shutdown.h"
 
-static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server *s,
-                           struct px_pool_opts *o)
+static void pool_opts_from(struct px_upstream *up, const struct cfg_upstream *u,
+                           const struct cfg_server *s, struct px_pool_opts *o)
 {
     o->connect_timeout_ms = u->connect_timeout_ms;
     o->idle_timeout_ms = u->idle_timeout_ms;
     o->keepalive = u->keepalive;
+    o->surplus_idle_ms = u->surplus_idle_timeout_ms;
     o->max_conns = s->max_connections;
     /* Requests per server per worker that may wait for a connection when
      * max_connections are busy (docs/proxy.md): each waits at most
@@ -39,6 +40,8 @@ static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server
      * gets the 503 at once. Each waiter is a stream that exists anyway. */
     o->queue_max = u->queue_size;
     o->queue_timeout_ms = u->queue_timeout_ms;
+    o->client_share = u->per_client_share;
+    o->group = &up->group;
 }
 
 void px_server_label(const struct cfg_server *s, char *buf, size_t size)
@@ -49,6 +52,7 @@ void px_server_label(const struct cfg_server *s, char *buf, size_t size)
 static int init_upstream(struct px_worker *w, struct px_upstream *up, const struct cfg_upstream *u)
 {
     up->cfg = u;
+    up->group = (struct px_pool_group){.max_waiting = u->max_pending};
     up->pools = calloc(u->n_servers, sizeof *up->pools);
     up->load = calloc(u->n_servers, sizeof *up->load);
     up->hs = calloc(u->n_servers, sizeof *up->hs);
@@ -68,7 +72,7 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
         char name[300];
         px_server_label(s, name, sizeof name);
         struct px_pool_opts o;
-        pool_opts_from(u, s, &o);
+        pool_opts_from(up, u, s, &o);
         up->pools[i] = px_pool_new(w->base, (struct sockaddr *)&sa, len, name, &o);
         if (!up->pools[i])
             return -1;

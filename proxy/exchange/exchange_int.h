@@ -112,6 +112,10 @@ struct px_exchange {
     struct h1_body body;
     uint32_t resp_flags;
     bool got_byte; /* a response byte came on this connection (retry, messages) */
+    bool stalled;   /* backend reads paused, the client takes nothing: the timer runs
+                       limits.response_stall_timeout */
+    bool body_wait; /* the request is out but for body bytes the client has not sent:
+                       the timer runs limits.request_body_timeout */
     bool tun_idle; /* tunnel ended by tunnels.idle_timeout */
     bool tun_half; /* tunnel: the client ended, the backend connection was shut for writing */
     uint8_t early; /* enum px_ex_early: forwarded from TLS early data (0-RTT) */
@@ -147,6 +151,13 @@ static inline bool px_ex_over(const struct px_exchange *ex)
  * The reason goes to the log line; status picks the record's reason (504:
  * TIMEOUT, 413: BAD_REQUEST, else BACKEND_ERROR). State FAILED. */
 void px_ex_fail(struct px_exchange *ex, int status, const char *reason);
+/* The client made no progress for its limit (request: no body byte for
+ * limits.request_body_timeout while the backend waits; else no response
+ * byte taken for limits.response_stall_timeout): 408 when no head was sent,
+ * else the stream is reset (h2 RST_STREAM CANCEL, HTTP/1.1: the connection
+ * closes); the backend connection is closed and counted (PX_SS_STALL_*),
+ * the record ends CLIENT_STALLED. State FAILED. */
+void px_ex_client_stalled(struct px_exchange *ex, bool request);
 /* The one retry decision: when ex may be retried (its reused keep-alive
  * connection failed before any response byte, the request is idempotent and
  * no body byte left), logs "reused connection <what>, retrying once",

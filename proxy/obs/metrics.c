@@ -332,6 +332,22 @@ static void server_families(struct px_expo *e, const struct px_snap *s)
          "Requests answered 503 at once at the upstream's max_requests, by the server they "
          "would have gone to.",
          PX_SS_BREAKER, PX_EXPO_COUNTER},
+        {"h2bridge_backend_share_waits_total",
+         "Requests that waited because their client connection held its per_client_share of "
+         "the server's connections.",
+         PX_SS_SHARE_WAIT, PX_EXPO_COUNTER},
+        {"h2bridge_backend_pending_full_total",
+         "Requests answered 503 at once at the upstream's max_pending, by the server they "
+         "would have waited for.",
+         PX_SS_PENDING_FULL, PX_EXPO_COUNTER},
+        {"h2bridge_backend_response_stalls_total",
+         "Backend connections closed because the client took no response byte for "
+         "limits.response_stall_timeout.",
+         PX_SS_STALL_RESP, PX_EXPO_COUNTER},
+        {"h2bridge_backend_request_body_stalls_total",
+         "Backend connections closed because the client sent no request body byte for "
+         "limits.request_body_timeout.",
+         PX_SS_STALL_BODY, PX_EXPO_COUNTER},
         {"h2bridge_backend_ejections_total",
          "Passive ejections of the server (upstreams.*.outlier_detection), summed over workers.",
          PX_SS_EJECTIONS, PX_EXPO_COUNTER},

@@ -66,7 +66,7 @@ enum px_st_method {
 };
 /* Status class: 0 "none" (no status was sent), 1..5 "1xx".."5xx". */
 #define PX_ST_NSTATUS 6
-#define PX_ST_NEND 8 /* enum px_ex_end */
+#define PX_ST_NEND 9 /* enum px_ex_end */
 /* TLS versions: TLSv1.2, TLSv1.3, other; full or resumed. */
 #define PX_ST_NTLSVER 3
 enum px_st_tls_fail {
@@ -134,6 +134,10 @@ enum {
     PX_SS_EJECTIONS,                          /* passive ejections (outlier_detection) */
     PX_SS_RETRY_BUDGET,                       /* retries refused by the retry budget */
     PX_SS_BREAKER,                            /* 503s at the upstream's max_requests */
+    PX_SS_SHARE_WAIT,   /* leases that waited: their client held its per_client_share */
+    PX_SS_PENDING_FULL, /* 503s at the upstream's max_pending */
+    PX_SS_STALL_RESP,   /* backend connections closed: the client took no response byte */
+    PX_SS_STALL_BODY,   /* backend connections closed: the client sent no body byte */
     PX_SS_TTFB,                               /* histogram: first response byte */
     PX_SS_NCOUNTERS = PX_SS_TTFB + PX_ST_HIST,
     /* gauges */

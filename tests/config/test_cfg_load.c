@@ -234,7 +234,7 @@ static void check_upstream_keys(const struct cfg *c)
     assert_string_equal(u->servers[0].address.s, "10.0.0.1");
     assert_int_equal(u->servers[0].port, 80);
     assert_int_equal(u->servers[0].weight, 1);
-    assert_int_equal(u->servers[0].max_connections, 0);
+    assert_int_equal(u->servers[0].max_connections, CFG_SERVER_MAX_CONNECTIONS);
     assert_int_equal(u->servers[0].mark.line, 34);
     assert_string_equal(u->servers[1].address.s, "fe80::1");
     assert_int_equal(u->servers[1].port, 81);
