@@ -44,6 +44,7 @@ struct px_pool {
     uint32_t open, nidle, nwaiting;
     uint64_t dials, reuses;
     px_ctr *st; /* PX_SS_* (px_pool_set_stats), or NULL */
+    bool draining; /* px_pool_drain: keeps no idle connection */
 };
 
 static void count(struct px_pool *p, unsigned i)
@@ -493,7 +494,7 @@ void px_bconn_release(struct px_bconn *c)
         w->ops->on_ready(w->owner, c);
         return;
     }
-    if (p->nidle >= p->o.keepalive) {
+    if (p->nidle >= p->o.keepalive || p->draining) {
         bconn_free(c);
         return;
     }
@@ -521,4 +522,22 @@ void px_pool_stats(const struct px_pool *p, struct px_pool_stats *out)
     out->waiting = p->nwaiting;
     out->dials = p->dials;
     out->reuses = p->reuses;
+}
+
+void px_pool_drain(struct px_pool *p)
+{
+    p->draining = true;
+    struct hb_list *it;
+    while ((it = hb_list_pop_front(&p->idle)) != NULL) {
+        struct px_bconn *c = hb_container_of(it, struct px_bconn, link);
+        hb_list_init(&c->link);
+        c->state = BC_BUSY;
+        p->nidle--;
+        bconn_free(c);
+    }
+}
+
+bool px_pool_empty(const struct px_pool *p)
+{
+    return p->open == 0 && p->nwaiting == 0;
 }
