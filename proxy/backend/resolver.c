@@ -384,7 +384,7 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
         failed(t, "no A or AAAA record");
         return;
     }
-    if (t->failing) {
+    if (t->failing && t->have) {
         char name[300];
         target_label(t, name, sizeof name);
         hb_info("dns: upstream %s server %s: resolves again", t->g->cfg->upstreams[t->up].name.s,
@@ -698,10 +698,7 @@ int px_resolver_add(struct cfg *cfg, struct cfg_errors *errs)
                            name, cfg->upstreams[t->up].name.s,
                            t->error[0] ? t->error : "no answer in time");
             rc_ = -1;
-        } else if (!ok) {
-            hb_warn("dns: upstream %s server %s: no address yet (%s; resolve: lazy)",
-                    cfg->upstreams[t->up].name.s, name, t->error[0] ? t->error : "no answer");
-        }
+        } /* (resolve: lazy: the thread logged the failure once) */
     }
     pthread_mutex_unlock(&R.mu);
     return rc_;
