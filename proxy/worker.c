@@ -220,8 +220,13 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
         return -1;
     for (size_t i = 0; i < w->nups; i++)
         for (size_t j = 0; j < w->ups[i].npools; j++) {
-            w->ups[i].st[j] = w->stats->srv[w->stats->srv_at[i] + j].v;
-            px_pool_set_stats(w->ups[i].pools[j], w->ups[i].st[j]);
+            struct px_upstream *up = &w->ups[i];
+            up->st[j] = up->dynamic ? px_stats_srv_add(w->stats, up->cfg->name.s,
+                                                       px_pool_name(up->pools[j]))
+                                    : w->stats->srv[w->stats->srv_at[i] + j].v;
+            if (!up->st[j])
+                return -1;
+            px_pool_set_stats(up->pools[j], up->st[j]);
         }
     return 0;
 }

@@ -124,7 +124,9 @@ struct px_stats *px_stats_new(const struct px_worker *w)
     s->srv_at = calloc(w->nups + 1, sizeof *s->srv_at);
     for (size_t i = 0; s->srv_at && i < w->nups; i++) {
         s->srv_at[i] = s->nsrv;
-        s->nsrv += w->ups[i].npools;
+        /* An upstream with DNS names has its groups added one by one
+         * (px_stats_srv_add), as its addresses come and go. */
+        s->nsrv += w->ups[i].dynamic ? 0 : w->ups[i].npools;
     }
     s->lis = calloc(s->nlis + 1, sizeof *s->lis);
     s->srv = calloc(s->nsrv + 1, sizeof *s->srv);
@@ -147,7 +149,7 @@ struct px_stats *px_stats_new(const struct px_worker *w)
     for (size_t i = 0; i < s->nlis; i++, p += PX_SL_N)
         s->lis[i] = (struct px_stats_group){w->listeners[i].label, NULL, p};
     for (size_t i = 0; i < w->nups; i++)
-        for (size_t j = 0; j < w->ups[i].npools; j++, p += PX_SS_N)
+        for (size_t j = 0; !w->ups[i].dynamic && j < w->ups[i].npools; j++, p += PX_SS_N)
             s->srv[s->srv_at[i] + j] = (struct px_stats_group){
                 w->ups[i].cfg->name.s, px_pool_name(w->ups[i].pools[j]), p};
     return s;
@@ -198,16 +200,7 @@ void px_stats_srv_drop(struct px_stats *s, px_ctr *v)
         free(d);
         return;
     }
-    /* A group of the block itself: folded, then zeroed (it stays listed,
-     * adding nothing, until the block is freed). */
-    for (size_t i = 0; i < s->nsrv; i++)
-        if (s->srv[i].v == v) {
-            if (registered)
-                (void)add_live(&acc.srv, &acc.nsrv, &s->srv[i], PX_SS_N, PX_SS_NCOUNTERS);
-            for (size_t k = 0; k < PX_SS_N; k++)
-                px_ctr_set(&v[k], 0);
-        }
-    pthread_mutex_unlock(&mu);
+    pthread_mutex_unlock(&mu); /* not a group of s->dyn: a caller's bug, nothing done */
 }
 
 void px_stats_register(struct px_stats *s)

@@ -160,7 +160,8 @@ struct px_stats {
 
 /* Worker: a block for w's listeners and upstream servers (names point into
  * w's configuration and listener labels, which outlive the block), not yet
- * registered. NULL when out of memory. */
+ * registered. Servers of upstreams with DNS names are not in it: they get
+ * px_stats_srv_add groups. NULL when out of memory. */
 struct px_stats *px_stats_new(const struct px_worker *w);
 
 /* Worker thread: a server group for (upstream, server) added to s (a new
@@ -170,8 +171,8 @@ struct px_stats *px_stats_new(const struct px_worker *w);
  * path). NULL when out of memory. */
 px_ctr *px_stats_srv_add(struct px_stats *s, const char *upstream, const char *server);
 
-/* Worker thread: the server whose counters are v (a group of s, from
- * px_stats_new or px_stats_srv_add) is gone: its counters are folded into
+/* Worker thread: the server whose counters are v (from px_stats_srv_add
+ * on s) is gone: its counters are folded into
  * the accumulator (they stay monotonic under the name), its gauges are
  * dropped, and v must not be used again. Takes the registry mutex. */
 void px_stats_srv_drop(struct px_stats *s, px_ctr *v);

@@ -123,7 +123,9 @@ def config(path, port, admin, dport, name="app.h2b.test", lazy=True):
                 "upstreams:\n"
                 "  u:\n"
                 "    servers: [\"%s:%d\"]\n"
-                "    retries: 0\n" % (port, env.cert, env.key, admin, dport, name, OPORT))
+                "    retries: 0\n"
+                "    health_check: {type: tcp, interval: 200ms, jitter: 20ms, timeout: 150ms}\n"
+                % (port, env.cert, env.key, admin, dport, name, OPORT))
         if lazy:
             f.write("  l:\n"
                     "    servers: [{address: late.h2b.test, port: %d, resolve: lazy}]\n"
@@ -209,6 +211,24 @@ try:
     ck.eq(len(re.findall(r"dns: upstream u server app\.h2b\.test:%d: 2 addresses \(1 added, 1 "
                          r"removed, 1 kept\): \+127\.0\.0\.4:%d -127\.0\.0\.2:%d" %
                          (OPORT, OPORT, OPORT), log)), 1, "the change is logged once")
+
+    # Health checks, metrics and /status follow the new address.
+    time.sleep(0.5)
+    st = status(admin)
+    u = [x for x in st["upstreams"] if x["name"] == "u"][0]
+    addrs = {a["server"]: a for a in u["servers"][0]["addresses"]}
+    ck.eq(sorted(addrs), ["127.0.0.3:%d" % OPORT, "127.0.0.4:%d" % OPORT],
+          "/status: the new addresses")
+    a4 = addrs.get("127.0.0.4:%d" % OPORT, {})
+    ck.check(a4.get("health", {}).get("checked") and a4["health"]["checks_passed"] >= 1,
+             "the new address is health-checked: %r" % a4.get("health"))
+    ck.check(a4.get("requests_total", 0) > 0, "/status counts its requests")
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin, timeout=5) as m:
+        metrics = m.read().decode()
+    ck.check(re.search(r'h2bridge_backend_requests_total\{upstream="u",server="127\.0\.0\.4:%d"'
+                       % OPORT, metrics) is not None, "metrics carry the new address")
+    ck.check(re.search(r'h2bridge_backend_requests_total\{upstream="u",server="127\.0\.0\.2:%d"'
+                       % OPORT, metrics) is not None, "and keep the counts of the old one")
 
     # 3. The lazy name resolved with the same change.
     ck.check(env.wait_log(p, "dns: upstream l server late.h2b.test:%d: 1 addresses" % OPORT),
