@@ -336,7 +336,8 @@ static void one_server(struct sctx *c, const struct cfg_node *item, struct cfg_s
                      inet_pton(AF_INET6, s->address.s, a) != 1;
         if (!s->is_name && s->resolve_mark.line)
             sc_error(c, &s->resolve_mark,
-                     "resolve: applies to a DNS name only; %s is an IP address", s->address.s);
+                     "expected resolve: only on a server given as a DNS name, found the IP "
+                     "address %s", s->address.s);
     }
 }
 

@@ -362,8 +362,9 @@ static void resolver(struct sctx *c, const struct cfg_node *n, void *field)
                       "max_addresses)"))
         return;
     if (r->min_interval_ms > r->interval_ms)
-        sc_error(c, &n->mark, "resolver: min_interval (%u ms) is above interval (%u ms)",
-                 (unsigned)r->min_interval_ms, (unsigned)r->interval_ms);
+        sc_error(c, &n->mark,
+                 "expected resolver.min_interval at most resolver.interval (%u ms), found %u ms",
+                 (unsigned)r->interval_ms, (unsigned)r->min_interval_ms);
 }
 
 static const struct sc_field top_fields[] = {
