@@ -130,6 +130,11 @@ static void set_defaults(struct cfg *c)
     c->clients.requests_per_second = 0;
     c->clients.burst = 100;
     c->clients.table_size = 65536;
+    c->resolver.interval_ms = 30000;
+    c->resolver.min_interval_ms = 1000;
+    c->resolver.timeout_ms = 2000;
+    c->resolver.attempts = 2;
+    c->resolver.max_addresses = 64;
 
     c->request_id.enabled = true;
     c->request_id.header = (struct cfg_string){"x-request-id", {NULL, 0, 0}};

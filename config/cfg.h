@@ -240,12 +240,41 @@ struct cfg_http2 {
     } flood;
 };
 
+/* servers[].resolve: what a DNS name that does not resolve at start does. */
+enum cfg_resolve_mode {
+    CFG_RESOLVE_START, /* default: start (and a reload) fail, naming the server's line */
+    CFG_RESOLVE_LAZY,  /* start anyway; the server has no address until it resolves */
+};
+
 struct cfg_server {
     struct cfg_mark mark;
     struct cfg_string address; /* host part, [] stripped */
     uint16_t port;
     uint32_t weight;          /* 1..1000; default 1 */
     uint32_t max_connections; /* per worker; 0 = no limit; default CFG_SERVER_MAX_CONNECTIONS */
+    bool is_name;             /* address is a DNS name, not an IP literal (set when parsed):
+                                 resolved by proxy/backend/resolver.h, each address a server */
+    enum cfg_resolve_mode resolve; /* names only; default CFG_RESOLVE_START */
+    struct cfg_mark resolve_mark;  /* where resolve: was given (line 0: not given) */
+};
+
+/* resolver: how DNS names in servers are resolved (proxy/backend/resolver.h).
+ * A name is re-resolved after min(the answer's TTL, interval), never sooner
+ * than min_interval; a failed resolution is retried after min_interval and
+ * keeps the last good answer. */
+#define CFG_MAX_RESOLVERS 8
+struct cfg_resolver_addr {
+    struct cfg_string address; /* an IP literal */
+    uint16_t port;             /* default 53 */
+};
+struct cfg_resolver {
+    struct cfg_resolver_addr *servers; /* nameservers; none (default): /etc/resolv.conf */
+    size_t n_servers;
+    uint32_t interval_ms;     /* longest time between resolutions of a name; default 30s */
+    uint32_t min_interval_ms; /* shortest (a TTL below it is raised); default 1s */
+    uint32_t timeout_ms;      /* one query attempt; default 2s */
+    uint32_t attempts;        /* tries per resolution (each nameserver); default 2 */
+    uint32_t max_addresses;   /* addresses taken from one name (the lowest first); default 64 */
 };
 
 /* servers[].max_connections by default: high, as the peers (nginx, HAProxy,
@@ -505,6 +534,7 @@ struct cfg {
     struct cfg_request_id request_id;
     struct cfg_tunnels tunnels;
     struct cfg_clients clients;
+    struct cfg_resolver resolver;
     struct cfg_mark source; /* the last file parsed (line 0); file NULL for none */
     struct cfg_mem *mem;    /* private: owns every string and array above */
 };

@@ -3,6 +3,7 @@
  * file and of the command line alike. */
 #include <errno.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "config/cfg_internal.h"
@@ -135,7 +136,15 @@ static void check_upstreams(struct vctx *v)
     struct cfg *cfg = v->cfg;
     char pos[32];
     for (size_t i = 0; i < cfg->n_upstreams; i++) {
-        const struct cfg_upstream *u = &cfg->upstreams[i];
+        struct cfg_upstream *u = &cfg->upstreams[i];
+        for (size_t j = 0; j < u->n_servers; j++) {
+            /* Not an IP literal: a DNS name (proxy/backend/resolver.h). The
+             * command line's -b servers get this here too. */
+            struct cfg_server *s = &u->servers[j];
+            unsigned char a[16];
+            s->is_name = s->address.s && inet_pton(AF_INET, s->address.s, a) != 1 &&
+                         inet_pton(AF_INET6, s->address.s, a) != 1;
+        }
         for (size_t j = 0; j < u->n_servers; j++)
             for (size_t k = 0; k < j; k++) {
                 const struct cfg_server *a = &u->servers[j], *b = &u->servers[k];

@@ -46,6 +46,7 @@ struct px_pool {
     uint32_t open, nidle, nwaiting;
     uint64_t dials, reuses, share_waits;
     px_ctr *st; /* PX_SS_* (px_pool_set_stats), or NULL */
+    bool draining; /* px_pool_drain: keeps no idle connection */
 };
 
 static void count(struct px_pool *p, unsigned i)
@@ -546,6 +547,10 @@ void px_bconn_release(struct px_bconn *c)
         w->ops->on_ready(w->owner, c);
         return;
     }
+    if (p->draining) { /* its address went away (px_pool_drain) */
+        bconn_free(c);
+        return;
+    }
     uint32_t keep = p->o.idle_timeout_ms;
     if (p->nidle >= p->o.keepalive) {
         /* Past keepalive idle connections, a surplus one lingers briefly
@@ -590,4 +595,22 @@ void px_pool_stats(const struct px_pool *p, struct px_pool_stats *out)
 uint32_t px_pool_client_held(const struct px_pool *p, uintptr_t client)
 {
     return hb_fq_held(&p->fq, client);
+}
+
+void px_pool_drain(struct px_pool *p)
+{
+    p->draining = true;
+    struct hb_list *it;
+    while ((it = hb_list_pop_front(&p->idle)) != NULL) {
+        struct px_bconn *c = hb_container_of(it, struct px_bconn, link);
+        hb_list_init(&c->link);
+        c->state = BC_BUSY;
+        p->nidle--;
+        bconn_free(c);
+    }
+}
+
+bool px_pool_empty(const struct px_pool *p)
+{
+    return p->open == 0 && p->nwaiting == 0;
 }

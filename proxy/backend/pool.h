@@ -160,6 +160,17 @@ void px_bconn_close(struct px_bconn *c);
  * thread; NULL (the default) for none. */
 void px_pool_set_stats(struct px_pool *p, _Atomic uint64_t *v);
 
+/* Draining (a DNS name no longer gives this address, proxy/backend/adopt.h):
+ * idle connections are closed now, a connection given back is closed
+ * instead of kept (after serving the waiters already queued), and the
+ * exchanges already on the pool finish. The caller stops picking it; the
+ * pool itself still leases to them (a stale keep-alive retry). */
+void px_pool_drain(struct px_pool *p);
+
+/* True when nothing is left: no open connection, no waiter (a draining
+ * pool may be deleted then, once no exchange points at it). */
+bool px_pool_empty(const struct px_pool *p);
+
 /* Counters for tests and logs. */
 struct px_pool_stats {
     uint32_t open, idle, waiting;

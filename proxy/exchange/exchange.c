@@ -415,7 +415,7 @@ static bool may_retry(struct px_exchange *ex, unsigned cond)
 {
     struct px_upstream *up = ex->up;
     const struct cfg_upstream *u = up->cfg;
-    if (!(u->retry_on & cond) || ex->tries > u->retries)
+    if (!(u->retry_on & cond) || ex->tries > u->retries || up->npools == 0)
         return false;
     if (cond == CFG_RETRY_CONNECT ? ex->tries >= up->npools
                                   : (!ex->idempotent || ex->body_written || head_sent(ex)))
@@ -511,6 +511,12 @@ static void on_fail(void *owner, int err)
 
 void px_ex_connect(struct px_exchange *ex, bool fresh)
 {
+    if (ex->server == PX_EX_NO_SERVER && ex->up->npools == 0) {
+        /* Logged by the resolver thread (its names gave no address yet). */
+        px_ex_rec_detail(ex, "no server address (DNS names not resolved yet)");
+        fail(ex, 503, "no server address", false);
+        return;
+    }
     if (ex->server == PX_EX_NO_SERVER) {
         /* Logged once by the health-check thread when it happened. */
         px_ex_rec_detail(ex, "no healthy server (on_no_healthy: fail)");
@@ -519,7 +525,12 @@ void px_ex_connect(struct px_exchange *ex, bool fresh)
     }
     for (;;) {
         ex->state = PX_EX_CONNECTING;
-        ex->pool = ex->up->pools[ex->server];
+        if (ex->server < ex->up->npools) {
+            ex->pool = ex->up->pools[ex->server];
+        } else if (!ex->pool) { /* (not reached: servers appear only between requests) */
+            fail(ex, 503, "no server address", false);
+            return;
+        } /* else its address went away (DNS): a retry of its own stays on its pool */
         ex->wait.client = (uintptr_t)ex->fc; /* the share and the fair queue count by it */
         struct px_bconn *c = NULL;
         int rc = px_ex_be(ex)->lease(ex->pool, &ex->wait, ex, &bconn_ops, fresh, &c);
@@ -682,6 +693,11 @@ static size_t pick(struct px_exchange *ex)
 {
     struct px_upstream *up = ex->up;
     const struct cfg_upstream *u = up->cfg;
+    if (up->npools == 0) {
+        /* Only an upstream of DNS names has none: none resolved yet
+         * (resolve: lazy), logged by the resolver. */
+        return PX_EX_NO_SERVER;
+    }
     bool checked = u->health_check.enabled && up->hs;
     bool outliers = u->outlier_detection.enabled && up->out;
     if (checked || outliers) {
@@ -709,7 +725,7 @@ static size_t pick(struct px_exchange *ex)
             n_up += ok;
             if (u->slow_start_ms)
                 up->load[i].weight =
-                    hb_slow_start_weight(u->servers[i].weight, up_for, u->slow_start_ms);
+                    hb_slow_start_weight(up->srv[i]->weight, up_for, u->slow_start_ms);
         }
         if (n_up == 0 && outliers) {
             /* Ejections never empty an upstream on their own (core/outlier.h

@@ -60,6 +60,10 @@ bool px_ex_early_retry(struct px_exchange *ex);
 
 /* ex->server when no server is up and on_no_healthy is fail. */
 #define PX_EX_NO_SERVER SIZE_MAX
+/* ex->server when its address went away under it (a DNS change,
+ * proxy/backend/adopt.h): ex->pool, draining, still serves it; a retry on
+ * another server moves it to one that is there. */
+#define PX_EX_GONE_SERVER (SIZE_MAX - 1)
 
 /* "CONNECTING", … Static storage. */
 const char *px_ex_state_name(enum px_ex_state s);

@@ -110,7 +110,7 @@ static const struct ecase key_cases[] = {
      BASE "frobnicate: 1\n",
      {"t.yaml:5:1: expected a known key in the top level (one of: listeners, http2, upstreams, "
       "routes, limits, logging, admin, workers, user, group, forwarded, request_id, tunnels, "
-      "clients), found \"frobnicate\"",
+      "clients, resolver), found \"frobnicate\"",
       NULL}},
     {"unknown nested",
      BASE "limits:\n  handshake_timout: 1s\n",
