@@ -3,6 +3,7 @@
  * file and of the command line alike. */
 #include <errno.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "config/cfg_internal.h"
@@ -61,6 +62,7 @@ static void check_certs(struct vctx *v, const struct cfg_listener *l)
     for (size_t i = 0; i < t->n_certs; i++) {
         readable(v, &t->certs[i].cert, "certificate file");
         readable(v, &t->certs[i].key, "private key file");
+        readable(v, &t->certs[i].ocsp_file, "OCSP response file");
         /* Each SNI name picks one certificate (RFC 6066 §3). */
         for (size_t j = 0; j < t->certs[i].n_server_names; j++) {
             const struct cfg_string *a = &t->certs[i].server_names[j];
@@ -78,6 +80,11 @@ static void check_certs(struct vctx *v, const struct cfg_listener *l)
         }
     }
     readable(v, &t->ticket_key_file, "session ticket key file");
+    if (t->ticket_key_file.s && t->ticket_mc.mark.line)
+        verr(v, &t->ticket_mc.mark,
+             "expected one source of ticket keys, found ticket_memcached: and ticket_key_file: "
+             "(at %s)",
+             at(&t->ticket_key_file.mark, pos, sizeof pos));
     if (t->client_auth != CFG_CLIENT_AUTH_NONE && !t->client_ca.s)
         verr(v, &l->mark, "expected tls.client_ca (the CAs of client certificates) with "
                           "client_auth: %s, found none",
@@ -129,7 +136,15 @@ static void check_upstreams(struct vctx *v)
     struct cfg *cfg = v->cfg;
     char pos[32];
     for (size_t i = 0; i < cfg->n_upstreams; i++) {
-        const struct cfg_upstream *u = &cfg->upstreams[i];
+        struct cfg_upstream *u = &cfg->upstreams[i];
+        for (size_t j = 0; j < u->n_servers; j++) {
+            /* Not an IP literal: a DNS name (proxy/backend/resolver.h). The
+             * command line's -b servers get this here too. */
+            struct cfg_server *s = &u->servers[j];
+            unsigned char a[16];
+            s->is_name = s->address.s && inet_pton(AF_INET, s->address.s, a) != 1 &&
+                         inet_pton(AF_INET6, s->address.s, a) != 1;
+        }
         if (u->consistent_hash.mark.line && strcmp(u->balance.s, "consistent_hash") != 0)
             verr(v, &u->consistent_hash.mark,
                  "expected balance: consistent_hash in upstream \"%s\" with consistent_hash:, "

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config/cfg.h"
+#include "core/addrset.h"
 #include "core/list.h"
 #include "core/outlier.h"
 #include "proxy/backend/pool.h"
@@ -44,6 +45,18 @@ struct px_upstream {
     struct hb_maglev maglev; /* balance: consistent_hash: this worker's table */
     char (*sticky_id)[17];   /* sticky_cookie: each server's cookie value, else NULL */
     char **set_cookie;       /* sticky_cookie: each server's Set-Cookie value, else NULL */
+    size_t nbalanced;        /* servers sticky_id and set_cookie were made for */
+    struct px_pool_group group; /* waiters across the pools (upstreams.*.max_pending) */
+    /* One per server: the configured server it is (an address of a DNS
+     * name is one server each; proxy/backend/adopt.h), and its address. */
+    const struct cfg_server **srv;
+    struct hb_addr *addr;
+    /* Servers given as DNS names (proxy/backend/resolver.h): the version of
+     * the address set adopted (0: none; a static upstream never has one),
+     * and the pools of addresses that went away, draining (adopt.h). */
+    bool dynamic;
+    uint64_t set_version;
+    struct hb_list draining;
 };
 
 struct px_listener {
@@ -83,7 +96,9 @@ struct px_worker {
     struct px_clients *clients; /* per-client limits (proxy/clients.h), shared; or NULL */
     struct px_alog *alog;   /* this worker's access log format (proxy/obs/alog.h), or NULL */
     struct px_stats *stats; /* this worker's counters (proxy/obs/stats.h); NULL in unit tests */
-    struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz) */
+    struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz), and
+                               freeing drained pools (proxy/backend/adopt.h) */
+    bool resolver_sub;      /* wake[1] is subscribed to the resolver's changes */
 };
 
 #define PX_WORKER_TICK_MS 1000

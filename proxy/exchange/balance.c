@@ -9,11 +9,12 @@
 #include "core/balance.h"
 #include "core/cookie.h"
 #include "core/msg.h"
+#include "proxy/backend/pool.h"
 #include "proxy/exchange/forward_headers.h"
 #include "proxy/front/conn.h"
 #include "proxy/worker.h"
 
-static int maglev_init(struct px_upstream *up, const struct cfg_upstream *u, char (*labels)[300]);
+static int maglev_init(struct px_upstream *up, const struct cfg_upstream *u, const char **labels);
 
 #define STICKY_SEED 0x737469636b793031ull /* "sticky01" */
 
@@ -25,17 +26,18 @@ static const char *same_site(enum cfg_same_site s)
                                      : "";
 }
 
-static int sticky_init(struct px_upstream *up, const struct cfg_upstream *u, char (*labels)[300])
+static int sticky_init(struct px_upstream *up, const struct cfg_upstream *u, const char **labels)
 {
     const struct cfg_sticky *sk = &u->sticky_cookie;
-    up->sticky_id = calloc(u->n_servers, sizeof *up->sticky_id);
-    up->set_cookie = calloc(u->n_servers, sizeof *up->set_cookie);
+    up->sticky_id = calloc(up->npools ? up->npools : 1, sizeof *up->sticky_id);
+    up->set_cookie = calloc(up->npools ? up->npools : 1, sizeof *up->set_cookie);
+    up->nbalanced = up->npools;
     if (!up->sticky_id || !up->set_cookie)
         return -1;
     char max_age[32] = "";
     if (sk->max_age_ms)
         snprintf(max_age, sizeof max_age, "; Max-Age=%u", (unsigned)(sk->max_age_ms / 1000));
-    for (size_t i = 0; i < u->n_servers; i++) {
+    for (size_t i = 0; i < up->npools; i++) {
         /* The upstream's name is in the hash: one server in two upstreams
          * has two ids, and a cookie of one upstream means nothing to the
          * other. */
@@ -62,11 +64,14 @@ int px_upstream_balance_init(struct px_upstream *up, const struct cfg_upstream *
 {
     if (!u->sticky_cookie.enabled && up->bal.policy != HB_BAL_CONSISTENT_HASH)
         return 0; /* the other policies need nothing here */
-    char(*labels)[300] = calloc(u->n_servers, sizeof *labels);
+    /* The worker's current servers (an address of a DNS name is one
+     * each), labelled as their pools are ("host:port" for a literal):
+     * every worker holds the same set in the same order (adopt.h). */
+    const char **labels = calloc(up->npools ? up->npools : 1, sizeof *labels);
     if (!labels)
         return -1;
-    for (size_t i = 0; i < u->n_servers; i++)
-        px_server_label(&u->servers[i], labels[i], sizeof labels[i]);
+    for (size_t i = 0; i < up->npools; i++)
+        labels[i] = px_pool_name(up->pools[i]);
     int rc = u->sticky_cookie.enabled ? sticky_init(up, u, labels) : 0;
     if (rc == 0 && up->bal.policy == HB_BAL_CONSISTENT_HASH)
         rc = maglev_init(up, u, labels);
@@ -74,14 +79,16 @@ int px_upstream_balance_init(struct px_upstream *up, const struct cfg_upstream *
     return rc;
 }
 
-static int maglev_init(struct px_upstream *up, const struct cfg_upstream *u, char (*labels)[300])
+static int maglev_init(struct px_upstream *up, const struct cfg_upstream *u, const char **labels)
 {
-    struct hb_maglev_server *s = calloc(u->n_servers, sizeof *s);
+    if (!up->npools)
+        return 0; /* no address yet (resolve: lazy): picks find no server */
+    struct hb_maglev_server *s = calloc(up->npools, sizeof *s);
     if (!s)
         return -1;
-    for (size_t i = 0; i < u->n_servers; i++)
-        s[i] = (struct hb_maglev_server){labels[i], strlen(labels[i]), u->servers[i].weight};
-    int rc = hb_maglev_build(&up->maglev, s, u->n_servers, u->consistent_hash.table_size);
+    for (size_t i = 0; i < up->npools; i++)
+        s[i] = (struct hb_maglev_server){labels[i], strlen(labels[i]), up->srv[i]->weight};
+    int rc = hb_maglev_build(&up->maglev, s, up->npools, u->consistent_hash.table_size);
     free(s);
     if (rc != 0)
         return -1;
@@ -93,12 +100,13 @@ void px_upstream_balance_free(struct px_upstream *up)
 {
     hb_maglev_free(&up->maglev);
     up->bal.maglev = NULL;
-    for (size_t i = 0; up->set_cookie && i < up->cfg->n_servers; i++)
+    for (size_t i = 0; up->set_cookie && i < up->nbalanced; i++)
         free(up->set_cookie[i]);
     free(up->set_cookie);
     free(up->sticky_id);
     up->set_cookie = NULL;
     up->sticky_id = NULL;
+    up->nbalanced = 0;
 }
 
 /* The first cookie called name in req's Cookie fields (HTTP/2 may split
@@ -154,7 +162,7 @@ size_t px_balance_sticky_find(const struct px_upstream *up, const struct hb_msg 
     struct hb_str v;
     if (!cookie(req, hb_str_c(up->cfg->sticky_cookie.name.s), &v) || v.len != PX_STICKY_ID_LEN)
         return SIZE_MAX;
-    for (size_t i = 0; i < up->npools; i++)
+    for (size_t i = 0; up->sticky_id && i < up->nbalanced; i++)
         if (memcmp(up->sticky_id[i], v.p, PX_STICKY_ID_LEN) == 0)
             return i;
     return SIZE_MAX;

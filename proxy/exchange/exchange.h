@@ -54,6 +54,10 @@ enum px_ex_end {
     PX_EX_END_CLIENT_RESET,  /* the client reset the stream before the response ended */
     PX_EX_END_CONN_CLOSED,   /* the client connection closed first (shutdown, error, EOF) */
     PX_EX_END_CLIENT_TIMEOUT, /* HTTP/1.1: the request head did not arrive in time (408) */
+    PX_EX_END_CLIENT_STALLED, /* the client took no response byte for
+                                 limits.response_stall_timeout (reset), or sent no body byte
+                                 for limits.request_body_timeout (408): backend connection
+                                 closed */
 };
 
 /* "COMPLETE", "LOCAL", … Static storage. */
@@ -166,5 +170,16 @@ void px_exchange_abort_all(struct px_fconn *fc);
 /* Frees the worker's cached exchanges (at worker exit). */
 struct px_worker;
 void px_exchange_cache_free(struct px_worker *w);
+
+/* Worker loop, after up's servers changed (proxy/backend/adopt.h): every
+ * exchange on up learns its server's new index, or that its address went
+ * away (it stays on its draining pool). proxy/exchange/remap.c. */
+struct px_upstream;
+struct px_pool;
+void px_exchange_servers_moved(struct px_worker *w, struct px_upstream *up);
+
+/* True when an exchange of w (open, or closed and not yet freed) points at
+ * pool p. */
+bool px_exchange_uses_pool(struct px_worker *w, const struct px_pool *p);
 
 #endif

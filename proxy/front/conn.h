@@ -141,6 +141,8 @@ struct px_fconn {
     bool client_counted;     /* counted in w->clients under client_addr (proxy/clients.h) */
     uint8_t client_addr[16]; /* the client's address, IPv4 mapped (core/cidr.h) */
     struct px_client_cert *cert; /* the verified client certificate (tls.client_auth), or NULL */
+    bool early;         /* TLS accepted 0-RTT data and the handshake is not finished yet:
+                           requests read now may be replays (px_fconn_early) */
     int8_t st_cproto;   /* 1 + the connections_open gauge it is counted in, 0: none
                            (proxy/obs/hooks.h) */
 };
@@ -171,6 +173,14 @@ void px_fconn_set_state(struct px_fconn *fc, enum px_fconn_state s);
  * handshake or sniffing. Returns 0, or -1 when out of memory (logged; the
  * caller closes fc). */
 int px_fconn_start(struct px_fconn *fc, enum px_fconn_state proto);
+
+/* True while requests read on fc may come from TLS early data (0-RTT, a
+ * handshake not finished): fc->early, cleared once the handshake is done.
+ * Off (tls.early_data: false) it costs one flag test. */
+static inline bool px_fconn_early(struct px_fconn *fc)
+{
+    return fc->early && (fc->early = SSL_in_early_data(fc->io.ssl) != 0);
+}
 
 /* Closes the connection and every exchange on it (CLOSING, then freed). */
 void px_fconn_close(struct px_fconn *fc);
