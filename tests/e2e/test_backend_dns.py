@@ -16,7 +16,11 @@ counts) and serves it under load from h2load:
   4. with dnsmasq stopped, resolutions fail (logged once, counted in
      /status) and the last answer keeps serving, with no failed request;
   5. a name that does not resolve, without resolve: lazy, stops the start
-     with its file:line:column.
+     with its file:line:column;
+  6. balance: consistent_hash over the name's addresses: each key stays on
+     one address across connections and both workers; after the change the
+     Maglev table is rebuilt from the new addresses (no key on .2, each key
+     still on one address everywhere, .3 and .4 both own keys).
 Every wait is bounded; only the processes started here are stopped.
 """
 import json
@@ -102,6 +106,22 @@ def get(port, path):
     return r
 
 
+KEYS = ["k%d" % i for i in range(40)]
+
+
+def hash_map(port, conns=4):
+    """key -> the set of origins that served it, over conns connections
+    (spread over both workers)."""
+    seen = {k: set() for k in KEYS}
+    for _ in range(conns):
+        c = pl.H2Client(port, timeout=10)
+        for k in KEYS:
+            r = c.request("GET", "/hash/200", headers=[("x-key", k)])
+            seen[k].add(r.header("x-origin-id") if r.status == 200 else "status %d" % r.status)
+        c.close()
+    return seen
+
+
 def status(admin):
     with urllib.request.urlopen("http://127.0.0.1:%d/status" % admin, timeout=5) as r:
         return json.loads(r.read())
@@ -125,12 +145,17 @@ def config(path, port, admin, dport, name="app.h2b.test", lazy=True):
                 "    servers: [\"%s:%d\"]\n"
                 "    retries: 0\n"
                 "    health_check: {type: tcp, interval: 200ms, jitter: 20ms, timeout: 150ms}\n"
-                % (port, env.cert, env.key, admin, dport, name, OPORT))
+                "  h:\n"
+                "    servers: [\"%s:%d\"]\n"
+                "    balance: consistent_hash\n"
+                "    consistent_hash: {key: header, name: x-key}\n"
+                % (port, env.cert, env.key, admin, dport, name, OPORT, name, OPORT))
         if lazy:
             f.write("  l:\n"
                     "    servers: [{address: late.h2b.test, port: %d, resolve: lazy}]\n"
                     % OPORT)
         f.write("routes:\n")
+        f.write("  - {path_prefix: /hash/, rewrite_prefix: /status/, upstream: h}\n")
         if lazy:
             f.write("  - {path_prefix: /status/, upstream: l}\n")
         f.write("  - {upstream: u}\n")
@@ -182,6 +207,14 @@ try:
     names = sorted(a["server"] for s in u["servers"] for a in s.get("addresses", []))
     ck.eq(names, ["127.0.0.2:%d" % OPORT, "127.0.0.3:%d" % OPORT], "/status: the addresses")
 
+    # 6 (before the change). Each key on one address, everywhere.
+    hmap0 = hash_map(port)
+    ck.check(all(len(v) == 1 for v in hmap0.values()),
+             "hash: each key on one origin: %r" % {k: v for k, v in hmap0.items() if len(v) != 1})
+    on = {o: [k for k, v in hmap0.items() if v == {o}] for o in ("o2", "o3", "o4")}
+    ck.check(on["o2"] and on["o3"] and not on["o4"],
+             "hash: keys on .2 and .3 only: %d %d %d" % tuple(len(on[o]) for o in on))
+
     # 2. {.2, .3} → {.3, .4} under load.
     load = h2load_bg(port, 4)
     time.sleep(1.0)
@@ -230,6 +263,24 @@ try:
     ck.check(re.search(r'h2bridge_backend_requests_total\{upstream="u",server="127\.0\.0\.2:%d"'
                        % OPORT, metrics) is not None, "and keep the counts of the old one")
 
+    # 6 (after the change). The table follows the new addresses.
+    hmap1 = hash_map(port)
+    ck.check(all(len(v) == 1 for v in hmap1.values()),
+             "hash after the change: each key on one origin: %r"
+             % {k: v for k, v in hmap1.items() if len(v) != 1})
+    ck.check(not any(v == {"o2"} for v in hmap1.values()) and
+             all(v <= {"o3", "o4"} for v in hmap1.values()),
+             "hash after the change: keys on .3 and .4 only")
+    ck.check(any(v == {"o3"} for v in hmap1.values()) and any(v == {"o4"} for v in hmap1.values()),
+             "hash after the change: both .3 and .4 own keys")
+    # Not asserted: with one address out and one in, Maglev keeps about half
+    # of .3's keys on .3 (.4 takes its share of the slots from the one
+    # remaining server); a removal alone moves only the removed one's keys
+    # (test_maglev_removal_moves_one_nth).
+    stayed = sum(1 for k in on["o3"] if hmap1[k] == {"o3"})
+    print("consistent_hash: %d of %d keys of .3 stayed on .3; .2's %d keys moved"
+          % (stayed, len(on["o3"]), len(on["o2"])))
+
     # 3. The lazy name resolved with the same change.
     ck.check(env.wait_log(p, "dns: upstream l server late.h2b.test:%d: 1 addresses" % OPORT),
              "the lazy name resolves")
@@ -249,7 +300,7 @@ try:
     ck.check(served(origins[3]) > before[0] and served(origins[4]) > before[1],
              "DNS down: the last answer (.3, .4) serves")
     log = env.log(p)
-    ck.eq(len(re.findall(r"server app\.h2b\.test:%d: resolution failed" % OPORT, log)), 1,
+    ck.eq(len(re.findall(r"upstream u server app\.h2b\.test:%d: resolution failed" % OPORT, log)), 1,
           "failing resolutions: one warning, not one per try")
     st = status(admin)
     u = [x for x in st["upstreams"] if x["name"] == "u"][0]
