@@ -25,6 +25,7 @@
 #include "proxy/obs/logbuf.h"
 #include "proxy/obs/stats.h"
 #include "proxy/shutdown.h"
+#include "proxy/exchange/early_hints.h"
 
 static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server *s,
                            struct px_pool_opts *o)
@@ -281,6 +282,7 @@ void px_worker_free(struct px_worker *w)
         px_fconn_close(hb_container_of(it, struct px_fconn, link));
     }
     px_exchange_cache_free(w);
+    px_eh_worker_free(w);
     px_alog_del(w->alog); /* after the connections: their last records used it */
     w->alog = NULL;
     /* The requests ended above are counted; the counters are folded while

@@ -24,6 +24,7 @@ struct px_drain;
 struct px_clients;
 struct px_alog;
 struct px_stats;
+struct px_eh_worker;
 struct px_hstate;
 
 /* One upstream group of the configuration, in one worker. */
@@ -79,6 +80,7 @@ struct px_worker {
     struct px_alog *alog;   /* this worker's access log format (proxy/obs/alog.h), or NULL */
     struct px_stats *stats; /* this worker's counters (proxy/obs/stats.h); NULL in unit tests */
     struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz) */
+    struct px_eh_worker *eh; /* learned early hints (proxy/exchange/early_hints.h), or NULL */
 };
 
 #define PX_WORKER_TICK_MS 1000
