@@ -426,6 +426,18 @@ enum cfg_path_match {
 /* A route: a match on host and path and an action. Routes are tried in
  * order; the first match wins. A route with neither host nor path matches
  * everything (the default route) and must be the last one. */
+/* routes[].early_hints (docs/early-hints.md): 103 Early Hints sent as soon
+ * as a request arrives, before the backend answers. */
+#define CFG_EH_MAX_LINKS 32
+struct cfg_early_hints {
+    bool learn; /* remember the Link rel=preload/preconnect of a path's last 2xx; default false */
+    struct cfg_string *links; /* Link values sent for every GET on the route (checked RFC 8288) */
+    size_t n_links;
+    uint32_t max_entries;    /* learned paths kept per worker for this route; default 1024 */
+    uint32_t max_entry_size; /* bytes of learned Link values kept per path; default 2048 */
+    bool on;                 /* learn or links: the exchange's hooks run (set by the schema) */
+};
+
 struct cfg_route {
     struct cfg_mark mark;
     struct cfg_string host; /* lowercased; NULL = any host */
@@ -440,6 +452,7 @@ struct cfg_route {
     struct cfg_header_ops response_headers; /* edits on the response sent to the client */
     bool websocket; /* false: no tunnel on this route (Upgrade stripped, extended
                        CONNECT 501); default true (the listener decides) */
+    struct cfg_early_hints early_hints; /* off by default */
 };
 
 struct cfg_limits {

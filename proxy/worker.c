@@ -28,6 +28,7 @@
 #include "proxy/obs/logbuf.h"
 #include "proxy/obs/stats.h"
 #include "proxy/shutdown.h"
+#include "proxy/exchange/early_hints.h"
 
 void px_server_label(const struct cfg_server *s, char *buf, size_t size)
 {
@@ -327,6 +328,7 @@ void px_worker_free(struct px_worker *w)
     px_exchange_cache_free(w);
     for (size_t i = 0; i < w->nups; i++) /* their exchanges are gone */
         px_upstream_free_draining(&w->ups[i]);
+    px_eh_worker_free(w);
     px_alog_del(w->alog); /* after the connections: their last records used it */
     w->alog = NULL;
     /* The requests ended above are counted; the counters are folded while

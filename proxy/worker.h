@@ -25,6 +25,7 @@ struct px_drain;
 struct px_clients;
 struct px_alog;
 struct px_stats;
+struct px_eh_worker;
 struct px_hstate;
 
 /* One upstream group of the configuration, in one worker. */
@@ -99,6 +100,7 @@ struct px_worker {
     struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz), and
                                freeing drained pools (proxy/backend/adopt.h) */
     bool resolver_sub;      /* wake[1] is subscribed to the resolver's changes */
+    struct px_eh_worker *eh; /* learned early hints (proxy/exchange/early_hints.h), or NULL */
 };
 
 #define PX_WORKER_TICK_MS 1000

@@ -17,6 +17,7 @@
 #include "proxy/exchange/admit.h"
 #include "proxy/exchange/balance.h"
 #include "proxy/exchange/early.h"
+#include "proxy/exchange/early_hints.h"
 #include "proxy/exchange/forward_headers.h"
 #include "proxy/front/front.h"
 #include "proxy/front/conn.h"
@@ -845,6 +846,8 @@ static void ex_free(struct px_exchange *ex)
 {
     hb_list_remove(&ex->link);
     hb_buf_free(&ex->reqbuf);
+    if (ex->eh)
+        px_eh_ex_free(ex);
     struct px_worker *w = ex->fc->w;
     if (w->n_ex_cache + 1 > PX_EX_CACHE) { /* (not >=: PX_EX_CACHE may be 0) */
         ex_destroy(ex);
@@ -921,6 +924,8 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     }
     up->active++; /* until px_ex_finish (retry_budget and max_requests count them) */
     ex->counted = true;
+    if (route->early_hints.on) /* a 103 before the backend is even asked */
+        px_eh_on_request(ex, req);
     px_ex_connect(ex, false);
     return ex;
 }

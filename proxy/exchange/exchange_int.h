@@ -17,6 +17,7 @@
 
 struct px_upstream;
 struct cfg_route;
+struct px_eh_key;
 
 /* An exchange's life cycle (the request side runs alongside: req_end says
  * when the client's request is complete, body_written when body bytes left
@@ -129,6 +130,7 @@ struct px_exchange {
     bool early_retried; /* the backend's 425 was retried after the handshake */
     size_t parsed, span_off, span_len;
     int status; /* final status sent to the client (backend's or local), 0: none yet */
+    struct px_eh_key *eh; /* early hints: the path this request learns for, else NULL (owned) */
     /* The record's strings (exchange/capture.c): rec's views point here.
      * Last, and not cleared when the exchange is recycled (ex_alloc): each
      * is written before rec points at it. */

@@ -14,6 +14,7 @@
 #include "proxy/front/front.h"
 #include "proxy/front/conn.h"
 #include "proxy/exchange/balance.h"
+#include "proxy/exchange/early_hints.h"
 #include "proxy/exchange/route_edit.h"
 #include "proxy/exchange/tunnel.h"
 #include "proxy/worker.h"
@@ -103,6 +104,8 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
         px_ex_fail(ex, 502, "backend answered the WebSocket request without upgrading");
         return false;
     }
+    if (ex->eh) /* learned early hints: this path's Link values */
+        px_eh_on_final(ex, m);
     ex->status = m->status;
     ex->resp_flags = m->flags;
     struct h1_limits lim;
