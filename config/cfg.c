@@ -55,6 +55,9 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     u->retry_on = CFG_RETRY_CONNECT | CFG_RETRY_RESET;
     u->retry_budget.percent = 20;
     u->retry_budget.min_retries = 3;
+    u->tls.verify = true;
+    u->tls.session_reuse = true;
+    u->tls.min_version = CFG_TLS_1_2;
     struct cfg_outlier *o = &u->outlier_detection;
     o->consecutive_failures = 5;
     o->count = (1u << HB_OUTCOME_FAILURES) - 1;

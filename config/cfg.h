@@ -274,6 +274,20 @@ enum cfg_no_healthy {
     CFG_NO_HEALTHY_FAIL,  /* answer 503 at once */
 };
 
+/* upstreams.*.tls: TLS to the servers (proxy/backend/btls.h, docs/tls.md). */
+struct cfg_upstream_tls {
+    bool enabled;                  /* the section is present */
+    bool verify;                   /* check the server's certificate and name; default true */
+    bool session_reuse;            /* resume sessions per server per worker; default true */
+    uint16_t min_version;          /* enum cfg_tls_version; default 1.2 */
+    struct cfg_string ca_file;     /* PEM CAs; NULL: the system store (/etc/ssl/certs) */
+    struct cfg_string sni;         /* SNI sent; NULL: the server's host name (none for an IP) */
+    struct cfg_string verify_name; /* name the certificate must carry; NULL: sni, else the
+                                      server's address (a DNS name or an IP address) */
+    struct cfg_string cert;        /* client certificate chain (mTLS to the servers); NULL: none */
+    struct cfg_string key;         /* its private key (with cert) */
+};
+
 struct cfg_upstream {
     struct cfg_mark mark;
     struct cfg_string name;
@@ -300,6 +314,7 @@ struct cfg_upstream {
     } retry_budget;
     bool header_title_case;      /* header_case: title (names Title-Case to the servers);
                                     default lower */
+    struct cfg_upstream_tls tls;
 };
 
 /* Balancing policy names accepted by upstreams.*.balance, NULL-terminated. */

@@ -130,6 +130,13 @@ static void check_upstreams(struct vctx *v)
     char pos[32];
     for (size_t i = 0; i < cfg->n_upstreams; i++) {
         const struct cfg_upstream *u = &cfg->upstreams[i];
+        /* The health-check thread speaks plain HTTP/1.1 only: against a
+         * TLS server its requests would only fail. */
+        if (u->tls.enabled && u->health_check.enabled && !u->health_check.tcp)
+            verr(v, &u->mark,
+                 "expected health_check type: tcp in upstream \"%s\" with tls: (HTTP checks "
+                 "over TLS are not supported), found type: http",
+                 u->name.s);
         for (size_t j = 0; j < u->n_servers; j++)
             for (size_t k = 0; k < j; k++) {
                 const struct cfg_server *a = &u->servers[j], *b = &u->servers[k];

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/health.h"
 #include "proxy/backend/backend.h"
+#include "proxy/backend/btls.h"
 #include "proxy/backend/health_state.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/front/conn.h"
@@ -46,6 +47,27 @@ void px_server_label(const struct cfg_server *s, char *buf, size_t size)
     snprintf(buf, size, strchr(s->address.s, ':') ? "[%s]:%u" : "%s:%u", s->address.s, s->port);
 }
 
+void px_btls_opts_from(const struct cfg_upstream *u, struct px_btls_ctx_opts *o)
+{
+    *o = (struct px_btls_ctx_opts){.verify = u->tls.verify,
+                                   .session_reuse = u->tls.session_reuse,
+                                   .min_version = u->tls.min_version,
+                                   .ca_file = u->tls.ca_file.s,
+                                   .cert_file = u->tls.cert.s,
+                                   .key_file = u->tls.key.s};
+}
+
+/* The server's TLS names (upstreams.*.tls): SNI is tls.sni, else the
+ * server's address (none is sent for an IP address); the certificate must
+ * carry tls.verify_name, else the SNI name, else the address. */
+static struct px_btls_peer *btls_peer(struct px_btls_ctx *x, const struct cfg_upstream *u,
+                                      const struct cfg_server *s)
+{
+    const char *sni = u->tls.sni.s ? u->tls.sni.s : s->address.s;
+    const char *vn = u->tls.verify_name.s ? u->tls.verify_name.s : sni;
+    return px_btls_peer_new(x, sni, vn);
+}
+
 static int init_upstream(struct px_worker *w, struct px_upstream *up, const struct cfg_upstream *u)
 {
     up->cfg = u;
@@ -59,31 +81,51 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
     hb_balancer_init(&up->bal, pol, (uint64_t)w->id + 1);
     if (!up->pools || !up->load || !up->hs || !up->out || !up->st)
         return -1;
+    /* One context per upstream per worker; each server's pool holds a
+     * reference through its peer (checked at load: px_runtime_load_tls). */
+    struct px_btls_ctx *btls = NULL;
+    if (u->tls.enabled) {
+        struct px_btls_ctx_opts bo;
+        px_btls_opts_from(u, &bo);
+        char err[512];
+        btls = px_btls_ctx_new(&bo, err, sizeof err);
+        if (!btls) {
+            hb_error("upstream %s: tls: %s", u->name.s, err);
+            return -1;
+        }
+    }
     for (size_t i = 0; i < u->n_servers; i++) {
         const struct cfg_server *s = &u->servers[i];
         struct sockaddr_storage sa;
         socklen_t len;
         if (px_resolve(s->address.s, s->port, &sa, &len) != 0)
-            return -1;
+            goto fail;
         char name[300];
         px_server_label(s, name, sizeof name);
         struct px_pool_opts o;
         pool_opts_from(u, s, &o);
+        o.tls = btls ? btls_peer(btls, u, s) : NULL;
+        if (btls && !o.tls)
+            goto fail;
         up->pools[i] = px_pool_new(w->base, (struct sockaddr *)&sa, len, name, &o);
         if (!up->pools[i])
-            return -1;
+            goto fail;
         /* Weights are scaled for slow start's ramp (core/health.h); the
          * same factor for all keeps every policy's picks as they were. */
         up->load[i] = (struct hb_backend){.weight = s->weight * HB_WEIGHT_SCALE, .healthy = true};
         up->hs[i] = px_hstate_get(u->name.s, name);
         up->npools++;
         if (!up->hs[i])
-            return -1;
+            goto fail;
     }
+    px_btls_ctx_del(btls); /* the peers hold it */
     /* Workers start at different servers: skip w->id picks. */
     for (int k = 0; k < w->id % (int)up->npools; k++)
         (void)hb_balance_pick(&up->bal, up->load, up->npools);
     return 0;
+fail:
+    px_btls_ctx_del(btls);
+    return -1;
 }
 
 /* The heartbeat: /healthz fails when a worker's loop stops turning. */

@@ -126,4 +126,8 @@ void px_worker_free(struct px_worker *w);
  * Returns 0 or -1 (logged). */
 int px_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr, socklen_t *len);
 
+/* upstreams.*.tls as the options of proxy/backend/btls.h. */
+struct px_btls_ctx_opts;
+void px_btls_opts_from(const struct cfg_upstream *u, struct px_btls_ctx_opts *o);
+
 #endif

@@ -14,9 +14,13 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "proxy/backend/btls.h"
+#include "proxy/tls/tls_io.h"
 #include "proxy/obs/stats.h"
 
-enum bstate { BC_CONNECTING, BC_IDLE, BC_BUSY };
+/* CONNECTING ──TCP connected──→ HANDSHAKING (TLS pools) ──done──→ BUSY or IDLE
+ *      └──────TCP connected, plain pools──────────────────────→ BUSY or IDLE */
+enum bstate { BC_CONNECTING, BC_HANDSHAKING, BC_IDLE, BC_BUSY };
 
 struct px_bconn {
     struct hb_list link; /* pool->idle while idle */
@@ -30,6 +34,9 @@ struct px_bconn {
     struct px_pool_wait *wait; /* while dialling for a waiter */
     void *owner;
     const struct px_bconn_ops *ops;
+    struct px_btls *tls; /* NULL: plain TCP */
+    bool want_w;         /* TLS: the owner asked for on_writable (the write event may be
+                            armed for sealed records alone) */
 };
 
 struct px_pool {
@@ -43,6 +50,7 @@ struct px_pool {
     struct event *queue_timer;
     uint32_t open, nidle, nwaiting;
     uint64_t dials, reuses;
+    uint64_t tls_handshakes, tls_resumed;
     px_ctr *st; /* PX_SS_* (px_pool_set_stats), or NULL */
 };
 
@@ -82,13 +90,16 @@ static void on_write(evutil_socket_t fd, short what, void *arg);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void queue_timeout(evutil_socket_t fd, short what, void *arg);
 static void serve_queue(struct px_pool *p);
+static void connected(struct px_bconn *c, int err);
 
 struct px_pool *px_pool_new(struct event_base *base, const struct sockaddr *addr,
                             socklen_t addrlen, const char *name, const struct px_pool_opts *o)
 {
     struct px_pool *p = calloc(1, sizeof *p);
-    if (!p)
+    if (!p) {
+        px_btls_peer_del(o->tls); /* ours either way */
         return NULL;
+    }
     p->base = base;
     memcpy(&p->addr, addr, addrlen);
     p->addrlen = addrlen;
@@ -120,6 +131,8 @@ static void bconn_free(struct px_bconn *c)
     event_free(c->ev_read);
     event_free(c->ev_write);
     event_free(c->ev_timer);
+    if (c->tls)
+        px_btls_free(c->tls); /* close_notify, best effort */
     close(c->fd);
     p->open--;
     gauges(p);
@@ -140,6 +153,7 @@ void px_pool_del(struct px_pool *p)
     }
     if (p->queue_timer)
         event_free(p->queue_timer);
+    px_btls_peer_del(p->o.tls);
     free(p->name);
     free(p);
 }
@@ -395,6 +409,66 @@ static void connected(struct px_bconn *c, int err)
     w->ops->on_ready(w->owner, c);
 }
 
+/* One step of a TLS pool's handshake, the second half of its dial. */
+static void handshake(struct px_bconn *c)
+{
+    struct px_pool *p = c->pool;
+    int r = px_btls_handshake(c->tls);
+    if (r == PX_IO_WANT_READ) {
+        event_add(c->ev_read, NULL);
+        return;
+    }
+    if (r == PX_IO_WANT_WRITE) {
+        event_add(c->ev_write, NULL);
+        return;
+    }
+    px_bconn_set_timeout(c, 0);
+    if (r != 1) {
+        char why[256];
+        hb_warn("backend %s: TLS handshake failed: %s", p->name,
+                px_btls_why(c->tls, why, sizeof why));
+        connected(c, HB_EPROTO);
+        return;
+    }
+    bool resumed = px_btls_resumed(c->tls);
+    p->tls_handshakes++;
+    count(p, PX_SS_TLS_HANDSHAKES);
+    if (resumed) {
+        p->tls_resumed++;
+        count(p, PX_SS_TLS_RESUMED);
+    }
+    hb_debug("backend %s: TLS handshake done%s", p->name, resumed ? " (resumed)" : "");
+    connected(c, 0);
+}
+
+static void start_tls(struct px_bconn *c)
+{
+    c->tls = px_btls_new(c->pool->o.tls, c->fd);
+    if (!c->tls) {
+        px_bconn_set_timeout(c, 0);
+        connected(c, HB_ENOMEM);
+        return;
+    }
+    c->state = BC_HANDSHAKING;
+    handshake(c);
+}
+
+/* A TLS connection's write event: sealed records go out first; the owner
+ * hears of it only when it asked to. */
+static bool tls_writable(struct px_bconn *c)
+{
+    if (px_btls_unsent(c->tls)) {
+        int f = px_btls_flush(c->tls);
+        if (f == PX_IO_WANT_WRITE) {
+            event_add(c->ev_write, NULL);
+            return false;
+        }
+        if (f == PX_IO_ERROR)
+            return c->want_w; /* the owner's next write sees it */
+    }
+    return c->want_w;
+}
+
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
     struct px_bconn *c = arg;
@@ -404,10 +478,20 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
         if (soerr)
             hb_warn("backend %s: connect failed: %s", c->pool->name, strerror(soerr));
+        if (!soerr && c->pool->o.tls) {
+            start_tls(c); /* the connect timer runs on */
+            return;
+        }
         px_bconn_set_timeout(c, 0);
         connected(c, soerr ? HB_EIO : 0);
         return;
     }
+    if (c->state == BC_HANDSHAKING) {
+        handshake(c);
+        return;
+    }
+    if (c->tls && !tls_writable(c))
+        return;
     if (c->state == BC_BUSY && c->ops)
         c->ops->on_writable(c->owner, c);
 }
@@ -415,12 +499,22 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
     struct px_bconn *c = arg;
+    if (c->state == BC_HANDSHAKING) {
+        px_btls_readable(c->tls);
+        handshake(c);
+        return;
+    }
     if (c->state == BC_IDLE) {
         /* An idle connection has nothing to say: EOF or stray bytes both
-         * end it (RFC 9112 §9.3: a response without a request is an error). */
+         * end it (RFC 9112 §9.3: a response without a request is an error).
+         * Over TLS a late session ticket is no such thing. */
+        if (c->tls && px_btls_idle_ok(c->tls))
+            return;
         bconn_free(c);
         return;
     }
+    if (c->tls)
+        px_btls_readable(c->tls);
     if (c->state == BC_BUSY && c->ops)
         c->ops->on_readable(c->owner, c);
 }
@@ -431,6 +525,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     if (c->state == BC_CONNECTING) {
         hb_warn("backend %s: connect timed out after %u ms", c->pool->name,
                 c->pool->o.connect_timeout_ms);
+        connected(c, HB_ETIMEOUT);
+    } else if (c->state == BC_HANDSHAKING) {
+        hb_warn("backend %s: TLS handshake timed out after %u ms (connect_timeout)",
+                c->pool->name, c->pool->o.connect_timeout_ms);
         connected(c, HB_ETIMEOUT);
     } else if (c->state == BC_IDLE) {
         bconn_free(c);
@@ -451,6 +549,11 @@ bool px_bconn_reused(const struct px_bconn *c)
 
 void px_bconn_want_write(struct px_bconn *c, bool on)
 {
+    if (c->tls) {
+        c->want_w = on;
+        if (!on && px_btls_unsent(c->tls))
+            return; /* armed for the sealed records */
+    }
     if (on)
         event_add(c->ev_write, NULL);
     else
@@ -461,8 +564,11 @@ void px_bconn_kick_write(struct px_bconn *c)
 {
     /* While connecting, the write event means "connect finished": the owner
      * writes when connected anyway. */
-    if (c->state == BC_BUSY)
+    if (c->state == BC_BUSY) {
+        if (c->tls)
+            c->want_w = true;
         event_active(c->ev_write, EV_WRITE, 0);
+    }
 }
 
 void px_bconn_want_read(struct px_bconn *c, bool on)
@@ -474,6 +580,41 @@ void px_bconn_want_read(struct px_bconn *c, bool on)
         event_add(c->ev_read, NULL);
     else
         event_del(c->ev_read);
+    if (on && c->tls && px_btls_pending(c->tls))
+        event_active(c->ev_read, EV_READ, 0); /* no socket event will say so */
+}
+
+ssize_t px_bconn_send(struct px_bconn *c, const struct iovec *iov, int iovcnt)
+{
+    if (!c->tls) {
+        struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
+        return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+    }
+    ssize_t n = px_btls_send(c->tls, iov, iovcnt);
+    if (px_btls_unsent(c->tls))
+        event_add(c->ev_write, NULL); /* out when writable, whatever the owner wants */
+    return n;
+}
+
+ssize_t px_bconn_recv(struct px_bconn *c, void *buf, size_t len)
+{
+    if (!c->tls)
+        return recv(c->fd, buf, len, 0);
+    ssize_t n = px_btls_recv(c->tls, buf, len);
+    if (px_btls_unsent(c->tls))
+        event_add(c->ev_write, NULL);
+    if (n > 0 && c->reading && px_btls_pending(c->tls))
+        event_active(c->ev_read, EV_READ, 0); /* more is decrypted or read ahead already */
+    return n;
+}
+
+void px_bconn_shutdown_write(struct px_bconn *c)
+{
+    if (c->tls) {
+        px_btls_shutdown_write(c->tls); /* close_notify; TCP stays open for the answer */
+        return;
+    }
+    (void)shutdown(c->fd, SHUT_WR); /* ENOTCONN: the peer is gone, EOF follows */
 }
 
 void px_bconn_release(struct px_bconn *c)
@@ -484,6 +625,15 @@ void px_bconn_release(struct px_bconn *c)
     c->served++;
     event_del(c->ev_write);
     px_bconn_set_timeout(c, 0);
+    if (c->tls) {
+        c->want_w = false;
+        if (px_btls_pending(c->tls) || px_btls_unsent(c->tls)) {
+            /* bytes after the response, or records that could not leave */
+            bconn_free(c);
+            serve_queue(p);
+            return;
+        }
+    }
     if (!hb_list_empty(&p->queue)) {
         struct px_pool_wait *w = pop_waiter(p);
         c->reused = true;
@@ -521,4 +671,6 @@ void px_pool_stats(const struct px_pool *p, struct px_pool_stats *out)
     out->waiting = p->nwaiting;
     out->dials = p->dials;
     out->reuses = p->reuses;
+    out->tls_handshakes = p->tls_handshakes;
+    out->tls_resumed = p->tls_resumed;
 }

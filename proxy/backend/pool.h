@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include "core/balance.h"
 #include "core/list.h"
@@ -32,9 +34,15 @@ struct px_pool_opts {
                                     (0 for both: no limit) */
     uint32_t queue_max;          /* exchanges waiting for a connection */
     uint32_t queue_timeout_ms;   /* wait in the queue → HB_ETIMEOUT (503) */
+    /* TLS to the server (proxy/backend/btls.h): NULL for plain TCP. The
+     * pool owns it (px_pool_del frees it). A dial is complete, and the
+     * connection leased, only once its handshake finished (within
+     * connect_timeout_ms); a failed handshake is HB_EPROTO. */
+    struct px_btls_peer *tls;
 };
 
 struct px_bconn;
+struct px_btls_peer;
 
 /* What a connection's owner (an exchange) is told. Each is called from the
  * worker's event loop, never from inside px_pool_* calls made by the same
@@ -44,8 +52,9 @@ struct px_bconn_ops {
      * caller until px_bconn_release()/px_bconn_close(). */
     void (*on_ready)(void *owner, struct px_bconn *c);
     /* A pending lease failed: HB_ELIMIT (waited queue_timeout_ms in the
-     * queue), HB_ETIMEOUT (connect timeout), HB_EIO (connect refused or
-     * failed), HB_ENOMEM. */
+     * queue), HB_ETIMEOUT (connect or TLS handshake timeout), HB_EIO
+     * (connect refused or failed), HB_EPROTO (TLS handshake failed: the
+     * reason is logged), HB_ENOMEM. */
     void (*on_fail)(void *owner, int err);
     /* Events on a leased connection. */
     void (*on_readable)(void *owner, struct px_bconn *c);
@@ -74,7 +83,8 @@ size_t px_pool_pick(struct hb_balancer *b, struct hb_backend *be, struct px_pool
                     size_t n);
 
 /* Creates a pool for one backend address on base. name is for logs
- * ("127.0.0.1:8080", copied). NULL when out of memory. */
+ * ("127.0.0.1:8080", copied). NULL when out of memory. Takes o->tls
+ * either way. */
 struct px_pool *px_pool_new(struct event_base *base, const struct sockaddr *addr,
                             socklen_t addrlen, const char *name, const struct px_pool_opts *o);
 
@@ -101,6 +111,14 @@ void px_pool_cancel(struct px_pool_wait *w);
 /* ---- a leased connection ---- */
 
 int px_bconn_fd(const struct px_bconn *c);
+
+/* I/O on a leased connection: sendmsg(MSG_NOSIGNAL)/recv semantics (bytes,
+ * or -1 with errno; EAGAIN: wait for writable/readable; recv 0 at EOF),
+ * through TLS when the pool has it. shutdown_write: the server reads EOF,
+ * the connection stays readable. */
+ssize_t px_bconn_send(struct px_bconn *c, const struct iovec *iov, int iovcnt);
+ssize_t px_bconn_recv(struct px_bconn *c, void *buf, size_t len);
+void px_bconn_shutdown_write(struct px_bconn *c);
 
 /* True when c served a response before this lease (a stale keep-alive
  * connection may have been closed by the backend meanwhile). */
@@ -138,6 +156,7 @@ void px_pool_set_stats(struct px_pool *p, _Atomic uint64_t *v);
 struct px_pool_stats {
     uint32_t open, idle, waiting;
     uint64_t dials, reuses;
+    uint64_t tls_handshakes, tls_resumed; /* finished handshakes; of them, resumed */
 };
 void px_pool_stats(const struct px_pool *p, struct px_pool_stats *out);
 

@@ -329,6 +329,8 @@ static const char *fail_reason(int err)
         return "no backend connection free in time (pool queue)";
     case HB_ENOMEM:
         return "out of memory";
+    case HB_EPROTO:
+        return "TLS handshake failed";
     default:
         return "connect failed";
     }
@@ -442,9 +444,9 @@ uint32_t px_ex_try_timeout(const struct px_exchange *ex)
 static void on_fail(void *owner, int err)
 {
     struct px_exchange *ex = owner;
-    if (err == HB_EIO || err == HB_ETIMEOUT)
+    if (err == HB_EIO || err == HB_ETIMEOUT || err == HB_EPROTO)
         px_ex_observe(ex, HB_OUTCOME_CONNECT_FAILURE);
-    if (err == HB_EIO && next_server(ex)) {
+    if ((err == HB_EIO || err == HB_EPROTO) && next_server(ex)) {
         px_ex_connect(ex, false);
         return;
     }

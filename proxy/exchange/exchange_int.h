@@ -100,6 +100,7 @@ struct px_exchange {
     bool got_byte; /* a response byte came on this connection (retry, messages) */
     bool tun_idle; /* tunnel ended by tunnels.idle_timeout */
     bool tun_half; /* tunnel: the client ended, the backend connection was shut for writing */
+    bool be_eof;   /* the backend closed while body bytes still wait to be decoded */
     size_t parsed, span_off, span_len;
     int status; /* final status sent to the client (backend's or local), 0: none yet */
     /* The record's strings (exchange/capture.c): rec's views point here.

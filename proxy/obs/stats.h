@@ -125,6 +125,8 @@ enum {
     PX_SS_EJECTIONS,                          /* passive ejections (outlier_detection) */
     PX_SS_RETRY_BUDGET,                       /* retries refused by the retry budget */
     PX_SS_BREAKER,                            /* 503s at the upstream's max_requests */
+    PX_SS_TLS_HANDSHAKES,                     /* TLS handshakes finished (upstreams.*.tls) */
+    PX_SS_TLS_RESUMED,                        /* of them, resumed sessions */
     PX_SS_TTFB,                               /* histogram: first response byte */
     PX_SS_NCOUNTERS = PX_SS_TTFB + PX_ST_HIST,
     /* gauges */
