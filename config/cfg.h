@@ -315,6 +315,8 @@ struct cfg_upstream {
     bool header_title_case;      /* header_case: title (names Title-Case to the servers);
                                     default lower */
     struct cfg_upstream_tls tls;
+    uint8_t proxy_protocol; /* PROXY protocol header sent to the servers: 0 none (default),
+                               1 (v1 text) or 2 (v2 binary, with ALPN/authority/SSL TLVs) */
 };
 
 /* Balancing policy names accepted by upstreams.*.balance, NULL-terminated. */

@@ -608,6 +608,18 @@ static void upstream_tls(struct sctx *c, const struct cfg_node *n, void *field)
         missing(c, &t->key.mark, "cert", "the PEM client certificate chain for this key");
 }
 
+/* proxy_protocol: v1 or v2 (off: the default, no header). */
+static void proxy_protocol_out(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    static const char *const names[] = {"off", "v1", "v2"};
+    for (uint8_t i = 0; n->kind == CFG_NODE_SCALAR && i < 3; i++)
+        if (strcmp(n->text, names[i]) == 0) {
+            *(uint8_t *)field = i;
+            return;
+        }
+    sc_expected(c, n, "a PROXY protocol version (v1, v2 or off)");
+}
+
 #define UP struct cfg_upstream
 static const struct sc_field upstream_fields[] = {
     SCF_WHOLE("servers", servers),
@@ -629,6 +641,7 @@ static const struct sc_field upstream_fields[] = {
     SCF_WHOLE("retry_budget", retry_budget),
     SCF_FUNC("header_case", UP, header_title_case, header_case),
     SCF_FUNC("tls", UP, tls, upstream_tls),
+    SCF_FUNC("proxy_protocol", UP, proxy_protocol, proxy_protocol_out),
     SCF_END,
 };
 

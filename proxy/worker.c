@@ -40,6 +40,7 @@ static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server
      * gets the 503 at once. Each waiter is a stream that exists anyway. */
     o->queue_max = u->queue_size;
     o->queue_timeout_ms = u->queue_timeout_ms;
+    o->per_client = u->proxy_protocol != 0;
 }
 
 void px_server_label(const struct cfg_server *s, char *buf, size_t size)

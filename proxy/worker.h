@@ -79,6 +79,7 @@ struct px_worker {
     struct px_alog *alog;   /* this worker's access log format (proxy/obs/alog.h), or NULL */
     struct px_stats *stats; /* this worker's counters (proxy/obs/stats.h); NULL in unit tests */
     struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz) */
+    uint64_t conn_serial;   /* the last client connection's serial (px_fconn.serial) */
 };
 
 #define PX_WORKER_TICK_MS 1000

@@ -35,6 +35,9 @@ struct px_bconn {
     void *owner;
     const struct px_bconn_ops *ops;
     struct px_btls *tls; /* NULL: plain TCP */
+    uint64_t client;     /* per_client pools: the client connection it belongs to */
+    uint8_t *pp;         /* the PROXY header to send once connected; NULL: none (left) */
+    uint16_t pp_len;
     bool want_w;         /* TLS: the owner asked for on_writable (the write event may be
                             armed for sealed records alone) */
 };
@@ -133,6 +136,7 @@ static void bconn_free(struct px_bconn *c)
     event_free(c->ev_timer);
     if (c->tls)
         px_btls_free(c->tls); /* close_notify, best effort */
+    free(c->pp);
     close(c->fd);
     p->open--;
     gauges(p);
@@ -180,12 +184,22 @@ void px_bconn_set_timeout(struct px_bconn *c, uint32_t ms)
 
 /* Starts a non-blocking connect. Returns the connection (BC_CONNECTING),
  * or NULL with *err = HB_EIO / HB_ENOMEM. */
-static struct px_bconn *dial(struct px_pool *p, int *err)
+static struct px_bconn *dial(struct px_pool *p, const struct px_pool_wait *w, int *err)
 {
     *err = HB_ENOMEM;
     struct px_bconn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    if (p->o.per_client && w->client) {
+        c->client = w->client->id;
+        c->pp = malloc(w->client->len ? w->client->len : 1);
+        if (!c->pp) {
+            free(c);
+            return NULL;
+        }
+        memcpy(c->pp, w->client->hdr, w->client->len);
+        c->pp_len = w->client->len;
+    }
     c->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         free(c);
@@ -234,9 +248,21 @@ static void grant(struct px_bconn *c, void *owner, const struct px_bconn_ops *op
     px_bconn_set_timeout(c, 0);
 }
 
-static struct px_bconn *take_idle(struct px_pool *p)
+/* The most recent idle connection of w's client (per_client pools). */
+static struct hb_list *find_idle(struct px_pool *p, const struct px_pool_wait *w)
 {
-    struct hb_list *it = hb_list_pop_front(&p->idle);
+    uint64_t id = w->client ? w->client->id : 0;
+    for (struct hb_list *it = p->idle.next; it != &p->idle; it = it->next)
+        if (hb_container_of(it, struct px_bconn, link)->client == id) {
+            hb_list_remove(it);
+            return it;
+        }
+    return NULL;
+}
+
+static struct px_bconn *take_idle(struct px_pool *p, const struct px_pool_wait *w)
+{
+    struct hb_list *it = p->o.per_client ? find_idle(p, w) : hb_list_pop_front(&p->idle);
     if (!it)
         return NULL;
     struct px_bconn *c = hb_container_of(it, struct px_bconn, link);
@@ -270,20 +296,23 @@ int px_pool_lease(struct px_pool *p, struct px_pool_wait *w, void *owner,
     w->pool = p;
     w->owner = owner;
     w->ops = ops;
-    struct px_bconn *c = fresh ? NULL : take_idle(p);
+    struct px_bconn *c = fresh ? NULL : take_idle(p, w);
     if (c) {
         grant(c, owner, ops);
         *out = c;
         return 0;
     }
-    if (fresh && p->o.max_conns && p->open >= p->o.max_conns && p->nidle > 0) {
+    /* Make room for the fresh connection: the oldest idle one goes (in a
+     * per_client pool none of the idle ones can serve this client). */
+    if ((fresh || p->o.per_client) && p->o.max_conns && p->open >= p->o.max_conns &&
+        p->nidle > 0) {
         /* Make room for the fresh connection: the oldest idle one goes. */
         struct px_bconn *old = hb_container_of(p->idle.prev, struct px_bconn, link);
         bconn_free(old);
     }
     if (p->o.max_conns == 0 || p->open < p->o.max_conns) {
         int err;
-        c = dial(p, &err);
+        c = dial(p, w, &err);
         if (!c)
             return err;
         c->wait = w;
@@ -337,6 +366,40 @@ static struct px_pool_wait *pop_waiter(struct px_pool *p)
     return w;
 }
 
+/* The first waiter of c's client (per_client pools), or NULL. */
+static struct px_pool_wait *waiter_of(struct px_pool *p, const struct px_bconn *c)
+{
+    for (struct hb_list *it = p->queue.next; it != &p->queue; it = it->next) {
+        struct px_pool_wait *w = hb_container_of(it, struct px_pool_wait, link);
+        if (w->client && w->client->id == c->client)
+            return w;
+    }
+    return NULL;
+}
+
+/* Takes w out of the queue, as pop_waiter does for the first. */
+static struct px_pool_wait *take_waiter(struct px_pool *p, struct px_pool_wait *w)
+{
+    hb_list_remove(&w->link);
+    p->nwaiting--;
+    gauges(p);
+    arm_queue_timer(p);
+    w->pool = NULL;
+    return w;
+}
+
+void px_pool_forget_client(struct px_pool *p, uint64_t id)
+{
+    struct hb_list *it = p->idle.next;
+    while (it != &p->idle) {
+        struct px_bconn *c = hb_container_of(it, struct px_bconn, link);
+        it = it->next;
+        if (c->client == id)
+            bconn_free(c);
+    }
+    serve_queue(p);
+}
+
 /* A connection slot may have freed: give idle connections to waiters, or
  * dial for the first waiter when under the limit. */
 static void serve_queue(struct px_pool *p)
@@ -346,14 +409,16 @@ static void serve_queue(struct px_pool *p)
         if (p->nidle == 0 && p->o.max_conns && p->open >= p->o.max_conns)
             return;
         struct px_pool_wait *w = pop_waiter(p);
-        c = take_idle(p);
+        c = take_idle(p, w);
+        if (!c && p->o.per_client && p->o.max_conns && p->open >= p->o.max_conns)
+            bconn_free(hb_container_of(p->idle.prev, struct px_bconn, link)); /* another's */
         if (c) {
             grant(c, w->owner, w->ops);
             w->ops->on_ready(w->owner, c);
             continue;
         }
         int err;
-        c = dial(p, &err);
+        c = dial(p, w, &err);
         if (!c) {
             w->ops->on_fail(w->owner, err);
             continue;
@@ -407,6 +472,22 @@ static void connected(struct px_bconn *c, int err)
     }
     grant(c, w->owner, w->ops);
     w->ops->on_ready(w->owner, c);
+}
+
+/* The PROXY header first, before TLS or any request byte: a fresh socket
+ * takes those few bytes at once (its buffer is empty), so a short write is
+ * an error like a failed connect. */
+static int send_pp(struct px_bconn *c)
+{
+    ssize_t n = send(c->fd, c->pp, c->pp_len, MSG_NOSIGNAL);
+    if (n != (ssize_t)c->pp_len) {
+        hb_warn("backend %s: writing the PROXY protocol header failed: %s", c->pool->name,
+                n < 0 ? strerror(errno) : "short write");
+        return -1;
+    }
+    free(c->pp);
+    c->pp = NULL;
+    return 0;
 }
 
 /* One step of a TLS pool's handshake, the second half of its dial. */
@@ -478,6 +559,11 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
         if (soerr)
             hb_warn("backend %s: connect failed: %s", c->pool->name, strerror(soerr));
+        if (!soerr && c->pp && send_pp(c) != 0) {
+            px_bconn_set_timeout(c, 0);
+            connected(c, HB_EIO);
+            return;
+        }
         if (!soerr && c->pool->o.tls) {
             start_tls(c); /* the connect timer runs on */
             return;
@@ -634,8 +720,8 @@ void px_bconn_release(struct px_bconn *c)
             return;
         }
     }
-    if (!hb_list_empty(&p->queue)) {
-        struct px_pool_wait *w = pop_waiter(p);
+    if (!hb_list_empty(&p->queue) && (!p->o.per_client || waiter_of(p, c))) {
+        struct px_pool_wait *w = p->o.per_client ? take_waiter(p, waiter_of(p, c)) : pop_waiter(p);
         c->reused = true;
         p->reuses++;
         count(p, PX_SS_REUSES);

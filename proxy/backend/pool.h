@@ -39,6 +39,19 @@ struct px_pool_opts {
      * connection leased, only once its handshake finished (within
      * connect_timeout_ms); a failed handshake is HB_EPROTO. */
     struct px_btls_peer *tls;
+    /* upstreams.*.proxy_protocol: every connection belongs to the client
+     * connection it was dialled for (px_pool_wait.client) and starts with
+     * that client's PROXY header; it is leased again only to that client. */
+    bool per_client;
+};
+
+/* The client connection a lease is for (per_client pools): its id, unique
+ * in the worker for the process's life, and the PROXY header each new
+ * connection sends first (copied at the dial). */
+struct px_pool_client {
+    uint64_t id;
+    const uint8_t *hdr;
+    uint16_t len;
 };
 
 struct px_bconn;
@@ -70,6 +83,9 @@ struct px_pool_wait {
     void *owner;
     const struct px_bconn_ops *ops;
     int64_t deadline_ns;
+    /* Set by the caller before px_pool_lease in a per_client pool (it must
+     * outlive the lease); ignored in other pools. */
+    const struct px_pool_client *client;
 };
 
 struct px_pool;
@@ -107,6 +123,10 @@ int px_pool_lease(struct px_pool *p, struct px_pool_wait *w, void *owner,
 /* Withdraws a pending lease (no callback follows). A no-op when w is not
  * pending. */
 void px_pool_cancel(struct px_pool_wait *w);
+
+/* A client connection closed: its idle connections (per_client pools) are
+ * closed, as nobody else may use them. */
+void px_pool_forget_client(struct px_pool *p, uint64_t id);
 
 /* ---- a leased connection ---- */
 

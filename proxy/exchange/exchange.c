@@ -16,6 +16,7 @@
 #include "proxy/backend/health_state.h"
 #include "proxy/exchange/admit.h"
 #include "proxy/exchange/forward_headers.h"
+#include "proxy/exchange/pp_out.h"
 #include "proxy/front/front.h"
 #include "proxy/front/conn.h"
 #include "proxy/obs/hooks.h"
@@ -459,6 +460,11 @@ void px_ex_connect(struct px_exchange *ex, bool fresh)
         /* Logged once by the health-check thread when it happened. */
         px_ex_rec_detail(ex, "no healthy server (on_no_healthy: fail)");
         fail(ex, 503, "no healthy server", false);
+        return;
+    }
+    uint8_t ppv = ex->up->cfg->proxy_protocol;
+    if (ppv && !(ex->wait.client = px_pp_out_client(ex->fc, ppv))) {
+        px_ex_fail(ex, 502, "out of memory for the PROXY protocol header");
         return;
     }
     for (;;) {

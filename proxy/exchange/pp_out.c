@@ -1,0 +1,98 @@
+/* proxy/exchange/pp_out.c — PROXY protocol headers for backends (pp_out.h). */
+#include "proxy/exchange/pp_out.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "proxy/front/conn.h"
+#include "proxy/worker.h"
+
+/* The client's address: fc->peer_addr/peer_port, which a balancer's PROXY
+ * header may have set (front/proxy_hdr.c). */
+static void client_addr(const struct px_fconn *fc, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, fc->peer_addr, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(fc->peer_port);
+    } else if (inet_pton(AF_INET6, fc->peer_addr, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(fc->peer_port);
+    }
+}
+
+/* Both sides in one family: an IPv4 client on a dual-stack socket appears
+ * as ::ffff:a.b.c.d to one and a.b.c.d to the other. */
+static void same_family(struct sockaddr_storage *src, struct sockaddr_storage *dst)
+{
+    if (src->ss_family == AF_INET && dst->ss_family == AF_INET6) {
+        struct sockaddr_in6 *d6 = (struct sockaddr_in6 *)dst;
+        if (IN6_IS_ADDR_V4MAPPED(&d6->sin6_addr)) {
+            struct sockaddr_in d4 = {.sin_family = AF_INET, .sin_port = d6->sin6_port};
+            memcpy(&d4.sin_addr, &d6->sin6_addr.s6_addr[12], 4);
+            memset(dst, 0, sizeof *dst);
+            memcpy(dst, &d4, sizeof d4);
+        }
+    }
+}
+
+static int build(struct px_fconn *fc, struct px_pp_out *o, int version)
+{
+    struct sockaddr_storage src, dst;
+    socklen_t dl = sizeof dst;
+    client_addr(fc, &src);
+    if (getsockname(fc->fd, (struct sockaddr *)&dst, &dl) != 0)
+        memset(&dst, 0, sizeof dst); /* UNKNOWN / LOCAL */
+    same_family(&src, &dst);
+    ptrdiff_t n;
+    if (version == 1) {
+        n = hb_pp_write_v1((struct sockaddr *)&src, (struct sockaddr *)&dst, (char *)o->v1,
+                           sizeof o->v1);
+        o->v[0] = (struct px_pool_client){fc->serial, o->v1, (uint16_t)(n > 0 ? n : 0)};
+        return n > 0 ? 0 : -1;
+    }
+    struct hb_str alpn = HB_STR_NULL, sni = HB_STR_NULL;
+    bool tls = fc->io.ssl != NULL;
+    if (tls) {
+        const uint8_t *p;
+        unsigned len;
+        SSL_get0_alpn_selected(fc->io.ssl, &p, &len);
+        if (len)
+            alpn = hb_str_make((const char *)p, len);
+        const char *name = SSL_get_servername(fc->io.ssl, TLSEXT_NAMETYPE_host_name);
+        if (name)
+            sni = hb_str_c(name);
+    }
+    n = hb_pp_write_v2((struct sockaddr *)&src, (struct sockaddr *)&dst, alpn, sni, tls, o->v2,
+                       sizeof o->v2);
+    o->v[1] = (struct px_pool_client){fc->serial, o->v2, (uint16_t)(n > 0 ? n : 0)};
+    return n > 0 ? 0 : -1;
+}
+
+const struct px_pool_client *px_pp_out_client(struct px_fconn *fc, int version)
+{
+    if (!fc->pp_out && !(fc->pp_out = calloc(1, sizeof *fc->pp_out)))
+        return NULL;
+    struct px_pp_out *o = fc->pp_out;
+    int i = version == 1 ? 0 : 1;
+    if (!o->v[i].len && build(fc, o, version) != 0)
+        return NULL;
+    return &o->v[i];
+}
+
+void px_pp_out_forget(struct px_fconn *fc)
+{
+    struct px_worker *w = fc->w;
+    for (size_t i = 0; i < w->nups; i++)
+        if (w->ups[i].cfg->proxy_protocol)
+            for (size_t j = 0; j < w->ups[i].npools; j++)
+                px_pool_forget_client(w->ups[i].pools[j], fc->serial);
+    free(fc->pp_out);
+    fc->pp_out = NULL;
+}
