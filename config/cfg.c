@@ -22,10 +22,16 @@ void cfg_listener_defaults(struct cfg_listener *l)
     l->backlog = 511;
     l->tls_cfg.min_version = CFG_TLS_1_2;
     l->tls_cfg.ticket_rotation_ms = 3600 * 1000;
+    l->tls_cfg.ticket_mc.port = 11211;
+    l->tls_cfg.ticket_mc.key = (struct cfg_string){"h2bridge/ticket-keys", {NULL, 0, 0}};
+    l->tls_cfg.ticket_mc.interval_ms = 60 * 1000;
+    l->tls_cfg.ticket_mc.timeout_ms = 2000;
+    l->tls_cfg.ticket_mc.lifetime_ms = 3600 * 1000;
     l->tls_cfg.small_records = 64 * KIB;
     l->tls_cfg.small_records_idle_ms = 1000;
     l->tls_cfg.client_auth = CFG_CLIENT_AUTH_NONE;
     l->tls_cfg.verify_depth = 3;
+    l->tls_cfg.ocsp_check_ms = 60 * 1000;
     l->tls_cfg.subject_header = (struct cfg_string){"x-client-cert-subject", {NULL, 0, 0}};
     l->tls_cfg.san_header = (struct cfg_string){"x-client-cert-san", {NULL, 0, 0}};
     l->tls_cfg.hash_header = (struct cfg_string){"x-client-cert-sha256", {NULL, 0, 0}};
@@ -38,9 +44,11 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     u->read_timeout_ms = 60000;
     u->idle_timeout_ms = 60000;
     u->keepalive = 32;
+    u->surplus_idle_timeout_ms = 1000;
     u->retries = 1;
     u->queue_timeout_ms = 5000;
     u->queue_size = 4096;
+    u->per_client_share = 25;
     struct cfg_health_check *h = &u->health_check;
     h->method = (struct cfg_string){"GET", {NULL, 0, 0}};
     h->path = (struct cfg_string){"/", {NULL, 0, 0}};
@@ -71,6 +79,10 @@ static void set_defaults(struct cfg *c)
     c->http2.max_concurrent_streams = 100;
     c->http2.initial_window_size = 65535; /* RFC 9113 §6.9.2 initial value */
     c->http2.connection_window_size = 1 * MIB;
+    /* Enough for 100 Mbit/s at 300 ms (a stream) and four such streams (the
+     * connection); growth needs the backend to take the bytes that fast. */
+    c->http2.max_window_size = 4 * MIB;
+    c->http2.max_connection_window_size = 16 * MIB;
     c->http2.max_frame_size = 16384;
     c->http2.header_table_size = 4096;
     c->http2.max_header_list_size = 64 * KIB;
@@ -96,6 +108,8 @@ static void set_defaults(struct cfg *c)
     c->limits.min_send_rate_window_ms = 10000;
     c->limits.shutdown_timeout_ms = 30000;
     c->limits.max_request_body_size = 1024 * MIB;
+    c->limits.response_stall_timeout_ms = 30000;
+    c->limits.request_body_timeout_ms = 60000;
 
     c->logging.level = HB_LOG_INFO;
     c->logging.access_log_format = CFG_ACCESS_COMBINED;

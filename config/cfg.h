@@ -148,6 +148,7 @@ struct cfg_cert {
     struct cfg_mark mark; /* the list item */
     struct cfg_string cert;
     struct cfg_string key;
+    struct cfg_string ocsp_file; /* DER OCSP response stapled; NULL = none (docs/tls.md) */
     struct cfg_string *server_names; /* lowercased; "*.example.com" allowed */
     size_t n_server_names;
 };
@@ -167,6 +168,17 @@ struct cfg_tls {
     struct cfg_string ticket_key_file; /* 48 random bytes (SSL_CTX_set_tlsext_ticket_keys); NULL =
                                           random keys, rotated */
     uint32_t ticket_rotation_ms;       /* rotation interval of random keys; default 1h */
+    /* ticket_memcached: ticket keys shared by a fleet through memcached
+     * (docs/operations.md); address.s NULL = off. */
+    struct cfg_ticket_mc {
+        struct cfg_mark mark;      /* the ticket_memcached: key */
+        struct cfg_string address; /* host */
+        uint16_t port;             /* default 11211 */
+        struct cfg_string key;     /* default "h2bridge/ticket-keys" */
+        uint32_t interval_ms;      /* between fetches; default 60 s */
+        uint32_t timeout_ms;       /* one fetch; default 2 s */
+        uint32_t lifetime_ms;      /* ticket lifetime; default 1 h */
+    } ticket_mc;
     uint32_t small_records;    /* bytes sent in one-segment records on a fresh or rested
                                   connection before 16 KiB records; default 64 KiB, 0 = never */
     uint32_t small_records_idle_ms; /* a pause without writes that starts small again; 1s */
@@ -180,6 +192,10 @@ struct cfg_tls {
     struct cfg_string subject_header; /* default x-client-cert-subject */
     struct cfg_string san_header;     /* default x-client-cert-san */
     struct cfg_string hash_header;    /* default x-client-cert-sha256 */
+    /* TLS 1.3 0-RTT (docs/tls.md): early data accepted for safe requests,
+     * 425 for the rest; default off. */
+    bool early_data;
+    uint32_t ocsp_check_ms; /* how often each ocsp_file is checked for a change; 60 s */
 };
 
 struct cfg_listener {
@@ -208,6 +224,8 @@ struct cfg_http2 {
     uint32_t max_concurrent_streams; /* default 100 */
     uint32_t initial_window_size;    /* stream window; default 65535, max 2^31-1 */
     uint32_t connection_window_size; /* connection window; default 1 MiB, min 65535 */
+    uint32_t max_window_size;        /* stream window may grow to; default 4 MiB; <= initial: fixed */
+    uint32_t max_connection_window_size; /* likewise the connection's; default 16 MiB */
     uint32_t max_frame_size;         /* 16384..16777215; default 16384 */
     uint32_t header_table_size;      /* HPACK decoder table; default 4096 */
     uint32_t max_header_list_size;   /* default 64 KiB */
@@ -227,8 +245,13 @@ struct cfg_server {
     struct cfg_string address; /* host part, [] stripped */
     uint16_t port;
     uint32_t weight;          /* 1..1000; default 1 */
-    uint32_t max_connections; /* per worker; 0 = no limit besides keepalive; default 0 */
+    uint32_t max_connections; /* per worker; 0 = no limit; default CFG_SERVER_MAX_CONNECTIONS */
 };
+
+/* servers[].max_connections by default: high, as the peers (nginx, HAProxy,
+ * h2o and nghttpx have no default cap), yet bounded by what one worker's
+ * file descriptors can hold (docs/backends.md). */
+#define CFG_SERVER_MAX_CONNECTIONS 1024
 
 /* upstreams.*.health_check: active checks, run once per process by the
  * health-check thread (proxy/backend/health_check.h). */
@@ -298,6 +321,8 @@ struct cfg_upstream {
     uint32_t read_timeout_ms;    /* between bytes from the backend; default 60s */
     uint32_t idle_timeout_ms;    /* idle pooled connection; default 60s */
     uint32_t keepalive;          /* idle connections kept per server per worker; default 32 */
+    uint32_t surplus_idle_timeout_ms; /* an idle connection past keepalive lingers; 0: closed
+                                         at once; default 1s */
     uint32_t retries;            /* retries of one request (retry_on); default 1 */
     uint32_t queue_timeout_ms;   /* wait for a busy server's connection slot; default 5s */
     uint32_t queue_size;         /* requests waiting per server per worker; default 4096 */
@@ -306,6 +331,10 @@ struct cfg_upstream {
     enum cfg_no_healthy on_no_healthy; /* default CFG_NO_HEALTHY_PANIC */
     uint32_t slow_start_ms;      /* weight ramp after a server comes back; default 0 (off) */
     uint32_t max_requests;       /* requests in progress per worker (breaker); 0: no limit */
+    uint32_t max_pending;        /* requests waiting for a connection, across the servers,
+                                    per worker; 0: no limit (queue_size per server); default 0 */
+    uint32_t per_client_share;   /* percent of a server's max_connections one client
+                                    connection may hold; 100: no share; default 25 */
     unsigned retry_on;           /* CFG_RETRY_*; default CFG_RETRY_CONNECT | CFG_RETRY_RESET */
     uint32_t per_try_timeout_ms; /* wait for the first response byte per try; 0: read_timeout */
     struct {
@@ -378,6 +407,10 @@ struct cfg_limits {
     uint32_t min_send_rate_window_ms; /* window the rate is measured over; default 10s */
     uint32_t shutdown_timeout_ms;     /* graceful shutdown / reload drain; default 30s */
     uint32_t max_request_body_size;   /* request body (413 above), 0 = no limit; default 1GiB */
+    uint32_t response_stall_timeout_ms; /* a response the client takes no byte of; 0 = off;
+                                           default 30s */
+    uint32_t request_body_timeout_ms;   /* between request body bytes while the backend
+                                           waits; 0 = off; default 60s */
 };
 
 enum cfg_access_format {

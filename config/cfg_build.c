@@ -85,6 +85,7 @@ int cfg_add_backend(struct cfg *cfg, const char *hostport, struct cfg_errors *er
     s->mark = cfg_cmdline_mark;
     s->port = port;
     s->weight = 1;
+    s->max_connections = CFG_SERVER_MAX_CONNECTIONS;
     if (cmdline_string(cfg, host, &s->address) != 0)
         return HB_ENOMEM;
     if (has_catch_all(cfg))

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/cfg_internal.h"
+#include "core/memcache.h"
 #include "core/err.h"
 #include "core/outlier.h"
 
@@ -84,6 +85,7 @@ static void server_names(struct sctx *c, const struct cfg_node *n, void *field)
 static const struct sc_field cert_fields[] = {
     SCF_PATH("cert", struct cfg_cert, cert),
     SCF_PATH("key", struct cfg_cert, key),
+    SCF_PATH("ocsp_file", struct cfg_cert, ocsp_file),
     SCF_WHOLE("server_names", server_names),
     SCF_END,
 };
@@ -104,7 +106,7 @@ static void certificates(struct sctx *c, const struct cfg_node *n, void *field)
         }
         ct->mark = item->mark;
         size_t old = sc_path_index(c, i);
-        if (sc_apply_map(c, item, cert_fields, ct, "a mapping (cert, key, server_names)") &&
+        if (sc_apply_map(c, item, cert_fields, ct, "a mapping (cert, key, ocsp_file, server_names)") &&
             item->kind == CFG_NODE_MAP) {
             if (!ct->cert.s && c->rc != HB_ENOMEM)
                 missing(c, &item->mark, "cert", "a PEM certificate chain file");
@@ -142,12 +144,54 @@ static void client_auth(struct sctx *c, const struct cfg_node *n, void *field)
     sc_expected(c, n, "a client_auth mode (none, optional or required)");
 }
 
+static void ticket_mc_address(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_ticket_mc *m = field;
+    /* Its port must not count as the listener's (sc_port_clash). */
+    struct cfg_mark saved = c->addr_port_mark;
+    sc_address(c, n, &m->address, &m->port);
+    c->addr_port_mark = saved;
+}
+
+static void ticket_mc_key(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_string *k = field;
+    if (n->kind != CFG_NODE_SCALAR || !hb_mc_key_ok(n->text)) {
+        sc_expected(c, n, "a memcached key (1 to 250 printable characters, no spaces)");
+        return;
+    }
+    k->s = cfg_mem_strdup(c->cfg->mem, n->text);
+    k->mark = n->mark;
+    if (!k->s)
+        sc_nomem(c);
+}
+
+static const struct sc_field ticket_mc_fields[] = {
+    SCF_WHOLE("address", ticket_mc_address),
+    SCF_FUNC("key", struct cfg_ticket_mc, key, ticket_mc_key),
+    SCF_DUR("interval", struct cfg_ticket_mc, interval_ms, 1000, 3600000),
+    SCF_DUR("timeout", struct cfg_ticket_mc, timeout_ms, 100, 60000),
+    SCF_DUR("lifetime", struct cfg_ticket_mc, lifetime_ms, 60000, 7 * 86400000u),
+    SCF_END,
+};
+
+static void ticket_memcached(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_ticket_mc *m = field;
+    m->mark = n->mark;
+    if (sc_apply_map(c, n, ticket_mc_fields, m, "a mapping (address, key, interval, timeout, "
+                                                 "lifetime)") &&
+        !m->address.s && !m->address.mark.line && c->rc != HB_ENOMEM)
+        missing(c, &n->mark, "address", "the memcached \"HOST:PORT\"");
+}
+
 static const struct sc_field tls_fields[] = {
     SCF_WHOLE("certificates", certificates),
     SCF_FUNC("min_version", struct cfg_tls, min_version, tls_version),
     SCF_STR("ciphers", struct cfg_tls, ciphers),
     SCF_PATH("ticket_key_file", struct cfg_tls, ticket_key_file),
     SCF_DUR("ticket_rotation", struct cfg_tls, ticket_rotation_ms, 60000, 86400000),
+    SCF_FUNC("ticket_memcached", struct cfg_tls, ticket_mc, ticket_memcached),
     SCF_SIZE("small_records", struct cfg_tls, small_records, 0, 64 * 1024 * 1024),
     SCF_DUR("small_records_idle", struct cfg_tls, small_records_idle_ms, 100, 3600000),
     SCF_FUNC("client_auth", struct cfg_tls, client_auth, client_auth),
@@ -157,6 +201,8 @@ static const struct sc_field tls_fields[] = {
     SCF_FUNC("subject_header", struct cfg_tls, subject_header, sc_field_name),
     SCF_FUNC("san_header", struct cfg_tls, san_header, sc_field_name),
     SCF_FUNC("hash_header", struct cfg_tls, hash_header, sc_field_name),
+    SCF_BOOL("early_data", struct cfg_tls, early_data),
+    SCF_DUR("ocsp_check_interval", struct cfg_tls, ocsp_check_ms, 1000, 86400000),
     SCF_END,
 };
 
@@ -298,6 +344,7 @@ static void one_server(struct sctx *c, const struct cfg_node *item, struct cfg_s
 {
     s->mark = item->mark;
     s->weight = 1;
+    s->max_connections = CFG_SERVER_MAX_CONNECTIONS;
     c->addr_port_mark = c->port_key_mark = (struct cfg_mark){0};
     if (item->kind == CFG_NODE_SCALAR) {
         sc_address(c, item, &s->address, &s->port); /* "HOST:PORT" shorthand */
@@ -628,6 +675,7 @@ static const struct sc_field upstream_fields[] = {
     SCF_DUR("read_timeout", UP, read_timeout_ms, 1, 24 * 3600000),
     SCF_DUR("idle_timeout", UP, idle_timeout_ms, 1, 24 * 3600000),
     SCF_U32("keepalive", UP, keepalive, 0, 10000),
+    SCF_DUR("surplus_idle_timeout", UP, surplus_idle_timeout_ms, 0, 24 * 3600000),
     SCF_U32("retries", UP, retries, 0, 10),
     SCF_DUR("queue_timeout", UP, queue_timeout_ms, 1, 10 * 60000),
     SCF_U32("queue_size", UP, queue_size, 0, 1000000),
@@ -636,6 +684,8 @@ static const struct sc_field upstream_fields[] = {
     SCF_FUNC("on_no_healthy", UP, on_no_healthy, on_no_healthy),
     SCF_DUR("slow_start", UP, slow_start_ms, 0, 3600000),
     SCF_U32("max_requests", UP, max_requests, 0, 10000000),
+    SCF_U32("max_pending", UP, max_pending, 0, 10000000),
+    SCF_U32("per_client_share", UP, per_client_share, 1, 100),
     SCF_FUNC("retry_on", UP, retry_on, retry_on),
     SCF_DUR("per_try_timeout", UP, per_try_timeout_ms, 0, 24 * 3600000),
     SCF_WHOLE("retry_budget", retry_budget),

@@ -22,6 +22,10 @@ static const struct sc_field http2_fields[] = {
     /* RFC 9113 §6.9.1: a flow-control window may not exceed 2^31-1. */
     SCF_SIZE("initial_window_size", struct cfg_http2, initial_window_size, 1, 0x7fffffff),
     SCF_SIZE("connection_window_size", struct cfg_http2, connection_window_size, 65535, 0x7fffffff),
+    /* Growth of the receive windows with the path (core/h2_autowin.h). */
+    SCF_SIZE("max_window_size", struct cfg_http2, max_window_size, 0, 0x7fffffff),
+    SCF_SIZE("max_connection_window_size", struct cfg_http2, max_connection_window_size, 0,
+             0x7fffffff),
     /* RFC 9113 §6.5.2: SETTINGS_MAX_FRAME_SIZE is 2^14 .. 2^24-1. */
     SCF_SIZE("max_frame_size", struct cfg_http2, max_frame_size, 16384, 16777215),
     SCF_SIZE("header_table_size", struct cfg_http2, header_table_size, 0, 1 * MIB),
@@ -65,6 +69,8 @@ static const struct sc_field limits_fields[] = {
     SCF_DUR("min_send_rate_window", LIM, min_send_rate_window_ms, 1 * SEC, 10 * MIN),
     SCF_DUR("shutdown_timeout", LIM, shutdown_timeout_ms, 0, 1 * HOUR),
     SCF_SIZE("max_request_body_size", LIM, max_request_body_size, 0, 4095 * MIB),
+    SCF_DUR("response_stall_timeout", LIM, response_stall_timeout_ms, 0, 1 * HOUR),
+    SCF_DUR("request_body_timeout", LIM, request_body_timeout_ms, 0, 1 * HOUR),
     SCF_END,
 };
 

@@ -61,6 +61,7 @@ static void check_certs(struct vctx *v, const struct cfg_listener *l)
     for (size_t i = 0; i < t->n_certs; i++) {
         readable(v, &t->certs[i].cert, "certificate file");
         readable(v, &t->certs[i].key, "private key file");
+        readable(v, &t->certs[i].ocsp_file, "OCSP response file");
         /* Each SNI name picks one certificate (RFC 6066 §3). */
         for (size_t j = 0; j < t->certs[i].n_server_names; j++) {
             const struct cfg_string *a = &t->certs[i].server_names[j];
@@ -78,6 +79,11 @@ static void check_certs(struct vctx *v, const struct cfg_listener *l)
         }
     }
     readable(v, &t->ticket_key_file, "session ticket key file");
+    if (t->ticket_key_file.s && t->ticket_mc.mark.line)
+        verr(v, &t->ticket_mc.mark,
+             "expected one source of ticket keys, found ticket_memcached: and ticket_key_file: "
+             "(at %s)",
+             at(&t->ticket_key_file.mark, pos, sizeof pos));
     if (t->client_auth != CFG_CLIENT_AUTH_NONE && !t->client_ca.s)
         verr(v, &l->mark, "expected tls.client_ca (the CAs of client certificates) with "
                           "client_auth: %s, found none",

@@ -46,6 +46,7 @@ const char *h1_reason_phrase(int status)
     case 417: return "Expectation Failed";
     case 421: return "Misdirected Request";
     case 422: return "Unprocessable Content";
+    case 425: return "Too Early"; /* RFC 8470 §5.2 */
     case 426: return "Upgrade Required";
     case 428: return "Precondition Required";
     case 429: return "Too Many Requests";

@@ -45,6 +45,7 @@ static bool config_valid(const struct h2_config *cfg)
     return cfg->initial_window_size <= H2_MAX_WINDOW &&
            cfg->connection_window_size >= H2_DEFAULT_WINDOW &&
            cfg->connection_window_size <= H2_MAX_WINDOW &&
+           cfg->max_window_size <= H2_MAX_WINDOW && cfg->max_connection_window_size <= H2_MAX_WINDOW &&
            cfg->max_frame_size >= H2_MIN_FRAME_SIZE && cfg->max_frame_size <= H2_MAX_FRAME_SIZE &&
            cfg->max_header_fields > 0 && cfg->max_header_list_size >= 256 &&
            cfg->max_header_block_bytes > 0 && cfg->max_continuation_frames > 0 &&
@@ -121,6 +122,8 @@ struct h2_conn *h2_conn_new(enum h2_role role, const struct h2_config *cfg,
     c->peer_set[H2_SET_MAX_HEADER_LIST_SIZE] = UINT32_MAX;
     c->send_window = H2_DEFAULT_WINDOW;
     c->recv_window = H2_DEFAULT_WINDOW;
+    h2_autowin_init(&c->aw, cfg->initial_window_size, cfg->connection_window_size,
+                    cfg->max_window_size, cfg->max_connection_window_size);
     for (int i = 0; i < 8; i++)
         hb_list_init(&c->ready[i]);
     h2_budget_init(&c->b_reset, cfg->reset_budget);

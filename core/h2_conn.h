@@ -63,6 +63,10 @@ struct h2_config {
     uint32_t max_concurrent_streams; /* [100] peer-initiated open streams; more → REFUSED_STREAM */
     uint32_t initial_window_size;    /* [65535] per-stream receive window we grant */
     uint32_t connection_window_size; /* [1 MiB] connection receive window we grant */
+    uint32_t max_window_size;        /* [0: off] the stream window may grow up to this as the
+                                        measured consumption per round trip asks
+                                        (core/h2_autowin.h); not above initial: fixed */
+    uint32_t max_connection_window_size; /* [0: off] the same for the connection window */
     uint32_t max_frame_size;         /* [16384] largest frame we accept (16384..16777215) */
     uint32_t header_table_size;      /* [4096] our HPACK decoder table */
     uint32_t max_header_list_size;   /* [65536] decoded header list, name+value+32 per field */

@@ -3,13 +3,67 @@
  * consumes, WINDOW_UPDATE receive, and SETTINGS_INITIAL_WINDOW_SIZE changes. */
 #include "core/h2_int.h"
 
+/* The connection window grew by delta: the peer may send that much more. */
+static void grant_conn(struct h2_conn *c, uint32_t delta)
+{
+    c->recv_window += delta;
+    h2_queue_window_update(c, 0, delta);
+}
+
+/* Raises s to the current stream window target. */
+static void grant_stream(struct h2_conn *c, struct h2_stream *s)
+{
+    uint32_t grow = c->aw.stream_window - s->window;
+    s->window = c->aw.stream_window;
+    s->recv_window += grow;
+    h2_queue_window_update(c, s->id, grow);
+    s->wire.out += H2_FRAME_HDR_LEN + 4;
+}
+
+static void grant_sampled(struct h2_conn *c, struct h2_stream *s, void *arg)
+{
+    /* The streams whose consumption made the sample get the new window at
+     * once, not at their next credit: the sender sees it a round trip
+     * sooner. Streams that consumed nothing in it are not growing. */
+    if (s->probe_seq == *(uint16_t *)arg && s->window < c->aw.stream_window &&
+        (s->state == H2_SS_OPEN || s->state == H2_SS_HALF_CLOSED_LOCAL))
+        grant_stream(c, s);
+}
+
+void h2_flow_autowin_ack(struct h2_conn *c, const uint8_t opaque[8])
+{
+    uint32_t delta, before = c->aw.stream_window;
+    uint16_t seq = c->aw.seq;
+    if (!h2_autowin_ack(&c->aw, opaque, c->now, &delta))
+        return;
+    if (delta)
+        grant_conn(c, delta);
+    if (c->aw.stream_window != before)
+        h2_streams_each(c, grant_sampled, &seq);
+}
+
+void h2_flow_consumed(struct h2_conn *c, struct h2_stream *s, uint64_t n)
+{
+    /* Only bytes the application took count toward growth: padding, frames
+     * nobody reads and bytes dropped at a reset say nothing about the path,
+     * and a peer could send them at will. */
+    if (!h2_conn_failed(c) && h2_autowin_consumed(&c->aw, n, c->now)) {
+        uint8_t opaque[8];
+        h2_autowin_probe_opaque(&c->aw, opaque);
+        h2_queue_ping(c, opaque, false);
+    }
+    if (c->aw.probing)
+        s->probe_seq = c->aw.seq;
+    h2_flow_credit(c, s, n);
+}
+
 void h2_flow_credit(struct h2_conn *c, struct h2_stream *s, uint64_t n)
 {
     if (n == 0 || h2_conn_failed(c))
         return;
     c->recv_unacked += n;
     /* Batch the credit: a WINDOW_UPDATE per half window, not per frame. */
-    if (c->recv_unacked >= c->cfg.connection_window_size / 2) {
+    if (c->recv_unacked >= c->aw.conn_window / 2) {
         uint32_t inc = (uint32_t)c->recv_unacked;
         c->recv_unacked = 0;
         c->recv_window += inc;
@@ -19,8 +73,12 @@ void h2_flow_credit(struct h2_conn *c, struct h2_stream *s, uint64_t n)
     if (!s || (s->state != H2_SS_OPEN && s->state != H2_SS_HALF_CLOSED_LOCAL))
         return;
     s->recv_unacked += n;
-    if (s->recv_unacked >= c->cfg.initial_window_size / 2) {
-        uint32_t inc = (uint32_t)s->recv_unacked;
+    /* A window that grew since this stream's last credit is granted with
+     * this one: a stream the application consumes from follows the path. */
+    uint32_t grow = c->aw.stream_window > s->window ? c->aw.stream_window - s->window : 0;
+    if (s->recv_unacked >= s->window / 2 || grow) {
+        uint32_t inc = (uint32_t)(s->recv_unacked + grow);
+        s->window += grow;
         s->recv_unacked = 0;
         s->recv_window += inc;
         h2_queue_window_update(c, s->id, inc);

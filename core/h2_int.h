@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/h2_autowin.h"
 #include "core/h2_budget.h"
 #include "core/h2_conn.h"
 #include "core/h2_frame.h"
@@ -54,6 +55,8 @@ struct h2_stream {
     int64_t send_window;     /* may go negative (§6.9.2) */
     int64_t recv_window;     /* what the peer may still send us */
     uint64_t recv_unacked;   /* consumed by the app, not yet returned */
+    uint32_t window;         /* the window we grant it (grows with c->aw.stream_window) */
+    uint16_t probe_seq;      /* the window probe during which it last consumed */
     uint64_t recv_pending;   /* delivered to the app, not yet consumed */
     uint64_t content_length; /* declared request content-length */
     uint64_t data_received;  /* request DATA payload received */
@@ -139,6 +142,7 @@ struct h2_conn {
     int64_t send_window;   /* connection window for our DATA */
     int64_t recv_window;   /* connection window the peer may still use */
     uint64_t recv_unacked; /* connection credit to return */
+    struct h2_autowin aw;  /* windows that follow the path (h2_autowin.h) */
 
     /* ---- output ---- */
     uint8_t *out;
@@ -259,11 +263,16 @@ void h2_on_window_update(struct h2_conn *c, const uint8_t *p);
 bool h2_flow_initial_window(struct h2_conn *c, uint32_t old_v, uint32_t new_v);
 /* Returns connection (and stream, when s) credit for n consumed bytes. */
 void h2_flow_credit(struct h2_conn *c, struct h2_stream *s, uint64_t n);
+/* The application consumed n body bytes of s: h2_flow_credit, and the
+ * sample of the receive-window estimator (a probe PING when one starts). */
+void h2_flow_consumed(struct h2_conn *c, struct h2_stream *s, uint64_t n);
 
 /* ---- settings, ping, goaway, rst, priority (h2_settings.c) ---- */
 int h2_queue_our_settings(struct h2_conn *c);
 void h2_on_settings(struct h2_conn *c, const uint8_t *p);
 void h2_on_ping(struct h2_conn *c, const uint8_t *p);
+/* A PING ACK that may close a receive-window probe (h2_flow.c). */
+void h2_flow_autowin_ack(struct h2_conn *c, const uint8_t opaque[8]);
 void h2_on_goaway(struct h2_conn *c, const uint8_t *p);
 void h2_on_rst_stream(struct h2_conn *c, const uint8_t *p);
 void h2_on_priority(struct h2_conn *c, const uint8_t *p);

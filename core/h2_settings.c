@@ -136,6 +136,8 @@ void h2_on_ping(struct h2_conn *c, const uint8_t *p)
     if (c->fh.flags & H2_F_ACK) {
         if (c->graceful == 1 && memcmp(p, graceful_ping, 8) == 0)
             h2_graceful_final(c);
+        else
+            h2_flow_autowin_ack(c, p);
         return;
     }
     if (!h2_spend(c, &c->b_ping, "PING flood"))

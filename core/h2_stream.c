@@ -132,6 +132,7 @@ struct h2_stream *h2_stream_new(struct h2_conn *c, uint32_t id, enum h2_sstate s
     /* §6.9.2: our INITIAL_WINDOW_SIZE binds the peer only once it has
      * acknowledged our SETTINGS; until then the default applies. */
     s->recv_window = c->settings_acked ? c->cfg.initial_window_size : H2_DEFAULT_WINDOW;
+    s->window = c->cfg.initial_window_size;
     uint32_t b = bucket(c, id);
     s->hnext = c->buckets[b];
     c->buckets[b] = s;

@@ -144,7 +144,7 @@ int h2_conn_consumed(struct h2_conn *c, uint32_t stream_id, size_t n)
     if (n > s->recv_pending)
         return HB_EINVAL;
     s->recv_pending -= n;
-    h2_flow_credit(c, s, n);
+    h2_flow_consumed(c, s, n);
     return c->fatal;
 }
 

@@ -25,8 +25,10 @@
 #include "proxy/backend/btls.h"
 #include "proxy/worker.h"
 
-/* Builds one listener's TLS context. Returns NULL with errors recorded. */
-static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_errors *errs)
+/* Builds one listener's TLS context. Returns NULL with errors recorded.
+ * check: only checking (h2bridge -t), so nothing is fetched from memcached. */
+static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_errors *errs,
+                                   bool check)
 {
     const struct cfg_tls *t = &l->tls_cfg;
     struct px_tls_cert_spec *specs = calloc(t->n_certs, sizeof *specs);
@@ -59,7 +61,8 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
         ok = names[i] != NULL;
         for (size_t j = 0; ok && j < c->n_server_names; j++)
             names[i][j] = c->server_names[j].s;
-        specs[i] = (struct px_tls_cert_spec){c->cert.s, c->key.s, names[i], c->n_server_names};
+        specs[i] = (struct px_tls_cert_spec){c->cert.s, c->key.s, names[i], c->n_server_names,
+                                             c->ocsp_file.s};
     }
     if (ok && ciphers_ok) {
         struct px_tls_opts o;
@@ -70,14 +73,27 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
         o.ciphers = t->ciphers.s;
         o.ticket_key_file = t->ticket_key_file.s;
         o.ticket_rotate_sec = t->ticket_rotation_ms / 1000;
+        if (t->ticket_mc.address.s && !check)
+            o.ticket_mc = (struct px_ticket_mc_opts){t->ticket_mc.address.s, t->ticket_mc.port,
+                                                     t->ticket_mc.key.s, t->ticket_mc.interval_ms,
+                                                     t->ticket_mc.timeout_ms};
+        o.ticket_lifetime_sec = t->ticket_mc.lifetime_ms / 1000;
         o.client_auth = (int)t->client_auth;
         o.client_ca = t->client_ca.s;
         o.client_crl = t->client_crl.s;
         o.verify_depth = (int)t->verify_depth;
+        o.early_data = t->early_data;
+        o.ocsp_check_sec = t->ocsp_check_ms / 1000;
         char err[512];
         tls = px_tls_new(specs, t->n_certs, &o, err, sizeof err);
-        /* A ticket key file's reason starts with its name: mark that key. */
+        /* A file's reason starts with its name: mark that key. */
         const char *tk = t->ticket_key_file.s, *ca = t->client_ca.s, *crl = t->client_crl.s;
+        const struct cfg_string *ocsp = NULL;
+        for (size_t i = 0; !tls && i < t->n_certs; i++) {
+            const char *f = t->certs[i].ocsp_file.s;
+            if (f && strncmp(err, f, strlen(f)) == 0)
+                ocsp = &t->certs[i].ocsp_file;
+        }
         if (!tls && tk && strncmp(err, tk, strlen(tk)) == 0)
             cfg_errors_add(errs, &t->ticket_key_file.mark, "expected a usable ticket key file, found: %s",
                            err);
@@ -85,6 +101,9 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
             cfg_errors_add(errs, &t->client_ca.mark, "expected PEM CA certificates, found: %s", err);
         else if (!tls && crl && strncmp(err, crl, strlen(crl)) == 0)
             cfg_errors_add(errs, &t->client_crl.mark, "expected PEM CRLs, found: %s", err);
+        else if (!tls && ocsp)
+            cfg_errors_add(errs, &ocsp->mark,
+                           "expected a DER OCSP response for the certificate, found: %s", err);
         else if (!tls)
             cfg_errors_add(errs, &l->mark, "expected a usable TLS configuration, found: %s", err);
     }
@@ -129,7 +148,7 @@ int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct p
             out[i] = NULL;
         if (!l->tls)
             continue; /* cleartext: h2c and HTTP/1.1 (proxy/front/sniff.c) */
-        struct px_tls *t = listener_tls(l, errs);
+        struct px_tls *t = listener_tls(l, errs, out == NULL);
         if (!t)
             rc = -1;
         else if (out)

@@ -27,12 +27,13 @@
 #include "proxy/obs/stats.h"
 #include "proxy/shutdown.h"
 
-static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server *s,
-                           struct px_pool_opts *o)
+static void pool_opts_from(struct px_upstream *up, const struct cfg_upstream *u,
+                           const struct cfg_server *s, struct px_pool_opts *o)
 {
     o->connect_timeout_ms = u->connect_timeout_ms;
     o->idle_timeout_ms = u->idle_timeout_ms;
     o->keepalive = u->keepalive;
+    o->surplus_idle_ms = u->surplus_idle_timeout_ms;
     o->max_conns = s->max_connections;
     /* Requests per server per worker that may wait for a connection when
      * max_connections are busy (docs/proxy.md): each waits at most
@@ -40,6 +41,8 @@ static void pool_opts_from(const struct cfg_upstream *u, const struct cfg_server
      * gets the 503 at once. Each waiter is a stream that exists anyway. */
     o->queue_max = u->queue_size;
     o->queue_timeout_ms = u->queue_timeout_ms;
+    o->client_share = u->per_client_share;
+    o->group = &up->group;
     o->per_client = u->proxy_protocol != 0;
 }
 
@@ -72,6 +75,7 @@ static struct px_btls_peer *btls_peer(struct px_btls_ctx *x, const struct cfg_up
 static int init_upstream(struct px_worker *w, struct px_upstream *up, const struct cfg_upstream *u)
 {
     up->cfg = u;
+    up->group = (struct px_pool_group){.max_waiting = u->max_pending};
     up->pools = calloc(u->n_servers, sizeof *up->pools);
     up->load = calloc(u->n_servers, sizeof *up->load);
     up->hs = calloc(u->n_servers, sizeof *up->hs);
@@ -104,7 +108,7 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
         char name[300];
         px_server_label(s, name, sizeof name);
         struct px_pool_opts o;
-        pool_opts_from(u, s, &o);
+        pool_opts_from(up, u, s, &o);
         o.tls = btls ? btls_peer(btls, u, s) : NULL;
         if (btls && !o.tls)
             goto fail;

@@ -39,6 +39,7 @@ struct px_upstream {
     uint32_t active;         /* requests of this worker on this upstream */
     uint32_t retrying;       /* of them, retry_on retries in flight (retry_budget) */
     px_ctr **st;             /* one per server: its PX_SS_* counters in w->stats, or NULL */
+    struct px_pool_group group; /* waiters across the pools (upstreams.*.max_pending) */
 };
 
 struct px_listener {

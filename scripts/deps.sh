@@ -17,14 +17,26 @@ set -euo pipefail
 #        h2load (nghttp2-client), libnghttp2 (unit-test oracle), python3 with
 #        h2, websockets and yaml, nginx, clang with libFuzzer (libclang-rt-14-dev),
 #        prometheus (server and promtool), chromium (the stats page), systemd
-#        (systemd-analyze verify of the unit; not started).
+#        (systemd-analyze verify of the unit; not started), memcached (the
+#        shared ticket keys, run on a loopback port), nodejs and npm (the
+#        Kubernetes manifests are validated with an npm package).
 pkgs_build="cmake make gcc libc6-dev pkg-config android-libboringssl-dev libevent-dev libyaml-dev libcmocka-dev openssl"
 pkgs_run="curl"
-pkgs_test="curl nghttp2-client libnghttp2-dev python3 python3-h2 python3-websockets python3-yaml nginx clang libclang-rt-14-dev prometheus chromium fonts-dejavu-core systemd"
+pkgs_test="curl nghttp2-client libnghttp2-dev python3 python3-h2 python3-websockets python3-yaml nginx clang libclang-rt-14-dev prometheus chromium fonts-dejavu-core systemd memcached nodejs npm"
 pkgs_bench="nghttp2-client nghttp2-proxy h2o haproxy nginx libnginx-mod-http-echo libhttp-parser-dev gnuplot-nox valgrind"
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -qx "install ok installed"
+}
+
+# npm comes with Node.js builds other than Debian's (NodeSource's nodejs
+# bundles it and conflicts with Debian's npm): a working npm command is as
+# good as the package.
+provided() {
+    case "$1" in
+        npm) command -v npm >/dev/null 2>&1 ;;
+        *) return 1 ;;
+    esac
 }
 
 all=()
@@ -34,7 +46,7 @@ for group in "$@"; do
     for p in ${!var}; do all+=("$p"); done
 done
 want=()
-for p in "${all[@]}"; do installed "$p" || want+=("$p"); done
+for p in "${all[@]}"; do installed "$p" || provided "$p" || want+=("$p"); done
 [ ${#want[@]} -eq 0 ] && exit 0
 
 echo "installing: ${want[*]}"
@@ -56,7 +68,7 @@ if ! { "${sudo_cmd[@]}" apt-get update -q && "${sudo_cmd[@]}" apt-get install -y
     exit 1
 fi
 missing=()
-for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done
+for p in "${want[@]}"; do installed "$p" || provided "$p" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
     tail -20 "$log" >&2
     echo "deps.sh: still not installed after apt-get: ${missing[*]} (full output: $log)" >&2

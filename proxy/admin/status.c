@@ -199,7 +199,11 @@ static void server(struct jw *j, const struct cfg_upstream *u, const struct cfg_
     u64(j, "ejected_workers", v[PX_SS_EJECTED], true);
     u64(j, "ejections_total", v[PX_SS_EJECTIONS], true);
     u64(j, "retry_budget_exhausted_total", v[PX_SS_RETRY_BUDGET], true);
-    u64(j, "breaker_rejections_total", v[PX_SS_BREAKER], false);
+    u64(j, "breaker_rejections_total", v[PX_SS_BREAKER], true);
+    u64(j, "share_waits_total", v[PX_SS_SHARE_WAIT], true);
+    u64(j, "pending_full_total", v[PX_SS_PENDING_FULL], true);
+    u64(j, "response_stalls_total", v[PX_SS_STALL_RESP], true);
+    u64(j, "request_body_stalls_total", v[PX_SS_STALL_BODY], false);
     lit(j, "}");
 }
 

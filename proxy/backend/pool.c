@@ -1,4 +1,5 @@
-/* proxy/backend/pool.c — backend keep-alive pool: lease, dial, idle, wait queue. */
+/* proxy/backend/pool.c — backend keep-alive pool: lease, dial, idle, wait queue
+ * (the fair queue and the per-client share: core/fairq.h). */
 #include "proxy/backend/pool.h"
 
 #include <errno.h>
@@ -32,10 +33,12 @@ struct px_bconn {
     unsigned served;
     struct event *ev_read, *ev_write, *ev_timer;
     struct px_pool_wait *wait; /* while dialling for a waiter */
+    struct hb_fq_client *cl;   /* the client it counts for (with a share), or NULL */
     void *owner;
     const struct px_bconn_ops *ops;
     struct px_btls *tls; /* NULL: plain TCP */
-    uint64_t client;     /* per_client pools: the client connection it belongs to */
+    uintptr_t client;    /* per_client pools: the client connection it belongs to
+                            (px_pool_wait.client, a serial never reused) */
     uint8_t *pp;         /* the PROXY header to send once connected; NULL: none (left) */
     uint16_t pp_len;
     bool want_w;         /* TLS: the owner asked for on_writable (the write event may be
@@ -49,10 +52,10 @@ struct px_pool {
     char *name;
     struct px_pool_opts o;
     struct hb_list idle;  /* most recently used first */
-    struct hb_list queue; /* px_pool_wait, FIFO */
+    struct hb_fairq fq; /* px_pool_wait.item: waiters, per client, round-robin */
     struct event *queue_timer;
     uint32_t open, nidle, nwaiting;
-    uint64_t dials, reuses;
+    uint64_t dials, reuses, share_waits;
     uint64_t tls_handshakes, tls_resumed;
     px_ctr *st; /* PX_SS_* (px_pool_set_stats), or NULL */
 };
@@ -108,14 +111,16 @@ struct px_pool *px_pool_new(struct event_base *base, const struct sockaddr *addr
     p->addrlen = addrlen;
     p->name = strdup(name);
     p->o = *o;
-    /* servers[].max_connections 0 means "no limit besides keepalive": the
-     * pool keeps at most keepalive connections open and queues the rest.
-     * Dialling past it would only churn: every extra connection would be
-     * closed again on release. */
-    if (p->o.max_conns == 0)
-        p->o.max_conns = p->o.keepalive;
+    /* The share: what one client connection may hold of max_conns (at
+     * least one), so that a client with many slow or unread streams cannot
+     * take every connection (docs/backends.md). No cap, no share. */
+    uint32_t cap = 0;
+    if (p->o.max_conns && p->o.client_share && p->o.client_share < 100) {
+        cap = (uint32_t)((uint64_t)p->o.max_conns * p->o.client_share / 100u);
+        cap = cap ? cap : 1;
+    }
+    hb_fq_init(&p->fq, cap);
     hb_list_init(&p->idle);
-    hb_list_init(&p->queue);
     p->queue_timer = evtimer_new(base, queue_timeout, p);
     if (!p->name || !p->queue_timer) {
         px_pool_del(p);
@@ -131,6 +136,7 @@ static void bconn_free(struct px_bconn *c)
         hb_list_remove(&c->link);
         p->nidle--;
     }
+    hb_fq_give(&p->fq, c->cl);
     event_free(c->ev_read);
     event_free(c->ev_write);
     event_free(c->ev_timer);
@@ -158,6 +164,7 @@ void px_pool_del(struct px_pool *p)
     if (p->queue_timer)
         event_free(p->queue_timer);
     px_btls_peer_del(p->o.tls);
+    hb_fq_free(&p->fq);
     free(p->name);
     free(p);
 }
@@ -190,15 +197,17 @@ static struct px_bconn *dial(struct px_pool *p, const struct px_pool_wait *w, in
     struct px_bconn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    if (p->o.per_client && w->client) {
-        c->client = w->client->id;
-        c->pp = malloc(w->client->len ? w->client->len : 1);
-        if (!c->pp) {
-            free(c);
-            return NULL;
+    if (p->o.per_client) {
+        c->client = w->client;
+        if (w->pp && w->pp->len) {
+            c->pp = malloc(w->pp->len);
+            if (!c->pp) {
+                free(c);
+                return NULL;
+            }
+            memcpy(c->pp, w->pp->hdr, w->pp->len);
+            c->pp_len = w->pp->len;
         }
-        memcpy(c->pp, w->client->hdr, w->client->len);
-        c->pp_len = w->client->len;
     }
     c->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
@@ -251,7 +260,7 @@ static void grant(struct px_bconn *c, void *owner, const struct px_bconn_ops *op
 /* The most recent idle connection of w's client (per_client pools). */
 static struct hb_list *find_idle(struct px_pool *p, const struct px_pool_wait *w)
 {
-    uint64_t id = w->client ? w->client->id : 0;
+    uintptr_t id = w->client;
     for (struct hb_list *it = p->idle.next; it != &p->idle; it = it->next)
         if (hb_container_of(it, struct px_bconn, link)->client == id) {
             hb_list_remove(it);
@@ -276,28 +285,72 @@ static struct px_bconn *take_idle(struct px_pool *p, const struct px_pool_wait *
 
 static void arm_queue_timer(struct px_pool *p)
 {
-    if (hb_list_empty(&p->queue)) {
+    struct hb_fq_item *it = hb_fq_oldest(&p->fq);
+    if (!it) {
         evtimer_del(p->queue_timer);
         return;
     }
-    struct px_pool_wait *w = hb_container_of(p->queue.next, struct px_pool_wait, link);
-    int64_t left = w->deadline_ns - hb_time_now_ns();
+    int64_t left = it->deadline - hb_time_now_ns();
     uint32_t ms = left <= 0 ? 0 : (uint32_t)(left / HB_NS_PER_MS) + 1;
     struct timeval tv = tv_ms(ms);
     evtimer_add(p->queue_timer, &tv);
+}
+
+/* The waiter counts: the pool's and its upstream's (group). */
+static void waiting_add(struct px_pool *p, int d)
+{
+    p->nwaiting += (uint32_t)d;
+    if (p->o.group)
+        p->o.group->waiting += (uint32_t)d;
+    gauges(p);
+}
+
+/* Queues w (its client's sub-queue). Returns 0 or HB_ELIMIT / HB_ENOMEM. */
+static int enqueue(struct px_pool *p, struct px_pool_wait *w)
+{
+    if (p->nwaiting >= p->o.queue_max) {
+        count(p, PX_SS_QUEUE_FULL);
+        return HB_ELIMIT;
+    }
+    if (px_pool_group_full(p->o.group)) {
+        count(p, PX_SS_PENDING_FULL);
+        return HB_ELIMIT;
+    }
+    w->item.deadline = hb_time_now_ns() + (int64_t)p->o.queue_timeout_ms * HB_NS_PER_MS;
+    if (hb_fq_push(&p->fq, w->client, &w->item) != 0)
+        return HB_ENOMEM;
+    waiting_add(p, 1);
+    if (p->nwaiting == 1)
+        arm_queue_timer(p);
+    return 0;
 }
 
 int px_pool_lease(struct px_pool *p, struct px_pool_wait *w, void *owner,
                   const struct px_bconn_ops *ops, bool fresh, struct px_bconn **out)
 {
     *out = NULL;
-    hb_list_init(&w->link);
+    w->item.cl = NULL;
     w->dial = NULL;
     w->pool = p;
     w->owner = owner;
     w->ops = ops;
+    if (!hb_fq_may_take(&p->fq, w->client)) {
+        /* Its client holds its share: it waits for one of them, even when
+         * the pool has room (docs/backends.md, per_client_share). */
+        int rc = enqueue(p, w);
+        if (rc == 0) {
+            p->share_waits++;
+            count(p, PX_SS_SHARE_WAIT);
+        }
+        return rc;
+    }
+    bool enomem;
+    struct hb_fq_client *cl = hb_fq_take(&p->fq, w->client, &enomem);
+    if (enomem)
+        return HB_ENOMEM;
     struct px_bconn *c = fresh ? NULL : take_idle(p, w);
     if (c) {
+        c->cl = cl;
         grant(c, owner, ops);
         *out = c;
         return 0;
@@ -313,23 +366,17 @@ int px_pool_lease(struct px_pool *p, struct px_pool_wait *w, void *owner,
     if (p->o.max_conns == 0 || p->open < p->o.max_conns) {
         int err;
         c = dial(p, w, &err);
-        if (!c)
+        if (!c) {
+            hb_fq_give(&p->fq, cl);
             return err;
+        }
+        c->cl = cl;
         c->wait = w;
         w->dial = c;
         return 0;
     }
-    if (p->nwaiting >= p->o.queue_max) {
-        count(p, PX_SS_QUEUE_FULL);
-        return HB_ELIMIT;
-    }
-    w->deadline_ns = hb_time_now_ns() + (int64_t)p->o.queue_timeout_ms * HB_NS_PER_MS;
-    hb_list_push_back(&p->queue, &w->link);
-    p->nwaiting++;
-    gauges(p);
-    if (p->nwaiting == 1)
-        arm_queue_timer(p);
-    return 0;
+    hb_fq_give(&p->fq, cl); /* it holds nothing while it waits */
+    return enqueue(p, w);
 }
 
 void px_pool_cancel(struct px_pool_wait *w)
@@ -344,75 +391,70 @@ void px_pool_cancel(struct px_pool_wait *w)
         c->state = BC_BUSY;
         bconn_free(c);
         serve_queue(p);
-    } else if (hb_list_linked(&w->link)) {
-        hb_list_remove(&w->link);
-        p->nwaiting--;
-        gauges(p);
+    } else if (w->item.cl) {
+        hb_fq_remove(&p->fq, &w->item);
+        waiting_add(p, -1);
         arm_queue_timer(p);
     }
     w->pool = NULL;
 }
 
-static struct px_pool_wait *pop_waiter(struct px_pool *p)
+/* The next waiter to serve (round-robin over clients under their share),
+ * counted as holding one more (*cl), or NULL. */
+static struct px_pool_wait *pop_waiter(struct px_pool *p, struct hb_fq_client **cl)
 {
-    struct hb_list *it = hb_list_pop_front(&p->queue);
+    struct hb_fq_item *it = hb_fq_pop(&p->fq, cl);
     if (!it)
         return NULL;
-    p->nwaiting--;
-    gauges(p);
+    waiting_add(p, -1);
     arm_queue_timer(p);
-    struct px_pool_wait *w = hb_container_of(it, struct px_pool_wait, link);
+    struct px_pool_wait *w = hb_container_of(it, struct px_pool_wait, item);
     w->pool = NULL;
     return w;
 }
 
-/* The first waiter of c's client (per_client pools), or NULL. */
-static struct px_pool_wait *waiter_of(struct px_pool *p, const struct px_bconn *c)
+/* The first waiter of client key, when it is under its share (per_client
+ * pools), counted as pop_waiter counts, or NULL. */
+static struct px_pool_wait *pop_waiter_of(struct px_pool *p, uintptr_t key,
+                                          struct hb_fq_client **cl)
 {
-    for (struct hb_list *it = p->queue.next; it != &p->queue; it = it->next) {
-        struct px_pool_wait *w = hb_container_of(it, struct px_pool_wait, link);
-        if (w->client && w->client->id == c->client)
-            return w;
-    }
-    return NULL;
-}
-
-/* Takes w out of the queue, as pop_waiter does for the first. */
-static struct px_pool_wait *take_waiter(struct px_pool *p, struct px_pool_wait *w)
-{
-    hb_list_remove(&w->link);
-    p->nwaiting--;
-    gauges(p);
+    struct hb_fq_item *it = hb_fq_pop_key(&p->fq, key, cl);
+    if (!it)
+        return NULL;
+    waiting_add(p, -1);
     arm_queue_timer(p);
+    struct px_pool_wait *w = hb_container_of(it, struct px_pool_wait, item);
     w->pool = NULL;
     return w;
 }
 
-void px_pool_forget_client(struct px_pool *p, uint64_t id)
+void px_pool_forget_client(struct px_pool *p, uintptr_t key)
 {
     struct hb_list *it = p->idle.next;
     while (it != &p->idle) {
         struct px_bconn *c = hb_container_of(it, struct px_bconn, link);
         it = it->next;
-        if (c->client == id)
+        if (c->client == key)
             bconn_free(c);
     }
     serve_queue(p);
 }
 
 /* A connection slot may have freed: give idle connections to waiters, or
- * dial for the first waiter when under the limit. */
+ * dial for the next waiter when under the limit. */
 static void serve_queue(struct px_pool *p)
 {
-    while (!hb_list_empty(&p->queue)) {
+    while (hb_fq_ready(&p->fq)) {
         struct px_bconn *c = NULL;
         if (p->nidle == 0 && p->o.max_conns && p->open >= p->o.max_conns)
             return;
-        struct px_pool_wait *w = pop_waiter(p);
+        struct hb_fq_client *cl;
+        struct px_pool_wait *w = pop_waiter(p, &cl);
         c = take_idle(p, w);
         if (!c && p->o.per_client && p->o.max_conns && p->open >= p->o.max_conns)
             bconn_free(hb_container_of(p->idle.prev, struct px_bconn, link)); /* another's */
         if (c) {
+            c->cl = cl;
             grant(c, w->owner, w->ops);
             w->ops->on_ready(w->owner, c);
             continue;
@@ -420,9 +462,11 @@ static void serve_queue(struct px_pool *p)
         int err;
         c = dial(p, w, &err);
         if (!c) {
+            hb_fq_give(&p->fq, cl);
             w->ops->on_fail(w->owner, err);
             continue;
         }
+        c->cl = cl;
         w->pool = p;
         w->dial = c;
         c->wait = w;
@@ -433,11 +477,12 @@ static void queue_timeout(evutil_socket_t fd, short what, void *arg)
 {
     struct px_pool *p = arg;
     int64_t now = hb_time_now_ns();
-    while (!hb_list_empty(&p->queue)) {
-        struct px_pool_wait *w = hb_container_of(p->queue.next, struct px_pool_wait, link);
-        if (w->deadline_ns > now)
-            break;
-        pop_waiter(p);
+    struct hb_fq_item *it;
+    while ((it = hb_fq_oldest(&p->fq)) != NULL && it->deadline <= now) {
+        struct px_pool_wait *w = hb_container_of(it, struct px_pool_wait, item);
+        hb_fq_remove(&p->fq, it);
+        waiting_add(p, -1);
+        w->pool = NULL;
         count(p, PX_SS_QUEUE_TIMEOUT);
         w->ops->on_fail(w->owner, HB_ELIMIT);
     }
@@ -711,6 +756,8 @@ void px_bconn_release(struct px_bconn *c)
     c->served++;
     event_del(c->ev_write);
     px_bconn_set_timeout(c, 0);
+    hb_fq_give(&p->fq, c->cl); /* before the pick: its own waiter may be next */
+    c->cl = NULL;
     if (c->tls) {
         c->want_w = false;
         if (px_btls_pending(c->tls) || px_btls_unsent(c->tls)) {
@@ -720,8 +767,22 @@ void px_bconn_release(struct px_bconn *c)
             return;
         }
     }
-    if (!hb_list_empty(&p->queue) && (!p->o.per_client || waiter_of(p, c))) {
-        struct px_pool_wait *w = p->o.per_client ? take_waiter(p, waiter_of(p, c)) : pop_waiter(p);
+    struct hb_fq_client *cl = NULL;
+    struct px_pool_wait *w = NULL;
+    if (p->o.per_client) {
+        /* Only a waiter of its own client may have it; when others wait
+         * (the pool is full), it closes to make room for theirs. */
+        w = pop_waiter_of(p, c->client, &cl);
+        if (!w && hb_fq_ready(&p->fq)) {
+            bconn_free(c);
+            serve_queue(p);
+            return;
+        }
+    } else if (hb_fq_ready(&p->fq)) {
+        w = pop_waiter(p, &cl);
+    }
+    if (w) {
+        c->cl = cl;
         c->reused = true;
         p->reuses++;
         count(p, PX_SS_REUSES);
@@ -729,9 +790,18 @@ void px_bconn_release(struct px_bconn *c)
         w->ops->on_ready(w->owner, c);
         return;
     }
+    uint32_t keep = p->o.idle_timeout_ms;
     if (p->nidle >= p->o.keepalive) {
-        bconn_free(c);
-        return;
+        /* Past keepalive idle connections, a surplus one lingers briefly
+         * (surplus_idle_ms) instead of closing at once: under a steady
+         * concurrency above keepalive, closing it would mean a dial for
+         * the next request and a close per request. keepalive 0 keeps
+         * nothing. */
+        if (!p->o.keepalive || !p->o.surplus_idle_ms) {
+            bconn_free(c);
+            return;
+        }
+        keep = p->o.surplus_idle_ms < keep ? p->o.surplus_idle_ms : keep;
     }
     c->state = BC_IDLE;
     hb_list_push_front(&p->idle, &c->link);
@@ -739,7 +809,7 @@ void px_bconn_release(struct px_bconn *c)
     gauges(p);
     c->reading = true;
     event_add(c->ev_read, NULL);
-    px_bconn_set_timeout(c, p->o.idle_timeout_ms);
+    px_bconn_set_timeout(c, keep);
 }
 
 void px_bconn_close(struct px_bconn *c)
@@ -755,8 +825,15 @@ void px_pool_stats(const struct px_pool *p, struct px_pool_stats *out)
     out->open = p->open;
     out->idle = p->nidle;
     out->waiting = p->nwaiting;
+    out->client_cap = p->fq.cap;
     out->dials = p->dials;
     out->reuses = p->reuses;
+    out->share_waits = p->share_waits;
     out->tls_handshakes = p->tls_handshakes;
     out->tls_resumed = p->tls_resumed;
+}
+
+uint32_t px_pool_client_held(const struct px_pool *p, uintptr_t client)
+{
+    return hb_fq_held(&p->fq, client);
 }

@@ -2,14 +2,17 @@
  * keep-alive connections.
  *
  * A pool belongs to one worker thread (its event_base): no locks. An
- * exchange leases a connection: an idle one is handed over at once; else a
- * new one is dialled (non-blocking connect, connect timeout) when the pool is
- * below max_conns; else the exchange waits in a bounded FIFO queue (queue
- * timeout). The exchange gives the connection back with px_bconn_release()
- * after a complete response that allows reuse, or closes it with
- * px_bconn_close() on any doubt. Idle connections are closed after the idle
- * timeout, when the backend closes them, or when more than `keepalive` are
- * idle.
+ * exchange leases a connection for one client (w->client): an idle one is
+ * handed over at once; else a new one is dialled (non-blocking connect,
+ * connect timeout) when the pool is below max_conns; else the exchange
+ * waits in a bounded queue (queue timeout). A client that holds its share
+ * of max_conns already (client_share) waits too, in its own sub-queue, even
+ * when the pool has room. The queue is served round-robin over the clients
+ * that wait (core/fairq.h). The exchange gives the connection back with
+ * px_bconn_release() after a complete response that allows reuse, or
+ * closes it with px_bconn_close() on any doubt. Idle connections are
+ * closed after the idle timeout, when the backend closes them, or when
+ * more than `keepalive` are idle: keepalive bounds idle connections only.
  */
 #ifndef H2B_PROXY_BACKEND_POOL_H
 #define H2B_PROXY_BACKEND_POOL_H
@@ -21,6 +24,7 @@
 #include <sys/uio.h>
 
 #include "core/balance.h"
+#include "core/fairq.h"
 #include "core/list.h"
 
 struct event_base;
@@ -29,11 +33,15 @@ struct event;
 struct px_pool_opts {
     uint32_t connect_timeout_ms; /* dial → connected */
     uint32_t idle_timeout_ms;    /* idle connection lifetime */
-    uint32_t keepalive;          /* idle connections kept */
-    uint32_t max_conns;          /* open connections (idle + busy + dialling); 0 = keepalive
-                                    (0 for both: no limit) */
+    uint32_t keepalive;          /* idle connections kept for idle_timeout_ms */
+    uint32_t surplus_idle_ms;    /* an idle connection past keepalive lingers this long
+                                    (at most idle_timeout_ms); 0: closed at once */
+    uint32_t max_conns;          /* open connections (idle + busy + dialling); 0: no limit */
+    uint32_t client_share;       /* percent of max_conns one client may hold (at least 1);
+                                    0 or 100, or max_conns 0: no share */
     uint32_t queue_max;          /* exchanges waiting for a connection */
     uint32_t queue_timeout_ms;   /* wait in the queue → HB_ETIMEOUT (503) */
+    struct px_pool_group *group; /* shared by an upstream's pools, or NULL */
     /* TLS to the server (proxy/backend/btls.h): NULL for plain TCP. The
      * pool owns it (px_pool_del frees it). A dial is complete, and the
      * connection leased, only once its handshake finished (within
@@ -41,18 +49,31 @@ struct px_pool_opts {
     struct px_btls_peer *tls;
     /* upstreams.*.proxy_protocol: every connection belongs to the client
      * connection it was dialled for (px_pool_wait.client) and starts with
-     * that client's PROXY header; it is leased again only to that client. */
+     * that client's PROXY header (px_pool_wait.pp); it is leased again only
+     * to that client, and px_pool_forget_client closes it. */
     bool per_client;
 };
 
-/* The client connection a lease is for (per_client pools): its id, unique
- * in the worker for the process's life, and the PROXY header each new
- * connection sends first (copied at the dial). */
+/* The PROXY header each new connection of a per_client pool sends first
+ * (copied at the dial). */
 struct px_pool_client {
-    uint64_t id;
     const uint8_t *hdr;
     uint16_t len;
 };
+
+/* What the pools of one upstream share (in one worker): the waiters across
+ * them, capped at max_waiting (0: no cap; the upstream's max_pending). A
+ * lease that would wait past it gets HB_ELIMIT at once, as for a full
+ * queue; the caller tells them apart with px_pool_group_full(). */
+struct px_pool_group {
+    uint32_t waiting;
+    uint32_t max_waiting;
+};
+
+static inline bool px_pool_group_full(const struct px_pool_group *g)
+{
+    return g && g->max_waiting && g->waiting >= g->max_waiting;
+}
 
 struct px_bconn;
 struct px_btls_peer;
@@ -75,17 +96,20 @@ struct px_bconn_ops {
     void (*on_timeout)(void *owner, struct px_bconn *c);
 };
 
-/* A lease request. Embed it in the owner; it must stay put while pending. */
+/* A lease request. Embed it in the owner; it must stay put while pending.
+ * The caller sets client before px_pool_lease (the key of the client
+ * connection the request came on, never reused for another: the share, the
+ * fair queue and per_client pools go by it); px_pool_lease sets the rest. */
 struct px_pool_wait {
-    struct hb_list link;  /* in the pool's queue */
-    struct px_bconn *dial; /* the connection being dialled for it */
+    uintptr_t client;
+    struct hb_fq_item item; /* in the pool's queue (item.deadline: its queue_timeout) */
+    struct px_bconn *dial;  /* the connection being dialled for it */
     struct px_pool *pool;
     void *owner;
     const struct px_bconn_ops *ops;
-    int64_t deadline_ns;
     /* Set by the caller before px_pool_lease in a per_client pool (it must
      * outlive the lease); ignored in other pools. */
-    const struct px_pool_client *client;
+    const struct px_pool_client *pp;
 };
 
 struct px_pool;
@@ -116,7 +140,8 @@ const char *px_pool_name(const struct px_pool *p);
  *   0 and *out = NULL: pending, on_ready or on_fail follows later
  *     (px_pool_cancel() withdraws it);
  *   HB_EIO when a dial failed at once (connection refused), HB_ELIMIT when
- *   the wait queue is full, HB_ENOMEM. */
+ *   the wait queue is full (queue_max, or the group's max_waiting),
+ *   HB_ENOMEM. */
 int px_pool_lease(struct px_pool *p, struct px_pool_wait *w, void *owner,
                   const struct px_bconn_ops *ops, bool fresh, struct px_bconn **out);
 
@@ -124,9 +149,9 @@ int px_pool_lease(struct px_pool *p, struct px_pool_wait *w, void *owner,
  * pending. */
 void px_pool_cancel(struct px_pool_wait *w);
 
-/* A client connection closed: its idle connections (per_client pools) are
- * closed, as nobody else may use them. */
-void px_pool_forget_client(struct px_pool *p, uint64_t id);
+/* A client connection (key: px_pool_wait.client) closed: its idle
+ * connections (per_client pools) are closed, as nobody else may use them. */
+void px_pool_forget_client(struct px_pool *p, uintptr_t key);
 
 /* ---- a leased connection ---- */
 
@@ -175,9 +200,14 @@ void px_pool_set_stats(struct px_pool *p, _Atomic uint64_t *v);
 /* Counters for tests and logs. */
 struct px_pool_stats {
     uint32_t open, idle, waiting;
+    uint32_t client_cap; /* connections one client may hold (0: no share) */
     uint64_t dials, reuses;
+    uint64_t share_waits; /* leases that waited because their client held its share */
     uint64_t tls_handshakes, tls_resumed; /* finished handshakes; of them, resumed */
 };
+
+/* Connections client holds on p now (0 without a share: not counted). */
+uint32_t px_pool_client_held(const struct px_pool *p, uintptr_t client);
 void px_pool_stats(const struct px_pool *p, struct px_pool_stats *out);
 
 #endif

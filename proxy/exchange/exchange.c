@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "proxy/backend/health_state.h"
 #include "proxy/exchange/admit.h"
+#include "proxy/exchange/early.h"
 #include "proxy/exchange/forward_headers.h"
 #include "proxy/exchange/pp_out.h"
 #include "proxy/front/front.h"
@@ -64,7 +65,7 @@ static void answer(struct px_fconn *fc, uint32_t sid, int status)
 static void answer_local(struct px_fconn *fc, uint32_t sid, int status, const char *why,
                          hb_ns_t start, const struct hb_msg *req, const struct px_ex_ids *ids)
 {
-    if (status == 421 || status == 413 || status == 431 || status == 429)
+    if (status == 421 || status == 413 || status == 431 || status == 429 || status == 425)
         hb_info("client %s stream %u: %s → %d", fc->peer, sid, why, status);
     else
         hb_debug("client %s stream %u: %s → %d", fc->peer, sid, why, status);
@@ -120,26 +121,31 @@ static bool head_sent(const struct px_exchange *ex)
     return ex->status != 0;
 }
 
-/* px_ex_fail, with the log line optional: a state that was logged once
- * already (no healthy server) does not log each request again. */
-static void fail(struct px_exchange *ex, int status, const char *reason, bool log)
+/* Ends ex with status (no head sent yet) or a reset with code rst, as end;
+ * logged at warn (a backend's fault), info (a client's), or not at all (a
+ * state that was logged once already: no healthy server). */
+static void fail_as(struct px_exchange *ex, int status, const char *reason, int log,
+                    enum px_ex_end end, uint32_t rst)
 {
     struct px_fconn *fc = ex->fc;
     char what[32];
     bool sent = head_sent(ex);
     if (sent)
-        snprintf(what, sizeof what, "RST_STREAM INTERNAL_ERROR");
+        snprintf(what, sizeof what, "RST_STREAM %s", h2_error_name(rst));
     else
         snprintf(what, sizeof what, "%d", status);
-    if (log)
+    if (log == HB_LOG_WARN)
         hb_warn("client %s stream %u backend %s: %s → %s", fc->peer, ex->sid,
                 px_ex_backend_name(ex), reason, what);
+    else if (log == HB_LOG_INFO)
+        hb_info("client %s stream %u backend %s: %s → %s; backend connection closed", fc->peer,
+                ex->sid, px_ex_backend_name(ex), reason, what);
     px_ex_rec_detail(ex, "%s", reason);
     px_ex_drop_backend(ex, false);
     ex->state = PX_EX_FAILED;
-    ex->end = end_of(status);
+    ex->end = end;
     if (sent) {
-        px_front_reset_stream(fc, ex->sid, H2_INTERNAL_ERROR);
+        px_front_reset_stream(fc, ex->sid, rst);
     } else {
         ex->status = status;
         answer(fc, ex->sid, status);
@@ -152,9 +158,37 @@ static void fail(struct px_exchange *ex, int status, const char *reason, bool lo
     hb_buf_free(&ex->reqbuf);
 }
 
+static void fail(struct px_exchange *ex, int status, const char *reason, bool log)
+{
+    fail_as(ex, status, reason, log ? HB_LOG_WARN : HB_LOG_OFF, end_of(status),
+            H2_INTERNAL_ERROR);
+}
+
 void px_ex_fail(struct px_exchange *ex, int status, const char *reason)
 {
     fail(ex, status, reason, true);
+}
+
+void px_ex_client_stalled(struct px_exchange *ex, bool request)
+{
+    const struct cfg_limits *l = &ex->fc->w->cfg->limits;
+    struct px_upstream *up = ex->up;
+    px_ctr *st = up->st && ex->server < up->npools ? up->st[ex->server] : NULL;
+    if (st)
+        px_ctr_add(&st[request ? PX_SS_STALL_BODY : PX_SS_STALL_RESP], 1);
+    char reason[96];
+    if (request)
+        snprintf(reason, sizeof reason,
+                 "no request body byte from the client for %u ms (limits.request_body_timeout)",
+                 l->request_body_timeout_ms);
+    else
+        snprintf(reason, sizeof reason,
+                 "client took no response byte for %u ms (limits.response_stall_timeout)",
+                 l->response_stall_timeout_ms);
+    /* CANCEL: the proxy no longer serves the stream; the client broke no
+     * rule of the protocol (a window may stay closed), so not a
+     * protocol or internal error (RFC 9113 §7). */
+    fail_as(ex, 408, reason, HB_LOG_INFO, PX_EX_END_CLIENT_STALLED, H2_CANCEL);
 }
 
 bool px_ex_can_retry(const struct px_exchange *ex)
@@ -279,11 +313,35 @@ static __attribute__((noinline)) int pump_tunnel(struct px_exchange *ex)
     return rc;
 }
 
+/* The request is out except for body bytes the client has not sent yet:
+ * the wait is the client's (limits.request_body_timeout), not the
+ * backend's, also after a response head (a backend that streams its answer
+ * while the body comes, as an echo does). A stalled response
+ * (limits.response_stall_timeout) keeps its own clock. */
+static __attribute__((noinline)) void arm_body_wait(struct px_exchange *ex)
+{
+    const struct cfg_limits *l = &ex->fc->w->cfg->limits;
+    uint32_t ms = l->request_body_timeout_ms;
+    bool wait = ms && !ex->req_end &&
+                (ex->state == PX_EX_WAIT_HEAD || ex->state == PX_EX_BODY) && ex->bc &&
+                ex->head_off == ex->head_len && hb_buf_len(&ex->reqbuf) == 0;
+    if (ex->bc && ex->stalled)
+        px_ex_be(ex)->set_timeout(ex->bc, l->response_stall_timeout_ms);
+    else if (wait)
+        px_ex_be(ex)->set_timeout(ex->bc, ms);
+    else if (ex->body_wait && ex->bc)
+        px_ex_be(ex)->set_timeout(ex->bc, px_ex_try_timeout(ex));
+    ex->body_wait = wait;
+}
+
 int px_ex_pump_request(struct px_exchange *ex)
 {
     if (ex->tun_kind)
         return pump_tunnel(ex);
-    return pump(ex, true, px_ex_try_timeout(ex));
+    int rc = pump(ex, true, px_ex_try_timeout(ex));
+    if (rc == 0 && (!ex->req_end || ex->body_wait)) /* not for a request without a body */
+        arm_body_wait(ex);
+    return rc;
 }
 
 static void write_failed(struct px_exchange *ex, int err)
@@ -463,13 +521,16 @@ void px_ex_connect(struct px_exchange *ex, bool fresh)
         return;
     }
     uint8_t ppv = ex->up->cfg->proxy_protocol;
-    if (ppv && !(ex->wait.client = px_pp_out_client(ex->fc, ppv))) {
+    if (ppv && !(ex->wait.pp = px_pp_out_client(ex->fc, ppv))) {
         px_ex_fail(ex, 502, "out of memory for the PROXY protocol header");
         return;
     }
     for (;;) {
         ex->state = PX_EX_CONNECTING;
         ex->pool = ex->up->pools[ex->server];
+        /* The share, the fair queue and per_client pools count by it: a
+         * serial, never reused as an address could be after a close. */
+        ex->wait.client = (uintptr_t)ex->fc->serial;
         struct px_bconn *c = NULL;
         int rc = px_ex_be(ex)->lease(ex->pool, &ex->wait, ex, &bconn_ops, fresh, &c);
         if (rc == 0) {
@@ -481,6 +542,11 @@ void px_ex_connect(struct px_exchange *ex, bool fresh)
             px_ex_observe(ex, HB_OUTCOME_CONNECT_FAILURE);
         if (rc == HB_EIO && next_server(ex))
             continue;
+        if (rc == HB_ELIMIT && px_pool_group_full(&ex->up->group)) {
+            /* The upstream-wide pending cap: 503 at once (counted by the pool). */
+            px_ex_fail(ex, 503, "upstream max_pending reached");
+            return;
+        }
         px_ex_fail(ex, fail_status(rc), rc == HB_ELIMIT ? "pool queue full" : fail_reason(rc));
         return;
     }
@@ -560,6 +626,7 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
         .rid_name = hb_str_c(cfg->request_id.header.s),
         .rid = ids->rid,
         .traceparent = ids->tp_new ? ids->tp : HB_STR_NULL,
+        .early_data = ex->early == PX_EX_EARLY_ADDED,
     };
     const struct cfg_tls *tc = &ex->fc->l->cfg->tls_cfg;
     if (ex->fc->l->cfg->tls && tc->client_auth != CFG_CLIENT_AUTH_NONE) {
@@ -703,9 +770,12 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
                      ? cfg->limits.max_response_header_size
                      : cfg->limits.stream_buffer_size);
     /* Body bytes are credited back only once written, so the client's stream
-     * window bounds them; chunk framing adds a little per DATA frame. */
-    hb_buf_init(&ex->reqbuf, (size_t)cfg->http2.initial_window_size * 2 +
-                                 cfg->limits.request_buffer_size);
+     * window (which may grow to max_window_size) bounds them; chunk framing
+     * adds a little per DATA frame. The buffer grows only as bytes come. */
+    uint32_t win = cfg->http2.max_window_size > cfg->http2.initial_window_size
+                       ? cfg->http2.max_window_size
+                       : cfg->http2.initial_window_size;
+    hb_buf_init(&ex->reqbuf, (size_t)win * 2 + cfg->limits.request_buffer_size);
     return 0;
 }
 
@@ -777,6 +847,9 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     enum px_tun_kind tk = PX_TUN_NONE;
     if (!status && px_tunnel_asked(req))
         status = px_tunnel_admit(fc, req, route, &tk, why, sizeof why);
+    uint8_t early = PX_EX_EARLY_NO; /* tls.early_data off: fc->early is false */
+    if (!status && px_fconn_early(fc))
+        status = px_early_admit(fc, req, end_stream, tk != PX_TUN_NONE, &early, why, sizeof why);
     if (status) {
         answer_local(fc, sid, status, why, start, req, &ids);
         return NULL;
@@ -789,6 +862,7 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     ex->fc = fc;
     ex->sid = sid;
     ex->tun_kind = (uint8_t)tk;
+    ex->early = early;
     ex->rec.t_start = start;
     hb_list_init(&ex->link);
     status = init_exchange(ex, req, route);

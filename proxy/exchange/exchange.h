@@ -54,6 +54,10 @@ enum px_ex_end {
     PX_EX_END_CLIENT_RESET,  /* the client reset the stream before the response ended */
     PX_EX_END_CONN_CLOSED,   /* the client connection closed first (shutdown, error, EOF) */
     PX_EX_END_CLIENT_TIMEOUT, /* HTTP/1.1: the request head did not arrive in time (408) */
+    PX_EX_END_CLIENT_STALLED, /* the client took no response byte for
+                                 limits.response_stall_timeout (reset), or sent no body byte
+                                 for limits.request_body_timeout (408): backend connection
+                                 closed */
 };
 
 /* "COMPLETE", "LOCAL", … Static storage. */

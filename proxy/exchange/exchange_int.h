@@ -44,6 +44,20 @@ enum px_ex_state {
     PX_EX_CLOSED,     /* ended (px_ex_record_done ran); freed from the event loop */
 };
 
+/* A request forwarded before the client's TLS handshake finished (RFC 8470). */
+enum px_ex_early {
+    PX_EX_EARLY_NO,     /* forwarded after the handshake */
+    PX_EX_EARLY_ADDED,  /* in early data; Early-Data: 1 added by us */
+    PX_EX_EARLY_CLIENT, /* in early data, and the client sent Early-Data itself (an
+                           intermediary): a 425 goes back to it (RFC 8470 §5.2) */
+};
+
+/* The backend answered 425 Too Early to ex (RFC 8470 §5.2). Returns true
+ * when ex is retried (without Early-Data: the handshake has finished since),
+ * false when the 425 goes to the client: the client sent Early-Data itself,
+ * the handshake still runs, or it was retried once already. */
+bool px_ex_early_retry(struct px_exchange *ex);
+
 /* ex->server when no server is up and on_no_healthy is fail. */
 #define PX_EX_NO_SERVER SIZE_MAX
 
@@ -98,9 +112,15 @@ struct px_exchange {
     struct h1_body body;
     uint32_t resp_flags;
     bool got_byte; /* a response byte came on this connection (retry, messages) */
+    bool stalled;   /* backend reads paused, the client takes nothing: the timer runs
+                       limits.response_stall_timeout */
+    bool body_wait; /* the request is out but for body bytes the client has not sent:
+                       the timer runs limits.request_body_timeout */
     bool tun_idle; /* tunnel ended by tunnels.idle_timeout */
     bool tun_half; /* tunnel: the client ended, the backend connection was shut for writing */
     bool be_eof;   /* the backend closed while body bytes still wait to be decoded */
+    uint8_t early; /* enum px_ex_early: forwarded from TLS early data (0-RTT) */
+    bool early_retried; /* the backend's 425 was retried after the handshake */
     size_t parsed, span_off, span_len;
     int status; /* final status sent to the client (backend's or local), 0: none yet */
     /* The record's strings (exchange/capture.c): rec's views point here.
@@ -132,6 +152,13 @@ static inline bool px_ex_over(const struct px_exchange *ex)
  * The reason goes to the log line; status picks the record's reason (504:
  * TIMEOUT, 413: BAD_REQUEST, else BACKEND_ERROR). State FAILED. */
 void px_ex_fail(struct px_exchange *ex, int status, const char *reason);
+/* The client made no progress for its limit (request: no body byte for
+ * limits.request_body_timeout while the backend waits; else no response
+ * byte taken for limits.response_stall_timeout): 408 when no head was sent,
+ * else the stream is reset (h2 RST_STREAM CANCEL, HTTP/1.1: the connection
+ * closes); the backend connection is closed and counted (PX_SS_STALL_*),
+ * the record ends CLIENT_STALLED. State FAILED. */
+void px_ex_client_stalled(struct px_exchange *ex, bool request);
 /* The one retry decision: when ex may be retried (its reused keep-alive
  * connection failed before any response byte, the request is idempotent and
  * no body byte left), logs "reused connection <what>, retrying once",

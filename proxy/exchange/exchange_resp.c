@@ -79,6 +79,8 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
         px_ex_fail(ex, 502, "response with a transfer coding other than chunked");
         return false;
     }
+    if (m->status == 425 && ex->early && px_ex_early_retry(ex))
+        return false; /* the response is discarded with its connection */
     px_ex_observe(ex, m->status >= 500 ? HB_OUTCOME_5XX : HB_OUTCOME_OK);
     unsigned cond = m->status == 502   ? CFG_RETRY_502
                     : m->status == 503 ? CFG_RETRY_503
@@ -205,6 +207,14 @@ void px_ex_on_readable(struct px_exchange *ex)
             return;
         }
         px_ex_be(ex)->want_read(ex->bc, false); /* back-pressure: the client is slower */
+        /* From here the wait is the client's: a client that takes nothing
+         * (no window, a full socket) must not hold the backend connection
+         * for read_timeout or forever (docs/backends.md, fairness). */
+        uint32_t ms = ex->fc->w->cfg->limits.response_stall_timeout_ms;
+        if (ms && !ex->stalled) {
+            ex->stalled = true;
+            px_ex_be(ex)->set_timeout(ex->bc, ms);
+        }
         return;
     }
     if (hb_buf_reserve(&ex->rin, want) != 0) {
@@ -231,7 +241,10 @@ void px_ex_on_readable(struct px_exchange *ex)
         ex->rec.t_first_byte = hb_time_now_ns();
     ex->got_byte = true;
     hb_buf_commit(&ex->rin, (size_t)n);
-    px_ex_be(ex)->set_timeout(ex->bc, ex->up->cfg->read_timeout_ms);
+    /* While the client owes body bytes, the wait after this is its own. */
+    px_ex_be(ex)->set_timeout(ex->bc, ex->body_wait
+                                          ? ex->fc->w->cfg->limits.request_body_timeout_ms
+                                          : ex->up->cfg->read_timeout_ms);
     if (ex->state == PX_EX_WAIT_HEAD) {
         parse_head(ex);
     } else {
@@ -243,6 +256,15 @@ void px_ex_on_timeout(struct px_exchange *ex)
 {
     if (ex->state == PX_EX_TUNNEL) {
         px_tunnel_on_timeout(ex);
+        return;
+    }
+    if (ex->stalled && ex->state == PX_EX_BODY) {
+        px_ex_client_stalled(ex, false);
+        return;
+    }
+    if (ex->body_wait && !ex->req_end &&
+        (ex->state == PX_EX_WAIT_HEAD || ex->state == PX_EX_BODY)) {
+        px_ex_client_stalled(ex, true);
         return;
     }
     char reason[96];
@@ -341,8 +363,17 @@ ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max
             break;
         }
     }
-    if (ex->bc && ex->state != PX_EX_BODY_DONE && room(ex) > 0 && !ex->be_eof)
+    if (ex->bc && ex->state != PX_EX_BODY_DONE && room(ex) > 0 && !ex->be_eof) {
         px_ex_be(ex)->want_read(ex->bc, true);
+        if (ex->stalled) { /* the client took bytes: the backend's wait again */
+            ex->stalled = false;
+            px_ex_be(ex)->set_timeout(ex->bc, ex->up->cfg->read_timeout_ms);
+        }
+    } else if (ex->stalled && n && ex->bc) {
+        /* Progress, though the buffer is still full (a span is taken in
+         * pieces): the stall clock starts again. */
+        px_ex_be(ex)->set_timeout(ex->bc, ex->fc->w->cfg->limits.response_stall_timeout_ms);
+    }
     ex->rec.resp_body_bytes += n;
     return (ptrdiff_t)n;
 }

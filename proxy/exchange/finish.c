@@ -25,6 +25,8 @@ const char *px_ex_end_name(enum px_ex_end e)
         return "CONN_CLOSED";
     case PX_EX_END_CLIENT_TIMEOUT:
         return "CLIENT_TIMEOUT";
+    case PX_EX_END_CLIENT_STALLED:
+        return "CLIENT_STALLED";
     }
     return "?";
 }

@@ -7,8 +7,8 @@
 #include "config/cfg.h"
 #include "core/err.h"
 
-#define EXTRA_FIELDS 10 /* cookie, xff, xfp, forwarded, via, request id, traceparent,
-                           3 client certificate fields */
+#define EXTRA_FIELDS 11 /* cookie, xff, xfp, forwarded, via, request id, traceparent,
+                           3 client certificate fields, early-data */
 
 static bool cert_name(const struct px_fwd_opts *o, const struct hpack_field *f)
 {
@@ -162,6 +162,8 @@ int px_fwd_build(const struct hb_msg *req, const struct px_fwd_opts *o, struct h
     for (int i = 0; rc == 0 && o->cert_fields && i < 3; i++)
         if (o->cert_values[i].len)
             rc = push_view(out, cap, n, o->cert_names[i], o->cert_values[i]);
+    if (rc == 0 && o->early_data && !hb_msg_find(req, HB_STR_LIT("early-data")))
+        rc = push(out, cap, n, "early-data", "1", 1);
     return rc;
 }
 

@@ -45,6 +45,9 @@ struct px_fwd_opts {
      * passes as it came. */
     bool keep_client_xff;
     bool keep_client_xfp;
+    /* TLS early data (RFC 8470 §5.1): Early-Data: 1 is added unless the
+     * client sent Early-Data itself (a client's field is never removed). */
+    bool early_data;
 };
 
 /* x_forwarded_for_mode: trust, a request from a trusted proxy: the client

@@ -54,7 +54,7 @@ static int build(struct px_fconn *fc, struct px_pp_out *o, int version)
     if (version == 1) {
         n = hb_pp_write_v1((struct sockaddr *)&src, (struct sockaddr *)&dst, (char *)o->v1,
                            sizeof o->v1);
-        o->v[0] = (struct px_pool_client){fc->serial, o->v1, (uint16_t)(n > 0 ? n : 0)};
+        o->v[0] = (struct px_pool_client){o->v1, (uint16_t)(n > 0 ? n : 0)};
         return n > 0 ? 0 : -1;
     }
     struct hb_str alpn = HB_STR_NULL, sni = HB_STR_NULL;
@@ -71,7 +71,7 @@ static int build(struct px_fconn *fc, struct px_pp_out *o, int version)
     }
     n = hb_pp_write_v2((struct sockaddr *)&src, (struct sockaddr *)&dst, alpn, sni, tls, o->v2,
                        sizeof o->v2);
-    o->v[1] = (struct px_pool_client){fc->serial, o->v2, (uint16_t)(n > 0 ? n : 0)};
+    o->v[1] = (struct px_pool_client){o->v2, (uint16_t)(n > 0 ? n : 0)};
     return n > 0 ? 0 : -1;
 }
 
@@ -92,7 +92,7 @@ void px_pp_out_forget(struct px_fconn *fc)
     for (size_t i = 0; i < w->nups; i++)
         if (w->ups[i].cfg->proxy_protocol)
             for (size_t j = 0; j < w->ups[i].npools; j++)
-                px_pool_forget_client(w->ups[i].pools[j], fc->serial);
+                px_pool_forget_client(w->ups[i].pools[j], (uintptr_t)fc->serial);
     free(fc->pp_out);
     fc->pp_out = NULL;
 }

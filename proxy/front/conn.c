@@ -264,6 +264,11 @@ static int after_handshake(struct px_fconn *fc)
             free(c);
         }
     }
+    /* 0-RTT accepted: the handshake finishes in a later read (the
+     * client's Finished); until then requests are early (px_fconn_early). */
+    fc->early = fc->l->cfg->tls_cfg.early_data && SSL_in_early_data(fc->io.ssl);
+    if (fc->early)
+        hb_debug("client %s: TLS early data accepted", fc->peer);
     if (px_tls_alpn_version(fc->io.ssl) == 2) {
         px_stats_tls_done(fc);
         return px_fconn_start(fc, PX_FCONN_H2);

@@ -144,6 +144,8 @@ struct px_fconn {
     uint64_t serial;         /* unique in the worker: the key of its per_client backend
                                 connections (upstreams.*.proxy_protocol) */
     struct px_pp_out *pp_out; /* the PROXY headers sent for it (exchange/pp_out.h), or NULL */
+    bool early;         /* TLS accepted 0-RTT data and the handshake is not finished yet:
+                           requests read now may be replays (px_fconn_early) */
     int8_t st_cproto;   /* 1 + the connections_open gauge it is counted in, 0: none
                            (proxy/obs/hooks.h) */
 };
@@ -174,6 +176,14 @@ void px_fconn_set_state(struct px_fconn *fc, enum px_fconn_state s);
  * handshake or sniffing. Returns 0, or -1 when out of memory (logged; the
  * caller closes fc). */
 int px_fconn_start(struct px_fconn *fc, enum px_fconn_state proto);
+
+/* True while requests read on fc may come from TLS early data (0-RTT, a
+ * handshake not finished): fc->early, cleared once the handshake is done.
+ * Off (tls.early_data: false) it costs one flag test. */
+static inline bool px_fconn_early(struct px_fconn *fc)
+{
+    return fc->early && (fc->early = SSL_in_early_data(fc->io.ssl) != 0);
+}
 
 /* Closes the connection and every exchange on it (CLOSING, then freed). */
 void px_fconn_close(struct px_fconn *fc);

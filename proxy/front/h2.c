@@ -95,6 +95,8 @@ static void h2_config_from(const struct cfg *cfg, const struct cfg_listener *lc,
     h->max_concurrent_streams = cfg->http2.max_concurrent_streams;
     h->initial_window_size = cfg->http2.initial_window_size;
     h->connection_window_size = cfg->http2.connection_window_size;
+    h->max_window_size = cfg->http2.max_window_size;
+    h->max_connection_window_size = cfg->http2.max_connection_window_size;
     h->max_frame_size = cfg->http2.max_frame_size;
     h->header_table_size = cfg->http2.header_table_size;
     h->max_header_list_size = cfg->http2.max_header_list_size;

@@ -153,6 +153,13 @@ void px_stats_client_limited(const struct px_fconn *fc, bool rate)
         px_ctr_add(&v[rate ? PX_SL_CLIENT_RATE : PX_SL_CLIENT_CONNS], 1);
 }
 
+void px_stats_early(const struct px_fconn *fc, unsigned what)
+{
+    px_ctr *v = lis_of(fc);
+    if (v && what < PX_ST_NEARLY)
+        px_ctr_add(&v[PX_SL_EARLY + what], 1);
+}
+
 static unsigned code_index(uint64_t code)
 {
     return code < PX_ST_NH2CODE - 1 ? (unsigned)code : PX_ST_NH2CODE - 1;

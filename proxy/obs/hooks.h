@@ -39,6 +39,8 @@ void px_stats_tls_failed(const struct px_fconn *fc, enum px_st_tls_fail why);
 /* A connection (rate: false) or a request (rate: true) refused by the
  * per-client limits (proxy/clients.h). */
 void px_stats_client_limited(const struct px_fconn *fc, bool rate);
+/* A request read in TLS early data (enum px_st_early). */
+void px_stats_early(const struct px_fconn *fc, unsigned what);
 
 /* The HTTP/2 engine of fc reset a stream with code (a stream error it
  * raised), or the connection ends: its GOAWAY code (when not NO_ERROR) and

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/h2_errors.h"
@@ -14,6 +15,7 @@
 #include "proxy/exchange/exchange.h"
 #include "proxy/obs/hooks.h"
 #include "proxy/obs/logbuf.h"
+#include "proxy/tls/tls_tickets_mc.h"
 
 #ifndef H2B_VERSION
 #define H2B_VERSION "dev"
@@ -261,6 +263,17 @@ static void listener_families(struct px_expo *e, const struct px_snap *s)
         px_expo_sample(e, a, 2, s->lis[i].v[PX_SL_CLIENT_CONNS]);
         px_expo_sample(e, b, 2, s->lis[i].v[PX_SL_CLIENT_RATE]);
     }
+    px_expo_family(e, "h2bridge_tls_early_data_requests_total", PX_EXPO_COUNTER,
+                   "Requests read in TLS 1.3 early data (tls.early_data): forwarded with "
+                   "Early-Data: 1, answered 425 Too Early (not a safe method without a body), "
+                   "or retried after the handshake when the backend answered 425.");
+    for (size_t i = 0; i < s->nlis; i++) {
+        static const char *const outcome[PX_ST_NEARLY] = {"forwarded", "too_early", "retried"};
+        for (unsigned k = 0; k < PX_ST_NEARLY; k++) {
+            struct px_label l[] = {L("listener", s->lis[i].name), L("outcome", outcome[k])};
+            px_expo_sample(e, l, 2, s->lis[i].v[PX_SL_EARLY + k]);
+        }
+    }
     px_expo_family(e, "h2bridge_http2_floods_total", PX_EXPO_COUNTER,
                    "HTTP/2 connections closed with GOAWAY ENHANCE_YOUR_CALM, by the flood "
                    "protection that tripped.");
@@ -325,6 +338,22 @@ static void server_families(struct px_expo *e, const struct px_snap *s)
         {"h2bridge_backend_tls_resumed_total",
          "Of them, handshakes that resumed the session the server gave before.",
          PX_SS_TLS_RESUMED, PX_EXPO_COUNTER},
+        {"h2bridge_backend_share_waits_total",
+         "Requests that waited because their client connection held its per_client_share of "
+         "the server's connections.",
+         PX_SS_SHARE_WAIT, PX_EXPO_COUNTER},
+        {"h2bridge_backend_pending_full_total",
+         "Requests answered 503 at once at the upstream's max_pending, by the server they "
+         "would have waited for.",
+         PX_SS_PENDING_FULL, PX_EXPO_COUNTER},
+        {"h2bridge_backend_response_stalls_total",
+         "Backend connections closed because the client took no response byte for "
+         "limits.response_stall_timeout.",
+         PX_SS_STALL_RESP, PX_EXPO_COUNTER},
+        {"h2bridge_backend_request_body_stalls_total",
+         "Backend connections closed because the client sent no request body byte for "
+         "limits.request_body_timeout.",
+         PX_SS_STALL_BODY, PX_EXPO_COUNTER},
         {"h2bridge_backend_ejections_total",
          "Passive ejections of the server (upstreams.*.outlier_detection), summed over workers.",
          PX_SS_EJECTIONS, PX_EXPO_COUNTER},
@@ -363,6 +392,34 @@ static void server_families(struct px_expo *e, const struct px_snap *s)
         const uint64_t *h = &s->srv[i].v[PX_SS_TTFB];
         px_expo_histogram(e, l, 2, px_st_bounds, PX_ST_NBOUNDS, h, hist_sum(h));
     }
+}
+
+/* Ticket keys from memcached (proxy/tls/tls_tickets_mc.h): only when a
+ * listener reads them, so the families are absent when the feature is off. */
+static void ticket_key_families(struct px_expo *e)
+{
+    struct px_tkmc_stats t;
+    px_tkmc_stats_get(&t);
+    if (t.fetchers == 0)
+        return;
+    px_expo_family(e, "h2bridge_tls_ticket_keys_generation", PX_EXPO_GAUGE,
+                   "Generation of the ticket key set read from memcached last (0: none yet, the "
+                   "keys are this process's own).");
+    px_expo_sample(e, NULL, 0, t.generation);
+    double age = 0;
+    if (t.generation && t.created && (double)time(NULL) > (double)t.created)
+        age = (double)time(NULL) - (double)t.created;
+    px_expo_family(e, "h2bridge_tls_ticket_keys_age_seconds", PX_EXPO_GAUGE,
+                   "Seconds since that key set was written (rotated).");
+    px_expo_sample_f(e, NULL, 0, age);
+    px_expo_family(e, "h2bridge_tls_ticket_key_fetches_total", PX_EXPO_COUNTER,
+                   "Reads of the ticket key set from memcached, by result (ok, failed).");
+    struct px_label ok[] = {L("result", "ok")}, bad[] = {L("result", "failed")};
+    px_expo_sample(e, ok, 1, t.fetches_ok);
+    px_expo_sample(e, bad, 1, t.fetches_failed);
+    px_expo_family(e, "h2bridge_tls_ticket_keys_stale", PX_EXPO_GAUGE,
+                   "1 while the last read from memcached failed (the keys in use are kept).");
+    px_expo_sample(e, NULL, 0, t.failing ? 1 : 0);
 }
 
 static void process_families(struct px_expo *e, const struct px_snap *s, const struct px_proc *p,
@@ -435,5 +492,6 @@ int px_metrics_write(struct hb_buf *out, enum px_expo_format fmt, const struct p
     listener_families(&e, snap);
     server_families(&e, snap);
     process_families(&e, snap, p, generation);
+    ticket_key_families(&e);
     return px_expo_finish(&e);
 }

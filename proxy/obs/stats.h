@@ -66,7 +66,7 @@ enum px_st_method {
 };
 /* Status class: 0 "none" (no status was sent), 1..5 "1xx".."5xx". */
 #define PX_ST_NSTATUS 6
-#define PX_ST_NEND 8 /* enum px_ex_end */
+#define PX_ST_NEND 9 /* enum px_ex_end */
 /* TLS versions: TLSv1.2, TLSv1.3, other; full or resumed. */
 #define PX_ST_NTLSVER 3
 enum px_st_tls_fail {
@@ -86,6 +86,14 @@ extern const double px_st_bounds[PX_ST_NBOUNDS];
  * bucket counts, then the sum in nanoseconds, then the count. */
 #define PX_ST_HIST (PX_ST_NBUCKET + 2)
 
+/* What became of a request read in TLS early data (tls.early_data). */
+enum px_st_early {
+    PX_ST_EARLY_FORWARDED, /* a safe request forwarded with Early-Data: 1 */
+    PX_ST_EARLY_REFUSED,   /* answered 425 Too Early by the proxy */
+    PX_ST_EARLY_RETRIED,   /* the backend's 425, retried after the handshake */
+    PX_ST_NEARLY,
+};
+
 /* ---- listener group: counter indices ------------------------------------ */
 enum {
     PX_SL_REQ = 0, /* [proto][method][status class] */
@@ -102,7 +110,8 @@ enum {
     PX_SL_CLIENT_CONNS = PX_SL_H2_FLOOD + H2_FLOOD_COUNT, /* over clients.max_connections */
     PX_SL_CLIENT_RATE,                                   /* over clients.requests_per_second */
     PX_SL_TUNNELS,                                       /* tunnels established */
-    PX_SL_NCOUNTERS,
+    PX_SL_EARLY,                                         /* [enum px_st_early] 0-RTT requests */
+    PX_SL_NCOUNTERS = PX_SL_EARLY + PX_ST_NEARLY,
     /* gauges */
     PX_SL_CONNS_OPEN = PX_SL_NCOUNTERS, /* [enum px_st_cproto] */
     PX_SL_ACTIVE = PX_SL_CONNS_OPEN + PX_ST_NCPROTO, /* [proto] requests in progress */
@@ -127,6 +136,10 @@ enum {
     PX_SS_BREAKER,                            /* 503s at the upstream's max_requests */
     PX_SS_TLS_HANDSHAKES,                     /* TLS handshakes finished (upstreams.*.tls) */
     PX_SS_TLS_RESUMED,                        /* of them, resumed sessions */
+    PX_SS_SHARE_WAIT,   /* leases that waited: their client held its per_client_share */
+    PX_SS_PENDING_FULL, /* 503s at the upstream's max_pending */
+    PX_SS_STALL_RESP,   /* backend connections closed: the client took no response byte */
+    PX_SS_STALL_BODY,   /* backend connections closed: the client sent no body byte */
     PX_SS_TTFB,                               /* histogram: first response byte */
     PX_SS_NCOUNTERS = PX_SS_TTFB + PX_ST_HIST,
     /* gauges */

@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/log.h"
+#include "proxy/tls/ocsp.h"
 
 /* TLS 1.2 default (listeners[].tls.ciphers replaces it): forward secrecy and
  * AEAD only (RFC 9113 §9.2.2 also forbids the rest for h2). TLS 1.3 suites
@@ -35,6 +36,7 @@ struct cert {
     char **names; /* lowercase; "*.suffix" for wildcards */
     size_t nnames;
     bool ecdsa;
+    struct px_ocsp *ocsp; /* stapled response, or NULL */
 };
 
 struct px_tls {
@@ -60,6 +62,7 @@ void px_tls_opts_default(struct px_tls_opts *o)
     o->alpn_h2 = true;
     o->alpn_http1 = true;
     o->ticket_rotate_sec = 3600;
+    o->ocsp_check_sec = 60;
 }
 
 static void ssl_reason(char *err, size_t errlen, const char *file, const char *what)
@@ -261,6 +264,12 @@ static enum ssl_select_cert_result_t select_cert(const SSL_CLIENT_HELLO *ch)
     size_t i = px_tls_pick(t, name, client_ecdsa_ok(ch));
     if (SSL_get_SSL_CTX(ssl) != t->certs[i].ctx)
         SSL_set_SSL_CTX(ssl, t->certs[i].ctx);
+    /* A staple only for a client that asks (status_request, RFC 6066 §8). */
+    const uint8_t *p;
+    size_t len;
+    if (t->certs[i].ocsp &&
+        SSL_early_callback_ctx_extension_get(ch, TLSEXT_TYPE_status_request, &p, &len))
+        px_ocsp_staple(t->certs[i].ocsp, ssl);
     return ssl_select_cert_success;
 }
 
@@ -309,6 +318,10 @@ static SSL_CTX *make_ctx(struct px_tls *t, const struct px_tls_opts *o)
     SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
     /* Resumption is by ticket only: no per-session server memory. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* 0-RTT: tickets issued now carry max_early_data (BoringSSL's fixed
+     * 14336 bytes) and a resumption's early data is accepted when the
+     * ticket's age is plausible and ALPN is unchanged. Off by default. */
+    SSL_CTX_set_early_data_enabled(ctx, o->early_data);
     SSL_CTX_set_ex_data(ctx, tls_ex_index, t);
     SSL_CTX_set_select_certificate_cb(ctx, select_cert);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, t);
@@ -454,6 +467,9 @@ static int add_cert(struct px_tls *t, const struct px_tls_cert_spec *s,
     if (load_pair(c->ctx, s->cert_file, s->key_file, err, errlen) != 0 ||
         client_verify(c->ctx, o, err, errlen) != 0)
         return -1;
+    if (s->ocsp_file && !(c->ocsp = px_ocsp_new(s->ocsp_file, c->ctx, o->ocsp_check_sec, err,
+                                                  errlen)))
+        return -1;
     c->ecdsa = EVP_PKEY_id(SSL_CTX_get0_privatekey(c->ctx)) == EVP_PKEY_EC;
     int rc = 0;
     for (size_t i = 0; i < s->nnames && rc == 0; i++)
@@ -500,7 +516,12 @@ struct px_tls *px_tls_new(const struct px_tls_cert_spec *certs, size_t ncerts,
         return NULL;
     }
     build_alpn(t, opts);
-    t->tickets = px_ticket_keys_new(opts->ticket_key_file, opts->ticket_rotate_sec, err, errlen);
+    t->tickets = opts->ticket_mc.host ? px_ticket_keys_new_mc(&opts->ticket_mc,
+                                                              opts->ticket_rotate_sec,
+                                                              opts->ticket_lifetime_sec, err,
+                                                              errlen)
+                                      : px_ticket_keys_new(opts->ticket_key_file,
+                                                           opts->ticket_rotate_sec, err, errlen);
     if (!t->tickets) {
         px_tls_del(t);
         return NULL;
@@ -520,6 +541,7 @@ void px_tls_del(struct px_tls *t)
         return;
     for (size_t i = 0; i < t->ncerts; i++) {
         SSL_CTX_free(t->certs[i].ctx);
+        px_ocsp_del(t->certs[i].ocsp);
         for (size_t j = 0; j < t->certs[i].nnames; j++)
             free(t->certs[i].names[j]);
         free(t->certs[i].names);
@@ -540,6 +562,11 @@ SSL *px_tls_new_ssl(struct px_tls *t)
     if (ssl)
         SSL_set_shed_handshake_config(ssl, 1);
     return ssl;
+}
+
+struct px_ocsp *px_tls_ocsp(struct px_tls *t, size_t i)
+{
+    return i < t->ncerts ? t->certs[i].ocsp : NULL;
 }
 
 struct px_ticket_keys *px_tls_ticket_keys(struct px_tls *t)

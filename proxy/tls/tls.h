@@ -21,6 +21,8 @@
 
 #include <openssl/ssl.h>
 
+#include "proxy/tls/tls_tickets_mc.h"
+
 /* One certificate + key. names: the server names it serves (exact or
  * "*.suffix"); when nnames is 0 they are taken from the certificate's
  * subjectAltName DNS entries (or its CN when it has none). */
@@ -29,6 +31,7 @@ struct px_tls_cert_spec {
     const char *key_file;  /* PEM private key */
     const char *const *names;
     size_t nnames;
+    const char *ocsp_file; /* DER OCSP response to staple (proxy/tls/ocsp.h); NULL: none */
 };
 
 struct px_tls_opts {
@@ -38,12 +41,20 @@ struct px_tls_opts {
     const char *ciphers;        /* TLS 1.2 suites, BoringSSL syntax; NULL: ECDHE + AEAD */
     const char *ticket_key_file; /* NULL: generated keys that rotate */
     uint32_t ticket_rotate_sec; /* rotation interval of generated keys (default 3600) */
+    /* Ticket keys shared through memcached (host NULL: off; tls_tickets_mc.h),
+     * and the lifetime of such tickets. */
+    struct px_ticket_mc_opts ticket_mc;
+    uint32_t ticket_lifetime_sec;
     /* Client certificates: 0 none, 1 optional (asked; none is fine, a bad
      * one fails the handshake), 2 required. */
     int client_auth;
     const char *client_ca;  /* PEM CA certificates (client_auth > 0) */
     const char *client_crl; /* PEM CRLs, checked for the whole chain; NULL: none */
     int verify_depth;       /* CA certificates allowed above the client's */
+    /* TLS 1.3 0-RTT: tickets allow early data and resumptions accept it
+     * (docs/tls.md: the front side answers what may not run in it). */
+    bool early_data;
+    uint32_t ocsp_check_sec; /* checks of each ocsp_file at most this often (default 60) */
 };
 
 /* The verified client certificate of a finished handshake: its subject
@@ -93,6 +104,10 @@ size_t px_tls_pick(const struct px_tls *t, const char *name, bool ecdsa_ok);
  * http/1.1 or no ALPN. */
 int px_tls_alpn_version(const SSL *ssl);
 
+/* The stapled OCSP response of certificate i (proxy/tls/ocsp.h), or NULL. */
+struct px_ocsp;
+struct px_ocsp *px_tls_ocsp(struct px_tls *t, size_t i);
+
 /* ---- session tickets (tls_tickets.c) ------------------------------------ */
 
 struct px_ticket_keys;
@@ -104,6 +119,16 @@ struct px_ticket_keys;
 struct px_ticket_keys *px_ticket_keys_new(const char *file, uint32_t rotate_sec, char *err,
                                           size_t errlen);
 void px_ticket_keys_del(struct px_ticket_keys *k);
+
+/* Keys read from memcached (tls_tickets_mc.h): generated ones rotating
+ * every rotate_sec until the first set arrives; tickets live lifetime_sec
+ * (0: 3600). */
+struct px_ticket_keys *px_ticket_keys_new_mc(const struct px_ticket_mc_opts *o,
+                                             uint32_t rotate_sec, uint32_t lifetime_sec,
+                                             char *err, size_t errlen);
+
+/* The generation of the memcached set in use; 0 when none (yet). */
+uint64_t px_ticket_keys_generation(struct px_ticket_keys *k);
 
 /* Installs k as ctx's ticket key callback. k must outlive ctx. */
 void px_ticket_keys_attach(struct px_ticket_keys *k, SSL_CTX *ctx);

@@ -1,4 +1,5 @@
-/* proxy/tls/tls_tickets.c — session ticket keys: rotation and a shared key file.
+/* proxy/tls/tls_tickets.c — session ticket keys: rotation, a shared key
+ * file, or a key set shared through memcached (tls_tickets_mc.h).
  *
  * Tickets are AES-128-CBC + HMAC-SHA256 (RFC 5077 §4's recommended layout,
  * the same as nginx's 48-byte key files: 16 bytes name, 16 HMAC, 16 AES; an
@@ -8,6 +9,11 @@
  * decrypt (and ask for a renewed ticket), so a ticket lives at most three
  * intervals. The key set is guarded by a mutex: it is taken once per
  * handshake, never per request.
+ *
+ * Memcached keys: the set (core/ticket_set.h) replaces the keys whenever
+ * the fetcher's thread sees a new generation; until a first set arrives
+ * (memcached down at start) the keys are generated and rotate as above, so
+ * tickets work, only not across instances.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +30,7 @@
 
 #include "core/log.h"
 #include "proxy/tls/tls.h"
+#include "proxy/tls/tls_tickets_mc.h"
 
 #define MAX_KEYS 8
 #define FILE_CHECK_SEC 60
@@ -44,6 +51,10 @@ struct px_ticket_keys {
     char *file;           /* file mode */
     struct timespec mtime;
     time_t next_check;
+    struct px_tkmc *mc;    /* memcached mode: the fetcher */
+    bool have_shared;      /* a set from memcached is installed */
+    uint64_t generation;   /* its generation */
+    uint32_t lifetime_sec; /* memcached mode: the ticket lifetime */
 };
 
 static int ex_index = -1;
@@ -167,10 +178,56 @@ struct px_ticket_keys *px_ticket_keys_new(const char *file, uint32_t rotate_sec,
     return k;
 }
 
+/* The fetcher's install callback: a new generation replaces every key. */
+static void install_set(void *arg, const struct hb_tks *set)
+{
+    struct px_ticket_keys *k = arg;
+    struct tkey keys[MAX_KEYS];
+    size_t n = 0;
+    for (size_t i = 0; i < set->n && i < MAX_KEYS; i++) {
+        if (parse_keys(set->keys[i].bytes, set->keys[i].len, &keys[n], 1) == 1)
+            n++;
+    }
+    if (n == 0)
+        return;
+    pthread_mutex_lock(&k->mu);
+    memcpy(k->keys, keys, n * sizeof keys[0]);
+    k->nkeys = n;
+    k->have_shared = true;
+    k->generation = set->generation;
+    pthread_mutex_unlock(&k->mu);
+    OPENSSL_cleanse(keys, sizeof keys);
+}
+
+struct px_ticket_keys *px_ticket_keys_new_mc(const struct px_ticket_mc_opts *o,
+                                             uint32_t rotate_sec, uint32_t lifetime_sec,
+                                             char *err, size_t errlen)
+{
+    struct px_ticket_keys *k = px_ticket_keys_new(NULL, rotate_sec, err, errlen);
+    if (!k)
+        return NULL;
+    k->lifetime_sec = lifetime_sec ? lifetime_sec : 3600;
+    k->mc = px_tkmc_start(o, install_set, k, err, errlen);
+    if (!k->mc) {
+        px_ticket_keys_del(k);
+        return NULL;
+    }
+    return k;
+}
+
+uint64_t px_ticket_keys_generation(struct px_ticket_keys *k)
+{
+    pthread_mutex_lock(&k->mu);
+    uint64_t g = k->have_shared ? k->generation : 0;
+    pthread_mutex_unlock(&k->mu);
+    return g;
+}
+
 void px_ticket_keys_del(struct px_ticket_keys *k)
 {
     if (!k)
         return;
+    px_tkmc_stop(k->mc); /* joined: no install after this */
     OPENSSL_cleanse(k->keys, sizeof k->keys);
     pthread_mutex_destroy(&k->mu);
     free(k->file);
@@ -180,7 +237,7 @@ void px_ticket_keys_del(struct px_ticket_keys *k)
 void px_ticket_keys_rotate(struct px_ticket_keys *k)
 {
     pthread_mutex_lock(&k->mu);
-    if (!k->file)
+    if (!k->file && !k->have_shared)
         rotate_locked(k);
     pthread_mutex_unlock(&k->mu);
 }
@@ -212,7 +269,7 @@ static int ticket_cb(SSL *ssl, uint8_t *key_name, uint8_t *iv, EVP_CIPHER_CTX *c
     pthread_mutex_lock(&k->mu);
     if (k->file)
         maybe_reload_locked(k);
-    else if (now_sec() >= k->next_rotate)
+    else if (!k->have_shared && now_sec() >= k->next_rotate)
         rotate_locked(k);
     int rc = 0;
     if (enc) {
@@ -239,6 +296,7 @@ void px_ticket_keys_attach(struct px_ticket_keys *k, SSL_CTX *ctx)
 {
     SSL_CTX_set_ex_data(ctx, ex_index, k);
     SSL_CTX_set_tlsext_ticket_key_cb(ctx, ticket_cb);
-    /* A ticket is honoured at most three rotation intervals. */
-    SSL_CTX_set_timeout(ctx, k->file ? 86400 : 3 * k->rotate_sec);
+    /* A generated ticket is honoured at most three rotation intervals; a
+     * shared one as long as its key is in the set, within the lifetime. */
+    SSL_CTX_set_timeout(ctx, k->mc ? k->lifetime_sec : k->file ? 86400 : 3 * k->rotate_sec);
 }

@@ -325,6 +325,17 @@ static const struct ecase listener_cases[] = {
      {"t.yaml:4:22: expected a size from 0 to 64MiB (like \"16KiB\", \"1MiB\") for "
       "listeners[0].tls.small_records, found \"65MiB\"",
       NULL}},
+    {"bad early_data, ocsp interval and file",
+     "listeners:\n  - address: \":443\"\n    tls:\n      early_data: sometimes\n"
+     "      ocsp_check_interval: 500ms\n"
+     "      certificates: [{ocsp_file: /nonexistent/o.der, cert: @D@/cert.pem, key: @D@/key.pem}]\n",
+     {"t.yaml:4:19: expected a boolean (true or false) for listeners[0].tls.early_data, found "
+      "\"sometimes\"",
+      "t.yaml:5:28: expected a duration from 1s to 24h (like \"250ms\", \"5s\", \"1m\") for "
+      "listeners[0].tls.ocsp_check_interval, found \"500ms\"",
+      "t.yaml:6:34: expected a readable OCSP response file, found \"/nonexistent/o.der\" (No "
+      "such file or directory)",
+      NULL}},
     {"bad tls version",
      "listeners:\n  - address: \":443\"\n    tls:\n      min_version: 1.1\n"
      "      certificates: [{cert: @D@/cert.pem, key: @D@/key.pem}]\n",
@@ -542,7 +553,8 @@ static const struct ecase limit_cases[] = {
      BASE "x-l: &l {handshake_timeout: 1x}\nlimits:\n  <<: *l\n"
           "http2:\n  <<: *l\n",
      {"t.yaml:5:10: expected a known key in http2 (one of: max_concurrent_streams, "
-      "initial_window_size, connection_window_size, max_frame_size, header_table_size, "
+      "initial_window_size, connection_window_size, max_window_size, "
+      "max_connection_window_size, max_frame_size, header_table_size, "
       "max_header_list_size, rst_stream_per_second, ping_per_second, settings_per_second, "
       "empty_frames_per_second, priority_per_second, window_update_per_second, "
       "max_queued_control_frames), found \"handshake_timeout\"",

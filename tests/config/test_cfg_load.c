@@ -234,7 +234,7 @@ static void check_upstream_keys(const struct cfg *c)
     assert_string_equal(u->servers[0].address.s, "10.0.0.1");
     assert_int_equal(u->servers[0].port, 80);
     assert_int_equal(u->servers[0].weight, 1);
-    assert_int_equal(u->servers[0].max_connections, 0);
+    assert_int_equal(u->servers[0].max_connections, CFG_SERVER_MAX_CONNECTIONS);
     assert_int_equal(u->servers[0].mark.line, 34);
     assert_string_equal(u->servers[1].address.s, "fe80::1");
     assert_int_equal(u->servers[1].port, 81);
@@ -385,6 +385,33 @@ static void test_tls_small_records(void **state)
     assert_int_equal(c->listeners[0].tls_cfg.small_records_idle_ms, 1000);
     assert_int_equal(c->listeners[1].tls_cfg.small_records, 0);
     assert_int_equal(c->listeners[1].tls_cfg.small_records_idle_ms, 250);
+    cfg_unref(c);
+}
+
+/* listeners[].tls early_data, ocsp_check_interval and certificates[].ocsp_file:
+ * defaults (off, 60 s, none) and set. */
+static void test_tls_early_data_ocsp(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("listeners:\n"
+                            "  - address: \"127.0.0.1:8443\"\n"
+                            "    tls: {certificates: [{cert: " DATA "/cert.pem, key: " DATA
+                            "/key.pem}]}\n"
+                            "  - address: \"127.0.0.1:8444\"\n"
+                            "    tls:\n"
+                            "      certificates: [{cert: " DATA "/cert.pem, key: " DATA
+                            "/key.pem, ocsp_file: " DATA "/cert.pem}]\n"
+                            "      early_data: true\n"
+                            "      ocsp_check_interval: 5m\n"
+                            "upstreams:\n"
+                            "  u: {servers: [\"127.0.0.1:9000\"]}\n");
+    assert_int_equal(c->n_listeners, 2);
+    assert_false(c->listeners[0].tls_cfg.early_data);
+    assert_int_equal(c->listeners[0].tls_cfg.ocsp_check_ms, 60000);
+    assert_null(c->listeners[0].tls_cfg.certs[0].ocsp_file.s);
+    assert_true(c->listeners[1].tls_cfg.early_data);
+    assert_int_equal(c->listeners[1].tls_cfg.ocsp_check_ms, 300000);
+    assert_non_null(strstr(c->listeners[1].tls_cfg.certs[0].ocsp_file.s, "cert.pem"));
     cfg_unref(c);
 }
 
@@ -693,7 +720,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),          cmocka_unit_test(test_every_key),
-        cmocka_unit_test(test_tls_small_records), cmocka_unit_test(test_admin_limits),
+        cmocka_unit_test(test_tls_small_records), cmocka_unit_test(test_tls_early_data_ocsp),
+        cmocka_unit_test(test_admin_limits),
         cmocka_unit_test(test_anchors_and_merge), cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_proxy_protocol_networks),
         cmocka_unit_test(test_user_group),

@@ -5,7 +5,10 @@ GET /delay/800, 5 are served after 800 ms and 25 get 503 within 5 ms at
 p99 (timed per stream from its HEADERS), counted in
 h2bridge_backend_breaker_rejections_total. (2) The per-server pending cap
 (servers[].max_connections: 2, queue_size: 3): 2 in flight and 3 waiting
-complete, the other 25 get 503 at once, counted as queue_full.
+complete, the other 25 get 503 at once, counted as queue_full. (3) The
+upstream-wide pending cap (upstreams.*.max_pending: 3 over two servers of
+max_connections 1): 2 in flight and 3 waiting complete, 25 get 503 at once,
+counted as pending_full.
 Every wait is bounded; only the processes started here are stopped.
 """
 import os
@@ -87,9 +90,22 @@ try:
     check("max_requests", burst(p.port, 30), p.admin, "h2bridge_backend_breaker_rejections_total")
     ck.check("upstream max_requests reached" in env.log(p), "the log line")
     env.stop(p)
+    # One client fills both: per_client_share 100 lets it hold both connections.
     p = start_proxy("pqueue", "    servers: [{address: \"127.0.0.1:%d\", max_connections: 2}]\n"
-                              "    queue_size: 3\n" % o.port)
+                              "    queue_size: 3\n    per_client_share: 100\n" % o.port)
     check("queue_size", burst(p.port, 30), p.admin, "h2bridge_backend_queue_full_total")
+    env.stop(p)
+    # (3) The upstream-wide pending cap: two servers of one connection each,
+    # max_pending 3 across both: 2 in flight and 3 waiting (on either).
+    o2 = env.origin("o2")
+    p = start_proxy("ppending", "    servers: [{address: \"127.0.0.1:%d\", max_connections: 1},"
+                                " {address: \"127.0.0.1:%d\", max_connections: 1}]\n"
+                                "    max_pending: 3\n    per_client_share: 100\n"
+                                % (o.port, o2.port))
+    check("max_pending", burst(p.port, 30), p.admin, "h2bridge_backend_pending_full_total")
+    ck.check("upstream max_pending reached" in env.log(p), "max_pending: the log line")
+    ck.eq(metric_sum(p.admin, "h2bridge_backend_queue_full_total"), 0,
+          "max_pending: not counted as a full server queue")
     env.stop(p)
 except Exception:
     import traceback

@@ -53,6 +53,12 @@ def write_config(path, port, admin, oports, mode="panic", slow="3s"):
                 "  u:\n"
                 "    servers: [%s]\n"
                 "    retries: 2\n"
+                # A kill resets every request in flight on o3 at once: a third of
+                # h2load's 32, split over 2 workers. The default budget (3 + 20 %
+                # of ~16 active per worker) is sized against outage amplification
+                # and can let one or two of that burst fail; the zero-failure
+                # property under test needs room for the whole burst.
+                "    retry_budget: {percent: 50, min_retries: 10}\n"
                 "    on_no_healthy: %s\n"
                 "    slow_start: %s\n"
                 "    health_check: {path: /status/200, interval: 200ms, jitter: 20ms,\n"

@@ -77,20 +77,29 @@ def unit_verify(env, c):
     if not shutil.which("systemd-analyze"):
         print("SKIP: systemd-analyze not installed")
         return
-    unit = open(os.path.join(SRC, "deploy/systemd/h2bridge.service")).read()
-    unit = unit.replace("/usr/local/bin/h2bridge", pl.BIN)
+    tool = os.path.join(os.environ.get("H2B_BUILD_DIR", ""), "tools", "ticketkeys",
+                        "h2bridge-ticketkeys")
     d = tempfile.mkdtemp(prefix="unit-", dir=env.dir)
-    path = os.path.join(d, "h2bridge.service")
-    with open(path, "w") as f:
-        f.write(unit)
-    r = subprocess.run(["systemd-analyze", "verify", "--man=no", path], capture_output=True,
-                       text=True, timeout=60)
-    out = (r.stdout + r.stderr).strip()
-    # Lines about the host's own units (no systemd running in a container)
-    # are not the unit's; anything naming h2bridge.service is.
-    ours = [ln for ln in out.splitlines() if "h2bridge.service" in ln]
-    c.check(r.returncode == 0 and not ours,
-            "systemd-analyze verify: rc %d, %s" % (r.returncode, "\n".join(ours) or out[-400:]))
+    # The ticket key rotation's service and timer are verified beside it.
+    for name in ("h2bridge.service", "h2bridge-ticketkeys.service",
+                 "h2bridge-ticketkeys.timer"):
+        unit = open(os.path.join(SRC, "deploy/systemd", name)).read()
+        unit = unit.replace("/usr/local/bin/h2bridge-ticketkeys", tool)
+        unit = unit.replace("/usr/local/bin/h2bridge ", pl.BIN + " ")
+        with open(os.path.join(d, name), "w") as f:
+            f.write(unit)
+    for name in ("h2bridge.service", "h2bridge-ticketkeys.service", "h2bridge-ticketkeys.timer"):
+        path = os.path.join(d, name)
+        r = subprocess.run(["systemd-analyze", "verify", "--man=no", path], capture_output=True,
+                           text=True, timeout=60)
+        out = (r.stdout + r.stderr).strip()
+        # Lines about the host's own units (no systemd running in a container)
+        # are not the unit's; anything naming ours is.
+        ours = [ln for ln in out.splitlines() if "h2bridge" in ln and ".service" in ln or
+                "h2bridge-ticketkeys.timer" in ln]
+        c.check(r.returncode == 0 and not ours,
+                "systemd-analyze verify %s: rc %d, %s"
+                % (name, r.returncode, "\n".join(ours) or out[-400:]))
 
 
 def uids_of(pid):

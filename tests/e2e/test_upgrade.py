@@ -92,6 +92,8 @@ def main():
         c.check(new_pid is not None and os.path.exists("/proc/%d" % new_pid),
                 "the new process runs (pid %r)" % new_pid)
         bad = [x for x in results if x is not True]
+        print("requests on new connections across the upgrade: %d, failed: %d"
+              % (len(results), len(bad)))
         c.check(len(results) > 20 and not bad,
                 "%d requests on new connections across the upgrade, failed: %r"
                 % (len(results), bad[:5]))

@@ -172,6 +172,32 @@ static void test_client_from_xff(void **state)
     assert_int_equal(px_fwd_client_from_xff(&none, &nets).len, 0);
 }
 
+/* RFC 8470 §5.1: Early-Data: 1 is added to a request from early data, and
+ * a client's own Early-Data is kept (never removed, early or not). */
+static void test_early_data(void **state)
+{
+    (void)state;
+    struct hpack_field in[] = {F("accept", "*/*")};
+    struct hpack_field theirs[] = {F("Early-Data", "1")};
+    struct px_fwd_opts o = {.proto = "https", .client_addr = "192.0.2.7", .early_data = true};
+    struct hb_arena a;
+    hb_arena_init(&a, NULL, 0, 0, 0);
+    struct hpack_field out[16];
+    size_t n = build(in, 1, &o, &a, out, 16);
+    assert_int_equal(n, 2);
+    assert_string_equal(fmt(&out[1]), "early-data: 1");
+    n = build(theirs, 1, &o, &a, out, 16);
+    assert_int_equal(n, 1);
+    assert_string_equal(fmt(&out[0]), "Early-Data: 1");
+    o.early_data = false;
+    n = build(theirs, 1, &o, &a, out, 16);
+    assert_int_equal(n, 1);
+    assert_string_equal(fmt(&out[0]), "Early-Data: 1");
+    n = build(in, 1, &o, &a, out, 16);
+    assert_int_equal(n, 1);
+    hb_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_replace_and_trusted_proto),
         cmocka_unit_test(test_client_from_xff),
+        cmocka_unit_test(test_early_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

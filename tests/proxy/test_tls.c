@@ -76,13 +76,13 @@ static int teardown_all(void **state)
 static struct px_tls *make_tls(uint16_t minv, const char *ticket_file)
 {
     struct px_tls_cert_spec specs[4] = {
-        {path("a", "crt"), path("a", "key"), NULL, 0},
-        {path("wild", "crt"), path("wild", "key"), NULL, 0},
+        {path("a", "crt"), path("a", "key"), NULL, 0, NULL},
+        {path("wild", "crt"), path("wild", "key"), NULL, 0, NULL},
     };
     specs[2] = (struct px_tls_cert_spec){strdup(path("brsa", "crt")), strdup(path("brsa", "key")),
-                                         NULL, 0};
+                                         NULL, 0, NULL};
     specs[3] = (struct px_tls_cert_spec){strdup(path("becdsa", "crt")),
-                                         strdup(path("becdsa", "key")), NULL, 0};
+                                         strdup(path("becdsa", "key")), NULL, 0, NULL};
     specs[0].cert_file = strdup(path("a", "crt"));
     specs[0].key_file = strdup(path("a", "key"));
     specs[1].cert_file = strdup(path("wild", "crt"));
