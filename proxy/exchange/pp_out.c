@@ -7,9 +7,15 @@
 #include <string.h>
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "proxy/front/conn.h"
 #include "proxy/worker.h"
+
+/* PP2_TYPE_SSL's client bits (the PROXY protocol specification, 2.2.5). */
+#define PP2_CLIENT_SSL 0x01
+#define PP2_CLIENT_CERT_CONN 0x02
+#define PP2_CLIENT_CERT_SESS 0x04
 
 /* The client's address: fc->peer_addr/peer_port, which a balancer's PROXY
  * header may have set (front/proxy_hdr.c). */
@@ -47,7 +53,9 @@ static int build(struct px_fconn *fc, struct px_pp_out *o, int version)
     struct sockaddr_storage src, dst;
     socklen_t dl = sizeof dst;
     client_addr(fc, &src);
-    if (getsockname(fc->fd, (struct sockaddr *)&dst, &dl) != 0)
+    if (fc->lb_dst) /* what the balancer's header said the client connected to */
+        memcpy(&dst, fc->lb_dst, sizeof dst);
+    else if (getsockname(fc->fd, (struct sockaddr *)&dst, &dl) != 0)
         memset(&dst, 0, sizeof dst); /* UNKNOWN / LOCAL */
     same_family(&src, &dst);
     ptrdiff_t n;
@@ -58,19 +66,41 @@ static int build(struct px_fconn *fc, struct px_pp_out *o, int version)
         return n > 0 ? 0 : -1;
     }
     struct hb_str alpn = HB_STR_NULL, sni = HB_STR_NULL;
-    bool tls = fc->io.ssl != NULL;
-    if (tls) {
+    struct hb_pp_ssl ssl = {0};
+    char cn[256];
+    SSL *t = fc->io.ssl;
+    if (t) {
         const uint8_t *p;
         unsigned len;
-        SSL_get0_alpn_selected(fc->io.ssl, &p, &len);
+        SSL_get0_alpn_selected(t, &p, &len);
         if (len)
             alpn = hb_str_make((const char *)p, len);
-        const char *name = SSL_get_servername(fc->io.ssl, TLSEXT_NAMETYPE_host_name);
+        const char *name = SSL_get_servername(t, TLSEXT_NAMETYPE_host_name);
         if (name)
             sni = hb_str_c(name);
+        /* PP2_TYPE_SSL: the certificate bits and verify as the
+         * specification defines them: verify is 0 only for a certificate
+         * presented and verified (fc->cert is set for those alone). */
+        ssl.client = PP2_CLIENT_SSL;
+        ssl.verify = 1;
+        if (fc->cert) {
+            ssl.client |= PP2_CLIENT_CERT_SESS | (SSL_session_reused(t) ? 0 : PP2_CLIENT_CERT_CONN);
+            ssl.verify = 0;
+            X509 *x = SSL_get_peer_certificate(t);
+            int cl = x ? X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+                                                  sizeof cn)
+                      : -1;
+            if (cl > 0)
+                ssl.cn = hb_str_make(cn, (size_t)cl);
+            X509_free(x);
+        }
+        ssl.version = hb_str_c(SSL_get_version(t));
+        const SSL_CIPHER *ci = SSL_get_current_cipher(t);
+        if (ci)
+            ssl.cipher = hb_str_c(SSL_CIPHER_standard_name(ci));
     }
-    n = hb_pp_write_v2((struct sockaddr *)&src, (struct sockaddr *)&dst, alpn, sni, tls, o->v2,
-                       sizeof o->v2);
+    n = hb_pp_write_v2((struct sockaddr *)&src, (struct sockaddr *)&dst, alpn, sni,
+                       t ? &ssl : NULL, o->v2, sizeof o->v2);
     o->v[1] = (struct px_pool_client){o->v2, (uint16_t)(n > 0 ? n : 0)};
     return n > 0 ? 0 : -1;
 }

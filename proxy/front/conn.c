@@ -201,6 +201,7 @@ void px_fconn_close(struct px_fconn *fc)
     px_proxy_hdr_free(fc);
     if (fc->pp_out)
         px_pp_out_forget(fc); /* its backend connections serve nobody else */
+    free(fc->lb_dst);
     free(fc->cert);
     if (fc->client_counted)
         px_clients_close(fc->w->clients, fc->client_addr);
