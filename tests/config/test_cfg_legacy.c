@@ -131,12 +131,46 @@ static void test_tls_errors(void **st)
                       NULL});
 }
 
+/* upstreams.*.proxy_protocol: off (default), v1, v2; anything else at its
+ * line:column. */
+static void test_proxy_protocol(void **st)
+{
+    (void)st;
+    struct cfg_errors e;
+    struct cfg *c = load(LISTEN "  a: {servers: [\"h:1\"]}\n"
+                                "  b: {servers: [\"h:1\"], proxy_protocol: v1}\n"
+                                "  c: {servers: [\"h:1\"], proxy_protocol: v2}\n"
+                                "  d: {servers: [\"h:1\"], proxy_protocol: off}\n",
+                         &e);
+    assert_non_null(c);
+    assert_int_equal(c->n_upstreams, 4);
+    for (size_t i = 0; i < 4; i++) {
+        const char *n = c->upstreams[i].name.s;
+        uint8_t want = strcmp(n, "b") == 0 ? 1 : strcmp(n, "c") == 0 ? 2 : 0;
+        assert_int_equal(c->upstreams[i].proxy_protocol, want);
+    }
+    cfg_unref(c);
+    cfg_errors_free(&e);
+    expect_errors(LISTEN "  u: {servers: [\"h:1\"], proxy_protocol: v3}\n"
+                         "  v: {servers: [\"h:1\"], proxy_protocol: [v1]}\n"
+                         "  w: {servers: [\"h:1\"], proxy_protocol: 2}\n",
+                  (const char *const[]){
+                      "t.yaml:4:41: expected a PROXY protocol version (v1, v2 or off) for "
+                      "upstreams.u.proxy_protocol, found \"v3\"",
+                      "t.yaml:5:41: expected a PROXY protocol version (v1, v2 or off) for "
+                      "upstreams.v.proxy_protocol, found a sequence",
+                      "t.yaml:6:41: expected a PROXY protocol version (v1, v2 or off) for "
+                      "upstreams.w.proxy_protocol, found \"2\"",
+                      NULL});
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tls_defaults),
         cmocka_unit_test(test_tls_every_key),
         cmocka_unit_test(test_tls_errors),
+        cmocka_unit_test(test_proxy_protocol),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
