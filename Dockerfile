@@ -2,7 +2,7 @@
 #   build    Debian 12 with the build dependencies (scripts/deps.sh build),
 #            compiles the release binaries with CMake;
 #   runtime  Debian 12 slim with only the shared libraries they link
-#            (BoringSSL, libevent core, libyaml) and the three binaries:
+#            (BoringSSL, libevent core, libyaml, c-ares) and the three binaries:
 #            h2bridge, h2bridge-ticketkeys, h2bridge-origin (the demo origin).
 # The image runs the proxy as the unprivileged user 10001 (no shell login,
 # no home); it expects its configuration at /etc/h2bridge/h2bridge.yaml and
@@ -27,7 +27,7 @@ FROM debian:12-slim AS runtime
 
 RUN apt-get update \
     && apt-get install -y --no-install-recommends android-libboringssl libevent-core-2.1-7 \
-       libyaml-0-2 \
+       libyaml-0-2 libc-ares2 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 h2bridge \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

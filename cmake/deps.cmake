@@ -14,6 +14,7 @@ endfunction()
 h2b_require_pkg(LIBEVENT libevent_core libevent-dev)
 h2b_require_pkg(LIBEVENT_EXTRA libevent_extra libevent-dev) # evhttp, demo origin only
 h2b_require_pkg(LIBYAML yaml-0.1 libyaml-dev)
+h2b_require_pkg(CARES libcares libc-ares-dev) # backend DNS names (proxy/backend/resolver.c)
 h2b_require_pkg(CMOCKA cmocka libcmocka-dev)
 find_package(Threads REQUIRED)
 

@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "config/cfg_internal.h"
+#include "core/balance.h"
 #include "core/err.h"
 #include "core/outlier.h"
 
-const char *const cfg_balance_names[] = {"round_robin", "least_conn", "random", NULL};
+const char *const cfg_balance_names[] = {"round_robin",   "least_conn",      "random",
+                                         "least_request", "consistent_hash", NULL};
 
 const struct cfg_mark cfg_cmdline_mark = {"command line", 0, 0};
 
@@ -66,6 +68,13 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     u->tls.verify = true;
     u->tls.session_reuse = true;
     u->tls.min_version = CFG_TLS_1_2;
+    u->consistent_hash.key = CFG_HASH_CLIENT_ADDRESS;
+    u->consistent_hash.table_size = HB_MAGLEV_DEFAULT_SIZE;
+    struct cfg_sticky *sk = &u->sticky_cookie;
+    sk->name = (struct cfg_string){"h2bridge_server", {NULL, 0, 0}};
+    sk->path = (struct cfg_string){"/", {NULL, 0, 0}};
+    sk->http_only = true;
+    sk->same_site = CFG_SAME_SITE_LAX;
     struct cfg_outlier *o = &u->outlier_detection;
     o->consecutive_failures = 5;
     o->count = (1u << HB_OUTCOME_FAILURES) - 1;
@@ -133,6 +142,11 @@ static void set_defaults(struct cfg *c)
     c->clients.requests_per_second = 0;
     c->clients.burst = 100;
     c->clients.table_size = 65536;
+    c->resolver.interval_ms = 30000;
+    c->resolver.min_interval_ms = 1000;
+    c->resolver.timeout_ms = 2000;
+    c->resolver.attempts = 2;
+    c->resolver.max_addresses = 64;
 
     c->request_id.enabled = true;
     c->request_id.header = (struct cfg_string){"x-request-id", {NULL, 0, 0}};

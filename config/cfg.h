@@ -240,12 +240,41 @@ struct cfg_http2 {
     } flood;
 };
 
+/* servers[].resolve: what a DNS name that does not resolve at start does. */
+enum cfg_resolve_mode {
+    CFG_RESOLVE_START, /* default: start (and a reload) fail, naming the server's line */
+    CFG_RESOLVE_LAZY,  /* start anyway; the server has no address until it resolves */
+};
+
 struct cfg_server {
     struct cfg_mark mark;
     struct cfg_string address; /* host part, [] stripped */
     uint16_t port;
     uint32_t weight;          /* 1..1000; default 1 */
     uint32_t max_connections; /* per worker; 0 = no limit; default CFG_SERVER_MAX_CONNECTIONS */
+    bool is_name;             /* address is a DNS name, not an IP literal (set when parsed):
+                                 resolved by proxy/backend/resolver.h, each address a server */
+    enum cfg_resolve_mode resolve; /* names only; default CFG_RESOLVE_START */
+    struct cfg_mark resolve_mark;  /* where resolve: was given (line 0: not given) */
+};
+
+/* resolver: how DNS names in servers are resolved (proxy/backend/resolver.h).
+ * A name is re-resolved after min(the answer's TTL, interval), never sooner
+ * than min_interval; a failed resolution is retried after min_interval and
+ * keeps the last good answer. */
+#define CFG_MAX_RESOLVERS 8
+struct cfg_resolver_addr {
+    struct cfg_string address; /* an IP literal */
+    uint16_t port;             /* default 53 */
+};
+struct cfg_resolver {
+    struct cfg_resolver_addr *servers; /* nameservers; none (default): /etc/resolv.conf */
+    size_t n_servers;
+    uint32_t interval_ms;     /* longest time between resolutions of a name; default 30s */
+    uint32_t min_interval_ms; /* shortest (a TTL below it is raised); default 1s */
+    uint32_t timeout_ms;      /* one query attempt; default 2s */
+    uint32_t attempts;        /* tries per resolution (each nameserver); default 2 */
+    uint32_t max_addresses;   /* addresses taken from one name (the lowest first); default 64 */
 };
 
 /* servers[].max_connections by default: high, as the peers (nginx, HAProxy,
@@ -311,6 +340,43 @@ struct cfg_upstream_tls {
     struct cfg_string key;         /* its private key (with cert) */
 };
 
+/* upstreams.*.consistent_hash: what a request is hashed on (balance:
+ * consistent_hash; core/balance.h hb_maglev). */
+enum cfg_hash_key {
+    CFG_HASH_CLIENT_ADDRESS, /* default: the client's address (PROXY / trusted X-Forwarded-For) */
+    CFG_HASH_PATH,           /* the path, without the query */
+    CFG_HASH_HEADER,         /* a request header's value (name lowercased) */
+    CFG_HASH_COOKIE,         /* a cookie's value (name as written) */
+};
+
+struct cfg_consistent_hash {
+    struct cfg_mark mark;    /* of the section; line 0: absent */
+    enum cfg_hash_key key;   /* default CFG_HASH_CLIENT_ADDRESS */
+    struct cfg_string name;  /* header or cookie name; NULL for the other keys */
+    uint32_t table_size;     /* Maglev entries, a prime; default 65537 */
+};
+
+/* upstreams.*.sticky_cookie: a cookie the proxy sets to pin a client to the
+ * server that answered it (docs/backends.md). */
+enum cfg_same_site {
+    CFG_SAME_SITE_LAX, /* default */
+    CFG_SAME_SITE_STRICT,
+    CFG_SAME_SITE_NONE, /* needs secure: true */
+    CFG_SAME_SITE_OMIT, /* no SameSite attribute */
+};
+
+struct cfg_sticky {
+    bool enabled;            /* the section is present */
+    struct cfg_mark mark;
+    struct cfg_string name;  /* default "h2bridge_server" */
+    struct cfg_string path;  /* Path attribute; default "/" */
+    struct cfg_string domain; /* Domain attribute; NULL: none (host-only) */
+    uint32_t max_age_ms;     /* Max-Age (whole seconds sent); 0 (default): a session cookie */
+    bool http_only;          /* HttpOnly; default true */
+    bool secure;             /* Secure; default false */
+    enum cfg_same_site same_site;
+};
+
 struct cfg_upstream {
     struct cfg_mark mark;
     struct cfg_string name;
@@ -346,6 +412,8 @@ struct cfg_upstream {
     struct cfg_upstream_tls tls;
     uint8_t proxy_protocol; /* PROXY protocol header sent to the servers: 0 none (default),
                                1 (v1 text) or 2 (v2 binary, with ALPN/authority/SSL TLVs) */
+    struct cfg_consistent_hash consistent_hash;
+    struct cfg_sticky sticky_cookie;
 };
 
 /* Balancing policy names accepted by upstreams.*.balance, NULL-terminated. */
@@ -375,6 +443,18 @@ enum cfg_path_match {
 /* A route: a match on host and path and an action. Routes are tried in
  * order; the first match wins. A route with neither host nor path matches
  * everything (the default route) and must be the last one. */
+/* routes[].early_hints (docs/early-hints.md): 103 Early Hints sent as soon
+ * as a request arrives, before the backend answers. */
+#define CFG_EH_MAX_LINKS 32
+struct cfg_early_hints {
+    bool learn; /* remember the Link rel=preload/preconnect of a path's last 2xx; default false */
+    struct cfg_string *links; /* Link values sent for every GET on the route (checked RFC 8288) */
+    size_t n_links;
+    uint32_t max_entries;    /* learned paths kept per worker for this route; default 1024 */
+    uint32_t max_entry_size; /* bytes of learned Link values kept per path; default 2048 */
+    bool on;                 /* learn or links: the exchange's hooks run (set by the schema) */
+};
+
 struct cfg_route {
     struct cfg_mark mark;
     struct cfg_string host; /* lowercased; NULL = any host */
@@ -389,6 +469,7 @@ struct cfg_route {
     struct cfg_header_ops response_headers; /* edits on the response sent to the client */
     bool websocket; /* false: no tunnel on this route (Upgrade stripped, extended
                        CONNECT 501); default true (the listener decides) */
+    struct cfg_early_hints early_hints; /* off by default */
 };
 
 struct cfg_limits {
@@ -522,6 +603,7 @@ struct cfg {
     struct cfg_request_id request_id;
     struct cfg_tunnels tunnels;
     struct cfg_clients clients;
+    struct cfg_resolver resolver;
     struct cfg_mark source; /* the last file parsed (line 0); file NULL for none */
     struct cfg_mem *mem;    /* private: owns every string and array above */
 };

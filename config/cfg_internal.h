@@ -150,6 +150,10 @@ void sc_networks(struct sctx *c, const struct cfg_node *n, void *field);
 /* A header field name (an RFC 9110 token up to 64 bytes), stored lowercase
  * into the struct cfg_string at field. */
 void sc_field_name(struct sctx *c, const struct cfg_node *n, void *field);
+/* upstreams.*.consistent_hash and sticky_cookie (cfg_schema_balance.c):
+ * field is the struct cfg_consistent_hash / struct cfg_sticky. */
+void sc_consistent_hash(struct sctx *c, const struct cfg_node *n, void *field);
+void sc_sticky_cookie(struct sctx *c, const struct cfg_node *n, void *field);
 /* Parses "HOST" or "HOST:PORT" / "[V6]:PORT" into addr (+ *port). */
 void sc_address(struct sctx *c, const struct cfg_node *n, struct cfg_string *addr, uint16_t *port);
 /* Checks the address/port clash for the mapping just applied. */

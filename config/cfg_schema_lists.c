@@ -2,6 +2,7 @@
  * certificates), upstreams (with servers) and routes (with header edits). */
 #include <stddef.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "config/cfg_internal.h"
@@ -332,11 +333,24 @@ static void server_address(struct sctx *c, const struct cfg_node *n, void *field
     sc_address(c, n, &s->address, &s->port);
 }
 
+static void server_resolve(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_server *s = field;
+    s->resolve_mark = n->mark;
+    if (n->kind == CFG_NODE_SCALAR && strcmp(n->text, "start") == 0)
+        s->resolve = CFG_RESOLVE_START;
+    else if (n->kind == CFG_NODE_SCALAR && strcmp(n->text, "lazy") == 0)
+        s->resolve = CFG_RESOLVE_LAZY;
+    else
+        sc_expected(c, n, "when a DNS name must resolve (start, lazy)");
+}
+
 static const struct sc_field server_fields[] = {
     SCF_WHOLE("address", server_address),
     SCF_PORT("port", struct cfg_server, port),
     SCF_U32("weight", struct cfg_server, weight, 1, 1000),
     SCF_U32("max_connections", struct cfg_server, max_connections, 0, 1000000),
+    SCF_WHOLE("resolve", server_resolve),
     SCF_END,
 };
 
@@ -361,6 +375,17 @@ static void one_server(struct sctx *c, const struct cfg_node *item, struct cfg_s
         missing(c, &item->mark, "address", "\"HOST:PORT\", or \"HOST\" with port:");
     else if (s->address.s && !s->port)
         missing(c, &s->address.mark, "port", "in the address as \"HOST:PORT\", or port:");
+    if (s->address.s) {
+        /* Not an IP literal: a DNS name, resolved asynchronously with all
+         * its addresses (proxy/backend/resolver.h). */
+        unsigned char a[16];
+        s->is_name = inet_pton(AF_INET, s->address.s, a) != 1 &&
+                     inet_pton(AF_INET6, s->address.s, a) != 1;
+        if (!s->is_name && s->resolve_mark.line)
+            sc_error(c, &s->resolve_mark,
+                     "expected resolve: only on a server given as a DNS name, found the IP "
+                     "address %s", s->address.s);
+    }
 }
 
 static void servers(struct sctx *c, const struct cfg_node *n, void *field)
@@ -692,6 +717,8 @@ static const struct sc_field upstream_fields[] = {
     SCF_FUNC("header_case", UP, header_title_case, header_case),
     SCF_FUNC("tls", UP, tls, upstream_tls),
     SCF_FUNC("proxy_protocol", UP, proxy_protocol, proxy_protocol_out),
+    SCF_FUNC("consistent_hash", UP, consistent_hash, sc_consistent_hash),
+    SCF_FUNC("sticky_cookie", UP, sticky_cookie, sc_sticky_cookie),
     SCF_END,
 };
 

@@ -6,6 +6,7 @@
 
 #include "config/cfg_internal.h"
 #include "core/err.h"
+#include "core/link_hdr.h"
 
 #define MAX_ROUTES  4096
 #define MAX_HEADERS 64
@@ -224,6 +225,57 @@ static void host(struct sctx *c, const struct cfg_node *n, void *field)
     r->host_wildcard = r->host.s[0] == '*';
 }
 
+/* early_hints.links: each item one or more RFC 8288 link-values, sent as
+ * a Link field of the 103 as written. */
+static void eh_links(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_early_hints *eh = field;
+    if (!sc_seq_of(c, n, CFG_EH_MAX_LINKS, "Link values"))
+        return;
+    for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
+        const struct cfg_node *it = n->items[i];
+        size_t old = sc_path_index(c, i);
+        struct cfg_string v = {0};
+        bool ok = sc_visit(c, it) && it->kind == CFG_NODE_SCALAR && it->len > 0 &&
+                  it->len <= 2048;
+        size_t pos = 0, count = 0;
+        struct hb_link l;
+        int rc = 1;
+        while (ok && (rc = hb_link_next(it->text, it->len, &pos, &l)) == 1)
+            count++;
+        /* header_value refuses control characters the parser lets through
+         * (obs-text aside, a 103 carries what the file says). */
+        if (ok && rc == 0 && count > 0 && header_value(c, it, &v)) {
+            struct cfg_string *slot = cfg_mem_push(c->cfg->mem, &eh->links, &eh->n_links,
+                                                   sizeof *slot);
+            if (slot)
+                *slot = v;
+            else
+                sc_nomem(c);
+        } else if (c->rc != HB_ENOMEM && (!ok || rc != 0 || count == 0)) {
+            sc_expected(c, it, "a Link value (RFC 8288: \"</style.css>; rel=preload; as=style\", "
+                               "up to 2048 bytes)");
+        }
+        sc_path_pop(c, old);
+    }
+}
+
+static const struct sc_field early_hints_fields[] = {
+    SCF_BOOL("learn", struct cfg_early_hints, learn),
+    SCF_WHOLE("links", eh_links),
+    SCF_U32("max_entries", struct cfg_early_hints, max_entries, 1, 1u << 20),
+    SCF_SIZE("max_entry_size", struct cfg_early_hints, max_entry_size, 64, 16384),
+    SCF_END,
+};
+
+static void early_hints(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_early_hints *eh = field;
+    if (sc_apply_map(c, n, early_hints_fields, eh,
+                     "a mapping (learn, links, max_entries, max_entry_size)"))
+        eh->on = eh->learn || eh->n_links > 0;
+}
+
 static const struct sc_field route_fields[] = {
     SCF_WHOLE("host", host),
     SCF_WHOLE("path", path_exact),
@@ -233,6 +285,7 @@ static const struct sc_field route_fields[] = {
     SCF_FUNC("request_headers", struct cfg_route, request_headers, headers),
     SCF_FUNC("response_headers", struct cfg_route, response_headers, headers),
     SCF_BOOL("websocket", struct cfg_route, websocket),
+    SCF_FUNC("early_hints", struct cfg_route, early_hints, early_hints),
     SCF_END,
 };
 
@@ -254,6 +307,8 @@ void sc_routes(struct sctx *c, const struct cfg_node *n, void *field)
         }
         r->mark = item->mark;
         r->websocket = true;
+        r->early_hints.max_entries = 1024;
+        r->early_hints.max_entry_size = 2048;
         size_t old = sc_path_index(c, i);
         if (item->kind == CFG_NODE_NULL)
             sc_expected(c, item, "a route (a mapping with upstream:)");

@@ -2,6 +2,7 @@
  * http2, limits, logging, admin, forwarded, workers. Ranges live here, next
  * to the keys; docs/configuration.md repeats them for operators. */
 #include <stddef.h>
+#include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
@@ -318,6 +319,60 @@ static const struct sc_field clients_fields[] = {
     SCF_END,
 };
 
+/* resolver.servers: nameservers as IP literals ("127.0.0.1:5353", "::1",
+ * port 53 by default); names would need a resolver to find the resolver. */
+static void resolver_servers(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_resolver *r = field;
+    if (!sc_seq_of(c, n, CFG_MAX_RESOLVERS, "nameservers (\"IP\" or \"IP:PORT\")"))
+        return;
+    r->servers = NULL;
+    r->n_servers = 0;
+    for (size_t i = 0; i < n->n && c->rc != HB_ENOMEM; i++) {
+        const struct cfg_node *it = n->items[i];
+        size_t old = sc_path_index(c, i);
+        if (sc_visit(c, it)) {
+            struct cfg_resolver_addr *a =
+                cfg_mem_push(c->cfg->mem, &r->servers, &r->n_servers, sizeof *a);
+            if (!a) {
+                sc_nomem(c);
+            } else {
+                a->port = 53;
+                a->address.s = NULL;
+                sc_address(c, it, &a->address, &a->port); /* sets .s when well-formed */
+                unsigned char b[16];
+                if (a->address.s && inet_pton(AF_INET, a->address.s, b) != 1 &&
+                    inet_pton(AF_INET6, a->address.s, b) != 1)
+                    sc_expected(c, it, "a nameserver's IP address (\"IP\" or \"IP:PORT\")");
+            }
+        }
+        sc_path_pop(c, old);
+    }
+}
+
+static const struct sc_field resolver_fields[] = {
+    SCF_WHOLE("servers", resolver_servers),
+    SCF_DUR("interval", struct cfg_resolver, interval_ms, 100, 24 * HOUR),
+    SCF_DUR("min_interval", struct cfg_resolver, min_interval_ms, 100, 24 * HOUR),
+    SCF_DUR("timeout", struct cfg_resolver, timeout_ms, 10, 60 * SEC),
+    SCF_U32("attempts", struct cfg_resolver, attempts, 1, 10),
+    SCF_U32("max_addresses", struct cfg_resolver, max_addresses, 1, 1024),
+    SCF_END,
+};
+
+static void resolver(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_resolver *r = field;
+    if (!sc_apply_map(c, n, resolver_fields, r,
+                      "a mapping (servers, interval, min_interval, timeout, attempts, "
+                      "max_addresses)"))
+        return;
+    if (r->min_interval_ms > r->interval_ms)
+        sc_error(c, &n->mark,
+                 "expected resolver.min_interval at most resolver.interval (%u ms), found %u ms",
+                 (unsigned)r->interval_ms, (unsigned)r->min_interval_ms);
+}
+
 static const struct sc_field top_fields[] = {
     SCF_FUNC("listeners", struct cfg, listeners, sc_listeners),
     SCF_FUNC("http2", struct cfg, http2, http2),
@@ -333,6 +388,7 @@ static const struct sc_field top_fields[] = {
     SCF_SECTION("request_id", struct cfg, request_id, request_id_fields),
     SCF_SECTION("tunnels", struct cfg, tunnels, tunnels_fields),
     SCF_SECTION("clients", struct cfg, clients, clients_fields),
+    SCF_FUNC("resolver", struct cfg, resolver, resolver),
     SCF_END,
 };
 

@@ -3,6 +3,7 @@
  * file and of the command line alike. */
 #include <errno.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "config/cfg_internal.h"
@@ -135,7 +136,26 @@ static void check_upstreams(struct vctx *v)
     struct cfg *cfg = v->cfg;
     char pos[32];
     for (size_t i = 0; i < cfg->n_upstreams; i++) {
-        const struct cfg_upstream *u = &cfg->upstreams[i];
+        struct cfg_upstream *u = &cfg->upstreams[i];
+        for (size_t j = 0; j < u->n_servers; j++) {
+            /* Not an IP literal: a DNS name (proxy/backend/resolver.h). The
+             * command line's -b servers get this here too. */
+            struct cfg_server *s = &u->servers[j];
+            unsigned char a[16];
+            s->is_name = s->address.s && inet_pton(AF_INET, s->address.s, a) != 1 &&
+                         inet_pton(AF_INET6, s->address.s, a) != 1;
+        }
+        if (u->consistent_hash.mark.line && strcmp(u->balance.s, "consistent_hash") != 0)
+            verr(v, &u->consistent_hash.mark,
+                 "expected balance: consistent_hash in upstream \"%s\" with consistent_hash:, "
+                 "found balance: %s",
+                 u->name.s, u->balance.s);
+        else if (strcmp(u->balance.s, "consistent_hash") == 0 &&
+                 u->consistent_hash.table_size < u->n_servers)
+            verr(v, u->consistent_hash.mark.line ? &u->consistent_hash.mark : &u->mark,
+                 "expected consistent_hash.table_size (%u) at least the number of servers (%zu) "
+                 "in upstream \"%s\"",
+                 (unsigned)u->consistent_hash.table_size, u->n_servers, u->name.s);
         /* The health-check thread speaks plain HTTP/1.1 only: against a
          * TLS server its requests would only fail. */
         if (u->tls.enabled && u->health_check.enabled && !u->health_check.tcp)

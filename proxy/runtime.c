@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "proxy/admin/admin.h"
 #include "proxy/backend/health_check.h"
+#include "proxy/backend/resolver.h"
 #include "proxy/clients.h"
 #include "proxy/notify.h"
 #include "proxy/upgrade.h"
@@ -308,6 +309,7 @@ int px_runtime_run(struct cfg *cfg)
             px_reload_shutdown(gen, &set);
             px_admin_stop();
             px_health_stop();
+            px_resolver_stop();
             px_obs_reset();
             px_logw_stop(); /* every worker is gone: their last lines are written */
             px_clients_set_process(NULL);
@@ -325,6 +327,7 @@ int px_runtime_run(struct cfg *cfg)
         px_workers_del(w, started);
     px_admin_stop();
     px_health_stop();
+    px_resolver_stop();
     px_obs_reset();
     for (size_t i = 0; i < cfg->n_listeners; i++)
         px_tls_del(tls[i]);

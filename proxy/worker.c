@@ -13,9 +13,12 @@
 
 #include "core/log.h"
 #include "core/health.h"
+#include "proxy/backend/adopt.h"
 #include "proxy/backend/backend.h"
 #include "proxy/backend/btls.h"
 #include "proxy/backend/health_state.h"
+#include "proxy/exchange/balance.h"
+#include "proxy/backend/resolver.h"
 #include "proxy/exchange/exchange.h"
 #include "proxy/front/conn.h"
 #include "proxy/tls/iobuf.h"
@@ -26,25 +29,7 @@
 #include "proxy/obs/logbuf.h"
 #include "proxy/obs/stats.h"
 #include "proxy/shutdown.h"
-
-static void pool_opts_from(struct px_upstream *up, const struct cfg_upstream *u,
-                           const struct cfg_server *s, struct px_pool_opts *o)
-{
-    o->connect_timeout_ms = u->connect_timeout_ms;
-    o->idle_timeout_ms = u->idle_timeout_ms;
-    o->keepalive = u->keepalive;
-    o->surplus_idle_ms = u->surplus_idle_timeout_ms;
-    o->max_conns = s->max_connections;
-    /* Requests per server per worker that may wait for a connection when
-     * max_connections are busy (docs/proxy.md): each waits at most
-     * queue_timeout for a slot before its 503; past queue_size a request
-     * gets the 503 at once. Each waiter is a stream that exists anyway. */
-    o->queue_max = u->queue_size;
-    o->queue_timeout_ms = u->queue_timeout_ms;
-    o->client_share = u->per_client_share;
-    o->group = &up->group;
-    o->per_client = u->proxy_protocol != 0;
-}
+#include "proxy/exchange/early_hints.h"
 
 void px_server_label(const struct cfg_server *s, char *buf, size_t size)
 {
@@ -61,76 +46,77 @@ void px_btls_opts_from(const struct cfg_upstream *u, struct px_btls_ctx_opts *o)
                                    .key_file = u->tls.key.s};
 }
 
-/* The server's TLS names (upstreams.*.tls): SNI is tls.sni, else the
- * server's address (none is sent for an IP address); the certificate must
- * carry tls.verify_name, else the SNI name, else the address. */
-static struct px_btls_peer *btls_peer(struct px_btls_ctx *x, const struct cfg_upstream *u,
-                                      const struct cfg_server *s)
-{
-    const char *sni = u->tls.sni.s ? u->tls.sni.s : s->address.s;
-    const char *vn = u->tls.verify_name.s ? u->tls.verify_name.s : sni;
-    return px_btls_peer_new(x, sni, vn);
-}
-
 static int init_upstream(struct px_worker *w, struct px_upstream *up, const struct cfg_upstream *u)
 {
     up->cfg = u;
     up->group = (struct px_pool_group){.max_waiting = u->max_pending};
-    up->pools = calloc(u->n_servers, sizeof *up->pools);
-    up->load = calloc(u->n_servers, sizeof *up->load);
-    up->hs = calloc(u->n_servers, sizeof *up->hs);
-    up->out = calloc(u->n_servers, sizeof *up->out);
-    up->st = calloc(u->n_servers, sizeof *up->st);
+    hb_list_init(&up->draining);
     enum hb_balance pol = HB_BAL_ROUND_ROBIN; /* cfg validated the name */
     (void)hb_balance_parse(u->balance.s, &pol);
     hb_balancer_init(&up->bal, pol, (uint64_t)w->id + 1);
-    if (!up->pools || !up->load || !up->hs || !up->out || !up->st)
-        return -1;
-    /* One context per upstream per worker; each server's pool holds a
-     * reference through its peer (checked at load: px_runtime_load_tls). */
-    struct px_btls_ctx *btls = NULL;
+    /* One TLS context per upstream per worker (up->btls; each server's pool
+     * holds a reference through its peer; checked at load:
+     * px_runtime_load_tls). Made before the pools, static or DNS. */
     if (u->tls.enabled) {
         struct px_btls_ctx_opts bo;
         px_btls_opts_from(u, &bo);
         char err[512];
-        btls = px_btls_ctx_new(&bo, err, sizeof err);
-        if (!btls) {
+        up->btls = px_btls_ctx_new(&bo, err, sizeof err);
+        if (!up->btls) {
             hb_error("upstream %s: tls: %s", u->name.s, err);
             return -1;
         }
     }
-    for (size_t i = 0; i < u->n_servers; i++) {
+    for (size_t i = 0; i < u->n_servers; i++)
+        up->dynamic |= u->servers[i].is_name;
+    if (up->dynamic) {
+        /* DNS names: the resolver's current set (px_workers_start waited
+         * for the first answers), then each change (proxy/backend/adopt.h). */
+        struct px_addrset *set = px_resolver_get(w->cfg, (size_t)(u - w->cfg->upstreams));
+        int rc = set ? px_upstream_adopt(w, up, set) : -1;
+        px_addrset_put(set);
+        if (rc != 0)
+            return -1;
+    } else {
+        up->pools = calloc(u->n_servers, sizeof *up->pools);
+        up->load = calloc(u->n_servers, sizeof *up->load);
+        up->hs = calloc(u->n_servers, sizeof *up->hs);
+        up->out = calloc(u->n_servers, sizeof *up->out);
+        up->st = calloc(u->n_servers, sizeof *up->st);
+        up->srv = calloc(u->n_servers, sizeof *up->srv);
+        up->addr = calloc(u->n_servers, sizeof *up->addr);
+        if (!up->pools || !up->load || !up->hs || !up->out || !up->st || !up->srv || !up->addr)
+            return -1;
+    }
+    for (size_t i = 0; !up->dynamic && i < u->n_servers; i++) {
         const struct cfg_server *s = &u->servers[i];
         struct sockaddr_storage sa;
         socklen_t len;
-        if (px_resolve(s->address.s, s->port, &sa, &len) != 0)
-            goto fail;
+        if (px_resolve(s->address.s, s->port, &sa, &len) != 0) /* an IP literal */
+            return -1;
         char name[300];
         px_server_label(s, name, sizeof name);
         struct px_pool_opts o;
-        pool_opts_from(up, u, s, &o);
-        o.tls = btls ? btls_peer(btls, u, s) : NULL;
-        if (btls && !o.tls)
-            goto fail;
+        if (px_upstream_pool_opts(up, u, s, &o) != 0)
+            return -1;
         up->pools[i] = px_pool_new(w->base, (struct sockaddr *)&sa, len, name, &o);
         if (!up->pools[i])
-            goto fail;
+            return -1;
         /* Weights are scaled for slow start's ramp (core/health.h); the
          * same factor for all keeps every policy's picks as they were. */
         up->load[i] = (struct hb_backend){.weight = s->weight * HB_WEIGHT_SCALE, .healthy = true};
+        up->srv[i] = s;
         up->hs[i] = px_hstate_get(u->name.s, name);
         up->npools++;
         if (!up->hs[i])
-            goto fail;
+            return -1;
     }
-    px_btls_ctx_del(btls); /* the peers hold it */
+    if (!up->dynamic && px_upstream_servers_changed(w, up) != 0)
+        return -1;
     /* Workers start at different servers: skip w->id picks. */
-    for (int k = 0; k < w->id % (int)up->npools; k++)
-        (void)hb_balance_pick(&up->bal, up->load, up->npools);
+    for (int k = 0; up->npools && k < w->id % (int)up->npools; k++)
+        (void)hb_balance_pick(&up->bal, up->load, up->npools, NULL);
     return 0;
-fail:
-    px_btls_ctx_del(btls);
-    return -1;
 }
 
 /* The heartbeat: /healthz fails when a worker's loop stops turning. */
@@ -138,6 +124,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct px_worker *w = arg;
     px_stats_heartbeat(w->stats, hb_time_now_ns());
+    for (size_t i = 0; i < w->nups; i++)
+        if (!hb_list_empty(&w->ups[i].draining))
+            px_upstream_reap(w, &w->ups[i]);
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -145,10 +134,15 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     struct px_worker *w = arg;
     char b[16];
     ssize_t n;
-    bool stop = false, drain = false, retire = false;
+    bool stop = false, drain = false, retire = false, addrs = false;
     while ((n = read(fd, b, sizeof b)) > 0)
-        for (ssize_t i = 0; i < n; i++) /* 'd', 'r': proxy/shutdown.h */
-            *(b[i] == 'd' ? &drain : b[i] == 'r' ? &retire : &stop) = true;
+        for (ssize_t i = 0; i < n; i++) /* 'd', 'r': proxy/shutdown.h; 'a': resolver.h */
+            *(b[i] == 'd'   ? &drain
+              : b[i] == 'r' ? &retire
+              : b[i] == 'a' ? &addrs
+                            : &stop) = true;
+    if (addrs && !stop)
+        px_upstreams_refresh(w); /* a DNS answer changed an upstream's set */
     if (retire || drain)
         px_shutdown_begin(w, drain);
     if (stop)
@@ -229,6 +223,10 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
     w->wake_ev = event_new(w->base, w->wake[0], EV_READ | EV_PERSIST, on_wake, w);
     if (!w->wake_ev || event_add(w->wake_ev, NULL) != 0)
         return -1;
+    if (px_resolver_needed(cfg)) { /* before the first sets are read: no change is missed */
+        px_resolver_subscribe(w->wake[1]);
+        w->resolver_sub = true;
+    }
     bool alog_failed;
     w->alog = px_alog_new(cfg, &alog_failed);
     w->ups = calloc(cfg->n_upstreams, sizeof *w->ups);
@@ -250,8 +248,13 @@ int px_worker_init(struct px_worker *w, int id, const struct cfg *cfg, struct px
         return -1;
     for (size_t i = 0; i < w->nups; i++)
         for (size_t j = 0; j < w->ups[i].npools; j++) {
-            w->ups[i].st[j] = w->stats->srv[w->stats->srv_at[i] + j].v;
-            px_pool_set_stats(w->ups[i].pools[j], w->ups[i].st[j]);
+            struct px_upstream *up = &w->ups[i];
+            up->st[j] = up->dynamic ? px_stats_srv_add(w->stats, up->cfg->name.s,
+                                                       px_pool_name(up->pools[j]))
+                                    : w->stats->srv[w->stats->srv_at[i] + j].v;
+            if (!up->st[j])
+                return -1;
+            px_pool_set_stats(up->pools[j], up->st[j]);
         }
     return 0;
 }
@@ -283,9 +286,24 @@ struct px_worker *px_workers_start(const struct cfg *cfg, struct px_tls **tls,
                                    const struct px_worker *from, uint32_t nfrom, uint32_t *n)
 {
     uint32_t want = px_worker_count(cfg), started = 0;
+    /* Servers given as DNS names: their first answers, before any worker
+     * (proxy/backend/resolver.h); a name that must resolve and does not
+     * stops here, at its file:line:column. */
+    struct cfg_errors errs;
+    cfg_errors_init(&errs);
+    if (px_resolver_add((struct cfg *)cfg, &errs) != 0) {
+        char line[1024];
+        for (size_t i = 0; i < errs.n; i++)
+            hb_error("%s", cfg_error_format(&errs.v[i], line, sizeof line));
+        cfg_errors_free(&errs);
+        px_resolver_drop(cfg);
+        return NULL;
+    }
+    cfg_errors_free(&errs);
     struct px_worker *w = calloc(want, sizeof *w);
     if (!w) {
         hb_error("workers: out of memory");
+        px_resolver_drop(cfg);
         return NULL;
     }
     for (uint32_t i = 0; i < want; i++) {
@@ -294,6 +312,8 @@ struct px_worker *px_workers_start(const struct cfg *cfg, struct px_tls **tls,
             px_worker_start(&w[i]) != 0) {
             hb_error("workers: worker %u did not start", i);
             px_worker_free(&w[i]);
+            if (started == 0)
+                px_resolver_drop(cfg);
             px_workers_del(w, started);
             return NULL;
         }
@@ -305,11 +325,14 @@ struct px_worker *px_workers_start(const struct cfg *cfg, struct px_tls **tls,
 
 void px_workers_del(struct px_worker *w, uint32_t n)
 {
+    const struct cfg *cfg = n ? w[0].cfg : NULL;
     for (uint32_t i = 0; i < n; i++)
         px_worker_stop(&w[i]);
     for (uint32_t i = 0; i < n; i++)
         px_worker_free(&w[i]);
     free(w);
+    if (cfg)
+        px_resolver_drop(cfg); /* the generation's names (px_workers_start added them) */
 }
 
 void px_worker_stop(struct px_worker *w)
@@ -328,6 +351,9 @@ void px_worker_free(struct px_worker *w)
         px_fconn_close(hb_container_of(it, struct px_fconn, link));
     }
     px_exchange_cache_free(w);
+    for (size_t i = 0; i < w->nups; i++) /* their exchanges are gone */
+        px_upstream_free_draining(&w->ups[i]);
+    px_eh_worker_free(w);
     px_alog_del(w->alog); /* after the connections: their last records used it */
     w->alog = NULL;
     /* The requests ended above are counted; the counters are folded while
@@ -353,11 +379,18 @@ void px_worker_free(struct px_worker *w)
         free(w->ups[i].hs);
         free(w->ups[i].out);
         free(w->ups[i].st);
+        px_upstream_balance_free(&w->ups[i]);
+        free(w->ups[i].srv);
+        free(w->ups[i].addr);
+        px_btls_ctx_del(w->ups[i].btls); /* after its pools: their peers hold it too */
     }
     free(w->ups);
     if (w->tick)
         event_free(w->tick);
     px_shutdown_free(w);
+    if (w->resolver_sub)
+        px_resolver_unsubscribe(w->wake[1]);
+    w->resolver_sub = false;
     if (w->wake_ev)
         event_free(w->wake_ev);
     if (w->wake[0] >= 0)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config/cfg.h"
+#include "core/addrset.h"
 #include "core/list.h"
 #include "core/outlier.h"
 #include "proxy/backend/pool.h"
@@ -24,6 +25,7 @@ struct px_drain;
 struct px_clients;
 struct px_alog;
 struct px_stats;
+struct px_eh_worker;
 struct px_hstate;
 
 /* One upstream group of the configuration, in one worker. */
@@ -39,7 +41,24 @@ struct px_upstream {
     uint32_t active;         /* requests of this worker on this upstream */
     uint32_t retrying;       /* of them, retry_on retries in flight (retry_budget) */
     px_ctr **st;             /* one per server: its PX_SS_* counters in w->stats, or NULL */
+    /* Balancing (proxy/exchange/balance.h); empty/NULL for policies and
+     * options not in use. */
+    struct hb_maglev maglev; /* balance: consistent_hash: this worker's table */
+    char (*sticky_id)[17];   /* sticky_cookie: each server's cookie value, else NULL */
+    char **set_cookie;       /* sticky_cookie: each server's Set-Cookie value, else NULL */
+    size_t nbalanced;        /* servers sticky_id and set_cookie were made for */
     struct px_pool_group group; /* waiters across the pools (upstreams.*.max_pending) */
+    /* One per server: the configured server it is (an address of a DNS
+     * name is one server each; proxy/backend/adopt.h), and its address. */
+    const struct cfg_server **srv;
+    struct hb_addr *addr;
+    /* Servers given as DNS names (proxy/backend/resolver.h): the version of
+     * the address set adopted (0: none; a static upstream never has one),
+     * and the pools of addresses that went away, draining (adopt.h). */
+    bool dynamic;
+    uint64_t set_version;
+    struct hb_list draining;
+    struct px_btls_ctx *btls; /* upstreams.*.tls: this worker's context (a reference), or NULL */
 };
 
 struct px_listener {
@@ -79,7 +98,10 @@ struct px_worker {
     struct px_clients *clients; /* per-client limits (proxy/clients.h), shared; or NULL */
     struct px_alog *alog;   /* this worker's access log format (proxy/obs/alog.h), or NULL */
     struct px_stats *stats; /* this worker's counters (proxy/obs/stats.h); NULL in unit tests */
-    struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz) */
+    struct event *tick;     /* every PX_WORKER_TICK_MS: the heartbeat (/healthz), and
+                               freeing drained pools (proxy/backend/adopt.h) */
+    bool resolver_sub;      /* wake[1] is subscribed to the resolver's changes */
+    struct px_eh_worker *eh; /* learned early hints (proxy/exchange/early_hints.h), or NULL */
     uint64_t conn_serial;   /* the last client connection's serial (px_fconn.serial) */
 };
 

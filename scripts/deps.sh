@@ -12,17 +12,19 @@ set -euo pipefail
 
 # build: a C toolchain (gcc, libc6-dev, make, cmake, pkg-config), the
 #        libraries, and openssl (scripts/run makes the demo certificate).
-# run:   curl, for the request scripts/run prints as the next step.
+# run:   curl, for the request scripts/run prints as the next step; libc-ares2
+#        (backend DNS names, docs/backends.md).
 # test:  the clients, origins and compilers the tests run: curl, nghttp and
 #        h2load (nghttp2-client), libnghttp2 (unit-test oracle), python3 with
 #        h2, websockets and yaml, nginx, clang with libFuzzer (libclang-rt-14-dev),
 #        prometheus (server and promtool), chromium (the stats page), systemd
 #        (systemd-analyze verify of the unit; not started), memcached (the
 #        shared ticket keys, run on a loopback port), nodejs and npm (the
-#        Kubernetes manifests are validated with an npm package).
-pkgs_build="cmake make gcc libc6-dev pkg-config android-libboringssl-dev libevent-dev libyaml-dev libcmocka-dev openssl"
-pkgs_run="curl"
-pkgs_test="curl nghttp2-client libnghttp2-dev python3 python3-h2 python3-websockets python3-yaml nginx clang libclang-rt-14-dev prometheus chromium fonts-dejavu-core systemd memcached nodejs npm"
+#        Kubernetes manifests are validated with an npm package), dnsmasq-base
+#        (the DNS server of tests/e2e/test_backend_dns.py, run unprivileged).
+pkgs_build="cmake make gcc libc6-dev pkg-config android-libboringssl-dev libevent-dev libyaml-dev libcmocka-dev libc-ares-dev openssl"
+pkgs_run="curl libc-ares2"
+pkgs_test="curl nghttp2-client libnghttp2-dev python3 python3-h2 python3-websockets python3-yaml nginx clang libclang-rt-14-dev prometheus chromium fonts-dejavu-core systemd memcached nodejs npm dnsmasq-base"
 pkgs_bench="nghttp2-client nghttp2-proxy h2o haproxy nginx libnginx-mod-http-echo libhttp-parser-dev gnuplot-nox valgrind"
 
 installed() {

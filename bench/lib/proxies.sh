@@ -58,6 +58,10 @@ proxy_cmd() {
         # bench/run --access-log: the access log on the h2bridge row only.
         if [ "$name" = h2bridge ] && [ -n "${H2B_ALOG_CFG:-}" ]; then
             PCMD+=(-c "$H2B_ALOG_CFG")
+        # bench/pageload/run --h2b-config (H2B_PAGELOAD_CFG): a configuration
+        # on the h2bridge row only (e.g. early hints), the base row without.
+        elif [ "$name" = h2bridge ] && [ -n "${H2B_PAGELOAD_CFG:-}" ]; then
+            PCMD+=(-c "$H2B_PAGELOAD_CFG")
         fi ;;
     *) die "unknown proxy '$name'" ;;
     esac

@@ -18,6 +18,8 @@ import statistics
 import subprocess
 from collections import defaultdict
 
+# h2bridge-base: the same proxy with another binary or configuration
+# (bench/pageload/run, H2B_BASE_BIN / --h2b-config); not a peer.
 PROXIES = ["h2bridge", "h2bridge-base", "nghttpx", "h2o", "haproxy", "nginx"]
 PEERS = PROXIES[2:]
 RATE = {"40ms-20mbit": 20.0, "150ms-5mbit": 5.0}

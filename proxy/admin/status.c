@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "proxy/admin/admin_http.h"
 #include "proxy/backend/health_state.h"
+#include "proxy/backend/resolver.h"
 #include "proxy/listener.h"
 #include "proxy/obs/stats.h"
 #include "proxy/worker.h"
@@ -147,11 +148,11 @@ static void listener(struct jw *j, const struct cfg_listener *l, const struct px
     lit(j, "}");
 }
 
-static void server(struct jw *j, const struct cfg_upstream *u, const struct cfg_server *sv,
-                   const struct px_snap *s)
+/* One address: a server given as an IP literal, or one address of a name
+ * (named by its label). */
+static void address(struct jw *j, const struct cfg_upstream *u, const struct cfg_server *sv,
+                    const char *name, const struct px_snap *s)
 {
-    char name[300];
-    px_server_label(sv, name, sizeof name);
     const struct px_snap_group *g = find(s->srv, s->nsrv, u->name.s, name);
     static const uint64_t zero[PX_SS_N];
     const uint64_t *v = g ? g->v : zero;
@@ -207,6 +208,57 @@ static void server(struct jw *j, const struct cfg_upstream *u, const struct cfg_
     lit(j, "}");
 }
 
+/* A configured server: an IP literal is one address; a DNS name shows what
+ * its resolution does ("dns") and each address it gives now
+ * (proxy/backend/resolver.h). */
+static void server(struct jw *j, const struct cfg *cfg, size_t ui, size_t k,
+                   const struct px_snap *s)
+{
+    const struct cfg_upstream *u = &cfg->upstreams[ui];
+    const struct cfg_server *sv = &u->servers[k];
+    char name[300];
+    px_server_label(sv, name, sizeof name);
+    if (!sv->is_name) {
+        address(j, u, sv, name, s);
+        return;
+    }
+    lit(j, "{");
+    key(j, "server");
+    str(j, name);
+    lit(j, ",");
+    u64(j, "weight", sv->weight, true);
+    struct px_resolver_view rv;
+    px_resolver_read(cfg, ui, k, &rv);
+    key(j, "dns");
+    lit(j, "{");
+    key(j, "resolve");
+    str(j, sv->resolve == CFG_RESOLVE_LAZY ? "lazy" : "start");
+    lit(j, ",");
+    key(j, "failing");
+    lit(j, rv.failing ? "true," : "false,");
+    key(j, "last_error");
+    str(j, rv.error);
+    lit(j, ",");
+    u64(j, "addresses", rv.addresses, true);
+    u64(j, "resolutions", rv.resolutions, true);
+    u64(j, "failures", rv.failures, true);
+    u64(j, "changes", rv.changes, false);
+    lit(j, "},");
+    key(j, "addresses");
+    lit(j, "[");
+    struct px_addrset *set = px_resolver_get(cfg, ui);
+    bool first = true;
+    for (size_t i = 0; set && i < set->n; i++) {
+        if (set->e[i].server != k)
+            continue;
+        lit(j, first ? "" : ",");
+        first = false;
+        address(j, u, sv, set->e[i].label, s);
+    }
+    px_addrset_put(set);
+    lit(j, "]}");
+}
+
 int px_admin_status_json(struct hb_buf *out, const struct px_snap *s, const struct cfg *cfg,
                          unsigned generation, double uptime_s)
 {
@@ -255,7 +307,7 @@ int px_admin_status_json(struct hb_buf *out, const struct px_snap *s, const stru
         lit(&j, "[");
         for (size_t k = 0; k < u->n_servers; k++) {
             lit(&j, k ? "," : "");
-            server(&j, u, &u->servers[k], s);
+            server(&j, cfg, i, k, s);
         }
         lit(&j, "]}");
     }

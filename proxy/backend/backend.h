@@ -23,7 +23,7 @@
 
 struct px_backend_ops {
     size_t (*pick)(struct hb_balancer *b, struct hb_backend *be, struct px_pool *const *pools,
-                   size_t n);
+                   size_t n, const uint64_t *key);
     int (*lease)(struct px_pool *p, struct px_pool_wait *w, void *owner,
                  const struct px_bconn_ops *ops, bool fresh, struct px_bconn **out);
     void (*cancel)(struct px_pool_wait *w);

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "proxy/backend/health_state.h"
+#include "proxy/backend/resolver.h"
 #include "proxy/obs/stats.h"
 #include "proxy/worker.h"
 
@@ -327,17 +328,37 @@ static int add_pp_local(struct hcheck *k, int version)
     return 0;
 }
 
-static int build_check(struct hups *up, const struct cfg_server *s, struct hcheck *k,
-                       uint64_t seed)
+/* One address to check: a server's IP literal (addr NULL), or one address
+ * of a DNS name (proxy/backend/resolver.h) with its label. */
+static int build_check(struct hups *up, const struct cfg_server *s, const struct hb_addr *addr,
+                       const char *label, struct hcheck *k, uint64_t seed)
 {
     const struct cfg_health_check *hc = &up->u->health_check;
     k->up = up;
     k->hc = hc;
     k->fd = -1;
     k->rng = seed;
-    px_server_label(s, k->label, sizeof k->label);
-    if (px_resolve(s->address.s, s->port, &k->sa, &k->salen) != 0)
-        return -1;
+    if (addr) {
+        snprintf(k->label, sizeof k->label, "%s", label);
+        memset(&k->sa, 0, sizeof k->sa);
+        if (addr->len == 4) {
+            struct sockaddr_in *in = (struct sockaddr_in *)&k->sa;
+            in->sin_family = AF_INET;
+            in->sin_port = htons(addr->port);
+            memcpy(&in->sin_addr, addr->b, 4);
+            k->salen = sizeof *in;
+        } else {
+            struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&k->sa;
+            in6->sin6_family = AF_INET6;
+            in6->sin6_port = htons(addr->port);
+            memcpy(&in6->sin6_addr, addr->b, 16);
+            k->salen = sizeof *in6;
+        }
+    } else {
+        px_server_label(s, k->label, sizeof k->label);
+        if (px_resolve(s->address.s, s->port, &k->sa, &k->salen) != 0) /* an IP literal */
+            return -1;
+    }
     k->hs = px_hstate_get(up->u->name.s, k->label);
     k->ev_timer = evtimer_new(H.base, on_timer, k);
     if (!k->hs || !k->ev_timer)
@@ -370,26 +391,19 @@ static void build_checks(void)
 {
     unsigned gen = 0;
     struct cfg *cfg = px_obs_config(&gen);
-    free_checks();
-    if (H.cfg) {
-        /* Servers no longer checked count as up: nothing would ever bring
-         * them back. The states stay for the workers that hold them. */
-        for (size_t i = 0; i < H.cfg->n_upstreams; i++) {
-            const struct cfg_upstream *u = &H.cfg->upstreams[i];
-            const struct cfg_upstream *nu = cfg ? cfg_find_upstream(cfg, u->name.s) : NULL;
-            if (!u->health_check.enabled || (nu && nu->health_check.enabled))
-                continue;
-            for (size_t j = 0; j < u->n_servers; j++) {
-                char label[300];
-                px_server_label(&u->servers[j], label, sizeof label);
-                struct px_hstate *hs = px_hstate_get(u->name.s, label);
-                if (hs)
-                    atomic_store_explicit(&hs->state, HB_HEALTH_UP, memory_order_relaxed);
-                px_hstate_put(hs);
-            }
-        }
-        cfg_unref(H.cfg);
+    /* Servers no longer checked count as up: nothing would ever bring them
+     * back. The states stay for the workers that hold them. */
+    for (size_t i = 0; i < H.nups; i++) {
+        const struct hups *up = &H.ups[i];
+        const struct cfg_upstream *nu = cfg ? cfg_find_upstream(cfg, up->u->name.s) : NULL;
+        if (nu && nu->health_check.enabled)
+            continue;
+        for (size_t j = 0; j < up->n; j++)
+            atomic_store_explicit(&up->checks[j].hs->state, HB_HEALTH_UP, memory_order_relaxed);
     }
+    free_checks();
+    if (H.cfg)
+        cfg_unref(H.cfg);
     H.cfg = cfg;
     if (!cfg)
         return;
@@ -409,14 +423,21 @@ static void build_checks(void)
             continue;
         struct hups *up = &H.ups[H.nups++];
         up->u = u;
-        up->checks = calloc(u->n_servers, sizeof *up->checks);
+        /* DNS names: every address they give now; the resolver wakes this
+         * thread on each change, and the checks are rebuilt. */
+        struct px_addrset *set = px_resolver_get(cfg, i);
+        size_t naddr = set ? set->n : u->n_servers;
+        up->checks = calloc(naddr ? naddr : 1, sizeof *up->checks);
         if (!up->checks) {
             hb_error("health: upstream %s: out of memory; not checked", u->name.s);
+            px_addrset_put(set);
             continue;
         }
-        for (size_t j = 0; j < u->n_servers; j++) {
+        for (size_t j = 0; j < naddr; j++) {
             seed = seed * 6364136223846793005u + 1442695040888963407u;
-            if (build_check(up, &u->servers[j], &up->checks[up->n], seed >> 16) != 0) {
+            const struct cfg_server *sv = set ? &u->servers[set->e[j].server] : &u->servers[j];
+            if (build_check(up, sv, set ? &set->e[j].addr : NULL, set ? set->e[j].label : NULL,
+                            &up->checks[up->n], seed >> 16) != 0) {
                 hb_error("health: upstream %s server %s: cannot check it (out of memory or "
                          "unresolvable)",
                          u->name.s, up->checks[up->n].label);
@@ -431,8 +452,10 @@ static void build_checks(void)
             up->n++;
             checks++;
         }
+        px_addrset_put(set);
         up->none_up = false;
-        upstream_changed(up); /* all down already (kept across a reload): say so */
+        if (up->n)
+            upstream_changed(up); /* all down already (kept across a reload): say so */
     }
     if (checks)
         hb_info("health: checking %zu servers of %zu upstreams (generation %u)", checks, H.nups,
@@ -448,7 +471,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     bool stop = false, rebuild = false;
     for (ssize_t i = 0; i < r; i++) {
         stop |= b[i] == 'q';
-        rebuild |= b[i] == 'r';
+        rebuild |= b[i] == 'r' || b[i] == 'a'; /* 'a': a DNS name's addresses changed */
     }
     if (stop) {
         event_base_loopbreak(H.base);
@@ -497,6 +520,7 @@ int px_health_start(void)
     if (pthread_create(&H.thread, NULL, run, NULL) != 0)
         goto fail;
     H.running = true;
+    px_resolver_subscribe(H.wake[1]); /* checks follow the addresses of DNS names */
     return 0;
 fail:
     hb_error("health: cannot start the health-check thread (out of memory)");
@@ -520,6 +544,7 @@ void px_health_stop(void)
 {
     if (!H.running)
         return;
+    px_resolver_unsubscribe(H.wake[1]);
     poke('q');
     pthread_join(H.thread, NULL);
     H.running = false;

@@ -58,6 +58,7 @@ struct px_pool {
     uint64_t dials, reuses, share_waits;
     uint64_t tls_handshakes, tls_resumed;
     px_ctr *st; /* PX_SS_* (px_pool_set_stats), or NULL */
+    bool draining; /* px_pool_drain: keeps no idle connection */
 };
 
 static void count(struct px_pool *p, unsigned i)
@@ -83,11 +84,11 @@ void px_pool_set_stats(struct px_pool *p, _Atomic uint64_t *v)
 }
 
 size_t px_pool_pick(struct hb_balancer *b, struct hb_backend *be, struct px_pool *const *pools,
-                    size_t n)
+                    size_t n, const uint64_t *key)
 {
     for (size_t i = 0; i < n; i++)
         be[i].active = pools[i]->open - pools[i]->nidle + pools[i]->nwaiting;
-    ptrdiff_t k = hb_balance_pick(b, be, n);
+    ptrdiff_t k = hb_balance_pick(b, be, n, key);
     return k < 0 ? 0 : (size_t)k;
 }
 
@@ -790,6 +791,10 @@ void px_bconn_release(struct px_bconn *c)
         w->ops->on_ready(w->owner, c);
         return;
     }
+    if (p->draining) { /* its address went away (px_pool_drain) */
+        bconn_free(c);
+        return;
+    }
     uint32_t keep = p->o.idle_timeout_ms;
     if (p->nidle >= p->o.keepalive) {
         /* Past keepalive idle connections, a surplus one lingers briefly
@@ -836,4 +841,22 @@ void px_pool_stats(const struct px_pool *p, struct px_pool_stats *out)
 uint32_t px_pool_client_held(const struct px_pool *p, uintptr_t client)
 {
     return hb_fq_held(&p->fq, client);
+}
+
+void px_pool_drain(struct px_pool *p)
+{
+    p->draining = true;
+    struct hb_list *it;
+    while ((it = hb_list_pop_front(&p->idle)) != NULL) {
+        struct px_bconn *c = hb_container_of(it, struct px_bconn, link);
+        hb_list_init(&c->link);
+        c->state = BC_BUSY;
+        p->nidle--;
+        bconn_free(c);
+    }
+}
+
+bool px_pool_empty(const struct px_pool *p)
+{
+    return p->open == 0 && p->nwaiting == 0;
 }

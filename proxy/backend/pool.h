@@ -116,11 +116,12 @@ struct px_pool;
 
 /* Picks one of n pools (the servers of an upstream) by b's policy
  * (core/balance.h): be[i].active is refreshed from pool i first (busy
- * connections plus queued waiters); every pool counts as healthy (there
- * are no health checks yet). be[] (n entries, weights set) and pools are
- * the caller's. Returns an index 0..n-1 (0 when none could be picked). */
+ * connections plus queued waiters); be[i].healthy is the caller's (health
+ * checks, ejection). key: the request's hash key for consistent_hash, or
+ * NULL. be[] (n entries, weights set) and pools are the caller's. Returns
+ * an index 0..n-1 (0 when none could be picked). */
 size_t px_pool_pick(struct hb_balancer *b, struct hb_backend *be, struct px_pool *const *pools,
-                    size_t n);
+                    size_t n, const uint64_t *key);
 
 /* Creates a pool for one backend address on base. name is for logs
  * ("127.0.0.1:8080", copied). NULL when out of memory. Takes o->tls
@@ -196,6 +197,17 @@ void px_bconn_close(struct px_bconn *c);
  * its worker's block (proxy/obs/stats.h), written only from the pool's
  * thread; NULL (the default) for none. */
 void px_pool_set_stats(struct px_pool *p, _Atomic uint64_t *v);
+
+/* Draining (a DNS name no longer gives this address, proxy/backend/adopt.h):
+ * idle connections are closed now, a connection given back is closed
+ * instead of kept (after serving the waiters already queued), and the
+ * exchanges already on the pool finish. The caller stops picking it; the
+ * pool itself still leases to them (a stale keep-alive retry). */
+void px_pool_drain(struct px_pool *p);
+
+/* True when nothing is left: no open connection, no waiter (a draining
+ * pool may be deleted then, once no exchange points at it). */
+bool px_pool_empty(const struct px_pool *p);
 
 /* Counters for tests and logs. */
 struct px_pool_stats {

@@ -15,7 +15,9 @@
 #include "core/log.h"
 #include "proxy/backend/health_state.h"
 #include "proxy/exchange/admit.h"
+#include "proxy/exchange/balance.h"
 #include "proxy/exchange/early.h"
+#include "proxy/exchange/early_hints.h"
 #include "proxy/exchange/forward_headers.h"
 #include "proxy/exchange/pp_out.h"
 #include "proxy/front/front.h"
@@ -418,7 +420,7 @@ static bool may_retry(struct px_exchange *ex, unsigned cond)
 {
     struct px_upstream *up = ex->up;
     const struct cfg_upstream *u = up->cfg;
-    if (!(u->retry_on & cond) || ex->tries > u->retries)
+    if (!(u->retry_on & cond) || ex->tries > u->retries || up->npools == 0)
         return false;
     if (cond == CFG_RETRY_CONNECT ? ex->tries >= up->npools
                                   : (!ex->idempotent || ex->body_written || head_sent(ex)))
@@ -454,6 +456,17 @@ void px_ex_budget_release(struct px_exchange *ex)
 static void move_server(struct px_exchange *ex)
 {
     struct px_upstream *up = ex->up;
+    if (ex->has_key) {
+        /* consistent_hash: the key's next server in its Maglev order, the
+         * one it moves to once this one is ejected, in every worker. */
+        ptrdiff_t i = hb_maglev_lookup_nth(up->bal.maglev, ex->hash_key, up->load, up->npools,
+                                           ex->tries);
+        if (i >= 0 && (size_t)i != ex->server) {
+            ex->server = (size_t)i;
+            ex->tries++;
+            return;
+        }
+    }
     size_t next = (ex->server + 1) % up->npools;
     for (size_t k = 1; k < up->npools; k++) {
         size_t i = (ex->server + k) % up->npools;
@@ -514,6 +527,12 @@ static void on_fail(void *owner, int err)
 
 void px_ex_connect(struct px_exchange *ex, bool fresh)
 {
+    if (ex->server == PX_EX_NO_SERVER && ex->up->npools == 0) {
+        /* Logged by the resolver thread (its names gave no address yet). */
+        px_ex_rec_detail(ex, "no server address (DNS names not resolved yet)");
+        fail(ex, 503, "no server address", false);
+        return;
+    }
     if (ex->server == PX_EX_NO_SERVER) {
         /* Logged once by the health-check thread when it happened. */
         px_ex_rec_detail(ex, "no healthy server (on_no_healthy: fail)");
@@ -527,7 +546,12 @@ void px_ex_connect(struct px_exchange *ex, bool fresh)
     }
     for (;;) {
         ex->state = PX_EX_CONNECTING;
-        ex->pool = ex->up->pools[ex->server];
+        if (ex->server < ex->up->npools) {
+            ex->pool = ex->up->pools[ex->server];
+        } else if (!ex->pool) { /* (not reached: servers appear only between requests) */
+            fail(ex, 503, "no server address", false);
+            return;
+        } /* else its address went away (DNS): a retry of its own stays on its pool */
         /* The share, the fair queue and per_client pools count by it: a
          * serial, never reused as an address could be after a close. */
         ex->wait.client = (uintptr_t)ex->fc->serial;
@@ -688,10 +712,15 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
  * one. Only upstreams with health_check: pay for it. PX_EX_NO_SERVER when
  * none is up and on_no_healthy is fail; in panic mode every server counts
  * as up. */
-static size_t pick(struct px_exchange *ex)
+static size_t pick(struct px_exchange *ex, const struct hb_msg *req)
 {
     struct px_upstream *up = ex->up;
     const struct cfg_upstream *u = up->cfg;
+    if (up->npools == 0) {
+        /* Only an upstream of DNS names has none: none resolved yet
+         * (resolve: lazy), logged by the resolver. */
+        return PX_EX_NO_SERVER;
+    }
     bool checked = u->health_check.enabled && up->hs;
     bool outliers = u->outlier_detection.enabled && up->out;
     if (checked || outliers) {
@@ -719,7 +748,7 @@ static size_t pick(struct px_exchange *ex)
             n_up += ok;
             if (u->slow_start_ms)
                 up->load[i].weight =
-                    hb_slow_start_weight(u->servers[i].weight, up_for, u->slow_start_ms);
+                    hb_slow_start_weight(up->srv[i]->weight, up_for, u->slow_start_ms);
         }
         if (n_up == 0 && outliers) {
             /* Ejections never empty an upstream on their own (core/outlier.h
@@ -737,7 +766,18 @@ static size_t pick(struct px_exchange *ex)
                 up->load[i].healthy = true;
         }
     }
-    return px_ex_be(ex)->pick(&up->bal, up->load, up->pools, up->npools);
+    if (up->sticky_id) {
+        /* The cookie's server while it is usable; else the policy picks
+         * and the response sets a cookie for the one that answers. */
+        size_t s = px_balance_sticky_find(up, req);
+        ex->sticky_from = s == SIZE_MAX ? 0 : s + 1;
+        if (s != SIZE_MAX && up->load[s].healthy)
+            return s;
+    }
+    ex->has_key = up->bal.policy == HB_BAL_CONSISTENT_HASH &&
+                  px_balance_key(up, ex->fc, req, &ex->hash_key);
+    return px_ex_be(ex)->pick(&up->bal, up->load, up->pools, up->npools,
+                              ex->has_key ? &ex->hash_key : NULL);
 }
 
 static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
@@ -746,7 +786,7 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
     const struct cfg *cfg = ex->fc->w->cfg;
     ex->route = r;
     ex->up = &ex->fc->w->ups[r->upstream_index];
-    ex->server = pick(ex);
+    ex->server = pick(ex, req);
     ex->tries = 1;
     ex->idempotent = idempotent(req);
     ex->req_flags = method_is(req, "HEAD") ? H1_REQ_HEAD : 0;
@@ -757,7 +797,8 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
     h1_parser_init(&ex->parser, &lim);
     ex->max_rfields = cfg->limits.max_header_count;
     /* Room for the route's response edits after the parsed fields. */
-    size_t nf = ex->max_rfields + px_route_edit_extra(&r->response_headers);
+    size_t nf = ex->max_rfields + px_route_edit_extra(&r->response_headers) +
+                (ex->up->set_cookie ? 1 : 0);
     if (nf > ex->rfields_cap) {
         free(ex->rfields);
         ex->rfields = malloc(nf * sizeof *ex->rfields);
@@ -815,6 +856,8 @@ static void ex_free(struct px_exchange *ex)
 {
     hb_list_remove(&ex->link);
     hb_buf_free(&ex->reqbuf);
+    if (ex->eh)
+        px_eh_ex_free(ex);
     struct px_worker *w = ex->fc->w;
     if (w->n_ex_cache + 1 > PX_EX_CACHE) { /* (not >=: PX_EX_CACHE may be 0) */
         ex_destroy(ex);
@@ -891,6 +934,8 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     }
     up->active++; /* until px_ex_finish (retry_budget and max_requests count them) */
     ex->counted = true;
+    if (route->early_hints.on) /* a 103 before the backend is even asked */
+        px_eh_on_request(ex, req);
     px_ex_connect(ex, false);
     return ex;
 }

@@ -171,4 +171,15 @@ void px_exchange_abort_all(struct px_fconn *fc);
 struct px_worker;
 void px_exchange_cache_free(struct px_worker *w);
 
+/* Worker loop, after up's servers changed (proxy/backend/adopt.h): every
+ * exchange on up learns its server's new index, or that its address went
+ * away (it stays on its draining pool). proxy/exchange/remap.c. */
+struct px_upstream;
+struct px_pool;
+void px_exchange_servers_moved(struct px_worker *w, struct px_upstream *up);
+
+/* True when an exchange of w (open, or closed and not yet freed) points at
+ * pool p. */
+bool px_exchange_uses_pool(struct px_worker *w, const struct px_pool *p);
+
 #endif

@@ -17,6 +17,7 @@
 
 struct px_upstream;
 struct cfg_route;
+struct px_eh_key;
 
 /* An exchange's life cycle (the request side runs alongside: req_end says
  * when the client's request is complete, body_written when body bytes left
@@ -60,6 +61,10 @@ bool px_ex_early_retry(struct px_exchange *ex);
 
 /* ex->server when no server is up and on_no_healthy is fail. */
 #define PX_EX_NO_SERVER SIZE_MAX
+/* ex->server when its address went away under it (a DNS change,
+ * proxy/backend/adopt.h): ex->pool, draining, still serves it; a retry on
+ * another server moves it to one that is there. */
+#define PX_EX_GONE_SERVER (SIZE_MAX - 1)
 
 /* "CONNECTING", … Static storage. */
 const char *px_ex_state_name(enum px_ex_state s);
@@ -79,6 +84,9 @@ struct px_exchange {
     const struct cfg_route *route;
     size_t server;  /* index of the pool in up; PX_EX_NO_SERVER: none is up */
     unsigned tries; /* servers tried for this request */
+    size_t sticky_from; /* sticky_cookie: 1 + the server the request's cookie named, 0: none */
+    bool has_key;       /* consistent_hash: the request has a key (hash_key) */
+    uint64_t hash_key;  /* its hash: retries follow the key's Maglev order */
     bool retried;   /* the stale keep-alive retry was used */
     bool budgeted;  /* a retry_on retry in flight: counted in up->retrying */
     bool counted;   /* counted in up->active */
@@ -123,6 +131,7 @@ struct px_exchange {
     bool early_retried; /* the backend's 425 was retried after the handshake */
     size_t parsed, span_off, span_len;
     int status; /* final status sent to the client (backend's or local), 0: none yet */
+    struct px_eh_key *eh; /* early hints: the path this request learns for, else NULL (owned) */
     /* The record's strings (exchange/capture.c): rec's views point here.
      * Last, and not cleared when the exchange is recycled (ex_alloc): each
      * is written before rec points at it. */

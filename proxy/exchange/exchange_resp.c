@@ -13,6 +13,8 @@
 #include "core/log.h"
 #include "proxy/front/front.h"
 #include "proxy/front/conn.h"
+#include "proxy/exchange/balance.h"
+#include "proxy/exchange/early_hints.h"
 #include "proxy/exchange/route_edit.h"
 #include "proxy/exchange/tunnel.h"
 #include "proxy/worker.h"
@@ -42,6 +44,11 @@ static void submit_head(struct px_exchange *ex, struct hb_msg *m, bool end_strea
     const struct cfg_header_ops *edits = &ex->route->response_headers;
     if (m->status >= 200) /* the route's edits; rfields has room for them */
         px_route_edit_fields(edits, m->fields, &n, ex->max_rfields + px_route_edit_extra(edits));
+    /* sticky_cookie: pin the client to the server that answered, unless
+     * its cookie names that one already (one more slot in rfields). */
+    if (m->status >= 200 && ex->up->set_cookie && ex->server < ex->up->npools &&
+        ex->sticky_from != ex->server + 1)
+        px_balance_sticky_field(ex->up, ex->server, m->fields, &n);
     resp.nfields = (uint32_t)n;
     int rc = px_front_submit_response(ex->fc, ex->sid, &resp, end_stream);
     if (rc != 0)
@@ -97,6 +104,8 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
         px_ex_fail(ex, 502, "backend answered the WebSocket request without upgrading");
         return false;
     }
+    if (ex->eh) /* learned early hints: this path's Link values */
+        px_eh_on_final(ex, m);
     ex->status = m->status;
     ex->resp_flags = m->flags;
     struct h1_limits lim;

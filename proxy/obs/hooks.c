@@ -1,6 +1,8 @@
 /* proxy/obs/hooks.c — the request path's side of the counters (hooks.h). */
 #include "proxy/obs/hooks.h"
 
+#include "proxy/backend/adopt.h"
+
 #include <openssl/ssl.h>
 
 #include "proxy/backend/pool.h"
@@ -47,8 +49,9 @@ static px_ctr *srv_of(const struct px_worker *w, const struct px_ex_record *r)
             continue;
         for (size_t j = 0; j < up->npools; j++)
             if (px_pool_name(up->pools[j]) == r->backend)
-                return s->srv[s->srv_at[i] + j].v;
-        return NULL;
+                return up->st ? up->st[j] : NULL;
+        /* A server whose address went away under the request (DNS). */
+        return up->dynamic ? px_upstream_draining_stats(up, r->backend) : NULL;
     }
     return NULL;
 }

@@ -116,6 +116,7 @@ struct px_stats *px_stats_new(const struct px_worker *w)
         return NULL;
     s->worker = w->id;
     hb_list_init(&s->link);
+    hb_list_init(&s->dyn);
     atomic_init(&s->heartbeat, (int64_t)hb_time_now_ns());
     atomic_init(&s->stopped, false);
     s->nlis = w->nlisteners;
@@ -123,7 +124,9 @@ struct px_stats *px_stats_new(const struct px_worker *w)
     s->srv_at = calloc(w->nups + 1, sizeof *s->srv_at);
     for (size_t i = 0; s->srv_at && i < w->nups; i++) {
         s->srv_at[i] = s->nsrv;
-        s->nsrv += w->ups[i].npools;
+        /* An upstream with DNS names has its groups added one by one
+         * (px_stats_srv_add), as its addresses come and go. */
+        s->nsrv += w->ups[i].dynamic ? 0 : w->ups[i].npools;
     }
     s->lis = calloc(s->nlis + 1, sizeof *s->lis);
     s->srv = calloc(s->nsrv + 1, sizeof *s->srv);
@@ -146,10 +149,58 @@ struct px_stats *px_stats_new(const struct px_worker *w)
     for (size_t i = 0; i < s->nlis; i++, p += PX_SL_N)
         s->lis[i] = (struct px_stats_group){w->listeners[i].label, NULL, p};
     for (size_t i = 0; i < w->nups; i++)
-        for (size_t j = 0; j < w->ups[i].npools; j++, p += PX_SS_N)
+        for (size_t j = 0; !w->ups[i].dynamic && j < w->ups[i].npools; j++, p += PX_SS_N)
             s->srv[s->srv_at[i] + j] = (struct px_stats_group){
                 w->ups[i].cfg->name.s, px_pool_name(w->ups[i].pools[j]), p};
     return s;
+}
+
+/* A server group added after the block was made (px_stats_srv_add). */
+struct dyn_group {
+    struct hb_list link; /* s->dyn */
+    struct px_stats_group g;
+};
+
+static int add_live(struct px_snap_group **gs, size_t *n, const struct px_stats_group *src,
+                    size_t nv, size_t count);
+
+px_ctr *px_stats_srv_add(struct px_stats *s, const char *upstream, const char *server)
+{
+    struct dyn_group *d = calloc(1, sizeof *d);
+    size_t bytes = (PX_SS_N * sizeof(px_ctr) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+    px_ctr *v = d ? aligned_alloc(CACHE_LINE, bytes) : NULL;
+    if (!v) {
+        free(d);
+        return NULL;
+    }
+    for (size_t i = 0; i < PX_SS_N; i++)
+        atomic_init(&v[i], 0);
+    d->g = (struct px_stats_group){upstream, server, v};
+    pthread_mutex_lock(&mu);
+    hb_list_push_back(&s->dyn, &d->link);
+    pthread_mutex_unlock(&mu);
+    return v;
+}
+
+void px_stats_srv_drop(struct px_stats *s, px_ctr *v)
+{
+    pthread_mutex_lock(&mu);
+    bool registered = hb_list_linked(&s->link);
+    struct hb_list *it;
+    hb_list_foreach(it, &s->dyn)
+    {
+        struct dyn_group *d = hb_container_of(it, struct dyn_group, link);
+        if (d->g.v != v)
+            continue;
+        if (registered)
+            (void)add_live(&acc.srv, &acc.nsrv, &d->g, PX_SS_N, PX_SS_NCOUNTERS);
+        hb_list_remove(&d->link);
+        pthread_mutex_unlock(&mu);
+        free(d->g.v);
+        free(d);
+        return;
+    }
+    pthread_mutex_unlock(&mu); /* not a group of s->dyn: a caller's bug, nothing done */
 }
 
 void px_stats_register(struct px_stats *s)
@@ -250,7 +301,17 @@ void px_stats_free(struct px_stats *s)
             (void)add_live(&acc.lis, &acc.nlis, &s->lis[i], PX_SL_N, PX_SL_NCOUNTERS);
         for (size_t i = 0; i < s->nsrv; i++)
             (void)add_live(&acc.srv, &acc.nsrv, &s->srv[i], PX_SS_N, PX_SS_NCOUNTERS);
+        struct hb_list *it;
+        hb_list_foreach(it, &s->dyn)
+            (void)add_live(&acc.srv, &acc.nsrv, &hb_container_of(it, struct dyn_group, link)->g,
+                           PX_SS_N, PX_SS_NCOUNTERS);
         hb_list_remove(&s->link);
+    }
+    struct hb_list *it;
+    while ((it = hb_list_pop_front(&s->dyn)) != NULL) {
+        struct dyn_group *d = hb_container_of(it, struct dyn_group, link);
+        free(d->g.v);
+        free(d);
     }
     pthread_mutex_unlock(&mu);
     free(s->srv_at);
@@ -275,6 +336,12 @@ int px_stats_snapshot(struct px_snap *out, hb_ns_t now, hb_ns_t stale_ns)
                 rc = add_live(&out->lis, &out->nlis, &s->lis[i], PX_SL_N, PX_SL_N);
             for (size_t i = 0; rc == 0 && i < s->nsrv; i++)
                 rc = add_live(&out->srv, &out->nsrv, &s->srv[i], PX_SS_N, PX_SS_N);
+            struct hb_list *d;
+            hb_list_foreach(d, &s->dyn)
+                if (rc == 0)
+                    rc = add_live(&out->srv, &out->nsrv,
+                                  &hb_container_of(d, struct dyn_group, link)->g, PX_SS_N,
+                                  PX_SS_N);
             if (atomic_load(&s->stopped))
                 continue;
             out->workers++;

@@ -168,12 +168,29 @@ struct px_stats {
     struct px_stats_group *srv; /* per upstream i, server j: srv[srv_at[i] + j] */
     size_t nlis, nsrv, *srv_at, nups;
     px_ctr *mem;
+    /* Server groups added later (px_stats_srv_add: an address a DNS name
+     * gave after the worker started); changed under the registry mutex. */
+    struct hb_list dyn;
 };
 
 /* Worker: a block for w's listeners and upstream servers (names point into
  * w's configuration and listener labels, which outlive the block), not yet
- * registered. NULL when out of memory. */
+ * registered. Servers of upstreams with DNS names are not in it: they get
+ * px_stats_srv_add groups. NULL when out of memory. */
 struct px_stats *px_stats_new(const struct px_worker *w);
+
+/* Worker thread: a server group for (upstream, server) added to s (a new
+ * address of a DNS name, proxy/backend/adopt.h); both names must outlive
+ * the group. Its counters start at 0 and add to what the name counted
+ * before. Takes the registry mutex (between requests, never on the request
+ * path). NULL when out of memory. */
+px_ctr *px_stats_srv_add(struct px_stats *s, const char *upstream, const char *server);
+
+/* Worker thread: the server whose counters are v (from px_stats_srv_add
+ * on s) is gone: its counters are folded into
+ * the accumulator (they stay monotonic under the name), its gauges are
+ * dropped, and v must not be used again. Takes the registry mutex. */
+void px_stats_srv_drop(struct px_stats *s, px_ctr *v);
 
 /* Makes s visible to scrapes (its worker is about to start). */
 void px_stats_register(struct px_stats *s);

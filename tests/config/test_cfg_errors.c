@@ -110,7 +110,7 @@ static const struct ecase key_cases[] = {
      BASE "frobnicate: 1\n",
      {"t.yaml:5:1: expected a known key in the top level (one of: listeners, http2, upstreams, "
       "routes, limits, logging, admin, workers, user, group, forwarded, request_id, tunnels, "
-      "clients), found \"frobnicate\"",
+      "clients, resolver), found \"frobnicate\"",
       NULL}},
     {"unknown nested",
      BASE "limits:\n  handshake_timout: 1s\n",
@@ -460,9 +460,11 @@ static const struct ecase upstream_cases[] = {
     {"balance",
      LST "upstreams:\n  a: {servers: [\"h:1\"], balance: least_con}\n"
          "  b: {servers: [\"h:1\"], balance: fastest}\n",
-     {"t.yaml:4:34: expected a balancing policy (round_robin, least_conn, random; did you mean "
-      "\"least_conn\"?) for upstreams.a.balance, found \"least_con\"",
-      "t.yaml:5:34: expected a balancing policy (round_robin, least_conn, random) for "
+     {"t.yaml:4:34: expected a balancing policy (round_robin, least_conn, random, "
+      "least_request, consistent_hash; did you mean \"least_conn\"?) for upstreams.a.balance, "
+      "found \"least_con\"",
+      "t.yaml:5:34: expected a balancing policy (round_robin, least_conn, random, "
+      "least_request, consistent_hash) for "
       "upstreams.b.balance, found \"fastest\"",
       NULL}},
     {"upstreams not a mapping",

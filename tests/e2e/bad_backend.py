@@ -2,7 +2,9 @@
 
     bad_backend.py PORT MODE [DELAY_MS]
 
-MODE: `503` answers every request 503 (keep-alive) after DELAY_MS; `close`
+MODE: `503` answers every request 503 (keep-alive) after DELAY_MS; `200`
+answers 200 (keep-alive, `X-Origin-Id: slow`) after DELAY_MS: a slow but
+working backend; `close`
 closes the connection when a request head arrives; `hang` reads requests and
 never answers. Each request head is logged as "REQ <request line>" on stdout,
 so a test counts what the backend received.
@@ -41,6 +43,10 @@ def serve(c):
                     continue
                 if delay:
                     time.sleep(delay)
+                if mode == "200":
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                              b"X-Origin-Id: slow\r\n\r\nslow\n")
+                    continue
                 c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n"
                           b"X-Origin-Id: bad\r\n\r\nbad\n")
     except OSError:

@@ -66,7 +66,7 @@ if len(stages) >= 2:
     pk = re.findall(r"install -y --no-install-recommends ([^&]+)", runs)
     check("the runtime stage installs only the libraries the binaries link",
           pk and sorted(pk[0].split()) ==
-          ["android-libboringssl", "libevent-core-2.1-7", "libyaml-0-2"], pk)
+          ["android-libboringssl", "libc-ares2", "libevent-core-2.1-7", "libyaml-0-2"], pk)
     # The packages of the libraries the built binaries link (ldd + dpkg -S)
     # must be installed there (libc6, libgcc-s1, libstdc++6 are in the base).
     # Only a release build links what the image's (release) build does.

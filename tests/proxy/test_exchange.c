@@ -64,9 +64,9 @@ static struct {
 } B;
 
 static size_t fb_pick(struct hb_balancer *b, struct hb_backend *be, struct px_pool *const *pools,
-                      size_t n)
+                      size_t n, const uint64_t *key)
 {
-    (void)b, (void)be, (void)pools, (void)n;
+    (void)b, (void)be, (void)pools, (void)n, (void)key;
     return 0;
 }
 

@@ -156,6 +156,7 @@ static struct px_stats *block(const char *lis, const char *up, const char *srv)
     struct px_stats *s = calloc(1, sizeof *s);
     assert_non_null(s);
     hb_list_init(&s->link);
+    hb_list_init(&s->dyn);
     atomic_init(&s->heartbeat, (int64_t)hb_time_now_ns());
     s->nlis = 1;
     s->nsrv = 1;
