@@ -65,6 +65,9 @@ void cfg_upstream_defaults(struct cfg_upstream *u)
     u->retry_on = CFG_RETRY_CONNECT | CFG_RETRY_RESET;
     u->retry_budget.percent = 20;
     u->retry_budget.min_retries = 3;
+    u->tls.verify = true;
+    u->tls.session_reuse = true;
+    u->tls.min_version = CFG_TLS_1_2;
     u->consistent_hash.key = CFG_HASH_CLIENT_ADDRESS;
     u->consistent_hash.table_size = HB_MAGLEV_DEFAULT_SIZE;
     struct cfg_sticky *sk = &u->sticky_cookie;

@@ -326,6 +326,20 @@ enum cfg_no_healthy {
     CFG_NO_HEALTHY_FAIL,  /* answer 503 at once */
 };
 
+/* upstreams.*.tls: TLS to the servers (proxy/backend/btls.h, docs/tls.md). */
+struct cfg_upstream_tls {
+    bool enabled;                  /* the section is present */
+    bool verify;                   /* check the server's certificate and name; default true */
+    bool session_reuse;            /* resume sessions per server per worker; default true */
+    uint16_t min_version;          /* enum cfg_tls_version; default 1.2 */
+    struct cfg_string ca_file;     /* PEM CAs; NULL: the system store (/etc/ssl/certs) */
+    struct cfg_string sni;         /* SNI sent; NULL: the server's host name (none for an IP) */
+    struct cfg_string verify_name; /* name the certificate must carry; NULL: sni, else the
+                                      server's address (a DNS name or an IP address) */
+    struct cfg_string cert;        /* client certificate chain (mTLS to the servers); NULL: none */
+    struct cfg_string key;         /* its private key (with cert) */
+};
+
 /* upstreams.*.consistent_hash: what a request is hashed on (balance:
  * consistent_hash; core/balance.h hb_maglev). */
 enum cfg_hash_key {
@@ -395,6 +409,9 @@ struct cfg_upstream {
     } retry_budget;
     bool header_title_case;      /* header_case: title (names Title-Case to the servers);
                                     default lower */
+    struct cfg_upstream_tls tls;
+    uint8_t proxy_protocol; /* PROXY protocol header sent to the servers: 0 none (default),
+                               1 (v1 text) or 2 (v2 binary, with ALPN/authority/SSL TLVs) */
     struct cfg_consistent_hash consistent_hash;
     struct cfg_sticky sticky_cookie;
 };

@@ -642,6 +642,56 @@ static void on_no_healthy(struct sctx *c, const struct cfg_node *n, void *field)
         sc_expected(c, n, "what to do with no healthy server (panic, fail)");
 }
 
+/* ---- upstreams.*.tls ---------------------------------------------------------- */
+
+static void tls_name(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    (void)host_name(c, n, false, field);
+}
+
+#define UT struct cfg_upstream_tls
+static const struct sc_field upstream_tls_fields[] = {
+    SCF_BOOL("verify", UT, verify),
+    SCF_PATH("ca_file", UT, ca_file),
+    SCF_FUNC("sni", UT, sni, tls_name),
+    SCF_FUNC("verify_name", UT, verify_name, tls_name),
+    SCF_PATH("cert", UT, cert),
+    SCF_PATH("key", UT, key),
+    SCF_BOOL("session_reuse", UT, session_reuse),
+    SCF_FUNC("min_version", UT, min_version, tls_version),
+    SCF_END,
+};
+#undef UT
+
+/* tls: alone turns TLS on with every default (verified against the system
+ * store, the server's own name). A client certificate needs its key and the
+ * other way round. */
+static void upstream_tls(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    struct cfg_upstream_tls *t = field;
+    t->enabled = true;
+    if (!sc_apply_map(c, n, upstream_tls_fields, t,
+                      "a mapping (verify, ca_file, sni, verify_name, cert, key, ...)") ||
+        c->rc == HB_ENOMEM)
+        return;
+    if (t->cert.s && !t->key.s)
+        missing(c, &t->cert.mark, "key", "the client certificate's PEM private key");
+    else if (t->key.s && !t->cert.s)
+        missing(c, &t->key.mark, "cert", "the PEM client certificate chain for this key");
+}
+
+/* proxy_protocol: v1 or v2 (off: the default, no header). */
+static void proxy_protocol_out(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    static const char *const names[] = {"off", "v1", "v2"};
+    for (uint8_t i = 0; n->kind == CFG_NODE_SCALAR && i < 3; i++)
+        if (strcmp(n->text, names[i]) == 0) {
+            *(uint8_t *)field = i;
+            return;
+        }
+    sc_expected(c, n, "a PROXY protocol version (v1, v2 or off)");
+}
+
 #define UP struct cfg_upstream
 static const struct sc_field upstream_fields[] = {
     SCF_WHOLE("servers", servers),
@@ -665,6 +715,8 @@ static const struct sc_field upstream_fields[] = {
     SCF_DUR("per_try_timeout", UP, per_try_timeout_ms, 0, 24 * 3600000),
     SCF_WHOLE("retry_budget", retry_budget),
     SCF_FUNC("header_case", UP, header_title_case, header_case),
+    SCF_FUNC("tls", UP, tls, upstream_tls),
+    SCF_FUNC("proxy_protocol", UP, proxy_protocol, proxy_protocol_out),
     SCF_FUNC("consistent_hash", UP, consistent_hash, sc_consistent_hash),
     SCF_FUNC("sticky_cookie", UP, sticky_cookie, sc_sticky_cookie),
     SCF_END,

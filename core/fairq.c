@@ -223,6 +223,22 @@ struct hb_fq_item *hb_fq_pop(struct hb_fairq *q, struct hb_fq_client **cl)
     return it;
 }
 
+struct hb_fq_item *hb_fq_pop_key(struct hb_fairq *q, uintptr_t key, struct hb_fq_client **cl)
+{
+    *cl = NULL;
+    struct hb_fq_client *c = find(q, key);
+    if (!c || !c->nwait || !under_cap(q, c))
+        return NULL;
+    struct hb_fq_item *it = hb_container_of(c->waiters.next, struct hb_fq_item, qlink);
+    unlink_item(q, it);
+    if (q->cap) {
+        c->held++;
+        *cl = c;
+    }
+    settle(q, c);
+    return it;
+}
+
 struct hb_fq_item *hb_fq_oldest(const struct hb_fairq *q)
 {
     if (hb_list_empty(&q->order))

@@ -101,6 +101,11 @@ static inline bool hb_fq_ready(const struct hb_fairq *q)
  * hb_fq_give (else *cl is NULL). The item is no longer queued. */
 struct hb_fq_item *hb_fq_pop(struct hb_fairq *q, struct hb_fq_client **cl);
 
+/* As hb_fq_pop, for client key's first waiter only: NULL when it has none
+ * or is at its cap. (The backend pool's per-client connections: a
+ * connection may serve only the client it was opened for.) */
+struct hb_fq_item *hb_fq_pop_key(struct hb_fairq *q, uintptr_t key, struct hb_fq_client **cl);
+
 /* The waiter queued first (whichever client), or NULL. Still queued. */
 struct hb_fq_item *hb_fq_oldest(const struct hb_fairq *q);
 

@@ -14,6 +14,9 @@
 #define PP2_TYPE_AUTHORITY 0x02
 #define PP2_TYPE_SSL 0x20
 #define PP2_CLIENT_SSL 0x01
+#define PP2_SUBTYPE_SSL_VERSION 0x21
+#define PP2_SUBTYPE_SSL_CN 0x22
+#define PP2_SUBTYPE_SSL_CIPHER 0x23
 
 static const uint8_t sig[SIG_LEN] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
                                      0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
@@ -267,14 +270,21 @@ static size_t put_tlv(uint8_t *p, uint8_t type, const void *v, size_t len)
 }
 
 ptrdiff_t hb_pp_write_v2(const struct sockaddr *src, const struct sockaddr *dst,
-                         struct hb_str alpn, struct hb_str authority, bool ssl, uint8_t *out,
-                         size_t cap)
+                         struct hb_str alpn, struct hb_str authority,
+                         const struct hb_pp_ssl *ssl, uint8_t *out, size_t cap)
 {
     uint8_t h[HB_PP_V2_MAX];
     int fam = src->sa_family == dst->sa_family ? src->sa_family : 0;
     size_t alen = fam == AF_INET ? 12 : fam == AF_INET6 ? 36 : 0;
+    size_t sub = 0;
+    if (ssl)
+        sub = (ssl->version.len ? 3 + ssl->version.len : 0) +
+              (ssl->cipher.len ? 3 + ssl->cipher.len : 0) + (ssl->cn.len ? 3 + ssl->cn.len : 0);
+    /* Each length is checked against the total first: no size_t wraps. */
+    if (alpn.len > HB_PP_V2_MAX || authority.len > HB_PP_V2_MAX || sub > 3 * HB_PP_V2_MAX)
+        return HB_EINVAL;
     size_t tl = (alpn.len ? 3 + alpn.len : 0) + (authority.len ? 3 + authority.len : 0) +
-                (ssl ? 3 + 5 : 0);
+                (ssl ? 3 + 5 + sub : 0);
     if (V2_HDR + alen + tl > HB_PP_V2_MAX)
         return HB_EINVAL;
     memcpy(h, sig, SIG_LEN);
@@ -301,8 +311,25 @@ ptrdiff_t hb_pp_write_v2(const struct sockaddr *src, const struct sockaddr *dst,
         if (authority.len)
             off += put_tlv(h + off, PP2_TYPE_AUTHORITY, authority.p, authority.len);
         if (ssl) {
-            const uint8_t v[5] = {PP2_CLIENT_SSL, 0, 0, 0, 0}; /* verify: 0 = ok */
-            off += put_tlv(h + off, PP2_TYPE_SSL, v, sizeof v);
+            /* client (1), verify (4, network order), then the sub-TLVs */
+            uint8_t *t = h + off;
+            size_t l = 5 + sub;
+            t[0] = PP2_TYPE_SSL;
+            t[1] = (uint8_t)(l >> 8);
+            t[2] = (uint8_t)l;
+            t[3] = ssl->client;
+            t[4] = (uint8_t)(ssl->verify >> 24);
+            t[5] = (uint8_t)(ssl->verify >> 16);
+            t[6] = (uint8_t)(ssl->verify >> 8);
+            t[7] = (uint8_t)ssl->verify;
+            size_t o = 8;
+            if (ssl->version.len)
+                o += put_tlv(t + o, PP2_SUBTYPE_SSL_VERSION, ssl->version.p, ssl->version.len);
+            if (ssl->cn.len)
+                o += put_tlv(t + o, PP2_SUBTYPE_SSL_CN, ssl->cn.p, ssl->cn.len);
+            if (ssl->cipher.len)
+                o += put_tlv(t + o, PP2_SUBTYPE_SSL_CIPHER, ssl->cipher.p, ssl->cipher.len);
+            off += o;
         }
     }
     size_t body = off - V2_HDR;

@@ -62,13 +62,23 @@ ptrdiff_t hb_pp_parse(const uint8_t *p, size_t len, struct hb_pp *out, const cha
 ptrdiff_t hb_pp_write_v1(const struct sockaddr *src, const struct sockaddr *dst, char *out,
                          size_t cap);
 
+/* What PP2_TYPE_SSL says of the client's TLS (proxy_proto writers). */
+struct hb_pp_ssl {
+    uint8_t client;  /* PP2_CLIENT_SSL (1) | PP2_CLIENT_CERT_CONN (2) | PP2_CLIENT_CERT_SESS (4) */
+    uint32_t verify; /* 0: the client presented a certificate and it was verified */
+    struct hb_str version; /* PP2_SUBTYPE_SSL_VERSION ("TLSv1.3"), or empty: none */
+    struct hb_str cipher;  /* PP2_SUBTYPE_SSL_CIPHER, or empty */
+    struct hb_str cn;      /* PP2_SUBTYPE_SSL_CN (the client certificate's), or empty */
+};
+
 /* Writes a v2 header for src → dst (PROXY over STREAM; LOCAL when the
  * families differ or are not IP), with PP2_TYPE_ALPN and
- * PP2_TYPE_AUTHORITY when not empty and PP2_TYPE_SSL when ssl. Returns its
- * length, HB_ELIMIT when cap is too small, or HB_EINVAL when the TLVs
- * would pass HB_PP_V2_MAX. */
+ * PP2_TYPE_AUTHORITY when not empty and PP2_TYPE_SSL (with its sub-TLVs
+ * that are not empty) when ssl is not NULL. Returns its length, HB_ELIMIT
+ * when cap is too small, or HB_EINVAL when the TLVs would pass
+ * HB_PP_V2_MAX. */
 ptrdiff_t hb_pp_write_v2(const struct sockaddr *src, const struct sockaddr *dst,
-                         struct hb_str alpn, struct hb_str authority, bool ssl, uint8_t *out,
-                         size_t cap);
+                         struct hb_str alpn, struct hb_str authority,
+                         const struct hb_pp_ssl *ssl, uint8_t *out, size_t cap);
 
 #endif

@@ -23,6 +23,7 @@
 #include "proxy/reload.h"
 #include "proxy/shutdown.h"
 #include "proxy/tls/tls.h"
+#include "proxy/backend/btls.h"
 #include "proxy/worker.h"
 
 /* Builds one listener's TLS context. Returns NULL with errors recorded.
@@ -114,9 +115,34 @@ static struct px_tls *listener_tls(const struct cfg_listener *l, struct cfg_erro
     return tls;
 }
 
+/* upstreams.*.tls: the files load (each worker builds its own context
+ * later; a failure there is only out of memory). The reason names the file
+ * that is wrong first: that key is marked. */
+static int upstream_tls(const struct cfg_upstream *u, struct cfg_errors *errs)
+{
+    struct px_btls_ctx_opts o;
+    px_btls_opts_from(u, &o);
+    char err[512];
+    struct px_btls_ctx *x = px_btls_ctx_new(&o, err, sizeof err);
+    if (x) {
+        px_btls_ctx_del(x);
+        return 0;
+    }
+    const struct cfg_string *files[] = {&u->tls.ca_file, &u->tls.cert, &u->tls.key};
+    const struct cfg_mark *at = &u->mark;
+    for (size_t i = 0; i < 3; i++)
+        if (files[i]->s && strncmp(err, files[i]->s, strlen(files[i]->s)) == 0)
+            at = &files[i]->mark;
+    cfg_errors_add(errs, at, "expected a usable upstream tls: configuration, found: %s", err);
+    return -1;
+}
+
 int px_runtime_load_tls(const struct cfg *cfg, struct cfg_errors *errs, struct px_tls **out)
 {
     int rc = 0;
+    for (size_t i = 0; i < cfg->n_upstreams; i++)
+        if (cfg->upstreams[i].tls.enabled && upstream_tls(&cfg->upstreams[i], errs) != 0)
+            rc = -1;
     for (size_t i = 0; i < cfg->n_listeners; i++) {
         const struct cfg_listener *l = &cfg->listeners[i];
         if (out)

@@ -15,6 +15,7 @@
 #include "core/health.h"
 #include "proxy/backend/adopt.h"
 #include "proxy/backend/backend.h"
+#include "proxy/backend/btls.h"
 #include "proxy/backend/health_state.h"
 #include "proxy/exchange/balance.h"
 #include "proxy/backend/resolver.h"
@@ -35,6 +36,16 @@ void px_server_label(const struct cfg_server *s, char *buf, size_t size)
     snprintf(buf, size, strchr(s->address.s, ':') ? "[%s]:%u" : "%s:%u", s->address.s, s->port);
 }
 
+void px_btls_opts_from(const struct cfg_upstream *u, struct px_btls_ctx_opts *o)
+{
+    *o = (struct px_btls_ctx_opts){.verify = u->tls.verify,
+                                   .session_reuse = u->tls.session_reuse,
+                                   .min_version = u->tls.min_version,
+                                   .ca_file = u->tls.ca_file.s,
+                                   .cert_file = u->tls.cert.s,
+                                   .key_file = u->tls.key.s};
+}
+
 static int init_upstream(struct px_worker *w, struct px_upstream *up, const struct cfg_upstream *u)
 {
     up->cfg = u;
@@ -43,6 +54,19 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
     enum hb_balance pol = HB_BAL_ROUND_ROBIN; /* cfg validated the name */
     (void)hb_balance_parse(u->balance.s, &pol);
     hb_balancer_init(&up->bal, pol, (uint64_t)w->id + 1);
+    /* One TLS context per upstream per worker (up->btls; each server's pool
+     * holds a reference through its peer; checked at load:
+     * px_runtime_load_tls). Made before the pools, static or DNS. */
+    if (u->tls.enabled) {
+        struct px_btls_ctx_opts bo;
+        px_btls_opts_from(u, &bo);
+        char err[512];
+        up->btls = px_btls_ctx_new(&bo, err, sizeof err);
+        if (!up->btls) {
+            hb_error("upstream %s: tls: %s", u->name.s, err);
+            return -1;
+        }
+    }
     for (size_t i = 0; i < u->n_servers; i++)
         up->dynamic |= u->servers[i].is_name;
     if (up->dynamic) {
@@ -73,7 +97,8 @@ static int init_upstream(struct px_worker *w, struct px_upstream *up, const stru
         char name[300];
         px_server_label(s, name, sizeof name);
         struct px_pool_opts o;
-        px_upstream_pool_opts(up, u, s, &o);
+        if (px_upstream_pool_opts(up, u, s, &o) != 0)
+            return -1;
         up->pools[i] = px_pool_new(w->base, (struct sockaddr *)&sa, len, name, &o);
         if (!up->pools[i])
             return -1;
@@ -357,6 +382,7 @@ void px_worker_free(struct px_worker *w)
         px_upstream_balance_free(&w->ups[i]);
         free(w->ups[i].srv);
         free(w->ups[i].addr);
+        px_btls_ctx_del(w->ups[i].btls); /* after its pools: their peers hold it too */
     }
     free(w->ups);
     if (w->tick)

@@ -58,6 +58,7 @@ struct px_upstream {
     bool dynamic;
     uint64_t set_version;
     struct hb_list draining;
+    struct px_btls_ctx *btls; /* upstreams.*.tls: this worker's context (a reference), or NULL */
 };
 
 struct px_listener {
@@ -101,6 +102,7 @@ struct px_worker {
                                freeing drained pools (proxy/backend/adopt.h) */
     bool resolver_sub;      /* wake[1] is subscribed to the resolver's changes */
     struct px_eh_worker *eh; /* learned early hints (proxy/exchange/early_hints.h), or NULL */
+    uint64_t conn_serial;   /* the last client connection's serial (px_fconn.serial) */
 };
 
 #define PX_WORKER_TICK_MS 1000
@@ -147,5 +149,9 @@ void px_worker_free(struct px_worker *w);
 /* Resolves "host" + port (numeric or a name) into addr (proxy/resolve.c).
  * Returns 0 or -1 (logged). */
 int px_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr, socklen_t *len);
+
+/* upstreams.*.tls as the options of proxy/backend/btls.h. */
+struct px_btls_ctx_opts;
+void px_btls_opts_from(const struct cfg_upstream *u, struct px_btls_ctx_opts *o);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "core/health.h"
 #include "core/log.h"
+#include "proxy/backend/btls.h"
 #include "proxy/backend/health_state.h"
 #include "proxy/backend/resolver.h"
 #include "proxy/exchange/exchange.h"
@@ -23,9 +24,21 @@ struct drained {
     px_ctr *st;
 };
 
-void px_upstream_pool_opts(struct px_upstream *up, const struct cfg_upstream *u,
-                           const struct cfg_server *s, struct px_pool_opts *o)
+/* The server's TLS names (upstreams.*.tls): SNI is tls.sni, else the
+ * server's address (none is sent for an IP address); the certificate must
+ * carry tls.verify_name, else the SNI name, else the address. */
+static struct px_btls_peer *btls_peer(struct px_btls_ctx *x, const struct cfg_upstream *u,
+                                      const struct cfg_server *s)
 {
+    const char *sni = u->tls.sni.s ? u->tls.sni.s : s->address.s;
+    const char *vn = u->tls.verify_name.s ? u->tls.verify_name.s : sni;
+    return px_btls_peer_new(x, sni, vn);
+}
+
+int px_upstream_pool_opts(struct px_upstream *up, const struct cfg_upstream *u,
+                          const struct cfg_server *s, struct px_pool_opts *o)
+{
+    *o = (struct px_pool_opts){0};
     o->connect_timeout_ms = u->connect_timeout_ms;
     o->idle_timeout_ms = u->idle_timeout_ms;
     o->keepalive = u->keepalive;
@@ -39,6 +52,9 @@ void px_upstream_pool_opts(struct px_upstream *up, const struct cfg_upstream *u,
     o->queue_timeout_ms = u->queue_timeout_ms;
     o->client_share = u->per_client_share;
     o->group = &up->group; /* max_pending counts across the upstream's pools */
+    o->per_client = u->proxy_protocol != 0;
+    o->tls = up->btls ? btls_peer(up->btls, u, s) : NULL;
+    return up->btls && !o->tls ? -1 : 0;
 }
 
 int px_upstream_servers_changed(struct px_worker *w, struct px_upstream *up)
@@ -142,8 +158,9 @@ int px_upstream_adopt(struct px_worker *w, struct px_upstream *up, const struct 
         struct sockaddr_storage ss;
         socklen_t len = to_sockaddr(&e->addr, &ss);
         struct px_pool_opts o;
-        px_upstream_pool_opts(up, u, s, &o);
-        a.pools[j] = px_pool_new(w->base, (struct sockaddr *)&ss, len, e->label, &o);
+        a.pools[j] = px_upstream_pool_opts(up, u, s, &o) == 0
+                         ? px_pool_new(w->base, (struct sockaddr *)&ss, len, e->label, &o)
+                         : NULL;
         a.hs[j] = a.pools[j] ? px_hstate_get(u->name.s, e->label) : NULL;
         a.st[j] = a.hs[j] && w->stats ? px_stats_srv_add(w->stats, u->name.s,
                                                          px_pool_name(a.pools[j]))

@@ -26,8 +26,11 @@ struct cfg_server;
 struct px_pool_opts;
 
 /* The pool options of server s of upstream u (its configuration), whose
- * worker state is up (the pools share up->group, which must outlive them). */
-void px_upstream_pool_opts(struct px_upstream *up, const struct cfg_upstream *u,
+ * worker state is up (the pools share up->group, which must outlive them):
+ * per_client with proxy_protocol, and with tls a TLS peer of up->btls for
+ * s's names (o->tls, owned by the pool made with o). Returns 0, or -1 when
+ * out of memory for the peer. */
+int px_upstream_pool_opts(struct px_upstream *up, const struct cfg_upstream *u,
                            const struct cfg_server *s, struct px_pool_opts *o);
 
 /* Worker thread (or its builder before it runs, w->stats NULL then): makes

@@ -306,6 +306,28 @@ static void free_checks(void)
     H.nups = 0;
 }
 
+/* A server behind upstreams.*.proxy_protocol expects a PROXY header before
+ * any request: a check's own connection says it is one of the proxy's
+ * (v1 UNKNOWN, v2 LOCAL: no client address; the specification's header
+ * for health checks). */
+static int add_pp_local(struct hcheck *k, int version)
+{
+    static const char v1[] = "PROXY UNKNOWN\r\n";
+    static const uint8_t v2[16] = {'\r', '\n', '\r', '\n', 0,   '\r', '\n', 'Q',
+                                   'U',  'I',  'T',  '\n', 0x20, 0x00, 0x00, 0x00};
+    const void *h = version == 1 ? (const void *)v1 : (const void *)v2;
+    size_t hl = version == 1 ? sizeof v1 - 1 : sizeof v2;
+    char *r = malloc(hl + k->req_len);
+    if (!r)
+        return -1;
+    memcpy(r, h, hl);
+    memcpy(r + hl, k->req, k->req_len);
+    free(k->req);
+    k->req = r;
+    k->req_len += hl;
+    return 0;
+}
+
 /* One address to check: a server's IP literal (addr NULL), or one address
  * of a DNS name (proxy/backend/resolver.h) with its label. */
 static int build_check(struct hups *up, const struct cfg_server *s, const struct hb_addr *addr,
@@ -352,6 +374,8 @@ static int build_check(struct hups *up, const struct cfg_server *s, const struct
             return -1;
         }
         k->req_len = (size_t)n;
+        if (up->u->proxy_protocol && add_pp_local(k, up->u->proxy_protocol) != 0)
+            return -1;
     }
     /* The state the checks start from is what they knew (a reload keeps it). */
     enum hb_health_state st = px_hstate_up(k->hs) ? HB_HEALTH_UP : HB_HEALTH_DOWN;

@@ -15,9 +15,13 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "proxy/backend/btls.h"
+#include "proxy/tls/tls_io.h"
 #include "proxy/obs/stats.h"
 
-enum bstate { BC_CONNECTING, BC_IDLE, BC_BUSY };
+/* CONNECTING ──TCP connected──→ HANDSHAKING (TLS pools) ──done──→ BUSY or IDLE
+ *      └──────TCP connected, plain pools──────────────────────→ BUSY or IDLE */
+enum bstate { BC_CONNECTING, BC_HANDSHAKING, BC_IDLE, BC_BUSY };
 
 struct px_bconn {
     struct hb_list link; /* pool->idle while idle */
@@ -32,6 +36,13 @@ struct px_bconn {
     struct hb_fq_client *cl;   /* the client it counts for (with a share), or NULL */
     void *owner;
     const struct px_bconn_ops *ops;
+    struct px_btls *tls; /* NULL: plain TCP */
+    uintptr_t client;    /* per_client pools: the client connection it belongs to
+                            (px_pool_wait.client, a serial never reused) */
+    uint8_t *pp;         /* the PROXY header to send once connected; NULL: none (left) */
+    uint16_t pp_len;
+    bool want_w;         /* TLS: the owner asked for on_writable (the write event may be
+                            armed for sealed records alone) */
 };
 
 struct px_pool {
@@ -45,6 +56,7 @@ struct px_pool {
     struct event *queue_timer;
     uint32_t open, nidle, nwaiting;
     uint64_t dials, reuses, share_waits;
+    uint64_t tls_handshakes, tls_resumed;
     px_ctr *st; /* PX_SS_* (px_pool_set_stats), or NULL */
     bool draining; /* px_pool_drain: keeps no idle connection */
 };
@@ -85,13 +97,16 @@ static void on_write(evutil_socket_t fd, short what, void *arg);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void queue_timeout(evutil_socket_t fd, short what, void *arg);
 static void serve_queue(struct px_pool *p);
+static void connected(struct px_bconn *c, int err);
 
 struct px_pool *px_pool_new(struct event_base *base, const struct sockaddr *addr,
                             socklen_t addrlen, const char *name, const struct px_pool_opts *o)
 {
     struct px_pool *p = calloc(1, sizeof *p);
-    if (!p)
+    if (!p) {
+        px_btls_peer_del(o->tls); /* ours either way */
         return NULL;
+    }
     p->base = base;
     memcpy(&p->addr, addr, addrlen);
     p->addrlen = addrlen;
@@ -126,6 +141,9 @@ static void bconn_free(struct px_bconn *c)
     event_free(c->ev_read);
     event_free(c->ev_write);
     event_free(c->ev_timer);
+    if (c->tls)
+        px_btls_free(c->tls); /* close_notify, best effort */
+    free(c->pp);
     close(c->fd);
     p->open--;
     gauges(p);
@@ -146,6 +164,7 @@ void px_pool_del(struct px_pool *p)
     }
     if (p->queue_timer)
         event_free(p->queue_timer);
+    px_btls_peer_del(p->o.tls);
     hb_fq_free(&p->fq);
     free(p->name);
     free(p);
@@ -173,12 +192,24 @@ void px_bconn_set_timeout(struct px_bconn *c, uint32_t ms)
 
 /* Starts a non-blocking connect. Returns the connection (BC_CONNECTING),
  * or NULL with *err = HB_EIO / HB_ENOMEM. */
-static struct px_bconn *dial(struct px_pool *p, int *err)
+static struct px_bconn *dial(struct px_pool *p, const struct px_pool_wait *w, int *err)
 {
     *err = HB_ENOMEM;
     struct px_bconn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    if (p->o.per_client) {
+        c->client = w->client;
+        if (w->pp && w->pp->len) {
+            c->pp = malloc(w->pp->len);
+            if (!c->pp) {
+                free(c);
+                return NULL;
+            }
+            memcpy(c->pp, w->pp->hdr, w->pp->len);
+            c->pp_len = w->pp->len;
+        }
+    }
     c->fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         free(c);
@@ -227,9 +258,21 @@ static void grant(struct px_bconn *c, void *owner, const struct px_bconn_ops *op
     px_bconn_set_timeout(c, 0);
 }
 
-static struct px_bconn *take_idle(struct px_pool *p)
+/* The most recent idle connection of w's client (per_client pools). */
+static struct hb_list *find_idle(struct px_pool *p, const struct px_pool_wait *w)
 {
-    struct hb_list *it = hb_list_pop_front(&p->idle);
+    uintptr_t id = w->client;
+    for (struct hb_list *it = p->idle.next; it != &p->idle; it = it->next)
+        if (hb_container_of(it, struct px_bconn, link)->client == id) {
+            hb_list_remove(it);
+            return it;
+        }
+    return NULL;
+}
+
+static struct px_bconn *take_idle(struct px_pool *p, const struct px_pool_wait *w)
+{
+    struct hb_list *it = p->o.per_client ? find_idle(p, w) : hb_list_pop_front(&p->idle);
     if (!it)
         return NULL;
     struct px_bconn *c = hb_container_of(it, struct px_bconn, link);
@@ -306,21 +349,24 @@ int px_pool_lease(struct px_pool *p, struct px_pool_wait *w, void *owner,
     struct hb_fq_client *cl = hb_fq_take(&p->fq, w->client, &enomem);
     if (enomem)
         return HB_ENOMEM;
-    struct px_bconn *c = fresh ? NULL : take_idle(p);
+    struct px_bconn *c = fresh ? NULL : take_idle(p, w);
     if (c) {
         c->cl = cl;
         grant(c, owner, ops);
         *out = c;
         return 0;
     }
-    if (fresh && p->o.max_conns && p->open >= p->o.max_conns && p->nidle > 0) {
+    /* Make room for the fresh connection: the oldest idle one goes (in a
+     * per_client pool none of the idle ones can serve this client). */
+    if ((fresh || p->o.per_client) && p->o.max_conns && p->open >= p->o.max_conns &&
+        p->nidle > 0) {
         /* Make room for the fresh connection: the oldest idle one goes. */
         struct px_bconn *old = hb_container_of(p->idle.prev, struct px_bconn, link);
         bconn_free(old);
     }
     if (p->o.max_conns == 0 || p->open < p->o.max_conns) {
         int err;
-        c = dial(p, &err);
+        c = dial(p, w, &err);
         if (!c) {
             hb_fq_give(&p->fq, cl);
             return err;
@@ -368,6 +414,33 @@ static struct px_pool_wait *pop_waiter(struct px_pool *p, struct hb_fq_client **
     return w;
 }
 
+/* The first waiter of client key, when it is under its share (per_client
+ * pools), counted as pop_waiter counts, or NULL. */
+static struct px_pool_wait *pop_waiter_of(struct px_pool *p, uintptr_t key,
+                                          struct hb_fq_client **cl)
+{
+    struct hb_fq_item *it = hb_fq_pop_key(&p->fq, key, cl);
+    if (!it)
+        return NULL;
+    waiting_add(p, -1);
+    arm_queue_timer(p);
+    struct px_pool_wait *w = hb_container_of(it, struct px_pool_wait, item);
+    w->pool = NULL;
+    return w;
+}
+
+void px_pool_forget_client(struct px_pool *p, uintptr_t key)
+{
+    struct hb_list *it = p->idle.next;
+    while (it != &p->idle) {
+        struct px_bconn *c = hb_container_of(it, struct px_bconn, link);
+        it = it->next;
+        if (c->client == key)
+            bconn_free(c);
+    }
+    serve_queue(p);
+}
+
 /* A connection slot may have freed: give idle connections to waiters, or
  * dial for the next waiter when under the limit. */
 static void serve_queue(struct px_pool *p)
@@ -378,7 +451,9 @@ static void serve_queue(struct px_pool *p)
             return;
         struct hb_fq_client *cl;
         struct px_pool_wait *w = pop_waiter(p, &cl);
-        c = take_idle(p);
+        c = take_idle(p, w);
+        if (!c && p->o.per_client && p->o.max_conns && p->open >= p->o.max_conns)
+            bconn_free(hb_container_of(p->idle.prev, struct px_bconn, link)); /* another's */
         if (c) {
             c->cl = cl;
             grant(c, w->owner, w->ops);
@@ -386,7 +461,7 @@ static void serve_queue(struct px_pool *p)
             continue;
         }
         int err;
-        c = dial(p, &err);
+        c = dial(p, w, &err);
         if (!c) {
             hb_fq_give(&p->fq, cl);
             w->ops->on_fail(w->owner, err);
@@ -445,6 +520,82 @@ static void connected(struct px_bconn *c, int err)
     w->ops->on_ready(w->owner, c);
 }
 
+/* The PROXY header first, before TLS or any request byte: a fresh socket
+ * takes those few bytes at once (its buffer is empty), so a short write is
+ * an error like a failed connect. */
+static int send_pp(struct px_bconn *c)
+{
+    ssize_t n = send(c->fd, c->pp, c->pp_len, MSG_NOSIGNAL);
+    if (n != (ssize_t)c->pp_len) {
+        hb_warn("backend %s: writing the PROXY protocol header failed: %s", c->pool->name,
+                n < 0 ? strerror(errno) : "short write");
+        return -1;
+    }
+    free(c->pp);
+    c->pp = NULL;
+    return 0;
+}
+
+/* One step of a TLS pool's handshake, the second half of its dial. */
+static void handshake(struct px_bconn *c)
+{
+    struct px_pool *p = c->pool;
+    int r = px_btls_handshake(c->tls);
+    if (r == PX_IO_WANT_READ) {
+        event_add(c->ev_read, NULL);
+        return;
+    }
+    if (r == PX_IO_WANT_WRITE) {
+        event_add(c->ev_write, NULL);
+        return;
+    }
+    px_bconn_set_timeout(c, 0);
+    if (r != 1) {
+        char why[256];
+        hb_warn("backend %s: TLS handshake failed: %s", p->name,
+                px_btls_why(c->tls, why, sizeof why));
+        connected(c, HB_EPROTO);
+        return;
+    }
+    bool resumed = px_btls_resumed(c->tls);
+    p->tls_handshakes++;
+    count(p, PX_SS_TLS_HANDSHAKES);
+    if (resumed) {
+        p->tls_resumed++;
+        count(p, PX_SS_TLS_RESUMED);
+    }
+    hb_debug("backend %s: TLS handshake done%s", p->name, resumed ? " (resumed)" : "");
+    connected(c, 0);
+}
+
+static void start_tls(struct px_bconn *c)
+{
+    c->tls = px_btls_new(c->pool->o.tls, c->fd);
+    if (!c->tls) {
+        px_bconn_set_timeout(c, 0);
+        connected(c, HB_ENOMEM);
+        return;
+    }
+    c->state = BC_HANDSHAKING;
+    handshake(c);
+}
+
+/* A TLS connection's write event: sealed records go out first; the owner
+ * hears of it only when it asked to. */
+static bool tls_writable(struct px_bconn *c)
+{
+    if (px_btls_unsent(c->tls)) {
+        int f = px_btls_flush(c->tls);
+        if (f == PX_IO_WANT_WRITE) {
+            event_add(c->ev_write, NULL);
+            return false;
+        }
+        if (f == PX_IO_ERROR)
+            return c->want_w; /* the owner's next write sees it */
+    }
+    return c->want_w;
+}
+
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
     struct px_bconn *c = arg;
@@ -454,10 +605,25 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
         if (soerr)
             hb_warn("backend %s: connect failed: %s", c->pool->name, strerror(soerr));
+        if (!soerr && c->pp && send_pp(c) != 0) {
+            px_bconn_set_timeout(c, 0);
+            connected(c, HB_EIO);
+            return;
+        }
+        if (!soerr && c->pool->o.tls) {
+            start_tls(c); /* the connect timer runs on */
+            return;
+        }
         px_bconn_set_timeout(c, 0);
         connected(c, soerr ? HB_EIO : 0);
         return;
     }
+    if (c->state == BC_HANDSHAKING) {
+        handshake(c);
+        return;
+    }
+    if (c->tls && !tls_writable(c))
+        return;
     if (c->state == BC_BUSY && c->ops)
         c->ops->on_writable(c->owner, c);
 }
@@ -465,12 +631,22 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
     struct px_bconn *c = arg;
+    if (c->state == BC_HANDSHAKING) {
+        px_btls_readable(c->tls);
+        handshake(c);
+        return;
+    }
     if (c->state == BC_IDLE) {
         /* An idle connection has nothing to say: EOF or stray bytes both
-         * end it (RFC 9112 §9.3: a response without a request is an error). */
+         * end it (RFC 9112 §9.3: a response without a request is an error).
+         * Over TLS a late session ticket is no such thing. */
+        if (c->tls && px_btls_idle_ok(c->tls))
+            return;
         bconn_free(c);
         return;
     }
+    if (c->tls)
+        px_btls_readable(c->tls);
     if (c->state == BC_BUSY && c->ops)
         c->ops->on_readable(c->owner, c);
 }
@@ -481,6 +657,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     if (c->state == BC_CONNECTING) {
         hb_warn("backend %s: connect timed out after %u ms", c->pool->name,
                 c->pool->o.connect_timeout_ms);
+        connected(c, HB_ETIMEOUT);
+    } else if (c->state == BC_HANDSHAKING) {
+        hb_warn("backend %s: TLS handshake timed out after %u ms (connect_timeout)",
+                c->pool->name, c->pool->o.connect_timeout_ms);
         connected(c, HB_ETIMEOUT);
     } else if (c->state == BC_IDLE) {
         bconn_free(c);
@@ -501,6 +681,11 @@ bool px_bconn_reused(const struct px_bconn *c)
 
 void px_bconn_want_write(struct px_bconn *c, bool on)
 {
+    if (c->tls) {
+        c->want_w = on;
+        if (!on && px_btls_unsent(c->tls))
+            return; /* armed for the sealed records */
+    }
     if (on)
         event_add(c->ev_write, NULL);
     else
@@ -511,8 +696,11 @@ void px_bconn_kick_write(struct px_bconn *c)
 {
     /* While connecting, the write event means "connect finished": the owner
      * writes when connected anyway. */
-    if (c->state == BC_BUSY)
+    if (c->state == BC_BUSY) {
+        if (c->tls)
+            c->want_w = true;
         event_active(c->ev_write, EV_WRITE, 0);
+    }
 }
 
 void px_bconn_want_read(struct px_bconn *c, bool on)
@@ -524,6 +712,41 @@ void px_bconn_want_read(struct px_bconn *c, bool on)
         event_add(c->ev_read, NULL);
     else
         event_del(c->ev_read);
+    if (on && c->tls && px_btls_pending(c->tls))
+        event_active(c->ev_read, EV_READ, 0); /* no socket event will say so */
+}
+
+ssize_t px_bconn_send(struct px_bconn *c, const struct iovec *iov, int iovcnt)
+{
+    if (!c->tls) {
+        struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
+        return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+    }
+    ssize_t n = px_btls_send(c->tls, iov, iovcnt);
+    if (px_btls_unsent(c->tls))
+        event_add(c->ev_write, NULL); /* out when writable, whatever the owner wants */
+    return n;
+}
+
+ssize_t px_bconn_recv(struct px_bconn *c, void *buf, size_t len)
+{
+    if (!c->tls)
+        return recv(c->fd, buf, len, 0);
+    ssize_t n = px_btls_recv(c->tls, buf, len);
+    if (px_btls_unsent(c->tls))
+        event_add(c->ev_write, NULL);
+    if (n > 0 && c->reading && px_btls_pending(c->tls))
+        event_active(c->ev_read, EV_READ, 0); /* more is decrypted or read ahead already */
+    return n;
+}
+
+void px_bconn_shutdown_write(struct px_bconn *c)
+{
+    if (c->tls) {
+        px_btls_shutdown_write(c->tls); /* close_notify; TCP stays open for the answer */
+        return;
+    }
+    (void)shutdown(c->fd, SHUT_WR); /* ENOTCONN: the peer is gone, EOF follows */
 }
 
 void px_bconn_release(struct px_bconn *c)
@@ -536,8 +759,29 @@ void px_bconn_release(struct px_bconn *c)
     px_bconn_set_timeout(c, 0);
     hb_fq_give(&p->fq, c->cl); /* before the pick: its own waiter may be next */
     c->cl = NULL;
-    struct hb_fq_client *cl;
-    struct px_pool_wait *w = hb_fq_ready(&p->fq) ? pop_waiter(p, &cl) : NULL;
+    if (c->tls) {
+        c->want_w = false;
+        if (px_btls_pending(c->tls) || px_btls_unsent(c->tls)) {
+            /* bytes after the response, or records that could not leave */
+            bconn_free(c);
+            serve_queue(p);
+            return;
+        }
+    }
+    struct hb_fq_client *cl = NULL;
+    struct px_pool_wait *w = NULL;
+    if (p->o.per_client) {
+        /* Only a waiter of its own client may have it; when others wait
+         * (the pool is full), it closes to make room for theirs. */
+        w = pop_waiter_of(p, c->client, &cl);
+        if (!w && hb_fq_ready(&p->fq)) {
+            bconn_free(c);
+            serve_queue(p);
+            return;
+        }
+    } else if (hb_fq_ready(&p->fq)) {
+        w = pop_waiter(p, &cl);
+    }
     if (w) {
         c->cl = cl;
         c->reused = true;
@@ -590,6 +834,8 @@ void px_pool_stats(const struct px_pool *p, struct px_pool_stats *out)
     out->dials = p->dials;
     out->reuses = p->reuses;
     out->share_waits = p->share_waits;
+    out->tls_handshakes = p->tls_handshakes;
+    out->tls_resumed = p->tls_resumed;
 }
 
 uint32_t px_pool_client_held(const struct px_pool *p, uintptr_t client)

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include "core/balance.h"
 #include "core/fairq.h"
@@ -40,6 +42,23 @@ struct px_pool_opts {
     uint32_t queue_max;          /* exchanges waiting for a connection */
     uint32_t queue_timeout_ms;   /* wait in the queue → HB_ETIMEOUT (503) */
     struct px_pool_group *group; /* shared by an upstream's pools, or NULL */
+    /* TLS to the server (proxy/backend/btls.h): NULL for plain TCP. The
+     * pool owns it (px_pool_del frees it). A dial is complete, and the
+     * connection leased, only once its handshake finished (within
+     * connect_timeout_ms); a failed handshake is HB_EPROTO. */
+    struct px_btls_peer *tls;
+    /* upstreams.*.proxy_protocol: every connection belongs to the client
+     * connection it was dialled for (px_pool_wait.client) and starts with
+     * that client's PROXY header (px_pool_wait.pp); it is leased again only
+     * to that client, and px_pool_forget_client closes it. */
+    bool per_client;
+};
+
+/* The PROXY header each new connection of a per_client pool sends first
+ * (copied at the dial). */
+struct px_pool_client {
+    const uint8_t *hdr;
+    uint16_t len;
 };
 
 /* What the pools of one upstream share (in one worker): the waiters across
@@ -57,6 +76,7 @@ static inline bool px_pool_group_full(const struct px_pool_group *g)
 }
 
 struct px_bconn;
+struct px_btls_peer;
 
 /* What a connection's owner (an exchange) is told. Each is called from the
  * worker's event loop, never from inside px_pool_* calls made by the same
@@ -66,8 +86,9 @@ struct px_bconn_ops {
      * caller until px_bconn_release()/px_bconn_close(). */
     void (*on_ready)(void *owner, struct px_bconn *c);
     /* A pending lease failed: HB_ELIMIT (waited queue_timeout_ms in the
-     * queue), HB_ETIMEOUT (connect timeout), HB_EIO (connect refused or
-     * failed), HB_ENOMEM. */
+     * queue), HB_ETIMEOUT (connect or TLS handshake timeout), HB_EIO
+     * (connect refused or failed), HB_EPROTO (TLS handshake failed: the
+     * reason is logged), HB_ENOMEM. */
     void (*on_fail)(void *owner, int err);
     /* Events on a leased connection. */
     void (*on_readable)(void *owner, struct px_bconn *c);
@@ -77,8 +98,8 @@ struct px_bconn_ops {
 
 /* A lease request. Embed it in the owner; it must stay put while pending.
  * The caller sets client before px_pool_lease (the key of the client
- * connection the request came on: the share and the fair queue count by
- * it); px_pool_lease sets the rest. */
+ * connection the request came on, never reused for another: the share, the
+ * fair queue and per_client pools go by it); px_pool_lease sets the rest. */
 struct px_pool_wait {
     uintptr_t client;
     struct hb_fq_item item; /* in the pool's queue (item.deadline: its queue_timeout) */
@@ -86,6 +107,9 @@ struct px_pool_wait {
     struct px_pool *pool;
     void *owner;
     const struct px_bconn_ops *ops;
+    /* Set by the caller before px_pool_lease in a per_client pool (it must
+     * outlive the lease); ignored in other pools. */
+    const struct px_pool_client *pp;
 };
 
 struct px_pool;
@@ -100,7 +124,8 @@ size_t px_pool_pick(struct hb_balancer *b, struct hb_backend *be, struct px_pool
                     size_t n, const uint64_t *key);
 
 /* Creates a pool for one backend address on base. name is for logs
- * ("127.0.0.1:8080", copied). NULL when out of memory. */
+ * ("127.0.0.1:8080", copied). NULL when out of memory. Takes o->tls
+ * either way. */
 struct px_pool *px_pool_new(struct event_base *base, const struct sockaddr *addr,
                             socklen_t addrlen, const char *name, const struct px_pool_opts *o);
 
@@ -125,9 +150,21 @@ int px_pool_lease(struct px_pool *p, struct px_pool_wait *w, void *owner,
  * pending. */
 void px_pool_cancel(struct px_pool_wait *w);
 
+/* A client connection (key: px_pool_wait.client) closed: its idle
+ * connections (per_client pools) are closed, as nobody else may use them. */
+void px_pool_forget_client(struct px_pool *p, uintptr_t key);
+
 /* ---- a leased connection ---- */
 
 int px_bconn_fd(const struct px_bconn *c);
+
+/* I/O on a leased connection: sendmsg(MSG_NOSIGNAL)/recv semantics (bytes,
+ * or -1 with errno; EAGAIN: wait for writable/readable; recv 0 at EOF),
+ * through TLS when the pool has it. shutdown_write: the server reads EOF,
+ * the connection stays readable. */
+ssize_t px_bconn_send(struct px_bconn *c, const struct iovec *iov, int iovcnt);
+ssize_t px_bconn_recv(struct px_bconn *c, void *buf, size_t len);
+void px_bconn_shutdown_write(struct px_bconn *c);
 
 /* True when c served a response before this lease (a stale keep-alive
  * connection may have been closed by the backend meanwhile). */
@@ -178,6 +215,7 @@ struct px_pool_stats {
     uint32_t client_cap; /* connections one client may hold (0: no share) */
     uint64_t dials, reuses;
     uint64_t share_waits; /* leases that waited because their client held its share */
+    uint64_t tls_handshakes, tls_resumed; /* finished handshakes; of them, resumed */
 };
 
 /* Connections client holds on p now (0 without a share: not counted). */

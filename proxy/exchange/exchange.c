@@ -19,6 +19,7 @@
 #include "proxy/exchange/early.h"
 #include "proxy/exchange/early_hints.h"
 #include "proxy/exchange/forward_headers.h"
+#include "proxy/exchange/pp_out.h"
 #include "proxy/front/front.h"
 #include "proxy/front/conn.h"
 #include "proxy/obs/hooks.h"
@@ -389,6 +390,8 @@ static const char *fail_reason(int err)
         return "no backend connection free in time (pool queue)";
     case HB_ENOMEM:
         return "out of memory";
+    case HB_EPROTO:
+        return "TLS handshake failed";
     default:
         return "connect failed";
     }
@@ -513,9 +516,9 @@ uint32_t px_ex_try_timeout(const struct px_exchange *ex)
 static void on_fail(void *owner, int err)
 {
     struct px_exchange *ex = owner;
-    if (err == HB_EIO || err == HB_ETIMEOUT)
+    if (err == HB_EIO || err == HB_ETIMEOUT || err == HB_EPROTO)
         px_ex_observe(ex, HB_OUTCOME_CONNECT_FAILURE);
-    if (err == HB_EIO && next_server(ex)) {
+    if ((err == HB_EIO || err == HB_EPROTO) && next_server(ex)) {
         px_ex_connect(ex, false);
         return;
     }
@@ -536,6 +539,11 @@ void px_ex_connect(struct px_exchange *ex, bool fresh)
         fail(ex, 503, "no healthy server", false);
         return;
     }
+    uint8_t ppv = ex->up->cfg->proxy_protocol;
+    if (ppv && !(ex->wait.pp = px_pp_out_client(ex->fc, ppv))) {
+        px_ex_fail(ex, 502, "out of memory for the PROXY protocol header");
+        return;
+    }
     for (;;) {
         ex->state = PX_EX_CONNECTING;
         if (ex->server < ex->up->npools) {
@@ -544,7 +552,9 @@ void px_ex_connect(struct px_exchange *ex, bool fresh)
             fail(ex, 503, "no server address", false);
             return;
         } /* else its address went away (DNS): a retry of its own stays on its pool */
-        ex->wait.client = (uintptr_t)ex->fc; /* the share and the fair queue count by it */
+        /* The share, the fair queue and per_client pools count by it: a
+         * serial, never reused as an address could be after a close. */
+        ex->wait.client = (uintptr_t)ex->fc->serial;
         struct px_bconn *c = NULL;
         int rc = px_ex_be(ex)->lease(ex->pool, &ex->wait, ex, &bconn_ops, fresh, &c);
         if (rc == 0) {

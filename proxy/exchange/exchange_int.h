@@ -126,6 +126,7 @@ struct px_exchange {
                        the timer runs limits.request_body_timeout */
     bool tun_idle; /* tunnel ended by tunnels.idle_timeout */
     bool tun_half; /* tunnel: the client ended, the backend connection was shut for writing */
+    bool be_eof;   /* the backend closed while body bytes still wait to be decoded */
     uint8_t early; /* enum px_ex_early: forwarded from TLS early data (0-RTT) */
     bool early_retried; /* the backend's 425 was retried after the handshake */
     size_t parsed, span_off, span_len;

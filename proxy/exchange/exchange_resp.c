@@ -146,6 +146,8 @@ static void parse_head(struct px_exchange *ex)
     }
 }
 
+static void body_eof(struct px_exchange *ex);
+
 /* EOF from the backend. */
 static void on_eof(struct px_exchange *ex)
 {
@@ -161,6 +163,20 @@ static void on_eof(struct px_exchange *ex)
                                          : "connection closed before any response byte");
         return;
     }
+    if (hb_buf_len(&ex->rin) > ex->parsed) {
+        /* Body bytes wait for the client's pull: judge the end once they are
+         * decoded (px_exchange_read_data). Over TLS the EOF (close_notify)
+         * is often read in the same pass as the last bytes. */
+        ex->be_eof = true;
+        px_ex_be(ex)->want_read(ex->bc, false);
+        return;
+    }
+    body_eof(ex);
+}
+
+/* EOF in the body, every byte before it decoded. */
+static void body_eof(struct px_exchange *ex)
+{
     if (h1_body_eof(&ex->body) != 0) {
         px_ex_fail(ex, 502, "connection closed before the response body ended");
         return;
@@ -345,10 +361,18 @@ ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max
             ex->end = PX_EX_END_BACKEND_ERROR;
             return -1; /* the front resets the request (h2: INTERNAL_ERROR) */
         }
-        if (s == 0)
+        if (s == 0) {
+            if (ex->be_eof && ex->bc) { /* all decoded: the EOF counts now */
+                ex->be_eof = false;
+                body_eof(ex);
+                if (px_ex_over(ex))
+                    return -1;
+                continue;
+            }
             break;
+        }
     }
-    if (ex->bc && ex->state != PX_EX_BODY_DONE && room(ex) > 0) {
+    if (ex->bc && ex->state != PX_EX_BODY_DONE && room(ex) > 0 && !ex->be_eof) {
         px_ex_be(ex)->want_read(ex->bc, true);
         if (ex->stalled) { /* the client took bytes: the backend's wait again */
             ex->stalled = false;

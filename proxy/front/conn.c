@@ -1,5 +1,6 @@
 /* proxy/front/conn.c — client connections: accept, TLS handshake or sniffing,
  * events and timer; the protocol runs behind fc->ops (see front/conn.h). */
+#include "proxy/exchange/pp_out.h"
 #include "proxy/front/conn.h"
 
 #include <arpa/inet.h>
@@ -119,6 +120,7 @@ void px_fconn_accept(struct px_listener *l, int fd, const struct sockaddr *peer,
     fc->l = l;
     fc->fd = fd;
     fc->accepted = hb_time_now_ns();
+    fc->serial = ++w->conn_serial;
     fc->io.ssl = ssl; /* for the protocol's gauge; px_tls_io_init sets it again */
     const struct cfg_networks *pp = &l->cfg->proxy_protocol;
     bool balancer = hb_cidr_match_any(pp->v, pp->n, peer);
@@ -197,6 +199,9 @@ void px_fconn_close(struct px_fconn *fc)
         event_free(fc->ev_flush);
     px_authority_forget(fc);
     px_proxy_hdr_free(fc);
+    if (fc->pp_out)
+        px_pp_out_forget(fc); /* its backend connections serve nobody else */
+    free(fc->lb_dst);
     free(fc->cert);
     if (fc->client_counted)
         px_clients_close(fc->w->clients, fc->client_addr);

@@ -141,6 +141,11 @@ struct px_fconn {
     bool client_counted;     /* counted in w->clients under client_addr (proxy/clients.h) */
     uint8_t client_addr[16]; /* the client's address, IPv4 mapped (core/cidr.h) */
     struct px_client_cert *cert; /* the verified client certificate (tls.client_auth), or NULL */
+    uint64_t serial;         /* unique in the worker: the key of its per_client backend
+                                connections (upstreams.*.proxy_protocol) */
+    struct px_pp_out *pp_out; /* the PROXY headers sent for it (exchange/pp_out.h), or NULL */
+    struct sockaddr_storage *lb_dst; /* the destination a balancer's PROXY header gave
+                                        (sent on to backends), or NULL */
     bool early;         /* TLS accepted 0-RTT data and the handshake is not finished yet:
                            requests read now may be replays (px_fconn_early) */
     int8_t st_cproto;   /* 1 + the connections_open gauge it is counted in, 0: none

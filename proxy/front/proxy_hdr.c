@@ -28,6 +28,10 @@ static int done(struct px_fconn *fc, const struct hb_pp *pp)
         char was[sizeof fc->peer];
         memcpy(was, fc->peer, sizeof was);
         px_fconn_set_peer(fc, (const struct sockaddr *)&pp->src);
+        /* Kept for the PROXY header to backends (upstreams.*.proxy_protocol):
+         * the address the client connected to is the balancer's. */
+        if (!fc->lb_dst && (fc->lb_dst = malloc(sizeof *fc->lb_dst)) != NULL)
+            memcpy(fc->lb_dst, &pp->dst, sizeof *fc->lb_dst);
         hb_debug("client %s: PROXY protocol v%d from balancer %s", fc->peer, pp->version, was);
         if (px_fconn_client_open(fc, (const struct sockaddr *)&pp->src) != 0)
             return -1; /* logged: over clients.max_connections */

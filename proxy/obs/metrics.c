@@ -332,6 +332,12 @@ static void server_families(struct px_expo *e, const struct px_snap *s)
          "Requests answered 503 at once at the upstream's max_requests, by the server they "
          "would have gone to.",
          PX_SS_BREAKER, PX_EXPO_COUNTER},
+        {"h2bridge_backend_tls_handshakes_total",
+         "TLS handshakes finished with the server (upstreams.*.tls).", PX_SS_TLS_HANDSHAKES,
+         PX_EXPO_COUNTER},
+        {"h2bridge_backend_tls_resumed_total",
+         "Of them, handshakes that resumed the session the server gave before.",
+         PX_SS_TLS_RESUMED, PX_EXPO_COUNTER},
         {"h2bridge_backend_share_waits_total",
          "Requests that waited because their client connection held its per_client_share of "
          "the server's connections.",

@@ -134,6 +134,8 @@ enum {
     PX_SS_EJECTIONS,                          /* passive ejections (outlier_detection) */
     PX_SS_RETRY_BUDGET,                       /* retries refused by the retry budget */
     PX_SS_BREAKER,                            /* 503s at the upstream's max_requests */
+    PX_SS_TLS_HANDSHAKES,                     /* TLS handshakes finished (upstreams.*.tls) */
+    PX_SS_TLS_RESUMED,                        /* of them, resumed sessions */
     PX_SS_SHARE_WAIT,   /* leases that waited: their client held its per_client_share */
     PX_SS_PENDING_FULL, /* 503s at the upstream's max_pending */
     PX_SS_STALL_RESP,   /* backend connections closed: the client took no response byte */

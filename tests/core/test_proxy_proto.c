@@ -112,8 +112,18 @@ static void test_v2_roundtrip(void **st)
     uint8_t buf[HB_PP_V2_MAX + 64];
     struct hb_pp pp;
     const char *why;
+    const struct hb_pp_ssl ssl = {.client = 0x01,
+                                  .verify = 0x01020304,
+                                  .version = HB_STR_LIT("TLSv1.3"),
+                                  .cipher = HB_STR_LIT("TLS_AES_128_GCM_SHA256")};
     ptrdiff_t n = hb_pp_write_v2((void *)&s4, (void *)&d4, HB_STR_LIT("h2"),
-                                 HB_STR_LIT("www.example.com"), true, buf, sizeof buf);
+                                 HB_STR_LIT("www.example.com"), &ssl, buf, sizeof buf);
+    /* The SSL TLV's exact bytes: type, length, client, verify, sub-TLVs. */
+    static const uint8_t want_ssl[] = "\x20\x00\x28\x01\x01\x02\x03\x04"
+                                      "\x21\x00\x07TLSv1.3"
+                                      "\x23\x00\x16TLS_AES_128_GCM_SHA256";
+    assert_int_equal(n, 16 + 12 + 5 + 18 + (ptrdiff_t)sizeof want_ssl - 1);
+    assert_memory_equal(buf + n - (sizeof want_ssl - 1), want_ssl, sizeof want_ssl - 1);
     assert_true(n > 16 + 12);
     assert_memory_equal(buf, HB_PP_V2_SIG, 12);
     all_prefixes_need_more(buf, (size_t)n);
@@ -126,7 +136,7 @@ static void test_v2_roundtrip(void **st)
     assert_true(hb_str_eq(pp.alpn, HB_STR_LIT("h2")));
     assert_true(hb_str_eq(pp.authority, HB_STR_LIT("www.example.com")));
     assert_true(pp.ssl);
-    n = hb_pp_write_v2((void *)&s6, (void *)&d6, HB_STR_NULL, HB_STR_NULL, false, buf, sizeof buf);
+    n = hb_pp_write_v2((void *)&s6, (void *)&d6, HB_STR_NULL, HB_STR_NULL, NULL, buf, sizeof buf);
     assert_int_equal(n, 16 + 36);
     assert_int_equal(parse(buf, (size_t)n, &pp, &why), n);
     addr_is(&pp.src, "2001:db8::7", 1);
@@ -134,19 +144,19 @@ static void test_v2_roundtrip(void **st)
     assert_int_equal(pp.alpn.len, 0);
     assert_false(pp.ssl);
     /* Families that differ: LOCAL, no addresses. */
-    n = hb_pp_write_v2((void *)&s4, (void *)&d6, HB_STR_LIT("h2"), HB_STR_NULL, true, buf,
+    n = hb_pp_write_v2((void *)&s4, (void *)&d6, HB_STR_LIT("h2"), HB_STR_NULL, &ssl, buf,
                        sizeof buf);
     assert_int_equal(n, 16);
     assert_int_equal(parse(buf, (size_t)n, &pp, &why), 16);
     assert_int_equal(pp.cmd, HB_PP_LOCAL);
     /* Too small a buffer, too many TLV bytes. */
-    assert_int_equal(hb_pp_write_v2((void *)&s4, (void *)&d4, HB_STR_NULL, HB_STR_NULL, false,
+    assert_int_equal(hb_pp_write_v2((void *)&s4, (void *)&d4, HB_STR_NULL, HB_STR_NULL, NULL,
                                     buf, 20),
                      HB_ELIMIT);
     static char big[HB_PP_V2_MAX];
     memset(big, 'a', sizeof big);
     assert_int_equal(hb_pp_write_v2((void *)&s4, (void *)&d4, hb_str_make(big, 1000),
-                                    HB_STR_NULL, false, buf, sizeof buf),
+                                    HB_STR_NULL, NULL, buf, sizeof buf),
                      HB_EINVAL);
     /* v1 writer, parsed back. */
     char line[HB_PP_V1_MAX];

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include "core/err.h"
 #include "core/proxy_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,10 +40,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (pp.cmd == HB_PP_PROXY) {
             uint8_t out[HB_PP_V2_MAX];
             struct hb_pp q;
+            /* The SSL TLV again with sub-TLVs: the ALPN and authority bytes
+             * a second time, so it may pass HB_PP_V2_MAX (HB_EINVAL, then
+             * written without them must fit: it is no longer than the input). */
+            const struct hb_pp_ssl sub = {.client = 1, .version = pp.alpn, .cn = pp.authority};
+            const struct hb_pp_ssl bare = {.client = 1};
             ptrdiff_t m = hb_pp_write_v2((void *)&pp.src, (void *)&pp.dst, pp.alpn, pp.authority,
-                                         pp.ssl, out, sizeof out);
+                                         pp.ssl ? &sub : NULL, out, sizeof out);
+            if (m == HB_EINVAL && pp.ssl)
+                m = hb_pp_write_v2((void *)&pp.src, (void *)&pp.dst, pp.alpn, pp.authority,
+                                   &bare, out, sizeof out);
             if (m <= 0 || hb_pp_parse(out, (size_t)m, &q, &why) != m ||
-                !same_addr(&pp.src, &q.src) || !same_addr(&pp.dst, &q.dst))
+                !same_addr(&pp.src, &q.src) || !same_addr(&pp.dst, &q.dst) || q.ssl != pp.ssl)
                 abort();
             char line[HB_PP_V1_MAX];
             m = hb_pp_write_v1((void *)&pp.src, (void *)&pp.dst, line, sizeof line);
