@@ -97,17 +97,24 @@ static void emit(enum hb_log_level level, const char *msg, int n)
     hb_log_write_stderr(line, hb_log_format_line(line, sizeof line, level, msg, n));
 }
 
-/* The rate limit: one slot per call site in a small per-thread table
- * (direct-mapped by the format pointer; a collision hands the slot over,
- * writing the old site's count first). */
+/* The rate limit: one slot per call site (keyed by the format pointer) in a
+ * small per-thread table searched in full. It was direct-mapped once, and
+ * two sites that alternate (a backend's "connect failed" and the stream's
+ * "→ 502") could share a slot in one build and not in another, each handing
+ * the slot to the other, so neither was ever limited. A scan of 64 pointers
+ * costs less than the vsnprintf of the line it guards; when the table is
+ * full, the slot used least recently is handed over (its count written
+ * first). */
 #define RL_SLOTS 64
 struct rl_slot {
     const char *fmt;
     enum hb_log_level level;
     struct timespec start; /* the window's start (CLOCK_MONOTONIC_COARSE) */
+    unsigned long used;    /* this thread's line counter at the last use: LRU */
     unsigned count, suppressed;
 };
 static _Thread_local struct rl_slot rl_table[RL_SLOTS];
+static _Thread_local unsigned long rl_clock;
 
 static void rl_report(struct rl_slot *s)
 {
@@ -125,22 +132,35 @@ static void rl_report(struct rl_slot *s)
     emit(s->level, msg, n);
 }
 
+static struct rl_slot *rl_find(const char *fmt)
+{
+    struct rl_slot *victim = &rl_table[0];
+    for (int i = 0; i < RL_SLOTS; i++) {
+        struct rl_slot *s = &rl_table[i];
+        if (s->fmt == fmt)
+            return s;
+        if (s->used < victim->used)
+            victim = s; /* an empty slot has used == 0: taken first */
+    }
+    return victim;
+}
+
 /* True when this line may be written. */
 static bool rl_admit(enum hb_log_level level, const char *fmt, unsigned rate)
 {
-    uintptr_t h = (uintptr_t)fmt;
-    struct rl_slot *s = &rl_table[(h >> 3 ^ h >> 11) % RL_SLOTS];
+    struct rl_slot *s = rl_find(fmt);
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
     if (s->fmt != fmt) {
         rl_report(s);
-        *s = (struct rl_slot){fmt, level, now, 0, 0};
+        *s = (struct rl_slot){fmt, level, now, 0, 0, 0};
     } else if (now.tv_sec - s->start.tv_sec > 1 ||
                (now.tv_sec - s->start.tv_sec == 1 && now.tv_nsec >= s->start.tv_nsec)) {
         rl_report(s);
         s->start = now;
         s->count = 0;
     }
+    s->used = ++rl_clock;
     if (s->count >= rate) {
         s->suppressed++;
         return false;

@@ -276,6 +276,18 @@ static void test_log_rate(void **state)
     for (int i = 0; i < 10; i++)
         log_site_b(i);
     assert_int_equal(c.n, 16);
+    /* Sites that alternate keep their own budgets, however their format
+     * pointers hash: 40 sites, 10 rounds, 3 lines each. (A direct-mapped
+     * table let two alternating sites reset each other's count.) */
+    static char fmts[40][24];
+    for (int k = 0; k < 40; k++)
+        snprintf(fmts[k], sizeof fmts[k], "alt %02d %%d", k);
+    hb_log_set_rate(3);
+    for (int r = 0; r < 10; r++)
+        for (int k = 0; k < 40; k++)
+            hb_log(HB_LOG_WARN, fmts[k], r);
+    assert_int_equal(c.n, 16 + 40 * 3);
+    hb_log_set_rate(0);
     hb_log_set_sink(NULL, NULL);
     /* The line format of the stderr sink, for other sinks. */
     char line[HB_LOG_LINE_MAX];
