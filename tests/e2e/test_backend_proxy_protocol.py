@@ -15,11 +15,16 @@ answer HTTP/1.1 keep-alive with what they parsed.
 - A client connection that closes: its backend connections close.
 - Behind a trusted L4 balancer (listeners[].proxy_protocol): the address
   the balancer's header carried is what is sent on.
+- A client certificate (listeners[].tls.client_auth: optional, a CA made
+  with openssl here): PP2_TYPE_SSL says PP2_CLIENT_SSL|CERT_CONN|CERT_SESS,
+  verify 0 and carries the certificate's CN; without one, on the same
+  listener, PP2_CLIENT_SSL alone and verify non-zero.
 """
 import json
 import os
 import socket
 import ssl
+import subprocess
 import sys
 import time
 
@@ -31,12 +36,15 @@ from raw_backend import RawBackend  # noqa: E402
 class H1:
     """A keep-alive HTTP/1.1 client over TLS (ALPN http/1.1)."""
 
-    def __init__(self, port, pre=b""):
+    def __init__(self, port, pre=b"", cert=None):
         raw = socket.create_connection(("127.0.0.1", port), timeout=10)
         if pre:
             raw.sendall(pre)
         self.local = raw.getsockname()
-        self.s = pl.tls_context(["http/1.1"]).wrap_socket(raw, server_hostname="localhost")
+        ctx = pl.tls_context(["http/1.1"])
+        if cert:
+            ctx.load_cert_chain(*cert)
+        self.s = ctx.wrap_socket(raw, server_hostname="localhost")
         assert self.s.selected_alpn_protocol() == "http/1.1"
         self.buf = b""
 
@@ -74,7 +82,22 @@ def wait(cond, limit=5.0):
     return cond()
 
 
-def start(env, b1, b2, balancer_port):
+def make_client_pki(d):
+    """A CA and a client certificate it signed (CN "pp client")."""
+    def sh(*argv):
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = lambda n: os.path.join(d, n)  # noqa: E731
+    sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-days", "2", "-subj", "/CN=pp CA", "-keyout", p("ppca.key"),
+       "-out", p("ppca.pem"))
+    sh("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-subj", "/O=Test/CN=pp client", "-keyout", p("ppcl.key"), "-out", p("ppcl.csr"))
+    sh("openssl", "x509", "-req", "-in", p("ppcl.csr"), "-CA", p("ppca.pem"), "-CAkey",
+       p("ppca.key"), "-CAcreateserial", "-days", "2", "-out", p("ppcl.pem"))
+    return p("ppca.pem"), (p("ppcl.pem"), p("ppcl.key"))
+
+
+def start(env, b1, b2, balancer_port, mtls_port, ca):
     port = pl.free_port()
     path = os.path.join(env.dir, "pp-out.yaml")
     with open(path, "w") as f:
@@ -84,6 +107,9 @@ def start(env, b1, b2, balancer_port):
                 "  - address: \"127.0.0.1:%d\"\n"
                 "    proxy_protocol: [127.0.0.1/32]\n"
                 "    tls: {certificates: [{cert: %s, key: %s}]}\n"
+                "  - address: \"127.0.0.1:%d\"\n"
+                "    tls: {certificates: [{cert: %s, key: %s}], client_auth: optional,"
+                " client_ca: %s}\n"
                 "upstreams:\n"
                 "  one: {servers: [\"127.0.0.1:%d\"], proxy_protocol: v1}\n"
                 "  two: {servers: [\"127.0.0.1:%d\"], proxy_protocol: v2}\n"
@@ -91,10 +117,12 @@ def start(env, b1, b2, balancer_port):
                 "  - {path_prefix: /v1/, upstream: one}\n"
                 "  - {upstream: two}\n"
                 "logging: {level: debug}\n"
-                % (port, env.cert, env.key, balancer_port, env.cert, env.key, b1.port, b2.port))
+                % (port, env.cert, env.key, balancer_port, env.cert, env.key,
+                   mtls_port, env.cert, env.key, ca, b1.port, b2.port))
     p = env.spawn([pl.BIN, "-c", path], "proxy")
     pl.wait_port(port, p)
     pl.wait_port(balancer_port, p)
+    pl.wait_port(mtls_port, p)
     p.port = port
     return p
 
@@ -198,18 +226,36 @@ def balancer(c, bport):
     h.close()
 
 
+def client_cert(c, mport, cert):
+    h = H1(mport, cert=cert)
+    s = h.get("/m")["pp"]["tlvs"].get("ssl")
+    c.check(s is not None, "mTLS: PP2_TYPE_SSL present")
+    if s:
+        c.eq(s["client"], 0x07, "mTLS: PP2_CLIENT_SSL | CERT_CONN | CERT_SESS")
+        c.eq(s["verify"], 0, "mTLS: verify 0 (a certificate presented and verified)")
+        c.eq(s["sub"].get("cn"), "pp client", "mTLS: the certificate's CN sub-TLV")
+    h.close()
+    h = H1(mport)
+    s = h.get("/n")["pp"]["tlvs"].get("ssl")
+    c.check(s is not None and s["client"] == 0x01 and s["verify"] != 0 and "cn" not in s["sub"],
+            "optional client_auth, no certificate: PP2_CLIENT_SSL alone, no CN: %r" % (s,))
+    h.close()
+
+
 def main():
     pl.require_binaries()
     env = pl.Env()
     c = pl.Checker()
     b1, b2 = RawBackend(pp=True), RawBackend(pp=True)
     try:
-        bport = pl.free_port()
-        p = start(env, b1, b2, bport)
+        bport, mport = pl.free_port(), pl.free_port()
+        ca, cert = make_client_pki(env.dir)
+        p = start(env, b1, b2, bport, mport, ca)
         addresses(c, p, None, p.port)
         per_client(c, b2, p.port)
         h2_concurrent(c, b2, p.port)
         balancer(c, bport)
+        client_cert(c, mport, cert)
         c.eq(b1.errors + b2.errors, [], "every PROXY header parsed")
     except (AssertionError, OSError, ssl.SSLError, KeyError, TypeError) as e:
         import traceback
