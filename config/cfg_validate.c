@@ -156,13 +156,6 @@ static void check_upstreams(struct vctx *v)
                  "expected consistent_hash.table_size (%u) at least the number of servers (%zu) "
                  "in upstream \"%s\"",
                  (unsigned)u->consistent_hash.table_size, u->n_servers, u->name.s);
-        /* The health-check thread speaks plain HTTP/1.1 only: against a
-         * TLS server its requests would only fail. */
-        if (u->tls.enabled && u->health_check.enabled && !u->health_check.tcp)
-            verr(v, &u->mark,
-                 "expected health_check type: tcp in upstream \"%s\" with tls: (HTTP checks "
-                 "over TLS are not supported), found type: http",
-                 u->name.s);
         for (size_t j = 0; j < u->n_servers; j++)
             for (size_t k = 0; k < j; k++) {
                 const struct cfg_server *a = &u->servers[j], *b = &u->servers[k];

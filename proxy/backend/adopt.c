@@ -24,11 +24,8 @@ struct drained {
     px_ctr *st;
 };
 
-/* The server's TLS names (upstreams.*.tls): SNI is tls.sni, else the
- * server's address (none is sent for an IP address); the certificate must
- * carry tls.verify_name, else the SNI name, else the address. */
-static struct px_btls_peer *btls_peer(struct px_btls_ctx *x, const struct cfg_upstream *u,
-                                      const struct cfg_server *s)
+struct px_btls_peer *px_upstream_btls_peer(struct px_btls_ctx *x, const struct cfg_upstream *u,
+                                           const struct cfg_server *s)
 {
     const char *sni = u->tls.sni.s ? u->tls.sni.s : s->address.s;
     const char *vn = u->tls.verify_name.s ? u->tls.verify_name.s : sni;
@@ -53,7 +50,7 @@ int px_upstream_pool_opts(struct px_upstream *up, const struct cfg_upstream *u,
     o->client_share = u->per_client_share;
     o->group = &up->group; /* max_pending counts across the upstream's pools */
     o->per_client = u->proxy_protocol != 0;
-    o->tls = up->btls ? btls_peer(up->btls, u, s) : NULL;
+    o->tls = up->btls ? px_upstream_btls_peer(up->btls, u, s) : NULL;
     return up->btls && !o->tls ? -1 : 0;
 }
 

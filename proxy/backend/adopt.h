@@ -24,6 +24,15 @@ struct px_addrset;
 struct cfg_upstream;
 struct cfg_server;
 struct px_pool_opts;
+struct px_btls_ctx;
+
+/* Server s's TLS names (upstreams.*.tls): SNI is tls.sni, else the
+ * server's address (none is sent for an IP address); the certificate must
+ * carry tls.verify_name, else the SNI name, else the address. A new peer
+ * of x (the caller's), or NULL when out of memory. The pools and the
+ * health checks both use it, so a check verifies what requests verify. */
+struct px_btls_peer *px_upstream_btls_peer(struct px_btls_ctx *x, const struct cfg_upstream *u,
+                                           const struct cfg_server *s);
 
 /* The pool options of server s of upstream u (its configuration), whose
  * worker state is up (the pools share up->group, which must outlive them):

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -18,17 +19,28 @@
 #include "core/health.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "proxy/backend/adopt.h"
+#include "proxy/backend/btls.h"
 #include "proxy/backend/health_state.h"
 #include "proxy/backend/resolver.h"
 #include "proxy/obs/stats.h"
+#include "proxy/tls/tls_io.h"
 #include "proxy/worker.h"
 
 #define RESP_MAX   4096 /* a check's response head; more fails the check */
 #define MAX_FIELDS 64
 
-/* One check's life: IDLE (timer: the next check) → CONNECTING → (http)
- * WRITING → READING → IDLE; the timer is the deadline while not IDLE. */
-enum hc_state { HC_IDLE, HC_CONNECTING, HC_WRITING, HC_READING };
+/* One check's life: IDLE (timer: the next check) → CONNECTING → (http
+ * over tls:) HANDSHAKE → (http) WRITING → READING → IDLE; the timer is the
+ * deadline while not IDLE. */
+enum hc_state { HC_IDLE, HC_CONNECTING, HC_HANDSHAKE, HC_WRITING, HC_READING };
+
+static const char *hc_state_name(enum hc_state st)
+{
+    static const char *const names[] = {"idle", "connecting", "in the TLS handshake",
+                                        "writing the request", "waiting for the response"};
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
 
 struct hups;
 
@@ -45,6 +57,10 @@ struct hcheck {
     struct event *ev_io, *ev_timer;
     char *req;
     size_t req_len, req_off;
+    uint8_t pre[16]; /* a PROXY header sent in the clear before TLS */
+    size_t pre_len;
+    struct px_btls_peer *peer; /* tls: this server's names and session */
+    struct px_btls *tls;       /* tls: this check's connection */
     char resp[RESP_MAX];
     size_t resp_len;
     uint64_t rng;
@@ -52,6 +68,7 @@ struct hcheck {
 
 struct hups {
     const struct cfg_upstream *u;
+    struct px_btls_ctx *btls; /* HTTP checks of a tls: upstream (this thread's) */
     struct hcheck *checks; /* one per server */
     size_t n;
     bool none_up; /* every server is down (logged once per change) */
@@ -76,6 +93,8 @@ static void schedule(struct hcheck *k, uint32_t ms)
 
 static void close_fd(struct hcheck *k)
 {
+    px_btls_free(k->tls);
+    k->tls = NULL;
     if (k->ev_io) {
         event_free(k->ev_io);
         k->ev_io = NULL;
@@ -149,7 +168,9 @@ static void want(struct hcheck *k, short what)
 static void read_head(struct hcheck *k)
 {
     for (;;) {
-        ssize_t r = recv(k->fd, k->resp + k->resp_len, sizeof k->resp - k->resp_len, 0);
+        size_t room = sizeof k->resp - k->resp_len;
+        ssize_t r = k->tls ? px_btls_recv(k->tls, k->resp + k->resp_len, room)
+                           : recv(k->fd, k->resp + k->resp_len, room, 0);
         if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
             want(k, EV_READ);
             return;
@@ -194,7 +215,9 @@ static void read_head(struct hcheck *k)
 static void write_req(struct hcheck *k)
 {
     while (k->req_off < k->req_len) {
-        ssize_t w = send(k->fd, k->req + k->req_off, k->req_len - k->req_off, MSG_NOSIGNAL);
+        struct iovec iov = {k->req + k->req_off, k->req_len - k->req_off};
+        ssize_t w = k->tls ? px_btls_send(k->tls, &iov, 1)
+                           : send(k->fd, iov.iov_base, iov.iov_len, MSG_NOSIGNAL);
         if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
             want(k, EV_WRITE);
             return;
@@ -207,8 +230,36 @@ static void write_req(struct hcheck *k)
         }
         k->req_off += (size_t)w;
     }
+    if (k->tls) { /* the sealed records out before waiting for the answer */
+        int f = px_btls_flush(k->tls);
+        if (f == PX_IO_WANT_WRITE) {
+            want(k, EV_WRITE);
+            return;
+        }
+        if (f != 0) {
+            result(k, false, "writing the request: TLS error");
+            return;
+        }
+    }
     k->st = HC_READING;
     read_head(k);
+}
+
+static void handshake(struct hcheck *k)
+{
+    int rc = px_btls_handshake(k->tls);
+    if (rc == PX_IO_WANT_READ || rc == PX_IO_WANT_WRITE) {
+        want(k, rc == PX_IO_WANT_READ ? EV_READ : EV_WRITE);
+        return;
+    }
+    if (rc != 1) {
+        char b[200], why[240];
+        snprintf(why, sizeof why, "TLS handshake: %s", px_btls_why(k->tls, b, sizeof b));
+        result(k, false, why);
+        return;
+    }
+    k->st = HC_WRITING;
+    write_req(k);
 }
 
 static void connected(struct hcheck *k)
@@ -227,19 +278,38 @@ static void connected(struct hcheck *k)
         result(k, true, "connected");
         return;
     }
-    k->st = HC_WRITING;
     k->req_off = 0;
     k->resp_len = 0;
+    if (k->peer) {
+        /* A PROXY header precedes the ClientHello, as the pool sends it; a
+         * new socket's buffer always takes these few bytes. */
+        if (k->pre_len &&
+            send(k->fd, k->pre, k->pre_len, MSG_NOSIGNAL) != (ssize_t)k->pre_len) {
+            result(k, false, "writing the PROXY header failed");
+            return;
+        }
+        if (!(k->tls = px_btls_new(k->peer, k->fd))) {
+            result(k, false, "out of memory");
+            return;
+        }
+        k->st = HC_HANDSHAKE;
+        handshake(k);
+        return;
+    }
+    k->st = HC_WRITING;
     write_req(k);
 }
 
 static void on_io(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
-    (void)what;
     struct hcheck *k = arg;
+    if (k->tls && (what & EV_READ))
+        px_btls_readable(k->tls);
     if (k->st == HC_CONNECTING)
         connected(k);
+    else if (k->st == HC_HANDSHAKE)
+        handshake(k);
     else if (k->st == HC_WRITING)
         write_req(k);
     else if (k->st == HC_READING)
@@ -279,7 +349,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
     char why[64];
     snprintf(why, sizeof why, "timed out after %u ms (%s)", (unsigned)k->hc->timeout_ms,
-             k->st == HC_CONNECTING ? "connecting" : "waiting for the response");
+             hc_state_name(k->st));
     result(k, false, why);
 }
 
@@ -295,11 +365,13 @@ static void free_checks(void)
             if (k->ev_timer)
                 event_free(k->ev_timer);
             free(k->req);
+            px_btls_peer_del(k->peer);
             if (k->hs)
                 atomic_store_explicit(&k->hs->checked, false, memory_order_relaxed);
             px_hstate_put(k->hs);
         }
         free(up->checks);
+        px_btls_ctx_del(up->btls); /* freed when its last peer is */
     }
     free(H.ups);
     H.ups = NULL;
@@ -317,6 +389,11 @@ static int add_pp_local(struct hcheck *k, int version)
                                    'U',  'I',  'T',  '\n', 0x20, 0x00, 0x00, 0x00};
     const void *h = version == 1 ? (const void *)v1 : (const void *)v2;
     size_t hl = version == 1 ? sizeof v1 - 1 : sizeof v2;
+    if (k->up->btls) { /* in the clear, before the handshake */
+        memcpy(k->pre, h, hl);
+        k->pre_len = hl;
+        return 0;
+    }
     char *r = malloc(hl + k->req_len);
     if (!r)
         return -1;
@@ -374,6 +451,8 @@ static int build_check(struct hups *up, const struct cfg_server *s, const struct
             return -1;
         }
         k->req_len = (size_t)n;
+        if (up->btls && !(k->peer = px_upstream_btls_peer(up->btls, up->u, s)))
+            return -1;
         if (up->u->proxy_protocol && add_pp_local(k, up->u->proxy_protocol) != 0)
             return -1;
     }
@@ -423,6 +502,17 @@ static void build_checks(void)
             continue;
         struct hups *up = &H.ups[H.nups++];
         up->u = u;
+        if (u->tls.enabled && !u->health_check.tcp) {
+            /* The checks verify as requests do (the same options; the
+             * context is this thread's, as each worker has its own). */
+            struct px_btls_ctx_opts bo;
+            px_btls_opts_from(u, &bo);
+            char err[512];
+            if (!(up->btls = px_btls_ctx_new(&bo, err, sizeof err))) {
+                hb_error("health: upstream %s: tls: %s; not checked", u->name.s, err);
+                continue;
+            }
+        }
         /* DNS names: every address they give now; the resolver wakes this
          * thread on each change, and the checks are rebuilt. */
         struct px_addrset *set = px_resolver_get(cfg, i);
@@ -445,6 +535,7 @@ static void build_checks(void)
                 if (k->ev_timer)
                     event_free(k->ev_timer);
                 free(k->req);
+                px_btls_peer_del(k->peer);
                 px_hstate_put(k->hs);
                 memset(k, 0, sizeof *k);
                 continue;

@@ -123,12 +123,15 @@ static void test_tls_errors(void **st)
                       "t.yaml:6:30: expected a mapping (verify, ca_file, sni, verify_name, cert, "
                       "key, ...) for upstreams.w.tls, found a sequence",
                       NULL});
-    /* The health checks speak plain HTTP: with tls, only type tcp. */
-    expect_errors(LISTEN "  u: {servers: [\"h:1\"], tls: , health_check: }\n",
-                  (const char *const[]){
-                      "t.yaml:4:3: expected health_check type: tcp in upstream \"u\" with tls: "
-                      "(HTTP checks over TLS are not supported), found type: http",
-                      NULL});
+    /* HTTP health checks speak TLS to a tls: upstream: accepted. */
+    struct cfg_errors e;
+    struct cfg *c = load(LISTEN "  u: {servers: [\"h:1\"], tls: , health_check: }\n", &e);
+    assert_non_null(c);
+    assert_true(c->upstreams[0].tls.enabled);
+    assert_true(c->upstreams[0].health_check.enabled);
+    assert_false(c->upstreams[0].health_check.tcp);
+    cfg_unref(c);
+    cfg_errors_free(&e);
 }
 
 /* upstreams.*.proxy_protocol: off (default), v1, v2; anything else at its

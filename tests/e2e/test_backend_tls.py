@@ -17,6 +17,10 @@ $ssl_server_name and $ssl_alpn_protocol.
 - session resumption: with keepalive 0 every request dials; nginx logs the
   later handshakes as reused ("r") and the proxy counts them
   (h2bridge_backend_tls_resumed_total); session_reuse: false never resumes.
+- HTTP health checks over TLS (nginx's own port "hc"): checks of a verified
+  upstream pass (nginx logs them with SNI backend.test, counted passed,
+  the server stays up); checks with verify_name wrong.test fail on the
+  handshake and take the server down, the log naming the reason.
 """
 import os
 import re
@@ -144,6 +148,29 @@ def metric(port, name, upstream):
     return total
 
 
+HC = "health_check: {path: /hc, interval: 600ms, jitter: 50ms, timeout: 500ms, rise: 1, fall: 2}"
+
+
+def health(c, env, px, aport, hport):
+    server = "127.0.0.1:%d" % hport
+    c.check(env.wait_log(px, "health: upstream hcwrong server %s: down (2 checks failed in a "
+                         "row, last: TLS handshake: certificate verify failed: Hostname mismatch "
+                         "(verify_name wrong.test))" % server),
+            "hcwrong: down after 2 failed TLS handshakes, the reason logged")
+    ln = wait_lines(env, hport, 3)
+    c.check(len(ln) >= 3 and all("sni=backend.test" in x and "alpn=http/1.1" in x for x in ln),
+            "hcgood: nginx served its checks over TLS (SNI, ALPN): %r" % ln[:3])
+    c.check(metric(aport, "h2bridge_backend_health_checks_total", "hcgood") >= 3,
+            "hcgood: checks counted")
+    body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % aport, timeout=10).read()
+    up = {u: re.search(rb'h2bridge_backend_up\{upstream="%s",server="%s"\} (\d)'
+                       % (u.encode(), server.encode()), body) for u in ("hcgood", "hcwrong")}
+    c.check(up["hcgood"] and up["hcgood"].group(1) == b"1", "hcgood: up")
+    c.check(up["hcwrong"] and up["hcwrong"].group(1) == b"0", "hcwrong: down")
+    c.check("down" not in "".join(x for x in env.log(px).splitlines() if "hcgood" in x),
+            "hcgood never went down")
+
+
 def main():
     pl.require_binaries()
     if not os.access(NGINX, os.X_OK):
@@ -152,7 +179,7 @@ def main():
     c = pl.Checker()
     try:
         p = make_pki(os.path.join(env.dir, "pki"))
-        ports = {n: pl.free_port() for n in ("good", "expired", "stranger", "mtls")}
+        ports = {n: pl.free_port() for n in ("good", "expired", "stranger", "mtls", "hc")}
         conf = os.path.join(env.dir, "nginx.conf")
         with open(conf, "w") as f:
             f.write(nginx_conf(env, p, ports))
@@ -174,6 +201,9 @@ def main():
             "mtls": ("mtls", "{ca_file: %s, cert: %s, key: %s}" % (ca, p("client.pem"),
                                                                    p("client.key")), ""),
             "noreuse": ("good", "{ca_file: %s, session_reuse: false}" % ca, "keepalive: 0"),
+            "hcgood": ("hc", "{ca_file: %s, sni: backend.test}" % ca, HC),
+            "hcwrong": ("hc", "{ca_file: %s, sni: backend.test, verify_name: wrong.test}" % ca,
+                        HC),
         }
         lport, aport = pl.free_port(), pl.free_port()
         y = ["listeners:", "  - address: \"127.0.0.1:%d\"" % lport,
@@ -256,6 +286,7 @@ def main():
         c.eq(metric(aport, "h2bridge_backend_tls_resumed_total", "noreuse"), 0,
              "noreuse: no resumption counted")
         c.check("response body ended" not in env.log(px), "no body was cut short")
+        health(c, env, px, aport, ports["hc"])
         cl.close()
         # A config that names a bad CA file is refused at load, at its key.
         bad = os.path.join(env.dir, "bad.yaml")
