@@ -203,31 +203,29 @@ static void test_header_case(void **st)
     assert_string_equal(cfg_header_case_name(CFG_HCASE_TITLE), "title");
     assert_string_equal(cfg_header_case_name(CFG_HCASE_PRESERVE), "preserve");
 
-    expect_errors("listeners:\n"
-                  "  - address: \"127.0.0.1:8080\"\n"
-                  "    header_case: Preserve\n"
-                  "upstreams:\n"
-                  "  u:\n"
-                  "    servers: [\"127.0.0.1:9000\"]\n"
-                  "    header_case: keep\n"
-                  "  v: {servers: [\"127.0.0.1:9001\"], header_case: [title]}\n",
-                  (const char *const[]){
-                      "t.yaml:3:18: expected a header case (lower, title or preserve) for "
-                      "listeners[0].header_case, found \"Preserve\"",
-                      "t.yaml:7:18: expected a header case (lower, title or preserve) for "
-                      "upstreams.u.header_case, found \"keep\"",
-                      "t.yaml:8:49: expected a header case (lower, title or preserve) for "
-                      "upstreams.v.header_case, found a sequence",
-                      NULL});
+    expect_errors(
+        "listeners:\n"
+        "  - address: \"127.0.0.1:8080\"\n"
+        "    header_case: Preserve\n"
+        "upstreams:\n"
+        "  u:\n"
+        "    servers: [\"127.0.0.1:9000\"]\n"
+        "    header_case: keep\n"
+        "  v: {servers: [\"127.0.0.1:9001\"], header_case: [title]}\n",
+        (const char *const[]){"t.yaml:3:18: expected a header case (lower, title or preserve) for "
+                              "listeners[0].header_case, found \"Preserve\"",
+                              "t.yaml:7:18: expected a header case (lower, title or preserve) for "
+                              "upstreams.u.header_case, found \"keep\"",
+                              "t.yaml:8:49: expected a header case (lower, title or preserve) for "
+                              "upstreams.v.header_case, found a sequence",
+                              NULL});
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tls_defaults),
-        cmocka_unit_test(test_tls_every_key),
-        cmocka_unit_test(test_tls_errors),
-        cmocka_unit_test(test_proxy_protocol),
+        cmocka_unit_test(test_tls_defaults), cmocka_unit_test(test_tls_every_key),
+        cmocka_unit_test(test_tls_errors),   cmocka_unit_test(test_proxy_protocol),
         cmocka_unit_test(test_header_case),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

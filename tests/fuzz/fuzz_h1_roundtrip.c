@@ -46,8 +46,7 @@ static void same_again(const char *out, size_t w, bool resp)
 /* Fields the writer drops and writes itself, in Title-Case. */
 static bool writers_own(const struct hpack_field *f)
 {
-    static const char *const own[] = {"host", "content-length", "transfer-encoding",
-                                      "connection"};
+    static const char *const own[] = {"host", "content-length", "transfer-encoding", "connection"};
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
         if (hb_str_eq(hb_str_make(f->name, f->name_len), hb_str_c(own[i])))
             return true;
