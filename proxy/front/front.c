@@ -46,16 +46,3 @@ const char *px_front_scheme(const struct px_fconn *fc)
 {
     return fc->io.ssl ? "https" : "http";
 }
-
-enum h1_name_case px_front_name_case(enum cfg_header_case c)
-{
-    switch (c) {
-    case CFG_HCASE_TITLE:
-        return H1_CASE_TITLE;
-    case CFG_HCASE_PRESERVE:
-        return H1_CASE_PRESERVE;
-    case CFG_HCASE_LOWER:
-        break;
-    }
-    return H1_CASE_LOWER;
-}

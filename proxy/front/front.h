@@ -32,7 +32,12 @@ int px_front_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_
 int px_front_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers);
 
 /* The h1 writer's name case for a header_case setting. */
-enum h1_name_case px_front_name_case(enum cfg_header_case c);
+static inline enum h1_name_case px_front_name_case(enum cfg_header_case c)
+{
+    return c == CFG_HCASE_PRESERVE ? H1_CASE_PRESERVE
+           : c == CFG_HCASE_TITLE  ? H1_CASE_TITLE
+                                   : H1_CASE_LOWER;
+}
 
 /* Attaches ex to request sid on fc (px_front_ops.bind). */
 void px_front_bind(struct px_fconn *fc, uint32_t sid, struct px_exchange *ex);

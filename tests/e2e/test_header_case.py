@@ -132,6 +132,23 @@ def preserve(env, c):
             got = field_names(json.loads(body)["head"])
             # the request id is the proxy's own (the client's is not trusted)
             c.eq(got, want[mode], "h1 client, upstream header_case %s: names as received" % mode)
+        # Two pipelined requests on one connection: each keeps its own spelling.
+        raw = (b"GET /preserve/a HTTP/1.1\r\nHost: localhost\r\nx-ONE: 1\r\n\r\n"
+               b"GET /preserve/b HTTP/1.1\r\nhost: localhost\r\nX-one: 2\r\nx-TWO: 2\r\n"
+               b"Connection: close\r\n\r\n")
+        s = pl.tls_connect(lport, alpn=["http/1.1"])
+        s.sendall(raw)
+        data = pl.recv_all(s)
+        got = []
+        while data:
+            head, _, rest = data.partition(b"\r\n\r\n")
+            n = int([ln.split(b":", 1)[1] for ln in head.split(b"\r\n")
+                     if ln.lower().startswith(b"content-length:")][0])
+            got.append(field_names(json.loads(rest[:n])["head"]))
+            data = rest[n:]
+        c.eq([g[:2] for g in got], [["Host", "x-ONE"], ["Host", "X-one"]],
+             "pipelined: each request's own spelling")
+        c.check(len(got) == 2 and "x-TWO" in got[1], "pipelined: x-TWO in the second: %r" % got)
         # HTTP/2: lowercase on the wire, so preserve is title (and the route's set
         # field, X-Set, Title-Case in both).
         cl = pl.H2Client(lport, timeout=10)
