@@ -198,6 +198,16 @@ struct cfg_tls {
     uint32_t ocsp_check_ms; /* how often each ocsp_file is checked for a change; 60 s */
 };
 
+/* How header names are spelt on an HTTP/1.1 hop (listeners[].header_case
+ * for responses to HTTP/1.1 clients, upstreams.*.header_case for requests
+ * to the servers; docs/proxy.md). */
+enum cfg_header_case {
+    CFG_HCASE_LOWER,    /* as HTTP/2 has them (default) */
+    CFG_HCASE_TITLE,    /* Title-Case (Content-Type), with the usual exceptions (ETag) */
+    CFG_HCASE_PRESERVE, /* as the HTTP/1.1 peer spelt them; Title-Case for fields from
+                           HTTP/2 and those the proxy adds or rewrites */
+};
+
 struct cfg_listener {
     struct cfg_mark mark;      /* the list item (or the flag) */
     struct cfg_string name;    /* optional; NULL when absent */
@@ -214,7 +224,7 @@ struct cfg_listener {
      * protocol v1/v2 header, whose address then stands for the client;
      * empty (default): nobody may send one. */
     struct cfg_networks proxy_protocol;
-    bool header_title_case; /* header_case: title for responses to HTTP/1.1 clients */
+    enum cfg_header_case header_case; /* responses to HTTP/1.1 clients; default lower */
 };
 
 /* RFC 9113 §6.5.2 settings we announce, and the flood budgets (per
@@ -407,8 +417,7 @@ struct cfg_upstream {
         uint32_t percent;     /* retries in flight per worker: at most this share of the */
         uint32_t min_retries; /* upstream's active requests, plus min_retries; 20 and 3 */
     } retry_budget;
-    bool header_title_case;      /* header_case: title (names Title-Case to the servers);
-                                    default lower */
+    enum cfg_header_case header_case; /* requests to the servers; default lower */
     struct cfg_upstream_tls tls;
     uint8_t proxy_protocol; /* PROXY protocol header sent to the servers: 0 none (default),
                                1 (v1 text) or 2 (v2 binary, with ALPN/authority/SSL TLVs) */
@@ -605,6 +614,9 @@ struct cfg {
     struct cfg_clients clients;
     struct cfg_resolver resolver;
     struct cfg_mark source; /* the last file parsed (line 0); file NULL for none */
+    /* Set by cfg_finalize(): some upstream has header_case: preserve, so
+     * HTTP/1.1 request heads keep their names' case (h1_parser_keep_case) */
+    bool keep_request_case;
     struct cfg_mem *mem;    /* private: owns every string and array above */
 };
 
@@ -730,6 +742,8 @@ const char *cfg_tls_version_name(enum cfg_tls_version v);
 const char *cfg_access_format_name(enum cfg_access_format f);
 /* "append", "replace", "trust". */
 const char *cfg_xff_mode_name(enum cfg_xff_mode m);
+/* "lower", "title", "preserve". */
+const char *cfg_header_case_name(enum cfg_header_case c);
 /* "none", "optional", "required". */
 const char *cfg_client_auth_name(enum cfg_client_auth a);
 /* "pass", "generate". */

@@ -267,16 +267,19 @@ static void listener_address(struct sctx *c, const struct cfg_node *n, void *fie
     sc_address(c, n, &l->address, &l->port);
 }
 
-/* header_case: lower (as HTTP/2 has them) or title (Content-Type, for
- * legacy software that compares names case-sensitively). */
+/* header_case: lower (as HTTP/2 has them), title (Content-Type, for
+ * legacy software that compares names case-sensitively) or preserve (as
+ * the HTTP/1.1 peer spelt them). */
 static void header_case(struct sctx *c, const struct cfg_node *n, void *field)
 {
-    if (n->kind == CFG_NODE_SCALAR && (strcmp(n->text, "lower") == 0 ||
-                                       strcmp(n->text, "title") == 0)) {
-        *(bool *)field = strcmp(n->text, "title") == 0;
-        return;
-    }
-    sc_expected(c, n, "a header case (lower or title)");
+    static const enum cfg_header_case all[] = {CFG_HCASE_LOWER, CFG_HCASE_TITLE,
+                                               CFG_HCASE_PRESERVE};
+    for (size_t i = 0; n->kind == CFG_NODE_SCALAR && i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(n->text, cfg_header_case_name(all[i])) == 0) {
+            *(enum cfg_header_case *)field = all[i];
+            return;
+        }
+    sc_expected(c, n, "a header case (lower, title or preserve)");
 }
 
 static const struct sc_field listener_fields[] = {
@@ -289,7 +292,7 @@ static const struct sc_field listener_fields[] = {
     SCF_U32("backlog", struct cfg_listener, backlog, 1, 65535),
     SCF_BOOL("websocket", struct cfg_listener, websocket),
     SCF_FUNC("proxy_protocol", struct cfg_listener, proxy_protocol, sc_networks),
-    SCF_FUNC("header_case", struct cfg_listener, header_title_case, header_case),
+    SCF_FUNC("header_case", struct cfg_listener, header_case, header_case),
     SCF_END,
 };
 
@@ -714,7 +717,7 @@ static const struct sc_field upstream_fields[] = {
     SCF_FUNC("retry_on", UP, retry_on, retry_on),
     SCF_DUR("per_try_timeout", UP, per_try_timeout_ms, 0, 24 * 3600000),
     SCF_WHOLE("retry_budget", retry_budget),
-    SCF_FUNC("header_case", UP, header_title_case, header_case),
+    SCF_FUNC("header_case", UP, header_case, header_case),
     SCF_FUNC("tls", UP, tls, upstream_tls),
     SCF_FUNC("proxy_protocol", UP, proxy_protocol, proxy_protocol_out),
     SCF_FUNC("consistent_hash", UP, consistent_hash, sc_consistent_hash),

@@ -168,6 +168,19 @@ const char *cfg_xff_mode_name(enum cfg_xff_mode m)
     return "unknown";
 }
 
+const char *cfg_header_case_name(enum cfg_header_case c)
+{
+    switch (c) {
+    case CFG_HCASE_LOWER:
+        return "lower";
+    case CFG_HCASE_TITLE:
+        return "title";
+    case CFG_HCASE_PRESERVE:
+        return "preserve";
+    }
+    return "unknown";
+}
+
 const char *cfg_client_auth_name(enum cfg_client_auth a)
 {
     switch (a) {

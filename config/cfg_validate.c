@@ -273,5 +273,8 @@ int cfg_finalize(struct cfg *cfg, struct cfg_errors *errs)
     check_listeners(&v);
     check_upstreams(&v);
     check_routes(&v);
+    cfg->keep_request_case = false;
+    for (size_t i = 0; i < cfg->n_upstreams; i++)
+        cfg->keep_request_case |= cfg->upstreams[i].header_case == CFG_HCASE_PRESERVE;
     return v.rc;
 }

@@ -137,7 +137,29 @@ static inline __m128i in_range(__m128i v, char lo, char n)
     return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(-128 - lo))),
                           _mm_set1_epi8((char)(-128 + n)));
 }
+#endif
 
+void h1_mark_upper(const char *p, size_t n, uint8_t *bits)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    /* 16 bytes give the two bit bytes at i / 8 (i stays a multiple of 16). */
+    for (; n - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(in_range(v, 'A', 26));
+        bits[i / 8] = (uint8_t)m;
+        bits[i / 8 + 1] = (uint8_t)(m >> 8);
+    }
+#endif
+    for (; i < n; i += 8) {
+        uint8_t b = 0;
+        for (size_t k = 0; k < 8 && i + k < n; k++)
+            b |= (uint8_t)((p[i + k] >= 'A' && p[i + k] <= 'Z') << k);
+        bits[i / 8] = b;
+    }
+}
+
+#ifdef __SSE2__
 /* Field names are almost always letters, digits and '-': 16 bytes at a time,
  * lowercased with one masked add. Stops at the first other byte (which the
  * exact scalar scan then judges). Needs 16 readable bytes per step. */

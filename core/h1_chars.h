@@ -36,6 +36,11 @@ static inline unsigned char h1_lower(unsigned char c)
  * value (a control other than HTAB, or DEL), or `to`. SSE2 where available. */
 size_t h1_scan_value(const char *p, size_t from, size_t to);
 
+/* Sets bit i of bits[] (byte i / 8, bit i % 8) when p[i] is A-Z and clears
+ * it otherwise, for i in [0, n): writes exactly (n + 7) / 8 bytes. For
+ * h1_case_map (h1_common.h). SSE2 where available. */
+void h1_mark_upper(const char *p, size_t n, uint8_t *bits);
+
 /* Looks for the end of a header or trailer section (an empty line) in
  * buf[*scanned..len), where *scanned is where the previous call stopped and
  * the section starts at `start`. Returns the offset just past the empty

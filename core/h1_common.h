@@ -109,4 +109,26 @@ struct h1_limits {
 /* The safe defaults listed above. */
 void h1_limits_default(struct h1_limits *l);
 
+/* The case the sender gave the field names of one parsed head, which the
+ * parser lowercased in place (h1_parser_keep_case() in h1_parse.h asks for
+ * it): bit i of upper[] (byte i / 8, bit i % 8) is set when base[i] was an
+ * upper-case letter A-Z. Field names are tokens, whose only case change is
+ * A-Z to a-z, so a name at base + k of n bytes is exactly recovered from its
+ * lowercase bytes and bits k..k+n-1. Bits are recorded for the whole head
+ * (start line and values too); only the names' are read. A field whose name
+ * points outside base[0..len) (added or rewritten after parsing) has no
+ * original spelling. The writer's H1_CASE_PRESERVE reads this (h1_write.h). */
+struct h1_case_map {
+    const char *base;     /* the buffer the head was parsed from */
+    size_t len;           /* bytes of it the bits describe */
+    const uint8_t *upper; /* (len + 7) / 8 bytes, owned by the parser's user */
+};
+
+/* True when name[0..n) lies inside cm's buffer. */
+static inline bool h1_case_map_covers(const struct h1_case_map *cm, const char *name, size_t n)
+{
+    uintptr_t b = (uintptr_t)cm->base, p = (uintptr_t)name;
+    return p >= b && p - b <= cm->len && n <= cm->len - (p - b);
+}
+
 #endif

@@ -14,7 +14,26 @@ void h1_parser_init(struct h1_parser *p, const struct h1_limits *lim)
         p->lim = *lim;
     else
         h1_limits_default(&p->lim);
+    p->case_bits = NULL;
+    p->case_cap = 0;
+    p->case_map = (struct h1_case_map){0};
     h1_parser_reset(p);
+}
+
+void h1_parser_keep_case(struct h1_parser *p, uint8_t *bits, size_t cap)
+{
+    p->case_bits = bits;
+    p->case_cap = bits ? cap : 0;
+}
+
+/* Before the names are lowercased: the upper-case letters of the head
+ * buf[0..bound) (as far as the caller's bits reach), for orig_case. */
+static const struct h1_case_map *keep_case(struct h1_parser *p, const char *buf, size_t bound)
+{
+    size_t n = bound / 8 < p->case_cap ? bound : 8 * p->case_cap;
+    h1_mark_upper(buf, n, p->case_bits);
+    p->case_map = (struct h1_case_map){.base = buf, .len = n, .upper = p->case_bits};
+    return &p->case_map;
 }
 
 void h1_parser_reset(struct h1_parser *p)
@@ -195,6 +214,8 @@ ptrdiff_t h1_parse_request(struct h1_parser *p, char *buf, size_t len, struct hb
     struct hb_msg m;
     size_t target[2]; /* offset, length */
     msg_clear(&m, fields);
+    if (p->case_bits) /* asked for: one pass over the whole head, never per byte below */
+        m.orig_case = keep_case(p, buf, (size_t)bound);
     ptrdiff_t r = parse_request_line(buf, p->skip, p->first_lf, &p->lim, &m, target);
     if (r < 0)
         return fail(p, r);
@@ -220,6 +241,8 @@ ptrdiff_t h1_parse_response(struct h1_parser *p, unsigned req, char *buf, size_t
         return bound < 0 ? fail(p, bound) : H1_NEED_MORE;
     struct hb_msg m;
     msg_clear(&m, fields);
+    if (p->case_bits)
+        m.orig_case = keep_case(p, buf, (size_t)bound);
     ptrdiff_t r = parse_status_line(buf, 0, p->first_lf, &p->lim, &m);
     if (r < 0)
         return fail(p, r);

@@ -13,7 +13,8 @@
  * Views: every view in `out` (method, path, authority, scheme, field names
  * and values) points into `buf` and is valid until the caller moves or reuses
  * those bytes. Field names are LOWERCASED IN PLACE in `buf` (so the h2 side
- * can use them as is); nothing else in `buf` is modified (but see
+ * can use them as is; their original case may be kept aside, see
+ * h1_parser_keep_case()); nothing else in `buf` is modified (but see
  * absolute-form below). `out->fields` is the
  * caller's array (its entries may be overwritten by a call that fails); the
  * parser never allocates. Bytes after the head may be read, never changed in
@@ -66,14 +67,31 @@ struct h1_parser {
     size_t skip;     /* leading empty lines skipped before a request line */
     size_t first_lf; /* offset just past the start line's LF, 0 until seen */
     int err;         /* sticky: once negative, every call returns it */
+    /* h1_parser_keep_case: where the names' original case goes (NULL: it
+     * is not kept, the default), its size, and the map of the last head */
+    uint8_t *case_bits;
+    size_t case_cap;
+    struct h1_case_map case_map;
 };
 
 /* Starts (or restarts, for the next message) a parser. lim == NULL uses the
  * defaults; the limits are copied. */
 void h1_parser_init(struct h1_parser *p, const struct h1_limits *lim);
 
-/* Ready for the next message with the same limits (after a complete head). */
+/* Ready for the next message with the same limits (after a complete head).
+ * Keeps the h1_parser_keep_case() storage. */
 void h1_parser_reset(struct h1_parser *p);
+
+/* From the next head on, the case the sender gave each field name is kept
+ * (names are still lowercased in buf): a parsed message's orig_case then
+ * points to a map (h1_common.h) of bits[0..cap), valid until the next
+ * parse, reset or init, and as long as buf. bits is the caller's, cap
+ * bytes cover 8 * cap head bytes: (lim.max_head + 7) / 8 cover every head
+ * (a larger head has its names past the covered bytes without an original
+ * spelling). It costs one pass over each complete head; a parser never
+ * asked keeps nothing and costs nothing (orig_case NULL). bits == NULL
+ * stops keeping. h1_parser_init() forgets it. */
+void h1_parser_keep_case(struct h1_parser *p, uint8_t *bits, size_t cap);
 
 /* Parses a request head from buf[0..len).
  * Returns the head's length in bytes (> 0; the body starts at buf + result) when

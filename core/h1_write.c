@@ -51,12 +51,49 @@ static const char *title_exception(const char *name, size_t n)
     return NULL;
 }
 
+const char *h1_name_case_name(enum h1_name_case nc)
+{
+    switch (nc) {
+    case H1_CASE_LOWER:
+        return "lower";
+    case H1_CASE_TITLE:
+        return "title";
+    case H1_CASE_PRESERVE:
+        return "preserve";
+    }
+    return "unknown";
+}
+
+/* The name as the sender spelt it: its lowercase bytes, upper-cased where
+ * cm's bits say (the name lies inside cm's buffer). Only a-z is ever
+ * changed, so what was checked as a token stays one. */
+static void put_orig(struct out *w, const char *name, size_t n, const struct h1_case_map *cm)
+{
+    if (n > w->cap - w->len) {
+        w->full = true;
+        return;
+    }
+    char *d = w->p + w->len;
+    size_t off = (size_t)((uintptr_t)name - (uintptr_t)cm->base);
+    for (size_t i = 0; i < n; i++, off++) {
+        char c = name[i];
+        bool up = (cm->upper[off / 8] >> (off % 8)) & 1;
+        d[i] = up && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+    }
+    w->len += n;
+}
+
 /* Title-Case: the first letter and each one after '-' upper case, but for
- * the exceptions above. */
-static void put_name(struct out *w, const char *name, size_t n, enum h1_name_case nc)
+ * the exceptions above. PRESERVE: the original spelling when cm has it. */
+static void put_name(struct out *w, const char *name, size_t n, enum h1_name_case nc,
+                     const struct h1_case_map *cm)
 {
     if (nc == H1_CASE_LOWER || w->full) {
         put(w, name, n);
+        return;
+    }
+    if (nc == H1_CASE_PRESERVE && cm && h1_case_map_covers(cm, name, n)) {
+        put_orig(w, name, n, cm);
         return;
     }
     const char *ex = n <= 24 ? title_exception(name, n) : NULL;
@@ -245,11 +282,12 @@ static bool skip_field(const struct hb_msg *m, const struct hpack_field *f, bool
            (has_conn && listed_in_connection(m, f));
 }
 
-static int put_field(struct out *w, const struct hpack_field *f, enum h1_name_case nc)
+static int put_field(struct out *w, const struct hpack_field *f, enum h1_name_case nc,
+                     const struct h1_case_map *cm)
 {
     if (!safe_field(f))
         return H1_EWFIELD;
-    put_name(w, f->name, f->name_len, nc);
+    put_name(w, f->name, f->name_len, nc, cm);
     PUT_LIT(w, ": ");
     put(w, f->value, f->value_len);
     PUT_LIT(w, "\r\n");
@@ -268,13 +306,15 @@ static ptrdiff_t finish_head(struct out *w, const struct hb_msg *m, const struct
     for (uint32_t i = 0; i < m->nfields; i++) {
         if (skip_field(m, &m->fields[i], drop_host, has_conn))
             continue;
-        if (put_field(w, &m->fields[i], o->name_case) < 0)
+        if (put_field(w, &m->fields[i], o->name_case, m->orig_case) < 0)
             return H1_EWFIELD;
     }
+    /* An extra field may be one of m's own (a tunnel's Upgrade): it keeps
+     * its spelling the same way. */
     for (size_t i = 0; i < nextra; i++)
-        if (put_field(w, &extra[i], o->name_case) < 0)
+        if (put_field(w, &extra[i], o->name_case, m->orig_case) < 0)
             return H1_EWFIELD;
-    bool title = o->name_case == H1_CASE_TITLE;
+    bool title = o->name_case != H1_CASE_LOWER;
     if (o->framing == H1_FRAME_LENGTH) {
         put(w, title ? "Content-Length: " : "content-length: ", 16);
         put_u64(w, o->content_length, 10);
@@ -310,7 +350,7 @@ ptrdiff_t h1_write_request_head(const struct hb_msg *m, const struct h1_write_op
      * no authority and no host field, an empty Host (HTTP/1.1 requires one). */
     bool has_auth = m->authority.len > 0;
     if (has_auth || !hb_msg_find(m, HB_STR_LIT("host"))) {
-        put(&w, o->name_case == H1_CASE_TITLE ? "Host: " : "host: ", 6);
+        put(&w, o->name_case != H1_CASE_LOWER ? "Host: " : "host: ", 6);
         put_str(&w, m->authority);
         PUT_LIT(&w, "\r\n");
     }
@@ -366,7 +406,7 @@ ptrdiff_t h1_write_last_chunk(const struct hpack_field *trailers, size_t n,
         if (hop_name(f) || name_eq(f, HB_STR_LIT("te")) ||
             name_eq(f, HB_STR_LIT("content-length")) || name_eq(f, HB_STR_LIT("host")))
             continue;
-        if (put_field(&w, f, name_case) < 0)
+        if (put_field(&w, f, name_case, NULL) < 0)
             return H1_EWFIELD;
     }
     PUT_LIT(&w, "\r\n");

@@ -11,8 +11,14 @@
  *   options only. host is not copied when m->authority is set (Host is
  *   written from it, first after the request line); with neither, an empty
  *   Host is written (RFC 9112 §3.2).
- * - Field names in the chosen case: as stored (lowercase) or Title-Case
- *   ("content-type" → "Content-Type") for legacy applications.
+ * - Field names in the chosen case: as stored (lowercase), Title-Case
+ *   ("content-type" → "Content-Type") for legacy applications, or as the
+ *   sender spelt them: PRESERVE writes a field whose name points into the
+ *   parsed head that m->orig_case describes (h1_common.h: the field came
+ *   from an HTTP/1.1 peer and was not rewritten) in its original case, and
+ *   every other one (from HTTP/2, added or rewritten by the proxy, no map)
+ *   in Title-Case. Host, the framing fields and Connection are written by
+ *   the writer itself: Title-Case in TITLE and PRESERVE.
  * - Every name must be a token and every value free of NUL/CR/LF (and other
  *   controls but HTAB), or nothing is written and H1_EWFIELD is returned: the
  *   writer never emits bytes a parser could split differently (smuggling).
@@ -32,7 +38,11 @@
 enum h1_name_case {
     H1_CASE_LOWER = 0, /* names as stored in the message (lowercase): default */
     H1_CASE_TITLE,     /* Title-Case */
+    H1_CASE_PRESERVE,  /* the sender's own spelling where m->orig_case has it, else Title-Case */
 };
+
+/* "lower", "title", "preserve". Static storage. */
+const char *h1_name_case_name(enum h1_name_case nc);
 
 enum h1_framing {
     H1_FRAME_NONE = 0, /* no framing field (bodiless request; 204/304/HEAD
@@ -78,8 +88,9 @@ size_t h1_write_head_bound(const struct hb_msg *m, const struct hpack_field *ext
 ptrdiff_t h1_write_chunk_header(uint64_t size, char *out, size_t cap);
 
 /* Writes the last chunk "0\r\n", the trailer fields (hop-by-hop ones and
- * framing fields dropped as above, names in `name_case`) and the final
- * "\r\n". Returns the byte count, H1_EWBUF or H1_EWFIELD. */
+ * framing fields dropped as above, names in `name_case`; trailers have no
+ * map, so PRESERVE is Title-Case) and the final "\r\n". Returns the byte
+ * count, H1_EWBUF or H1_EWFIELD. */
 ptrdiff_t h1_write_last_chunk(const struct hpack_field *trailers, size_t n,
                               enum h1_name_case name_case, char *out, size_t cap);
 

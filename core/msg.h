@@ -9,7 +9,8 @@
  *
  * Field names in a msg are lowercase (h2 requires it; the h1 parser
  * lowercases in place or the consumer compares case-insensitively — see
- * the producer's contract).
+ * the producer's contract). The spelling an HTTP/1.1 sender used may be
+ * kept beside them (orig_case), for a writer that preserves it.
  */
 #ifndef H2B_CORE_MSG_H
 #define H2B_CORE_MSG_H
@@ -19,6 +20,8 @@
 
 #include "core/str.h"
 #include "hpack/hpack.h"
+
+struct h1_case_map; /* core/h1_common.h */
 
 /* Message flags. */
 #define HB_MSG_END_STREAM 0x1u  /* no body follows the head */
@@ -49,6 +52,10 @@ struct hb_msg {
     uint32_t nfields;
     uint32_t flags;            /* HB_MSG_* */
     uint64_t content_length;   /* valid when flags & HB_MSG_HAS_CL */
+    /* h1: the names' case as the sender wrote them, when its parser was
+     * asked to keep it (h1_parser_keep_case), else NULL (always for h2).
+     * Points into the parser: valid as long as the message's views. */
+    const struct h1_case_map *orig_case;
 };
 
 /* Returns the first field named `lname` (lowercase), or NULL. */

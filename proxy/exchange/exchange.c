@@ -676,8 +676,7 @@ static int build_head(struct px_exchange *ex, const struct hb_msg *req, bool end
     m.nfields = (uint32_t)n;
     struct h1_write_opts o;
     framing(ex, req, end_stream, &o);
-    if (ex->up->cfg->header_title_case)
-        o.name_case = H1_CASE_TITLE;
+    o.name_case = px_front_name_case(ex->up->cfg->header_case);
     struct hpack_field extra[PX_TUN_EXTRA];
     size_t nextra = 0;
     if (ex->tun_kind) { /* the tunnel's bytes follow the head unframed */
@@ -795,6 +794,20 @@ static int init_exchange(struct px_exchange *ex, const struct hb_msg *req,
     lim.max_head = cfg->limits.max_response_header_size;
     lim.max_fields = cfg->limits.max_header_count;
     h1_parser_init(&ex->parser, &lim);
+    /* An HTTP/1.1 client of a preserve listener gets the response names as
+     * the backend spelt them: only then are they kept (one bit per head
+     * byte, the storage kept with the exchange). */
+    if (ex->fc->h1 && ex->fc->l->cfg->header_case == CFG_HCASE_PRESERVE) {
+        size_t need = ((size_t)lim.max_head + 7) / 8;
+        if (need > ex->rcase_cap) {
+            free(ex->rcase);
+            ex->rcase = malloc(need);
+            ex->rcase_cap = ex->rcase ? need : 0;
+            if (!ex->rcase)
+                return 503;
+        }
+        h1_parser_keep_case(&ex->parser, ex->rcase, ex->rcase_cap);
+    }
     ex->max_rfields = cfg->limits.max_header_count;
     /* Room for the route's response edits after the parsed fields. */
     size_t nf = ex->max_rfields + px_route_edit_extra(&r->response_headers) +
@@ -845,6 +858,7 @@ static struct px_exchange *ex_alloc(struct px_worker *w)
 
 static void ex_destroy(struct px_exchange *ex)
 {
+    free(ex->rcase);
     free(ex->head);
     free(ex->rfields);
     free(ex->rec_strs);
@@ -1027,8 +1041,7 @@ void px_exchange_on_trailers(struct px_exchange *ex, const struct hb_msg *traile
     int rc = hb_buf_reserve(&ex->reqbuf, cap);
     if (rc == 0) {
         ptrdiff_t n = h1_write_last_chunk(trailers->fields, trailers->nfields,
-                                          ex->up->cfg->header_title_case ? H1_CASE_TITLE
-                                                                          : H1_CASE_LOWER,
+                                          px_front_name_case(ex->up->cfg->header_case),
                                           (char *)hb_buf_wptr(&ex->reqbuf), cap);
         if (n < 0)
             rc = HB_EINVAL;

@@ -142,6 +142,12 @@ struct px_exchange {
     char rec_client[64];
     char tun_accept[32]; /* h2 tunnel: the Sec-WebSocket-Accept the backend must send */
     char tun_key[25];    /* h2 tunnel: the Sec-WebSocket-Key sent */
+    /* The response names' original case (h1_parser_keep_case), for an
+     * HTTP/1.1 client of a listener with header_case: preserve; NULL until
+     * one needs it. Storage kept when the exchange is recycled (after
+     * PX_EX_CLEARED: the cleared part does not grow). */
+    uint8_t *rcase;
+    size_t rcase_cap;
 };
 #define PX_EX_CLEARED offsetof(struct px_exchange, rec_method)
 

@@ -39,7 +39,7 @@ static void body_complete(struct px_exchange *ex)
 
 static void submit_head(struct px_exchange *ex, struct hb_msg *m, bool end_stream)
 {
-    struct hb_msg resp = {.status = m->status, .fields = m->fields};
+    struct hb_msg resp = {.status = m->status, .fields = m->fields, .orig_case = m->orig_case};
     size_t n = m->nfields; /* hop-by-hop fields dropped by on_head */
     const struct cfg_header_ops *edits = &ex->route->response_headers;
     if (m->status >= 200) /* the route's edits; rfields has room for them */

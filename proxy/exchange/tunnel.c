@@ -193,7 +193,7 @@ void px_tunnel_on_101(struct px_exchange *ex, struct hb_msg *m, size_t r)
         px_ex_fail(ex, 502, "response with more than 16 Connection field lines");
         return;
     }
-    struct hb_msg resp = {.fields = m->fields, .nfields = m->nfields};
+    struct hb_msg resp = {.fields = m->fields, .nfields = m->nfields, .orig_case = m->orig_case};
     if (ex->tun_kind == PX_TUN_UPGRADE) {
         /* The HTTP/1.1 front writes Upgrade and Connection: upgrade from it. */
         resp.status = 101;

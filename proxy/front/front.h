@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/cfg.h"
+#include "core/h1_write.h"
 #include "core/msg.h"
 
 struct px_fconn;
@@ -28,6 +30,14 @@ int px_front_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_
  * cannot carry them and drops them (RFC 9110 §6.5). Returns 0 or an HB_E*
  * code. */
 int px_front_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers);
+
+/* The h1 writer's name case for a header_case setting. */
+static inline enum h1_name_case px_front_name_case(enum cfg_header_case c)
+{
+    return c == CFG_HCASE_PRESERVE ? H1_CASE_PRESERVE
+           : c == CFG_HCASE_TITLE  ? H1_CASE_TITLE
+                                   : H1_CASE_LOWER;
+}
 
 /* Attaches ex to request sid on fc (px_front_ops.bind). */
 void px_front_bind(struct px_fconn *fc, uint32_t sid, struct px_exchange *ex);

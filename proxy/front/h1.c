@@ -46,6 +46,8 @@ struct px_h1 {
     struct h1_parser parser;
     struct hpack_field *fields;
     size_t max_fields;
+    uint8_t *case_bits; /* the request names' original case, when some upstream has
+                           header_case: preserve (cfg->keep_request_case); else NULL */
     struct h1_body body;
     enum rstate rs;
     uint32_t next_sid, sid;
@@ -85,6 +87,16 @@ int px_h1_start(struct px_fconn *fc)
     hl.max_head = cfg->limits.max_request_header_size;
     hl.max_fields = cfg->limits.max_header_count;
     h1_parser_init(&h->parser, &hl);
+    if (cfg->keep_request_case) {
+        size_t n = ((size_t)hl.max_head + 7) / 8;
+        h->case_bits = malloc(n);
+        if (!h->case_bits) {
+            free(h->fields);
+            free(h);
+            return -1;
+        }
+        h1_parser_keep_case(&h->parser, h->case_bits, n);
+    }
     /* Room for one whole head plus pipelined bytes behind it. */
     hb_buf_init(&h->in, (size_t)cfg->limits.max_request_header_size + READ_CHUNK);
     h->out_pull = cfg->limits.stream_buffer_size;
@@ -107,6 +119,7 @@ static void op_free(struct px_fconn *fc)
     hb_buf_free(&h->out);
     hb_buf_free(&h->last_chunk);
     free(h->fields);
+    free(h->case_bits);
     free(h);
     fc->h1 = NULL;
 }
@@ -162,6 +175,12 @@ static void response_framing(struct px_h1 *h, const struct hb_msg *resp, bool en
     o->close = h->close_after || h->draining || h->starting;
 }
 
+/* The listener's header_case for what goes to this client. */
+static enum h1_name_case name_case(const struct px_fconn *fc)
+{
+    return fc->l ? px_front_name_case(fc->l->cfg->header_case) : H1_CASE_LOWER;
+}
+
 static int write_head(struct px_h1 *h, const struct hb_msg *resp, const struct h1_write_opts *o)
 {
     size_t bound = h1_write_head_bound(resp, NULL, 0);
@@ -189,7 +208,7 @@ static int submit_101(struct px_fconn *fc, struct px_h1 *h, const struct hb_msg 
         m.fields[m.nfields],
         {.name = "connection", .name_len = 10, .value = "upgrade", .value_len = 7},
     };
-    struct h1_write_opts o = {.framing = H1_FRAME_NONE};
+    struct h1_write_opts o = {.framing = H1_FRAME_NONE, .name_case = name_case(fc)};
     size_t bound = h1_write_head_bound(&m, extra, 2);
     int rc = hb_buf_reserve(&h->out, bound);
     if (rc != 0)
@@ -231,8 +250,7 @@ static int op_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb
         if (h->version < 11)
             return 0;
         memset(&o, 0, sizeof o);
-        if (fc->l && fc->l->cfg->header_title_case)
-            o.name_case = H1_CASE_TITLE;
+        o.name_case = name_case(fc);
         if (resp->status == 100)
             h->sent_100 = true;
         int rc = write_head(h, resp, &o);
@@ -240,8 +258,7 @@ static int op_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb
         return rc;
     }
     response_framing(h, resp, end, &o);
-    if (fc->l && fc->l->cfg->header_title_case)
-        o.name_case = H1_CASE_TITLE;
+    o.name_case = name_case(fc);
     int rc = write_head(h, resp, &o);
     if (rc != 0) {
         hb_warn("client %s: response head not writable for HTTP/1.1 (%s), connection closed",
@@ -320,9 +337,7 @@ static int op_submit_trailers(struct px_fconn *fc, uint32_t sid, const struct hb
     hb_buf_init(&h->last_chunk, 0);
     if (hb_buf_reserve(&h->last_chunk, need) != 0)
         return HB_ENOMEM;
-    ptrdiff_t n = h1_write_last_chunk(trailers->fields, trailers->nfields,
-                                      fc->l && fc->l->cfg->header_title_case ? H1_CASE_TITLE
-                                                                             : H1_CASE_LOWER,
+    ptrdiff_t n = h1_write_last_chunk(trailers->fields, trailers->nfields, name_case(fc),
                                       (char *)hb_buf_wptr(&h->last_chunk), need);
     if (n < 0) {
         /* A field that may not be written to HTTP/1.1: send the plain end. */
@@ -436,6 +451,7 @@ static void switch_to_h2(struct px_fconn *fc, struct px_h1 *h, struct hb_msg *m,
     hb_buf_free(&h->out);
     hb_buf_free(&h->last_chunk);
     free(h->fields);
+    free(h->case_bits);
     free(h);
 }
 

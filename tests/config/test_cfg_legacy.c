@@ -1,6 +1,7 @@
 /* tests/config/test_cfg_legacy.c — the keys for legacy backends:
  * upstreams.*.tls (TLS to the servers): defaults, every key, and exact
- * errors at line:column. */
+ * errors at line:column; header_case (lower, title, preserve) on upstreams
+ * and listeners. */
 #include "cfg_test.h"
 
 #include <stdio.h>
@@ -167,13 +168,68 @@ static void test_proxy_protocol(void **st)
                       NULL});
 }
 
+static void test_header_case(void **st)
+{
+    (void)st;
+    struct cfg_errors e;
+    struct cfg *c = load("listeners:\n"
+                         "  - address: \"127.0.0.1:8080\"\n"
+                         "    header_case: preserve\n"
+                         "  - {address: \"127.0.0.1:8081\", header_case: title}\n"
+                         "  - {address: \"127.0.0.1:8082\"}\n"
+                         "upstreams:\n"
+                         "  u: {servers: [\"127.0.0.1:9000\"], header_case: preserve}\n"
+                         "  v: {servers: [\"127.0.0.1:9001\"], header_case: title}\n"
+                         "  w: {servers: [\"127.0.0.1:9002\"], header_case: lower}\n"
+                         "  x: {servers: [\"127.0.0.1:9003\"]}\n",
+                         &e);
+    assert_non_null(c);
+    assert_int_equal(c->listeners[0].header_case, CFG_HCASE_PRESERVE);
+    assert_int_equal(c->listeners[1].header_case, CFG_HCASE_TITLE);
+    assert_int_equal(c->listeners[2].header_case, CFG_HCASE_LOWER);
+    assert_int_equal(cfg_find_upstream(c, "u")->header_case, CFG_HCASE_PRESERVE);
+    assert_int_equal(cfg_find_upstream(c, "v")->header_case, CFG_HCASE_TITLE);
+    assert_int_equal(cfg_find_upstream(c, "w")->header_case, CFG_HCASE_LOWER);
+    assert_int_equal(cfg_find_upstream(c, "x")->header_case, CFG_HCASE_LOWER);
+    assert_true(c->keep_request_case); /* u preserves: request heads keep their case */
+    cfg_unref(c);
+    cfg_errors_free(&e);
+    /* A preserve listener alone keeps nothing on the request side. */
+    c = load("listeners:\n  - {address: \"127.0.0.1:8080\", header_case: preserve}\n"
+             "upstreams:\n  u: {servers: [\"127.0.0.1:9000\"], header_case: title}\n",
+             &e);
+    assert_non_null(c);
+    assert_false(c->keep_request_case);
+    cfg_unref(c);
+    cfg_errors_free(&e);
+    assert_string_equal(cfg_header_case_name(CFG_HCASE_LOWER), "lower");
+    assert_string_equal(cfg_header_case_name(CFG_HCASE_TITLE), "title");
+    assert_string_equal(cfg_header_case_name(CFG_HCASE_PRESERVE), "preserve");
+
+    expect_errors(
+        "listeners:\n"
+        "  - address: \"127.0.0.1:8080\"\n"
+        "    header_case: Preserve\n"
+        "upstreams:\n"
+        "  u:\n"
+        "    servers: [\"127.0.0.1:9000\"]\n"
+        "    header_case: keep\n"
+        "  v: {servers: [\"127.0.0.1:9001\"], header_case: [title]}\n",
+        (const char *const[]){"t.yaml:3:18: expected a header case (lower, title or preserve) for "
+                              "listeners[0].header_case, found \"Preserve\"",
+                              "t.yaml:7:18: expected a header case (lower, title or preserve) for "
+                              "upstreams.u.header_case, found \"keep\"",
+                              "t.yaml:8:49: expected a header case (lower, title or preserve) for "
+                              "upstreams.v.header_case, found a sequence",
+                              NULL});
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tls_defaults),
-        cmocka_unit_test(test_tls_every_key),
-        cmocka_unit_test(test_tls_errors),
-        cmocka_unit_test(test_proxy_protocol),
+        cmocka_unit_test(test_tls_defaults), cmocka_unit_test(test_tls_every_key),
+        cmocka_unit_test(test_tls_errors),   cmocka_unit_test(test_proxy_protocol),
+        cmocka_unit_test(test_header_case),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/h1_chars.h"
 #include "core/h1_parse.h"
 #include "test_h1_util.h"
 
@@ -493,9 +494,128 @@ static void test_pipelined(void **state)
     assert_int_equal(h1_parse_request(&p, buf + r + 3, strlen(buf) - (size_t)r - 3, &m, f, 8), 0);
 }
 
+/* A name as the map says the sender spelt it (the contract of
+ * h1_case_map in h1_common.h), or "" when the map does not cover it. */
+static const char *orig_name(const struct h1_case_map *cm, const struct hpack_field *f)
+{
+    static char out[256];
+    if (!h1_case_map_covers(cm, f->name, f->name_len))
+        return "";
+    size_t off = (size_t)(f->name - cm->base);
+    for (size_t i = 0; i < f->name_len; i++, off++) {
+        char c = f->name[i];
+        out[i] = (cm->upper[off / 8] >> (off % 8)) & 1 ? (char)(c - 'a' + 'A') : c;
+    }
+    out[f->name_len] = '\0';
+    return out;
+}
+
+/* The names' original case is kept only when asked, and names are
+ * lowercased in buf either way. */
+static void test_keep_case(void **state)
+{
+    static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\nx-MiXeD-Case: Va\r\n"
+                              "CONTENT-type: TEXT\r\nx-a-very-long-Name-OVER-sixteen-Bytes: 1\r\n"
+                              "lower: l\r\n\r\n";
+    static const char *const want[] = {"Host", "x-MiXeD-Case", "CONTENT-type",
+                                       "x-a-very-long-Name-OVER-sixteen-Bytes", "lower"};
+    struct h1_parser p;
+    struct hb_msg m;
+    struct hpack_field f[8];
+    char buf[sizeof req];
+    uint8_t bits[64];
+
+    memcpy(buf, req, sizeof req);
+    h1_parser_init(&p, NULL);
+    assert_int_equal(h1_parse_request(&p, buf, sizeof req - 1, &m, f, 8), sizeof req - 1);
+    assert_null(m.orig_case); /* not asked: nothing kept */
+    assert_memory_equal(m.fields[1].name, "x-mixed-case", 12);
+
+    /* Asked: the same lowercase names, and the map gives the sender's spelling,
+     * also for a head that came byte by byte. */
+    for (size_t step = 0; step < 2; step++) {
+        memcpy(buf, req, sizeof req);
+        memset(bits, 0xa5, sizeof bits);
+        h1_parser_init(&p, NULL);
+        h1_parser_keep_case(&p, bits, sizeof bits);
+        ptrdiff_t r = 0;
+        for (size_t n = step ? 1 : sizeof req - 1; n < sizeof req && r == 0; n++)
+            r = h1_parse_request(&p, buf, n, &m, f, 8);
+        assert_int_equal(r, sizeof req - 1);
+        assert_non_null(m.orig_case);
+        assert_ptr_equal(m.orig_case->base, buf);
+        assert_int_equal(m.orig_case->len, sizeof req - 1);
+        assert_int_equal(m.nfields, 5);
+        for (uint32_t i = 0; i < m.nfields; i++) {
+            char low[64];
+            size_t n = strlen(want[i]);
+            for (size_t k = 0; k <= n; k++)
+                low[k] = (char)h1_lower((unsigned char)want[i][k]);
+            assert_memory_equal(m.fields[i].name, low, n);
+            assert_string_equal(orig_name(m.orig_case, &m.fields[i]), want[i]);
+        }
+        /* bits for the value bytes too, but values are never lowercased */
+        assert_memory_equal(m.fields[2].value, "TEXT", 4);
+    }
+
+    /* reset keeps the storage for the next head; init forgets it */
+    h1_parser_reset(&p);
+    char next[] = "GET / HTTP/1.1\r\nHOST: b\r\n\r\n";
+    assert_true(h1_parse_request(&p, next, strlen(next), &m, f, 8) > 0);
+    assert_string_equal(orig_name(m.orig_case, &m.fields[0]), "HOST");
+    h1_parser_init(&p, NULL);
+    memcpy(next, "GET / HTTP/1.1\r\nHOST: b\r\n\r\n", sizeof next);
+    assert_true(h1_parse_request(&p, next, strlen(next), &m, f, 8) > 0);
+    assert_null(m.orig_case);
+
+    /* Responses the same way. */
+    char resp[] = "HTTP/1.1 200 OK\r\nX-Backend-ID: 7\r\ncontent-LENGTH: 0\r\n\r\n";
+    h1_parser_init(&p, NULL);
+    h1_parser_keep_case(&p, bits, sizeof bits);
+    assert_true(h1_parse_response(&p, 0, resp, strlen(resp), &m, f, 8) > 0);
+    assert_memory_equal(m.fields[0].name, "x-backend-id", 12);
+    assert_string_equal(orig_name(m.orig_case, &m.fields[0]), "X-Backend-ID");
+    assert_string_equal(orig_name(m.orig_case, &m.fields[1]), "content-LENGTH");
+
+    /* Storage for fewer bytes than the head: the names past it have no
+     * original spelling (and nothing is written past the storage). */
+    memcpy(buf, req, sizeof req);
+    uint8_t small[6] = {0}; /* 48 head bytes: "x-MiXeD-Case" in, "CONTENT-type" cut */
+    uint8_t *g = tu_guard_copy(small, sizeof small);
+    h1_parser_init(&p, NULL);
+    h1_parser_keep_case(&p, g, sizeof small);
+    assert_int_equal(h1_parse_request(&p, buf, sizeof req - 1, &m, f, 8), sizeof req - 1);
+    assert_int_equal(m.orig_case->len, 48);
+    assert_string_equal(orig_name(m.orig_case, &m.fields[1]), "x-MiXeD-Case");
+    assert_string_equal(orig_name(m.orig_case, &m.fields[2]), "");
+    tu_guard_free(g, sizeof small);
+}
+
+/* h1_mark_upper against the obvious loop, every length around the 16-byte
+ * steps, writing exactly (n + 7) / 8 bytes. */
+static void test_mark_upper(void **state)
+{
+    char in[80];
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = "aZ-A@[`z{0"[(i * 7 + i / 3) % 10];
+    for (size_t n = 0; n <= sizeof in; n++) {
+        size_t nb = (n + 7) / 8;
+        static const uint8_t zero[16];
+        uint8_t *g = tu_guard_copy(zero, nb);
+        memset(g, 0xff, nb);
+        h1_mark_upper(in, n, g);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal((g[i / 8] >> (i % 8)) & 1, in[i] >= 'A' && in[i] <= 'Z');
+        for (size_t i = n; i < nb * 8; i++)
+            assert_int_equal((g[i / 8] >> (i % 8)) & 1, 0);
+        tu_guard_free(g, nb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keep_case),       cmocka_unit_test(test_mark_upper),
         cmocka_unit_test(test_requests_ok),     cmocka_unit_test(test_requests_bad),
         cmocka_unit_test(test_error_codes),     cmocka_unit_test(test_responses),
         cmocka_unit_test(test_bare_lf_allowed), cmocka_unit_test(test_limits),

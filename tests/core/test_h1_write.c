@@ -274,9 +274,12 @@ static void roundtrip(const char *raw, enum h1_name_case nc)
     struct h1_parser p;
     struct hb_msg m1, m2;
     struct hpack_field f1[64], f2[64];
+    uint8_t bits[2048 / 8];
     size_t n = strlen(raw);
     memcpy(in, raw, n);
     h1_parser_init(&p, NULL);
+    if (nc == H1_CASE_PRESERVE)
+        h1_parser_keep_case(&p, bits, sizeof bits);
     assert_int_equal(h1_parse_request(&p, in, n, &m1, f1, 64), (ptrdiff_t)n);
     struct h1_write_opts o = h1t_opts_for(&m1, nc);
     ptrdiff_t w = h1_write_request_head(&m1, &o, NULL, 0, out, sizeof out);
@@ -313,7 +316,81 @@ static void test_roundtrip(void **state)
     for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
         roundtrip(raw[i], H1_CASE_LOWER);
         roundtrip(raw[i], H1_CASE_TITLE);
+        roundtrip(raw[i], H1_CASE_PRESERVE);
     }
+}
+
+/* One parsed request written in each of the three modes, exact bytes:
+ * preserve writes the client's own spelling for its untouched fields, and
+ * Title-Case for a rewritten field, an added one (x-forwarded-for), Host and
+ * the framing; with no map (a request from HTTP/2) it is title. */
+static void test_name_case_modes(void **state)
+{
+    char in[] = "POST /p HTTP/1.1\r\nhost: a\r\nx-MiXeD-Case: 1\r\nCONTENT-type: t\r\n"
+                "etag: e\r\ncontent-LENGTH: 3\r\nx-EDITED: old\r\n\r\n";
+    struct h1_parser p;
+    struct hb_msg m;
+    struct hpack_field f[8];
+    uint8_t bits[sizeof in / 8 + 1];
+    h1_parser_init(&p, NULL);
+    h1_parser_keep_case(&p, bits, sizeof bits);
+    assert_int_equal(h1_parse_request(&p, in, strlen(in), &m, f, 8), (ptrdiff_t)strlen(in));
+    assert_int_equal(m.nfields, 6);
+    f[5] = (struct hpack_field)F("x-edited", "new"); /* a route's set: from the config */
+    struct hpack_field extra[] = {F("x-forwarded-for", "192.0.2.1")};
+    struct h1_write_opts o = {H1_CASE_LOWER, H1_FRAME_LENGTH, 3, false};
+    expect_head(&m, &o, extra, 1, false,
+                "POST /p HTTP/1.1\r\nhost: a\r\nx-mixed-case: 1\r\ncontent-type: t\r\n"
+                "etag: e\r\nx-edited: new\r\nx-forwarded-for: 192.0.2.1\r\n"
+                "content-length: 3\r\n\r\n");
+    o.name_case = H1_CASE_TITLE;
+    static const char title[] =
+        "POST /p HTTP/1.1\r\nHost: a\r\nX-Mixed-Case: 1\r\nContent-Type: t\r\n"
+        "ETag: e\r\nX-Edited: new\r\nX-Forwarded-For: 192.0.2.1\r\nContent-Length: 3\r\n\r\n";
+    expect_head(&m, &o, extra, 1, false, title);
+    o.name_case = H1_CASE_PRESERVE;
+    expect_head(&m, &o, extra, 1, false,
+                "POST /p HTTP/1.1\r\nHost: a\r\nx-MiXeD-Case: 1\r\nCONTENT-type: t\r\n"
+                "etag: e\r\nX-Edited: new\r\nX-Forwarded-For: 192.0.2.1\r\n"
+                "Content-Length: 3\r\n\r\n");
+    /* A field moved by an edit keeps its spelling: it is where its name points. */
+    struct hpack_field moved[] = {f[2], f[1]};
+    struct hb_msg mm = m;
+    mm.fields = moved;
+    mm.nfields = 2;
+    o.close = true;
+    expect_head(&mm, &o, NULL, 0, false,
+                "POST /p HTTP/1.1\r\nHost: a\r\nCONTENT-type: t\r\nx-MiXeD-Case: 1\r\n"
+                "Content-Length: 3\r\nConnection: close\r\n\r\n");
+    o.close = false;
+    /* No map: preserve is title, byte for byte. */
+    m.orig_case = NULL;
+    expect_head(&m, &o, extra, 1, false, title);
+
+    /* A response from a backend to an HTTP/1.1 client. */
+    char rin[] = "HTTP/1.1 200 OK\r\nX-Backend-ID: 7\r\nwww-AUTHENTICATE: Basic\r\n"
+                 "content-length: 0\r\nSet-Cookie: a=b\r\n\r\n";
+    h1_parser_init(&p, NULL);
+    h1_parser_keep_case(&p, bits, sizeof bits);
+    assert_true(h1_parse_response(&p, 0, rin, strlen(rin), &m, f, 8) > 0);
+    o = (struct h1_write_opts){H1_CASE_PRESERVE, H1_FRAME_LENGTH, 0, false};
+    expect_head(&m, &o, NULL, 0, true,
+                "HTTP/1.1 200 OK\r\nX-Backend-ID: 7\r\nwww-AUTHENTICATE: Basic\r\n"
+                "Set-Cookie: a=b\r\nContent-Length: 0\r\n\r\n");
+    o.name_case = H1_CASE_TITLE;
+    expect_head(&m, &o, NULL, 0, true,
+                "HTTP/1.1 200 OK\r\nX-Backend-Id: 7\r\nWWW-Authenticate: Basic\r\n"
+                "Set-Cookie: a=b\r\nContent-Length: 0\r\n\r\n");
+
+    /* Trailers have no map: preserve is title. */
+    char buf[64];
+    struct hpack_field t[] = {F("x-checksum", "1")};
+    assert_int_equal(h1_write_last_chunk(t, 1, H1_CASE_PRESERVE, buf, sizeof buf), 20);
+    assert_memory_equal(buf, "0\r\nX-Checksum: 1\r\n\r\n", 20);
+
+    assert_string_equal(h1_name_case_name(H1_CASE_LOWER), "lower");
+    assert_string_equal(h1_name_case_name(H1_CASE_TITLE), "title");
+    assert_string_equal(h1_name_case_name(H1_CASE_PRESERVE), "preserve");
 }
 
 int main(void)
@@ -321,8 +398,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_from_h2), cmocka_unit_test(test_unsafe_refused),
         cmocka_unit_test(test_response),        cmocka_unit_test(test_chunks),
-        cmocka_unit_test(test_field_is_hop),
-        cmocka_unit_test(test_drop_hop_fields),    cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_field_is_hop),    cmocka_unit_test(test_drop_hop_fields),
+        cmocka_unit_test(test_roundtrip),       cmocka_unit_test(test_name_case_modes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
