@@ -42,6 +42,7 @@ struct h2_prio_node {
     uint16_t weight; /* 1..256 */
     bool ready;      /* the stream has DATA to send (h2_prio_set_ready) */
     bool tracked;    /* no live stream: on the LRU list, counted in ntracked */
+    bool in_heap;    /* in its parent's heap (exactly when active) */
     uint32_t nready; /* ready nodes strictly below this one */
     uint64_t pass;   /* virtual finish time among its siblings */
     uint64_t vt;     /* virtual time of its children: the last served one's start */
@@ -51,7 +52,6 @@ struct h2_prio_node {
      * something ready at or below them); hchild/hnext/hprev link this node
      * inside its parent's heap (hprev: left sibling, or heap parent) */
     struct h2_prio_node *heap, *hchild, *hnext, *hprev;
-    bool in_heap;
     struct h2_prio_node *lnext, *lprev; /* LRU list of tracked nodes, oldest first */
     struct h2_prio_node *bnext;         /* id table chain */
 };

@@ -503,6 +503,32 @@ static void test_idle_priority_kept(void **state)
     hx_del(x);
 }
 
+/* §5.3.5: a pushed stream depends on its associated stream. */
+static void test_push_under_associated(void **state)
+{
+    (void)state;
+    struct h2_config cfg;
+    h2_config_defaults(&cfg);
+    cfg.enable_push = true;
+    struct hx *x = prio_conn(1u << 20, &cfg);
+    get_prio(x, 1, 0, false, 32);
+    hx_flush(x);
+    struct hb_msg req = {.method = HB_STR_LIT("GET"),
+                         .scheme = HB_STR_LIT("https"),
+                         .authority = HB_STR_LIT("example.com"),
+                         .path = HB_STR_LIT("/s.css")};
+    assert_int_equal(h2_conn_submit_push_promise(x->c, 1, &req), 2);
+    const struct h2_prio_node *n = h2_prio_find(&x->c->prio, 2);
+    assert_non_null(n);
+    assert_int_equal(n->parent->id, 1);
+    assert_int_equal(n->weight, 16);
+    hx_respond(x, 2, 200, body[1], 40000);
+    hx_respond(x, 1, 200, body[0], 40000);
+    hx_collect(x);
+    assert_string_equal(data_runs(x), "1 2");
+    hx_del(x);
+}
+
 /* RFC 9218 signals end tree mode for the connection: a priority header
  * field, a PRIORITY_UPDATE, or SETTINGS_NO_RFC7540_PRIORITIES=1. */
 static void test_mode_switch(void **state)
@@ -559,7 +585,7 @@ int main(void)
         cmocka_unit_test(test_firefox_pattern),     cmocka_unit_test(test_equal_weights_fair),
         cmocka_unit_test(test_weight_ratio),        cmocka_unit_test(test_no_starvation),
         cmocka_unit_test(test_tracked_bound_engine), cmocka_unit_test(test_idle_priority_kept),
-        cmocka_unit_test(test_mode_switch),
+        cmocka_unit_test(test_push_under_associated), cmocka_unit_test(test_mode_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
