@@ -341,8 +341,7 @@ static bool is_below(const struct h2_prio_node *d, const struct h2_prio_node *a)
     return false;
 }
 
-bool h2_prio_set(struct h2_prio_tree *t, uint32_t id, uint32_t dep, uint16_t weight,
-                 bool exclusive)
+bool h2_prio_set(struct h2_prio_tree *t, uint32_t id, uint32_t dep, uint16_t weight, bool exclusive)
 {
     if (id == 0 || id == dep || weight < 1 || weight > 256)
         return true; /* the caller answers these (§5.3.1); nothing to do here */
@@ -470,8 +469,7 @@ void h2_prio_charge(struct h2_prio_tree *t, struct h2_prio_node *n, uint64_t byt
 /* ---- invariant check ------------------------------------------------- */
 
 /* Counts the heap below h, checking order and membership; -1 when broken. */
-static int64_t heap_walk(const struct h2_prio_node *p, const struct h2_prio_node *h,
-                         uint32_t limit)
+static int64_t heap_walk(const struct h2_prio_node *p, const struct h2_prio_node *h, uint32_t limit)
 {
     int64_t n = 0;
     for (; h; h = h->hnext) {

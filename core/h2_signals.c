@@ -98,8 +98,7 @@ void h2_prio_stream_open(struct h2_conn *c, struct h2_stream *s)
         stream_to_tree(c, s, NULL);
 }
 
-void h2_apply_rfc7540(struct h2_conn *c, uint32_t id, uint32_t dep, bool exclusive,
-                      uint8_t weight)
+void h2_apply_rfc7540(struct h2_conn *c, uint32_t id, uint32_t dep, bool exclusive, uint8_t weight)
 {
     if (c->cfg.no_rfc7540_priorities)
         return; /* we said we ignore them (RFC 9218 §2.1) */

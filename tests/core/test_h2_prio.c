@@ -330,16 +330,16 @@ static void test_firefox_pattern(void **state)
 {
     (void)state;
     struct hx *x = prio_conn(1u << 20, NULL);
-    priority_frame(x, 3, 0, false, 201);  /* leaders */
-    priority_frame(x, 5, 0, false, 101);  /* others */
-    priority_frame(x, 7, 0, false, 1);    /* background */
-    priority_frame(x, 9, 7, false, 1);    /* speculative */
-    priority_frame(x, 11, 3, false, 1);   /* followers */
-    get_prio(x, 13, 3, false, 32);        /* html: leader */
-    get_prio(x, 15, 3, false, 32);        /* css: leader */
-    get_prio(x, 17, 11, false, 22);       /* image: follower */
-    get_prio(x, 19, 5, false, 32);        /* xhr: others */
-    get_prio(x, 21, 9, false, 16);        /* prefetch: speculative */
+    priority_frame(x, 3, 0, false, 201); /* leaders */
+    priority_frame(x, 5, 0, false, 101); /* others */
+    priority_frame(x, 7, 0, false, 1);   /* background */
+    priority_frame(x, 9, 7, false, 1);   /* speculative */
+    priority_frame(x, 11, 3, false, 1);  /* followers */
+    get_prio(x, 13, 3, false, 32);       /* html: leader */
+    get_prio(x, 15, 3, false, 32);       /* css: leader */
+    get_prio(x, 17, 11, false, 22);      /* image: follower */
+    get_prio(x, 19, 5, false, 32);       /* xhr: others */
+    get_prio(x, 21, 9, false, 16);       /* prefetch: speculative */
     hx_flush(x);
     assert_int_equal(x->c->prio_mode, H2_PM_TREE);
     assert_int_equal(x->c->prio.ntracked, 5); /* the placeholders */
@@ -541,8 +541,8 @@ static void test_mode_switch(void **state)
     assert_int_equal(x->c->prio_mode, H2_PM_TREE);
     hx_respond(x, 1, 200, body[0], 100000);
     hx_respond(x, 3, 200, body[1], 100000);
-    static const char *const get_u0[] = {":method", "GET", ":scheme",     "https",
-                                         ":path",   "/",   ":authority",  "example.com",
+    static const char *const get_u0[] = {":method",  "GET", ":scheme",    "https",
+                                         ":path",    "/",   ":authority", "example.com",
                                          "priority", "u=0", NULL};
     hx_headers(x, 5, H2_F_END_STREAM, get_u0);
     hx_flush(x); /* the tree is gone; 1 and 3 were moved to the lists */
@@ -579,13 +579,20 @@ static void test_mode_switch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc_5_3_1_figures),   cmocka_unit_test(test_rfc_5_3_3_figure),
-        cmocka_unit_test(test_default_and_removal), cmocka_unit_test(test_tracked_bound),
-        cmocka_unit_test(test_pick_order),          cmocka_unit_test(test_chromium_pattern),
-        cmocka_unit_test(test_firefox_pattern),     cmocka_unit_test(test_equal_weights_fair),
-        cmocka_unit_test(test_weight_ratio),        cmocka_unit_test(test_no_starvation),
-        cmocka_unit_test(test_tracked_bound_engine), cmocka_unit_test(test_idle_priority_kept),
-        cmocka_unit_test(test_push_under_associated), cmocka_unit_test(test_mode_switch),
+        cmocka_unit_test(test_rfc_5_3_1_figures),
+        cmocka_unit_test(test_rfc_5_3_3_figure),
+        cmocka_unit_test(test_default_and_removal),
+        cmocka_unit_test(test_tracked_bound),
+        cmocka_unit_test(test_pick_order),
+        cmocka_unit_test(test_chromium_pattern),
+        cmocka_unit_test(test_firefox_pattern),
+        cmocka_unit_test(test_equal_weights_fair),
+        cmocka_unit_test(test_weight_ratio),
+        cmocka_unit_test(test_no_starvation),
+        cmocka_unit_test(test_tracked_bound_engine),
+        cmocka_unit_test(test_idle_priority_kept),
+        cmocka_unit_test(test_push_under_associated),
+        cmocka_unit_test(test_mode_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
