@@ -95,6 +95,7 @@ static void set_defaults(struct cfg *c)
     c->http2.max_frame_size = 16384;
     c->http2.header_table_size = 4096;
     c->http2.max_header_list_size = 64 * KIB;
+    c->http2.priority_tracked_streams = 64;
     c->http2.flood.rst_stream_per_sec = 100;
     c->http2.flood.ping_per_sec = 50;
     c->http2.flood.settings_per_sec = 50;

@@ -239,6 +239,7 @@ struct cfg_http2 {
     uint32_t max_frame_size;         /* 16384..16777215; default 16384 */
     uint32_t header_table_size;      /* HPACK decoder table; default 4096 */
     uint32_t max_header_list_size;   /* default 64 KiB */
+    uint32_t priority_tracked_streams; /* RFC 7540 tree nodes of idle/closed streams; default 64 */
     struct {
         uint32_t rst_stream_per_sec;    /* default 100 (CVE-2023-44487, rapid reset) */
         uint32_t ping_per_sec;          /* default 50 */

@@ -8,6 +8,7 @@
 
 #include "config/cfg_internal.h"
 #include "core/err.h"
+#include "core/h2_conn.h"
 
 #define KIB  1024u
 #define MIB  (1024u * 1024u)
@@ -31,6 +32,9 @@ static const struct sc_field http2_fields[] = {
     SCF_SIZE("max_frame_size", struct cfg_http2, max_frame_size, 16384, 16777215),
     SCF_SIZE("header_table_size", struct cfg_http2, header_table_size, 0, 1 * MIB),
     SCF_SIZE("max_header_list_size", struct cfg_http2, max_header_list_size, 1 * KIB, 16 * MIB),
+    /* RFC 7540 §5.3.4: priority nodes kept for idle and closed streams. */
+    SCF_U32("priority_tracked_streams", struct cfg_http2, priority_tracked_streams, 0,
+            H2_MAX_PRIORITY_TRACKED),
     FL("rst_stream_per_second", rst_stream_per_sec),
     FL("ping_per_second", ping_per_sec),
     FL("settings_per_second", settings_per_sec),

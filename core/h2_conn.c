@@ -36,6 +36,7 @@ void h2_config_defaults(struct h2_config *cfg)
     cfg->settings_ack_timeout = 10 * HB_NS_PER_SEC;
     cfg->closed_stream_window = 5 * HB_NS_PER_SEC;
     cfg->closed_streams_kept = 64;
+    cfg->priority_tracked_streams = 64;
     cfg->graceful_goaway_delay = HB_NS_PER_SEC;
     cfg->output_chunk = 65536;
 }
@@ -49,7 +50,8 @@ static bool config_valid(const struct h2_config *cfg)
            cfg->max_frame_size >= H2_MIN_FRAME_SIZE && cfg->max_frame_size <= H2_MAX_FRAME_SIZE &&
            cfg->max_header_fields > 0 && cfg->max_header_list_size >= 256 &&
            cfg->max_header_block_bytes > 0 && cfg->max_continuation_frames > 0 &&
-           cfg->closed_streams_kept > 0 && cfg->output_chunk >= 1024;
+           cfg->closed_streams_kept > 0 && cfg->output_chunk >= 1024 &&
+           cfg->priority_tracked_streams <= H2_MAX_PRIORITY_TRACKED;
 }
 
 void *h2_alloc(struct h2_conn *c, size_t n, bool bounded)
@@ -112,6 +114,8 @@ struct h2_conn *h2_conn_new(enum h2_role role, const struct h2_config *cfg,
     c->ud = ud;
     c->mem = sizeof *c;
     c->goaway_code = -1;
+    /* Having announced SETTINGS_NO_RFC7540_PRIORITIES=1 we never build a tree. */
+    c->prio_mode = cfg->no_rfc7540_priorities ? H2_PM_URGENCY : H2_PM_UNDECIDED;
     c->in_state = role == H2_ROLE_SERVER ? H2_IN_PREFACE : H2_IN_HEADER;
     /* §6.5.2 initial values until the peer's SETTINGS arrive. */
     c->peer_set[H2_SET_HEADER_TABLE_SIZE] = 4096;
@@ -153,6 +157,8 @@ void h2_conn_del(struct h2_conn *c)
 {
     if (!c)
         return;
+    if (c->prio_mode == H2_PM_TREE)
+        h2_prio_fini(&c->prio);
     h2_streams_free(c);
     h2_headers_free(c);
     h2_free(c, c->payload, c->payload_cap);

@@ -56,6 +56,9 @@ struct h2_allocator {
     void *ud;
 };
 
+/* Upper bound of h2_config.priority_tracked_streams (and of the config key). */
+#define H2_MAX_PRIORITY_TRACKED 10000u
+
 /* Every limit of a connection. Start from h2_config_defaults() and change
  * fields; values are validated by h2_conn_new(). Defaults in brackets. */
 struct h2_config {
@@ -101,6 +104,9 @@ struct h2_config {
     hb_ns_t settings_ack_timeout;  /* [10 s] our SETTINGS unacknowledged → SETTINGS_TIMEOUT */
     hb_ns_t closed_stream_window;  /* [5 s] frames on a stream we reset are ignored this long */
     uint32_t closed_streams_kept;  /* [64] closed streams remembered (for §5.1 answers) */
+    uint32_t priority_tracked_streams; /* [64] RFC 7540 tree nodes kept for idle and closed
+                                          streams (0..H2_MAX_PRIORITY_TRACKED); the least
+                                          recently used goes first (core/h2_prio.h) */
     hb_ns_t graceful_goaway_delay; /* [1 s] between the two GOAWAYs of a graceful shutdown
                                       (cut short by the PING ACK, one RTT) */
     size_t output_chunk;           /* [65536] h2_conn_send() fills DATA up to about this many

@@ -94,8 +94,10 @@ static void apply_priority(struct h2_conn *c, struct h2_stream *s, const struct 
     if (pf) {
         h2_http_parse_priority(pf->value, pf->value_len, &s->urgency, &s->incremental);
         s->has_9218 = true;
+        h2_prio_to_urgency(c);
     } else if (c->block_prio) {
-        h2_apply_rfc7540(c, s->id, c->block_dep, (uint8_t)(c->block_weight - 1));
+        h2_apply_rfc7540(c, s->id, c->block_dep, c->block_excl,
+                         (uint8_t)(c->block_weight - 1));
     }
 }
 
@@ -134,6 +136,7 @@ static void on_request(struct h2_conn *c, uint32_t id, size_t nf, bool too_large
     s->has_cl = msg.flags & HB_MSG_HAS_CL;
     s->content_length = msg.content_length;
     s->is_head = hb_str_eq(msg.method, HB_STR_LIT("HEAD"));
+    h2_prio_stream_open(c, s); /* tree mode: default priority until a signal */
     apply_priority(c, s, &msg);
     h2_apply_early_priority(c, s);
     s->announced = true;
@@ -211,6 +214,7 @@ void h2_on_headers(struct h2_conn *c, const uint8_t *p)
     c->block_prio = prio;
     if (prio) {
         c->block_dep = h2_get32(p + off) & H2_STREAM_ID_MASK;
+        c->block_excl = (p[off] & 0x80) != 0;
         c->block_weight = (uint16_t)(p[off + 4] + 1);
         off += 5;
         len -= 5;

@@ -13,6 +13,7 @@
 #include "core/h2_budget.h"
 #include "core/h2_conn.h"
 #include "core/h2_frame.h"
+#include "core/h2_prio.h"
 #include "core/list.h"
 #include "hpack/hpack.h"
 
@@ -26,6 +27,17 @@ enum h2_sstate {
     H2_SS_HALF_CLOSED_REMOTE,
     H2_SS_CLOSED,
 };
+
+/* Which priority scheme schedules the connection's DATA (docs/http2.md,
+ * response scheduling). One at a time: UNDECIDED → TREE on the first RFC
+ * 7540 signal; UNDECIDED or TREE → URGENCY on the first RFC 9218 signal or
+ * SETTINGS_NO_RFC7540_PRIORITIES=1 (ours or the peer's), for good. */
+enum h2_prio_mode {
+    H2_PM_UNDECIDED, /* no signal yet: urgency lists (all streams default u=3) */
+    H2_PM_TREE,      /* RFC 7540 §5.3 dependency tree (c->prio) for every stream */
+    H2_PM_URGENCY,   /* RFC 9218 urgency lists; RFC 7540 weights as round-robin shares */
+};
+const char *h2_prio_mode_name(enum h2_prio_mode m);
 
 /* How a remembered closed stream ended: decides the answer to late frames. */
 enum h2_closed_how {
@@ -44,14 +56,15 @@ struct h2_stream {
     bool has_trailers : 1;   /* trailers submitted, to follow the last DATA */
     bool has_cl : 1;         /* the request declared content-length */
     bool incremental;        /* RFC 9218 i */
-    bool rfc7540_prio : 1;   /* only RFC 7540 priority info seen: weight round-robin */
+    bool rfc7540_prio : 1;   /* RFC 7540 priority seen: in urgency mode, weight round-robin */
     bool has_9218 : 1;       /* a priority field / PRIORITY_UPDATE was seen */
     bool counted : 1;        /* counted in open_peer/open_local */
     bool is_head : 1;        /* request method HEAD */
     uint8_t urgency;         /* RFC 9218 u, 0..7 */
     uint16_t weight;         /* RFC 7540 weight 1..256 */
     struct h2_stream *hnext; /* hash chain */
-    struct hb_list sched;    /* in c->ready[urgency] when schedulable */
+    struct hb_list sched;    /* in c->ready[urgency] when schedulable (no pn) */
+    struct h2_prio_node *pn; /* its node in c->prio (tree mode), else NULL */
     int64_t send_window;     /* may go negative (§6.9.2) */
     int64_t recv_window;     /* what the peer may still send us */
     uint64_t recv_unacked;   /* consumed by the app, not yet returned */
@@ -114,6 +127,7 @@ struct h2_conn {
     uint8_t block_flags; /* flags of the HEADERS frame (END_STREAM) */
     bool block_prio;     /* HEADERS carried RFC 7540 priority */
     uint32_t block_dep;
+    bool block_excl;
     uint16_t block_weight;
     struct hpack_decoder *dec;
     struct hpack_encoder *enc;
@@ -149,7 +163,9 @@ struct h2_conn {
     size_t out_r, out_w, out_cap;
     uint32_t q_ping_acks, q_settings_acks, q_rst; /* queued since the output last drained */
     struct hb_list ready[8];                      /* schedulable streams by urgency */
-    uint32_t nready;
+    uint32_t nready;                              /* schedulable streams, lists and tree */
+    uint8_t prio_mode;                            /* enum h2_prio_mode */
+    struct h2_prio_tree prio;                     /* H2_PM_TREE: the §5.3 tree */
 
     /* RFC 9218 §7.1: PRIORITY_UPDATEs for streams not opened yet (bounded) */
     struct {
@@ -275,10 +291,19 @@ void h2_on_ping(struct h2_conn *c, const uint8_t *p);
 void h2_flow_autowin_ack(struct h2_conn *c, const uint8_t opaque[8]);
 void h2_on_goaway(struct h2_conn *c, const uint8_t *p);
 void h2_on_rst_stream(struct h2_conn *c, const uint8_t *p);
+/* ---- priority signals (h2_signals.c) ---- */
 void h2_on_priority(struct h2_conn *c, const uint8_t *p);
 void h2_on_priority_update(struct h2_conn *c, const uint8_t *p);
-/* Applies RFC 7540 priority (weight; dependencies are not followed). */
-void h2_apply_rfc7540(struct h2_conn *c, uint32_t id, uint32_t dep, uint8_t weight);
+/* Applies an RFC 7540 priority signal for id (a stream or an idle/closed
+ * id): the tree in tree mode (entered here from UNDECIDED), the weight as a
+ * round-robin share in urgency mode. weight: the wire value (0..255). */
+void h2_apply_rfc7540(struct h2_conn *c, uint32_t id, uint32_t dep, bool exclusive,
+                      uint8_t weight);
+/* An RFC 9218 signal or SETTINGS_NO_RFC7540_PRIORITIES=1: urgency mode
+ * from now on (the tree, if any, is dropped). */
+void h2_prio_to_urgency(struct h2_conn *c);
+/* Tree mode: gives a new stream its node (default priority). */
+void h2_prio_stream_open(struct h2_conn *c, struct h2_stream *s);
 /* Applies a PRIORITY_UPDATE that arrived before stream s was opened. */
 void h2_apply_early_priority(struct h2_conn *c, struct h2_stream *s);
 /* Sends the second GOAWAY of a graceful shutdown. */

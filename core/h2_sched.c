@@ -3,12 +3,17 @@
  * when h2_conn_send() runs and the output holds less than output_chunk, so
  * control frames always go first and bodies are never buffered here.
  *
- * Order (RFC 9218 §4, §10): lowest urgency first. Within an urgency,
+ * Tree mode (h2_signals.c): streams with a node in c->prio are picked by
+ * the RFC 7540 §5.3 tree (core/h2_prio.h: parents before children,
+ * siblings by weight, weighted fair queueing per frame).
+ *
+ * Otherwise (RFC 9218 §4, §10): lowest urgency first. Within an urgency,
  * non-incremental streams one at a time in stream-id order, then
- * incremental streams round-robin. Streams that carried only RFC 7540
- * priority are incremental with a quantum proportional to their weight
- * (deficit round-robin), so weights share bandwidth and dependencies cost
- * nothing. */
+ * incremental streams round-robin. Streams that carried RFC 7540 weights
+ * in urgency mode are incremental with a quantum proportional to their
+ * weight (deficit round-robin). The tree goes first should a stream ever
+ * be on the lists in tree mode (only when its node could not be
+ * allocated). */
 #include "core/err.h"
 #include "core/h2_int.h"
 
@@ -24,6 +29,13 @@ static int64_t quantum(const struct h2_stream *s)
 
 void h2_sched_add(struct h2_conn *c, struct h2_stream *s)
 {
+    if (s->pn) {
+        if (!s->pn->ready) {
+            h2_prio_set_ready(&c->prio, s->pn, true);
+            c->nready++;
+        }
+        return;
+    }
     if (hb_list_linked(&s->sched))
         return;
     struct hb_list *head = &c->ready[s->urgency & 7], *it;
@@ -49,6 +61,13 @@ void h2_sched_add(struct h2_conn *c, struct h2_stream *s)
 
 void h2_sched_remove(struct h2_conn *c, struct h2_stream *s)
 {
+    if (s->pn) {
+        if (s->pn->ready) {
+            h2_prio_set_ready(&c->prio, s->pn, false);
+            c->nready--;
+        }
+        return;
+    }
     if (!hb_list_linked(&s->sched))
         return;
     hb_list_remove(&s->sched);
@@ -62,6 +81,8 @@ bool h2_sched_has_work(const struct h2_conn *c)
 
 static struct h2_stream *pick(struct h2_conn *c)
 {
+    if (c->prio_mode == H2_PM_TREE && h2_prio_any_ready(&c->prio))
+        return h2_stream_find(c, h2_prio_pick(&c->prio)->id); /* ready nodes are live */
     for (int u = 0; u < 8; u++)
         if (!hb_list_empty(&c->ready[u]))
             return hb_container_of(c->ready[u].next, struct h2_stream, sched);
@@ -121,13 +142,15 @@ static bool send_one(struct h2_conn *c, struct h2_stream *s)
     s->send_window -= n;
     c->send_window -= n;
     s->deficit -= n;
+    if (s->pn)
+        h2_prio_charge(&c->prio, s->pn, (uint64_t)n);
     if (eof) {
         body_done(c, s);
         return true;
     }
     if (s->send_window <= 0) {
         h2_sched_remove(c, s); /* back on WINDOW_UPDATE */
-    } else if (round_robin(s) && s->deficit <= 0) {
+    } else if (!s->pn && round_robin(s) && s->deficit <= 0) {
         h2_sched_remove(c, s);
         h2_sched_add(c, s); /* to the tail with a fresh quantum */
     }

@@ -1,6 +1,6 @@
 /* core/h2_settings.c — the connection-level control frames: SETTINGS (ours
  * and the peer's, §6.5), PING (§6.7), GOAWAY (§6.8), RST_STREAM (§6.4),
- * PRIORITY (§6.3, RFC 7540 weights) and PRIORITY_UPDATE (RFC 9218 §7). */
+ * (priority signals are in h2_signals.c). */
 #include <string.h>
 
 #include "core/err.h"
@@ -97,6 +97,8 @@ static bool apply_setting(struct h2_conn *c, uint16_t id, uint32_t v)
             h2_conn_error(c, H2_PROTOCOL_ERROR, "SETTINGS_NO_RFC7540_PRIORITIES not 0 or 1");
             return false;
         }
+        if (v == 1) /* RFC 9218 §2.1: the peer will not send RFC 7540 signals */
+            h2_prio_to_urgency(c);
         break;
     case H2_SET_MAX_CONCURRENT_STREAMS:
     case H2_SET_MAX_HEADER_LIST_SIZE:
@@ -185,83 +187,6 @@ void h2_on_rst_stream(struct h2_conn *c, const uint8_t *p)
         return;
     s->wire.in += H2_FRAME_HDR_LEN + 4;
     h2_stream_close(c, s, code, H2_CLOSED_PEER_RST);
-}
-
-void h2_apply_rfc7540(struct h2_conn *c, uint32_t id, uint32_t dep, uint8_t weight)
-{
-    struct h2_stream *s = h2_stream_find(c, id);
-    /* Dependencies are not followed (no tree, no unbounded work): the
-     * weight alone shares bandwidth among streams of equal urgency. */
-    if (!s || c->cfg.no_rfc7540_priorities || s->has_9218)
-        return;
-    (void)dep;
-    s->weight = (uint16_t)(weight + 1);
-    s->rfc7540_prio = true;
-    if (hb_list_linked(&s->sched)) {
-        h2_sched_remove(c, s);
-        h2_sched_add(c, s);
-    }
-}
-
-void h2_on_priority(struct h2_conn *c, const uint8_t *p)
-{
-    uint32_t id = c->fh.stream_id, dep = h2_get32(p) & H2_STREAM_ID_MASK;
-    /* CVE-2019-9513: PRIORITY churn is bounded by a budget. */
-    if (!h2_spend(c, &c->b_prio, "PRIORITY flood"))
-        return;
-    if (dep == id) { /* §5.3.1: a stream cannot depend on itself */
-        h2_stream_error(c, id, H2_PROTOCOL_ERROR, true, "stream depends on itself");
-        return;
-    }
-    h2_apply_rfc7540(c, id, dep, p[4]);
-}
-
-void h2_on_priority_update(struct h2_conn *c, const uint8_t *p)
-{
-    uint32_t id = h2_get32(p) & H2_STREAM_ID_MASK;
-    if (!h2_spend(c, &c->b_prio, "PRIORITY_UPDATE flood"))
-        return;
-    /* RFC 9218 §7.1: only request streams; not stream 0, not push ids. */
-    if (id == 0 || !h2_id_is_peer(c, id)) {
-        h2_conn_error(c, H2_PROTOCOL_ERROR, "PRIORITY_UPDATE for a non-request stream");
-        return;
-    }
-    struct h2_stream *s = h2_stream_find(c, id);
-    if (!s) {
-        /* §7.1: an update may overtake its request's HEADERS; keep the last
-         * few for idle streams (a fixed ring: no growth). */
-        if (h2_id_is_idle(c, id)) {
-            uint32_t i = c->early_pos++ % 8;
-            c->early_prio[i].id = id;
-            c->early_prio[i].urgency = 3;
-            c->early_prio[i].incremental = false;
-            h2_http_parse_priority((const char *)p + 4, c->fh.length - 4, &c->early_prio[i].urgency,
-                                   &c->early_prio[i].incremental);
-        }
-        return;
-    }
-    bool was = hb_list_linked(&s->sched);
-    if (was)
-        h2_sched_remove(c, s);
-    h2_http_parse_priority((const char *)p + 4, c->fh.length - 4, &s->urgency, &s->incremental);
-    s->has_9218 = true;
-    s->rfc7540_prio = false;
-    if (was)
-        h2_sched_add(c, s);
-}
-
-void h2_apply_early_priority(struct h2_conn *c, struct h2_stream *s)
-{
-    for (uint32_t i = 0; i < 8; i++) {
-        if (c->early_prio[i].id != s->id)
-            continue;
-        /* The frame is the newer signal: it wins over the header field. */
-        s->urgency = c->early_prio[i].urgency;
-        s->incremental = c->early_prio[i].incremental;
-        s->has_9218 = true;
-        s->rfc7540_prio = false;
-        c->early_prio[i].id = 0;
-    }
 }
 
 void h2_graceful_final(struct h2_conn *c)

@@ -255,6 +255,8 @@ void h2_stream_close(struct h2_conn *c, struct h2_stream *s, uint32_t code, enum
             c->open_local--;
     }
     h2_sched_remove(c, s);
+    if (s->pn) /* kept a while as a tracked node (§5.3.4) */
+        h2_prio_close(&c->prio, s->pn);
     h2_closed_add(c, s->id, how);
     uint32_t id = s->id;
     bool announced = s->announced;

@@ -215,5 +215,9 @@ int64_t h2_conn_submit_push_promise(struct h2_conn *c, uint32_t assoc_stream_id,
     if (!s)
         return c->fatal ? c->fatal : HB_ELIMIT;
     s->announced = true;
+    /* RFC 7540 §5.3.5: a pushed stream depends on its associated stream. */
+    h2_prio_stream_open(c, s);
+    if (s->pn)
+        (void)h2_prio_set(&c->prio, id, assoc_stream_id, H2_PRIO_DEFAULT_WEIGHT, false);
     return id;
 }

@@ -22,8 +22,8 @@ check "$hpack" "$forbidden|^hb_|^h1_|^h2_|^cfg_|^px_" "hpack (libc only)"
 check "$core" "$forbidden|^cfg_|^px_" "core (libc + hpack)"
 check "$config" "^(event_|evbuffer_|bufferevent_|evhttp_|SSL_|EVP_|BIO_|X509_)|^px_" "config (libc, libyaml, core)"
 if [ -n "$src" ]; then
-    leaf_ok='^core/(h2_frame|h2_errors|h2_budget|time)\.h$'
-    for f in h2_frame.h h2_frame.c h2_errors.h h2_errors.c h2_budget.h h2_budget.c; do
+    leaf_ok='^core/(h2_frame|h2_errors|h2_budget|h2_prio|time)\.h$'
+    for f in h2_frame.h h2_frame.c h2_errors.h h2_errors.c h2_budget.h h2_budget.c h2_prio.h h2_prio.c; do
         above=$(sed -nE 's/^#include "([^"]+)".*/\1/p' "$src/core/$f" | grep -vE "$leaf_ok" || true)
         if [ -n "$above" ]; then
             echo "FAIL: core/$f (a leaf of the codec) includes: $above"; bad=1

@@ -100,6 +100,7 @@ static void h2_config_from(const struct cfg *cfg, const struct cfg_listener *lc,
     h->max_frame_size = cfg->http2.max_frame_size;
     h->header_table_size = cfg->http2.header_table_size;
     h->max_header_list_size = cfg->http2.max_header_list_size;
+    h->priority_tracked_streams = cfg->http2.priority_tracked_streams;
     /* Extended CONNECT (RFC 8441) only where WebSocket is proxied
      * (listeners[].websocket, proxy/exchange/tunnel.h): advertising it makes
      * browsers open wss:// by CONNECT. Without the setting a :protocol

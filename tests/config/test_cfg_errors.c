@@ -159,6 +159,11 @@ static const struct ecase range_cases[] = {
      {"t.yaml:6:27: expected an integer from 1 to 100000 for http2.max_concurrent_streams, found "
       "\"100001\"",
       NULL}},
+    {"priority_tracked_streams over its bound",
+     BASE "http2:\n  priority_tracked_streams: 10001\n",
+     {"t.yaml:6:29: expected an integer from 0 to 10000 for http2.priority_tracked_streams, found "
+      "\"10001\"",
+      NULL}},
     {"integer zero",
      BASE "http2:\n  max_concurrent_streams: 0\n",
      {"t.yaml:6:27: expected an integer from 1 to 100000 for http2.max_concurrent_streams, found "
@@ -557,8 +562,8 @@ static const struct ecase limit_cases[] = {
      {"t.yaml:5:10: expected a known key in http2 (one of: max_concurrent_streams, "
       "initial_window_size, connection_window_size, max_window_size, "
       "max_connection_window_size, max_frame_size, header_table_size, "
-      "max_header_list_size, rst_stream_per_second, ping_per_second, settings_per_second, "
-      "empty_frames_per_second, priority_per_second, window_update_per_second, "
+      "max_header_list_size, priority_tracked_streams, rst_stream_per_second, ping_per_second, "
+      "settings_per_second, empty_frames_per_second, priority_per_second, window_update_per_second, "
       "max_queued_control_frames), found \"handshake_timeout\"",
       "t.yaml:5:29: expected a duration from 100ms to 10m (like \"250ms\", \"5s\", \"1m\") for "
       "limits.handshake_timeout, found \"1x\"",

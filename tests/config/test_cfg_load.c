@@ -44,6 +44,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->http2.max_frame_size, 16384);
     assert_int_equal(c->http2.header_table_size, 4096);
     assert_int_equal(c->http2.max_header_list_size, 65536);
+    assert_int_equal(c->http2.priority_tracked_streams, 64);
     assert_int_equal(c->http2.flood.rst_stream_per_sec, 100);
     assert_int_equal(c->http2.flood.ping_per_sec, 50);
     assert_int_equal(c->http2.flood.settings_per_sec, 50);
@@ -363,6 +364,24 @@ static void test_user_group(void **state)
     assert_null(c->user.s);
     assert_null(c->group.s);
     cfg_unref(c);
+}
+
+/* http2.priority_tracked_streams: both ends of its range are taken. */
+static void test_priority_tracked_streams(void **state)
+{
+    (void)state;
+    static const char *const vals[] = {"0", "10000"};
+    for (int i = 0; i < 2; i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml,
+                 "listeners: [{address: \":1\"}]\n"
+                 "upstreams: {u: {servers: [\"127.0.0.1:3\"]}}\nroutes: [{upstream: u}]\n"
+                 "http2: {priority_tracked_streams: %s}\n",
+                 vals[i]);
+        struct cfg *c = load_ok(yaml);
+        assert_int_equal(c->http2.priority_tracked_streams, i ? 10000 : 0);
+        cfg_unref(c);
+    }
 }
 
 /* listeners[].tls record sizing: defaults, and both keys set. */
@@ -722,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_defaults),          cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_tls_small_records), cmocka_unit_test(test_tls_early_data_ocsp),
         cmocka_unit_test(test_admin_limits),
+        cmocka_unit_test(test_priority_tracked_streams),
         cmocka_unit_test(test_anchors_and_merge), cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_proxy_protocol_networks),
         cmocka_unit_test(test_user_group),
