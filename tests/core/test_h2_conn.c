@@ -429,6 +429,63 @@ static void test_push(void **state)
     hx_del(x);
 }
 
+/* §8.4 / §5.1: the client cancels a promised stream (RST_STREAM CANCEL)
+ * while it is reserved (local) and again once its response head is out:
+ * each is reported once with CANCEL (the proxy stops the pushed request
+ * there), nothing more is sent on it, and the connection carries on. */
+static void test_push_cancelled(void **state)
+{
+    struct h2_config cfg;
+    h2_config_defaults(&cfg);
+    cfg.enable_push = true;
+    struct hx *x = hx_new(&cfg);
+    hx_headers(x, 1, H2_F_END_STREAM, hx_get);
+    hx_flush(x);
+    struct hb_msg req = {.method = HB_STR_LIT("GET"),
+                         .scheme = HB_STR_LIT("https"),
+                         .authority = HB_STR_LIT("example.com"),
+                         .path = HB_STR_LIT("/a.css")};
+    assert_int_equal(h2_conn_submit_push_promise(x->c, 1, &req), 2);
+    req.path = HB_STR_LIT("/b.js");
+    assert_int_equal(h2_conn_submit_push_promise(x->c, 1, &req), 4);
+    hx_collect(x);
+    assert_int_equal(hx_count(x, H2_PUSH_PROMISE), 2);
+    /* Reserved (local): cancelled before any response. */
+    hx_u32(x, H2_RST_STREAM, 2, H2_CANCEL);
+    hx_flush(x);
+    struct hx_ev *e = hx_find_ev(x, 'C', 0);
+    assert_non_null(e);
+    assert_int_equal(e->id, 2);
+    assert_int_equal(e->code, H2_CANCEL);
+    assert_int_equal(h2_conn_submit_response(x->c, 2, &(struct hb_msg){.status = 200}, true),
+                     HB_ENOTFOUND);
+    /* Half-closed (remote) with its body pending: cancelled mid-response. */
+    hx_body(x, 4, "js", 2);
+    x->bodies[0].eof_known = false;
+    assert_int_equal(h2_conn_submit_response(x->c, 4, &(struct hb_msg){.status = 200}, false), 0);
+    hx_collect(x);
+    hx_u32(x, H2_RST_STREAM, 4, H2_CANCEL);
+    hx_flush(x);
+    e = hx_find_ev(x, 'C', 1);
+    assert_non_null(e);
+    assert_int_equal(e->id, 4);
+    assert_int_equal(e->code, H2_CANCEL);
+    assert_int_equal(hx_count_ev(x, 'C'), 2);
+    assert_int_equal(h2_conn_resume_data(x->c, 4), HB_ENOTFOUND);
+    /* The connection carries on: the associated stream is answered, a new
+     * request is served, and no RST_STREAM or GOAWAY came from us. */
+    hx_respond(x, 1, 200, "page", 4);
+    hx_headers(x, 3, H2_F_END_STREAM, hx_get);
+    hx_flush(x);
+    hx_respond(x, 3, 200, NULL, 0);
+    hx_collect(x);
+    assert_int_equal(hx_goaway(x), -1);
+    assert_int_equal(hx_rst(x, 2), -1);
+    assert_int_equal(hx_rst(x, 4), -1);
+    assert_int_equal(hx_count_ev(x, 'C'), 4);
+    hx_del(x);
+}
+
 static void test_pull_park_resume(void **state)
 {
     struct hx *x = hx_new(NULL);
@@ -567,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_trailers_and_info),
         cmocka_unit_test(test_large_response_head_continuation),
         cmocka_unit_test(test_push),
+        cmocka_unit_test(test_push_cancelled),
         cmocka_unit_test(test_idle_connection_releases_buffers),
         cmocka_unit_test(test_pull_park_resume),
         cmocka_unit_test(test_read_data_may_not_reenter),
