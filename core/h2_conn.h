@@ -305,6 +305,14 @@ struct h2_wire h2_conn_stream_wire(const struct h2_conn *c, uint32_t stream_id);
 int64_t h2_conn_submit_push_promise(struct h2_conn *c, uint32_t assoc_stream_id,
                                     const struct hb_msg *req);
 
+/* True when h2_conn_submit_push_promise could succeed as far as the
+ * connection goes: our cfg enables push, the peer's SETTINGS_ENABLE_PUSH is
+ * 1 (the default until its SETTINGS say otherwise), no GOAWAY came and
+ * promised ids are left. A cheap test before the application builds a
+ * promise (the stream's state and the peer's concurrency limit are still
+ * checked by the submit). */
+bool h2_conn_push_allowed(const struct h2_conn *c);
+
 /* ---- introspection (logs, metrics, tests) ---- */
 
 /* When the header block being received began (the recv `now` at which

@@ -179,6 +179,13 @@ static int push_fields(struct h2_conn *c, const struct hb_msg *req, struct hpack
     return 0;
 }
 
+bool h2_conn_push_allowed(const struct h2_conn *c)
+{
+    return c->cfg.enable_push && c->peer_set[H2_SET_ENABLE_PUSH] != 0 &&
+           c->role == H2_ROLE_SERVER && !c->goaway_received &&
+           c->last_local_id < H2_STREAM_ID_MASK - 1;
+}
+
 int64_t h2_conn_submit_push_promise(struct h2_conn *c, uint32_t assoc_stream_id,
                                     const struct hb_msg *req)
 {

@@ -384,6 +384,7 @@ static void test_push(void **state)
                          .authority = HB_STR_LIT("example.com"),
                          .path = HB_STR_LIT("/s.css")};
     /* Off by default. */
+    assert_false(h2_conn_push_allowed(x->c));
     assert_int_equal(h2_conn_submit_push_promise(x->c, 1, &req), HB_EUNSUPPORTED);
     hx_del(x);
 
@@ -393,6 +394,7 @@ static void test_push(void **state)
     x = hx_new(&cfg);
     hx_headers(x, 1, H2_F_END_STREAM, hx_get);
     hx_flush(x);
+    assert_true(h2_conn_push_allowed(x->c)); /* the peer's ENABLE_PUSH defaults to 1 */
     int64_t id = h2_conn_submit_push_promise(x->c, 1, &req);
     assert_int_equal(id, 2);
     hx_respond(x, 2, 200, "css", 3);
@@ -425,6 +427,7 @@ static void test_push(void **state)
     hx_settings(x, &ep, &zero, 1);
     hx_headers(x, 3, H2_F_END_STREAM, hx_get);
     hx_flush(x);
+    assert_false(h2_conn_push_allowed(x->c));
     assert_int_equal(h2_conn_submit_push_promise(x->c, 3, &req), HB_EUNSUPPORTED);
     hx_del(x);
 }
