@@ -129,7 +129,9 @@ int hb_link_target(struct hb_str uri, struct hb_str scheme, struct hb_str author
     }
     if (rc)
         return rc;
-    if (has_dot_segment(out, n))
+    /* "//x" is no origin-form path (RFC 3986 path-absolute): a backend could
+     * read it as a network-path reference to host x. */
+    if (has_dot_segment(out, n) || (n >= 2 && out[1] == '/'))
         return HB_EINVAL;
     return n > (size_t)INT32_MAX ? HB_ELIMIT : (int)n;
 }

@@ -17,7 +17,8 @@
  * Refused (HB_EINVAL): another scheme or authority (also a userinfo or a
  * port spelt differently), dot segments ("." or "..", plain or as %2e),
  * an empty reference, bytes outside 0x21..0x7e, a base that is not an
- * origin-form path. Refusing dot segments instead of removing them keeps
+ * origin-form path, a result that starts with "//" (not a path-absolute:
+ * a backend could take it for another host). Refusing dot segments instead of removing them keeps
  * the pushed path byte for byte what a client would send, so routing and
  * the backend see no path the client did not write. */
 #ifndef H2B_CORE_LINK_TARGET_H

@@ -68,6 +68,8 @@ static void test_refused(void **st)
     refused("/a/.%2e");
     refused("/a/..?q");
     refused("/..");
+    refused("https://example.com//evil.test/x"); /* "//evil.test/x": a host to some */
+    refused("/\x2f/evil.test/x");
     refused("/a b");                       /* bytes outside 0x21..0x7e */
     refused("/a\tb");
     refused("/caf\xc3\xa9");
