@@ -465,6 +465,16 @@ struct cfg_early_hints {
     bool on;                 /* learn or links: the exchange's hooks run (set by the schema) */
 };
 
+/* routes[].push (docs/push.md): HTTP/2 server push of the targets of a
+ * 2xx response's Link rel=preload fields (not nopush), same origin only,
+ * to clients that allow it (SETTINGS_ENABLE_PUSH). */
+struct cfg_push {
+    bool enabled;                /* default false */
+    uint32_t max_per_connection; /* promises per client connection; default 16 (1..1000) */
+    uint32_t max_per_response;   /* promises per response; default 8 (1..100) */
+    bool forward_cookies; /* the pushed request carries the client's Cookie; default false */
+};
+
 struct cfg_route {
     struct cfg_mark mark;
     struct cfg_string host; /* lowercased; NULL = any host */
@@ -480,6 +490,7 @@ struct cfg_route {
     bool websocket; /* false: no tunnel on this route (Upgrade stripped, extended
                        CONNECT 501); default true (the listener decides) */
     struct cfg_early_hints early_hints; /* off by default */
+    struct cfg_push push;               /* off by default */
 };
 
 struct cfg_limits {
@@ -603,6 +614,8 @@ struct cfg {
     size_t n_upstreams;
     struct cfg_route *routes;
     size_t n_routes;
+    bool push_any; /* some route has push.enabled: HTTP/2 connections enable push
+                      (set by the schema, read once per connection) */
     struct cfg_limits limits;
     struct cfg_logging logging;
     struct cfg_admin admin;

@@ -276,6 +276,20 @@ static void early_hints(struct sctx *c, const struct cfg_node *n, void *field)
         eh->on = eh->learn || eh->n_links > 0;
 }
 
+static const struct sc_field push_fields[] = {
+    SCF_BOOL("enabled", struct cfg_push, enabled),
+    SCF_U32("max_per_connection", struct cfg_push, max_per_connection, 1, 1000),
+    SCF_U32("max_per_response", struct cfg_push, max_per_response, 1, 100),
+    SCF_BOOL("forward_cookies", struct cfg_push, forward_cookies),
+    SCF_END,
+};
+
+static void push(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    sc_apply_map(c, n, push_fields, field,
+                 "a mapping (enabled, max_per_connection, max_per_response, forward_cookies)");
+}
+
 static const struct sc_field route_fields[] = {
     SCF_WHOLE("host", host),
     SCF_WHOLE("path", path_exact),
@@ -286,6 +300,7 @@ static const struct sc_field route_fields[] = {
     SCF_FUNC("response_headers", struct cfg_route, response_headers, headers),
     SCF_BOOL("websocket", struct cfg_route, websocket),
     SCF_FUNC("early_hints", struct cfg_route, early_hints, early_hints),
+    SCF_FUNC("push", struct cfg_route, push, push),
     SCF_END,
 };
 
@@ -309,6 +324,8 @@ void sc_routes(struct sctx *c, const struct cfg_node *n, void *field)
         r->websocket = true;
         r->early_hints.max_entries = 1024;
         r->early_hints.max_entry_size = 2048;
+        r->push.max_per_connection = 16;
+        r->push.max_per_response = 8;
         size_t old = sc_path_index(c, i);
         if (item->kind == CFG_NODE_NULL)
             sc_expected(c, item, "a route (a mapping with upstream:)");
@@ -317,6 +334,7 @@ void sc_routes(struct sctx *c, const struct cfg_node *n, void *field)
             sc_error(c, &item->mark,
                      "expected upstream: (the name of an upstream) in %s, found no such key",
                      c->path);
+        cfg->push_any = cfg->push_any || r->push.enabled;
         sc_path_pop(c, old);
     }
 }
