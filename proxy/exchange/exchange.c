@@ -18,6 +18,7 @@
 #include "proxy/exchange/balance.h"
 #include "proxy/exchange/early.h"
 #include "proxy/exchange/early_hints.h"
+#include "proxy/exchange/push.h"
 #include "proxy/exchange/forward_headers.h"
 #include "proxy/exchange/pp_out.h"
 #include "proxy/front/front.h"
@@ -65,14 +66,16 @@ static void answer(struct px_fconn *fc, uint32_t sid, int status)
 
 /* A request that gets no exchange: answered, and it ends here. */
 static void answer_local(struct px_fconn *fc, uint32_t sid, int status, const char *why,
-                         hb_ns_t start, const struct hb_msg *req, const struct px_ex_ids *ids)
+                         hb_ns_t start, const struct hb_msg *req, const struct px_ex_ids *ids,
+                         uint32_t pushed_by)
 {
     if (status == 421 || status == 413 || status == 431 || status == 429 || status == 425)
         hb_info("client %s stream %u: %s → %d", fc->peer, sid, why, status);
     else
         hb_debug("client %s stream %u: %s → %d", fc->peer, sid, why, status);
     struct px_ex_record r = {.sid = sid, .status = status, .reason = PX_EX_END_LOCAL,
-                             .upstream = "-", .backend = "-", .t_start = start, .detail = why};
+                             .upstream = "-", .backend = "-", .t_start = start, .detail = why,
+                             .pushed_by = pushed_by};
     uint64_t out_before;
     px_front_wire(fc, sid, &r.wire_in, &out_before);
     answer(fc, sid, status);
@@ -872,6 +875,8 @@ static void ex_free(struct px_exchange *ex)
     hb_buf_free(&ex->reqbuf);
     if (ex->eh)
         px_eh_ex_free(ex);
+    if (ex->push)
+        px_push_ex_free(ex);
     struct px_worker *w = ex->fc->w;
     if (w->n_ex_cache + 1 > PX_EX_CACHE) { /* (not >=: PX_EX_CACHE may be 0) */
         ex_destroy(ex);
@@ -891,8 +896,9 @@ void px_exchange_cache_free(struct px_worker *w)
     w->n_ex_cache = 0;
 }
 
-struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req,
-                                      bool end_stream)
+static struct px_exchange *start_exchange(struct px_fconn *fc, uint32_t sid,
+                                          const struct hb_msg *req, bool end_stream,
+                                          uint32_t pushed_by)
 {
     hb_ns_t start = hb_time_now_ns();
     px_stats_request_start(fc, req->version); /* its end: px_ex_record_done */
@@ -908,12 +914,12 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     if (!status && px_fconn_early(fc))
         status = px_early_admit(fc, req, end_stream, tk != PX_TUN_NONE, &early, why, sizeof why);
     if (status) {
-        answer_local(fc, sid, status, why, start, req, &ids);
+        answer_local(fc, sid, status, why, start, req, &ids, pushed_by);
         return NULL;
     }
     struct px_exchange *ex = ex_alloc(fc->w);
     if (!ex) {
-        answer_local(fc, sid, 503, "out of memory", start, req, &ids);
+        answer_local(fc, sid, 503, "out of memory", start, req, &ids, pushed_by);
         return NULL;
     }
     ex->fc = fc;
@@ -921,6 +927,7 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     ex->tun_kind = (uint8_t)tk;
     ex->early = early;
     ex->rec.t_start = start;
+    ex->rec.pushed_by = pushed_by;
     hb_list_init(&ex->link);
     status = init_exchange(ex, req, route);
     if (!status)
@@ -928,7 +935,8 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     if (!status && px_ex_rec_capture(ex, req, &ids) != 0)
         status = 503;
     if (status) {
-        answer_local(fc, sid, status, "request not forwardable", start, req, &ids);
+        answer_local(fc, sid, status, "request not forwardable", start, req, &ids,
+                     pushed_by);
         ex_free(ex);
         return NULL;
     }
@@ -950,8 +958,22 @@ struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const s
     ex->counted = true;
     if (route->early_hints.on) /* a 103 before the backend is even asked */
         px_eh_on_request(ex, req);
+    if (route->push.enabled) /* what its pushes will need (exchange/push.h) */
+        px_push_on_request(ex, req);
     px_ex_connect(ex, false);
     return ex;
+}
+
+struct px_exchange *px_exchange_start(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req,
+                                      bool end_stream)
+{
+    return start_exchange(fc, sid, req, end_stream, 0);
+}
+
+struct px_exchange *px_exchange_start_pushed(struct px_fconn *fc, uint32_t sid,
+                                             const struct hb_msg *req, uint32_t pushed_by)
+{
+    return start_exchange(fc, sid, req, true, pushed_by);
 }
 
 /* ---- request body ------------------------------------------------------------ */
@@ -1078,6 +1100,8 @@ void px_exchange_on_close(struct px_exchange *ex, uint32_t error_code)
         hb_info("client %s stream %u backend %s: stream closed by %s before the response "
                 "ended; backend connection closed",
                 ex->fc->peer, ex->sid, px_ex_backend_name(ex), h2_error_name(error_code));
+        if (ex->rec.pushed_by) /* a push the client did not want (it had it cached) */
+            px_stats_push(ex->fc, PX_ST_PUSH_CANCELLED, 1);
     }
     px_ex_drop_backend(ex, false);
     px_ex_finish(ex, end_reason(ex, error_code, false));

@@ -100,6 +100,8 @@ struct px_ex_record {
     const char *tunnel;     /* NULL, or the tunnel it became ("upgrade", "websocket-h2":
                                proxy/exchange/tunnel.h): then the body bytes are the
                                tunnel's each way, t_end - t_start its duration */
+    uint32_t pushed_by;     /* server push: the stream whose response promised this one,
+                               0: a request the client sent */
     const char *detail;     /* why the proxy ended it, for the log ("connect failed
                                (Connection refused)", "RST_STREAM CANCEL"), or NULL;
                                static or valid during px_ex_record_done */

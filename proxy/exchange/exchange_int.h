@@ -18,6 +18,7 @@
 struct px_upstream;
 struct cfg_route;
 struct px_eh_key;
+struct px_push_req;
 
 /* An exchange's life cycle (the request side runs alongside: req_end says
  * when the client's request is complete, body_written when body bytes left
@@ -132,6 +133,8 @@ struct px_exchange {
     size_t parsed, span_off, span_len;
     int status; /* final status sent to the client (backend's or local), 0: none yet */
     struct px_eh_key *eh; /* early hints: the path this request learns for, else NULL (owned) */
+    struct px_push_req *push; /* server push: what its pushes need (exchange/push.h), else
+                                 NULL (owned) */
     /* The record's strings (exchange/capture.c): rec's views point here.
      * Last, and not cleared when the exchange is recycled (ex_alloc): each
      * is written before rec points at it. */
@@ -227,6 +230,12 @@ int px_ex_rec_capture(struct px_exchange *ex, const struct hb_msg *req,
 /* Sets the record's detail (why the proxy ended it), copied. */
 void px_ex_rec_detail(struct px_exchange *ex, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* A pushed request (exchange/push.c): as px_exchange_start for promised
+ * stream sid, whose promise went out on the client's stream pushed_by
+ * (the record names it). The request has no body. */
+struct px_exchange *px_exchange_start_pushed(struct px_fconn *fc, uint32_t sid,
+                                             const struct hb_msg *req, uint32_t pushed_by);
 
 /* exchange/finish.c */
 /* Ends the request once: fills the record's end, hands it to

@@ -15,6 +15,7 @@
 #include "proxy/front/conn.h"
 #include "proxy/exchange/balance.h"
 #include "proxy/exchange/early_hints.h"
+#include "proxy/exchange/push.h"
 #include "proxy/exchange/route_edit.h"
 #include "proxy/exchange/tunnel.h"
 #include "proxy/worker.h"
@@ -106,6 +107,8 @@ static bool on_head(struct px_exchange *ex, struct hb_msg *m, size_t r)
     }
     if (ex->eh) /* learned early hints: this path's Link values */
         px_eh_on_final(ex, m);
+    if (ex->push) /* promises go out before the head that names them (RFC 9113 §8.4) */
+        px_push_on_final(ex, m);
     ex->status = m->status;
     ex->resp_flags = m->flags;
     struct h1_limits lim;

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "proxy/front/authority.h"
 #include "proxy/exchange/exchange.h"
+#include "proxy/exchange/push.h"
 #include "proxy/front/front.h"
 #include "proxy/front/h1.h"
 #include "proxy/front/h2.h"
@@ -198,6 +199,7 @@ void px_fconn_close(struct px_fconn *fc)
     if (fc->ev_flush)
         event_free(fc->ev_flush);
     px_authority_forget(fc);
+    px_push_conn_free(fc);
     px_proxy_hdr_free(fc);
     if (fc->pp_out)
         px_pp_out_forget(fc); /* its backend connections serve nobody else */

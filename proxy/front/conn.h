@@ -43,6 +43,7 @@ struct h2_conn;
 struct px_h1;
 struct px_exchange;
 struct px_proxy_hdr;
+struct px_push_conn;
 
 /* A verified client certificate, as the backend is told of it. */
 struct px_client_cert {
@@ -95,6 +96,13 @@ struct px_front_ops {
      * HTTP/1.1: the request head and body, the response head and body),
      * TLS not counted. Zeros for an unknown sid. */
     void (*wire)(const struct px_fconn *fc, uint32_t sid, uint64_t *in, uint64_t *out);
+    /* Server push (proxy/exchange/push.h); NULL where the protocol has none
+     * (HTTP/1.1). push_allowed: whether a promise could be made on fc now
+     * (core/h2_conn.h h2_conn_push_allowed). push_promise: promises req on
+     * request sid, as h2_conn_submit_push_promise (the promised id, or an
+     * HB_E* code). */
+    bool (*push_allowed)(const struct px_fconn *fc);
+    int64_t (*push_promise)(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req);
     /* Graceful shutdown: GOAWAY / Connection: close, then the connection
      * closes once its responses are out. */
     void (*drain)(struct px_fconn *fc);
@@ -150,6 +158,8 @@ struct px_fconn {
                            requests read now may be replays (px_fconn_early) */
     int8_t st_cproto;   /* 1 + the connections_open gauge it is counted in, 0: none
                            (proxy/obs/hooks.h) */
+    struct px_push_conn *push; /* server push on this connection (exchange/push.h), made at
+                                  the first push; NULL before */
 };
 
 /* Takes ownership of the accepted, non-blocking socket fd and starts the

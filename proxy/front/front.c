@@ -2,6 +2,7 @@
  * protocol's operations (proxy/front/conn.h). */
 #include "proxy/front/front.h"
 
+#include "core/err.h"
 #include "proxy/front/conn.h"
 
 int px_front_submit_response(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
@@ -40,6 +41,18 @@ void px_front_wire(const struct px_fconn *fc, uint32_t sid, uint64_t *in, uint64
     *in = *out = 0;
     if (fc->ops && fc->ops->wire)
         fc->ops->wire(fc, sid, in, out);
+}
+
+bool px_front_can_push(const struct px_fconn *fc)
+{
+    return fc->ops && fc->ops->push_allowed && fc->ops->push_allowed(fc);
+}
+
+int64_t px_front_push_promise(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req)
+{
+    if (!fc->ops || !fc->ops->push_promise)
+        return HB_EUNSUPPORTED;
+    return fc->ops->push_promise(fc, sid, req);
 }
 
 const char *px_front_scheme(const struct px_fconn *fc)

@@ -60,6 +60,17 @@ int px_front_reset_stream(struct px_fconn *fc, uint32_t sid, uint32_t code);
  * until the request ended (h2: also during its close). */
 void px_front_wire(const struct px_fconn *fc, uint32_t sid, uint64_t *in, uint64_t *out);
 
+/* Server push (proxy/exchange/push.h): true when fc's protocol and its
+ * peer allow a promise now (HTTP/2, push enabled for the connection, the
+ * client's SETTINGS_ENABLE_PUSH=1, no GOAWAY). False on HTTP/1.1. */
+bool px_front_can_push(const struct px_fconn *fc);
+
+/* Promises req (GET, scheme, authority, path, fields) on request sid:
+ * the promised stream id (> 0), or an HB_E* code (HB_EUNSUPPORTED where
+ * push is not possible, HB_ELIMIT at the client's MAX_CONCURRENT_STREAMS).
+ * The promised request is then started by the caller. */
+int64_t px_front_push_promise(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req);
+
 /* "https" on a TLS connection, "http" on a cleartext one (for
  * X-Forwarded-Proto / Forwarded). Static storage. */
 const char *px_front_scheme(const struct px_fconn *fc);

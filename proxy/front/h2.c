@@ -106,6 +106,9 @@ static void h2_config_from(const struct cfg *cfg, const struct cfg_listener *lc,
      * browsers open wss:// by CONNECT. Without the setting a :protocol
      * request is malformed (§3): RST_STREAM(PROTOCOL_ERROR). */
     h->enable_connect_protocol = lc && lc->websocket;
+    /* Push (routes[].push, proxy/exchange/push.h) only where a route pushes:
+     * elsewhere a client's ENABLE_PUSH changes nothing. */
+    h->enable_push = cfg->push_any;
     /* limits.max_header_count is checked at admission (431, proxy/exchange/admit.c);
      * the engine decodes up to twice as many fields (plus the pseudo-header
      * fields) so that a request somewhat over the limit gets its 431, and
@@ -354,6 +357,18 @@ static void op_bind(struct px_fconn *fc, uint32_t sid, struct px_exchange *ex)
     h2_conn_stream_set_user_data(fc->h2, sid, ex);
 }
 
+static bool op_push_allowed(const struct px_fconn *fc)
+{
+    return fc->h2 && h2_conn_push_allowed(fc->h2);
+}
+
+static int64_t op_push_promise(struct px_fconn *fc, uint32_t sid, const struct hb_msg *req)
+{
+    int64_t id = h2_conn_submit_push_promise(fc->h2, sid, req);
+    px_fconn_kick(fc);
+    return id;
+}
+
 static void op_drain(struct px_fconn *fc)
 {
     h2_conn_goaway(fc->h2, H2_NO_ERROR, true);
@@ -409,6 +424,8 @@ const struct px_front_ops px_h2_front_ops = {
     .reset = op_reset,
     .bind = op_bind,
     .wire = op_wire,
+    .push_allowed = op_push_allowed,
+    .push_promise = op_push_promise,
     .drain = op_drain,
     .run = op_run,
     .free = op_free,

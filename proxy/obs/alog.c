@@ -145,6 +145,7 @@ void px_alog_entry_make(const struct px_fconn *fc, const struct px_ex_record *r,
         .user_agent = r->user_agent,
         .referer = r->referer,
         .tunnel = CSTR(PX_ALOG_TUNNEL, r->tunnel),
+        .pushed_by = r->pushed_by,
     };
 #undef CSTR
 #undef SHOWN

@@ -43,6 +43,7 @@ static const char *const field_names[PX_ALOG_NFIELDS] = {
     [PX_ALOG_END_REASON] = "end_reason",
     [PX_ALOG_END_DETAIL] = "end_detail",
     [PX_ALOG_TUNNEL] = "tunnel",
+    [PX_ALOG_PUSHED_BY] = "pushed_by",
     [PX_ALOG_REQUEST_ID] = "request_id",
     [PX_ALOG_TRACEPARENT] = "traceparent",
     [PX_ALOG_USER_AGENT] = "user_agent",
@@ -846,6 +847,7 @@ static enum val_kind value(const struct px_alog_entry *e, enum px_alog_field f, 
     case PX_ALOG_TUNNEL: *s = e->tunnel; break;
     case PX_ALOG_CLIENT_PORT: *n = e->client_port; *absent = !*n; return V_NUM;
     case PX_ALOG_STREAM_ID: *n = e->stream_id; *absent = !*n; return V_NUM;
+    case PX_ALOG_PUSHED_BY: *n = e->pushed_by; *absent = !*n; return V_NUM;
     case PX_ALOG_STATUS: *n = (uint64_t)e->status; *absent = e->status <= 0; return V_NUM;
     case PX_ALOG_REQ_BODY: *n = e->req_body_bytes; return V_NUM;
     case PX_ALOG_RESP_BODY: *n = e->resp_body_bytes; return V_NUM;

@@ -56,6 +56,8 @@ struct px_alog_entry {
     struct hb_str end_detail; /* the 502 cause, the RST code, …; empty: none */
     struct hb_str request_id, traceparent, user_agent, referer;
     struct hb_str tunnel; /* the tunnel the request became; empty: none */
+    uint32_t pushed_by;   /* a pushed response: the stream whose response promised it;
+                             0: absent (not pushed) */
 };
 
 #define PX_ALOG_NO_BYTES UINT64_MAX
@@ -94,6 +96,7 @@ enum px_alog_field {
     PX_ALOG_USER_AGENT,
     PX_ALOG_REFERER,
     PX_ALOG_TUNNEL, /* "upgrade", "websocket-h2" (proxy/exchange/tunnel.h) */
+    PX_ALOG_PUSHED_BY, /* the stream whose response promised this one (server push) */
     PX_ALOG_NFIELDS,
 };
 

@@ -163,6 +163,13 @@ void px_stats_early(const struct px_fconn *fc, unsigned what)
         px_ctr_add(&v[PX_SL_EARLY + what], 1);
 }
 
+void px_stats_push(const struct px_fconn *fc, unsigned what, uint64_t n)
+{
+    px_ctr *v = lis_of(fc);
+    if (v && what < PX_ST_NPUSH)
+        px_ctr_add(&v[PX_SL_PUSH + what], n);
+}
+
 static unsigned code_index(uint64_t code)
 {
     return code < PX_ST_NH2CODE - 1 ? (unsigned)code : PX_ST_NH2CODE - 1;

@@ -41,6 +41,8 @@ void px_stats_tls_failed(const struct px_fconn *fc, enum px_st_tls_fail why);
 void px_stats_client_limited(const struct px_fconn *fc, bool rate);
 /* A request read in TLS early data (enum px_st_early). */
 void px_stats_early(const struct px_fconn *fc, unsigned what);
+/* A push outcome (enum px_st_push), n times. */
+void px_stats_push(const struct px_fconn *fc, unsigned what, uint64_t n);
 
 /* The HTTP/2 engine of fc reset a stream with code (a stream error it
  * raised), or the connection ends: its GOAWAY code (when not NO_ERROR) and

@@ -274,6 +274,17 @@ static void listener_families(struct px_expo *e, const struct px_snap *s)
             px_expo_sample(e, l, 2, s->lis[i].v[PX_SL_EARLY + k]);
         }
     }
+    px_expo_family(e, "h2bridge_http2_pushes_total", PX_EXPO_COUNTER,
+                   "HTTP/2 server push (routes[].push): responses promised, preloads not pushed "
+                   "because of max_per_connection or max_per_response (limited), and promised "
+                   "streams the client reset before their response ended (cancelled).");
+    for (size_t i = 0; i < s->nlis; i++) {
+        static const char *const outcome[PX_ST_NPUSH] = {"promised", "limited", "cancelled"};
+        for (unsigned k = 0; k < PX_ST_NPUSH; k++) {
+            struct px_label l[] = {L("listener", s->lis[i].name), L("outcome", outcome[k])};
+            px_expo_sample(e, l, 2, s->lis[i].v[PX_SL_PUSH + k]);
+        }
+    }
     px_expo_family(e, "h2bridge_http2_floods_total", PX_EXPO_COUNTER,
                    "HTTP/2 connections closed with GOAWAY ENHANCE_YOUR_CALM, by the flood "
                    "protection that tripped.");

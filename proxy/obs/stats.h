@@ -94,6 +94,14 @@ enum px_st_early {
     PX_ST_NEARLY,
 };
 
+/* What became of a push the proxy considered (routes[].push). */
+enum px_st_push {
+    PX_ST_PUSH_PROMISED,  /* PUSH_PROMISE sent, the pushed request started */
+    PX_ST_PUSH_LIMITED,   /* a preload not pushed: max_per_connection or max_per_response */
+    PX_ST_PUSH_CANCELLED, /* the client reset a promised stream before its response ended */
+    PX_ST_NPUSH,
+};
+
 /* ---- listener group: counter indices ------------------------------------ */
 enum {
     PX_SL_REQ = 0, /* [proto][method][status class] */
@@ -111,7 +119,8 @@ enum {
     PX_SL_CLIENT_RATE,                                   /* over clients.requests_per_second */
     PX_SL_TUNNELS,                                       /* tunnels established */
     PX_SL_EARLY,                                         /* [enum px_st_early] 0-RTT requests */
-    PX_SL_NCOUNTERS = PX_SL_EARLY + PX_ST_NEARLY,
+    PX_SL_PUSH = PX_SL_EARLY + PX_ST_NEARLY,             /* [enum px_st_push] server push */
+    PX_SL_NCOUNTERS = PX_SL_PUSH + PX_ST_NPUSH,
     /* gauges */
     PX_SL_CONNS_OPEN = PX_SL_NCOUNTERS, /* [enum px_st_cproto] */
     PX_SL_ACTIVE = PX_SL_CONNS_OPEN + PX_ST_NCPROTO, /* [proto] requests in progress */

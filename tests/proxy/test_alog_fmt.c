@@ -98,6 +98,7 @@ static void test_every_field_template(void **state)
     struct px_alog_entry e = sample();
     e.end_detail = S("CANCEL");
     e.tunnel = S("websocket-h2");
+    e.pushed_by = 1;
     char tmpl[4096] = "";
     char want[4096] = "";
     static const char *const values[PX_ALOG_NFIELDS] = {
@@ -106,7 +107,7 @@ static void test_every_field_template(void **state)
         "www.example.com", "/x?y=1", "GET /x?y=1 HTTP/2", "200", "0", "512", "40", "600",
         "0.012", "app", "127.0.0.1:8080", "0.001", "0.009", "1", "COMPLETE", "CANCEL", "9f3c",
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "curl/7.88",
-        "https://ref.example/", "websocket-h2"};
+        "https://ref.example/", "websocket-h2", "1"};
     for (int f = 0; f < PX_ALOG_NFIELDS; f++) {
         char one[64];
         snprintf(one, sizeof one, "%s${%s}|", f ? "" : "$$", px_alog_field_name(f));
@@ -216,6 +217,7 @@ static void test_json(void **state)
     assert_int_equal(tu_json_get(j, "tls_version")->type, TU_JSON_NULL);
     assert_int_equal(tu_json_get(j, "first_byte_time")->type, TU_JSON_NULL);
     assert_int_equal(tu_json_get(j, "end_detail")->type, TU_JSON_NULL);
+    assert_int_equal(tu_json_get(j, "pushed_by")->type, TU_JSON_NULL); /* not pushed */
     v = tu_json_get(j, "status");
     assert_int_equal(v->type, TU_JSON_NUM);
     assert_true(v->num == 200);
