@@ -32,7 +32,7 @@ FIELDS = ["time", "client_addr", "client_port", "listener", "tls_version", "tls_
           "request_body_bytes", "response_body_bytes", "bytes_received", "bytes_sent",
           "duration", "upstream", "backend", "connect_time", "first_byte_time", "retries",
           "end_reason", "end_detail", "request_id", "traceparent", "user_agent", "referer",
-          "tunnel"]
+          "tunnel", "pushed_by"]
 TIME_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
 
@@ -229,6 +229,8 @@ try:
         if not up:
             t.eq((j["backend"], j["connect_time"], j["first_byte_time"]), (None, None, None),
                  "%s: local: no backend" % k)
+        # No route here pushes: a request the client sent has no pusher.
+        t.eq(j["pushed_by"], None, "%s: pushed_by" % k)
     j = got.get("h2-complete", {})
     t.eq((j.get("method"), j.get("authority"), j.get("sni"), j.get("client_port")),
          ("POST", "localhost", "localhost", h2_sock_port), "h2: method, authority, sni, port")
