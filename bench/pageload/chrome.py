@@ -52,6 +52,19 @@ UPLOAD_JS = """
 """
 
 
+def netlog_flags():
+    """H2B_CHROME_NETLOG=DIR: each Chromium writes its NetLog (every HTTP/2
+    frame it sends and gets, with priorities) to DIR/netlog-PID-TIME.json,
+    for looking into what a browser asked a proxy for; off by default (it
+    costs the browser time)."""
+    d = os.environ.get("H2B_CHROME_NETLOG")
+    if not d:
+        return []
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "netlog-%d-%d.json" % (os.getpid(), time.monotonic_ns()))
+    return ["--log-net-log=" + path, "--net-log-capture-mode=Everything"]
+
+
 class Chrome:
     def __init__(self):
         self.profile = tempfile.mkdtemp(prefix="h2b-chrome-")
@@ -60,7 +73,8 @@ class Chrome:
              "--no-default-browser-check", "--disable-extensions", "--disable-sync",
              "--disable-background-networking", "--disable-component-update",
              "--ignore-certificate-errors", "--window-size=1280,800",
-             "--user-data-dir=" + self.profile, "--remote-debugging-port=0", "about:blank"],
+             "--user-data-dir=" + self.profile, "--remote-debugging-port=0"] + netlog_flags()
+            + ["about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.ws = None
         self.n = 0
