@@ -332,37 +332,9 @@ static int decode_step(struct px_exchange *ex)
     return (r > 0 || ev.data_len) ? 1 : 0;
 }
 
-/* The engine wants body bytes and the buffer ran dry: read the backend now
- * rather than park the stream until its readable event. A parked stream
- * gives its turn to lower-priority ones, whose bytes then fill the pass
- * and the socket ahead of it (a stylesheet sharing the link with images
- * while its own bytes wait in the backend socket). Returns true when bytes
- * (or the backend's EOF, counted once all is decoded) came. */
-static bool refill(struct px_exchange *ex)
-{
-    size_t want = room(ex);
-    if (!ex->bc || ex->be_eof || ex->state != PX_EX_BODY || want == 0 ||
-        hb_buf_reserve(&ex->rin, want) != 0)
-        return false;
-    ssize_t n = px_ex_be(ex)->recv(ex->bc, hb_buf_wptr(&ex->rin), want);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return false;
-    if (n <= 0) { /* in the body an error ends it as EOF does (on_readable) */
-        ex->be_eof = true;
-        px_ex_be(ex)->want_read(ex->bc, false);
-        return true;
-    }
-    hb_buf_commit(&ex->rin, (size_t)n);
-    px_ex_be(ex)->set_timeout(ex->bc, ex->body_wait
-                                          ? ex->fc->w->cfg->limits.request_body_timeout_ms
-                                          : ex->up->cfg->read_timeout_ms);
-    return true;
-}
-
 ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max, bool *eof)
 {
     size_t n = 0;
-    bool refilled = false;
     *eof = false;
     if (px_ex_over(ex))
         return -1;
@@ -398,10 +370,6 @@ ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max
                 body_eof(ex);
                 if (px_ex_over(ex))
                     return -1;
-                continue;
-            }
-            if (!refilled && refill(ex)) {
-                refilled = true; /* one recv() per pull: a slow backend parks as before */
                 continue;
             }
             break;

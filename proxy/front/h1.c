@@ -57,7 +57,6 @@ struct px_h1 {
     bool starting; /* inside px_exchange_start, with request body bytes to come */
     bool close_after, draining, peer_eof, aborted, sent_100, expect_100;
     bool tun_end_sent; /* RS_TUNNEL: the client's EOF went to the exchange */
-    bool pulled;       /* this op_run's pull_body got body bytes (see op_run) */
     int version;
     size_t in_flight, window, out_pull;
     uint64_t body_total; /* request body bytes so far (max_request_body_size) */
@@ -375,7 +374,6 @@ static int pull_body(struct px_fconn *fc, struct px_h1 *h)
         }
         hb_buf_commit(&h->out, (size_t)n);
         h->wire_out += (uint64_t)n;
-        h->pulled |= n > 0;
         if (eof) {
             if (h->resp_chunked && end_chunked(h) != 0)
                 return -1;
@@ -761,7 +759,6 @@ static int op_run(struct px_fconn *fc, enum px_fconn_event ev)
     bool timer = ev == PX_FCONN_EV_TIMER;
     if (want_read(h) && read_in(fc, h) != 0)
         return -1;
-    h->pulled = false;
     int a = advance(fc, h);
     if (a != 0)
         return a > 0 ? 0 : -1;
@@ -771,13 +768,6 @@ static int op_run(struct px_fconn *fc, enum px_fconn_event ev)
         advance(fc, h); /* a timeout answer */
     if (write_out(fc, h) != 0)
         return -1;
-    /* All of it went out and the pull still had bytes: the exchange may hold
-     * more, and since it reads the backend itself when its buffer runs dry
-     * (px_exchange_read_data), no backend event may come to kick us: pull
-     * again on the next turn of the loop. A pull that got nothing waits for
-     * px_front_resume_data as before. */
-    if (h->pulled && hb_buf_len(&h->out) == 0 && h->busy && h->resp_started && !h->resp_end)
-        px_fconn_kick(fc);
     /* Every response is out and nothing more will be served: close (RFC 9112
      * §9.6). After the client's EOF, bytes left in the input after advance()
      * are an incomplete head that can never complete. */
