@@ -150,7 +150,7 @@ static bool exchange(struct fail_alloc *fa)
     struct h2_config cfg;
     h2_config_defaults(&cfg);
     cfg.allocator = (struct h2_allocator){fa_alloc, fa_free, fa};
-    struct hx *x = calloc(1, sizeof *x);
+    struct hx *x = hx_alloc();
     x->cfg = cfg;
     x->c = h2_conn_new(H2_ROLE_SERVER, &cfg, &hx_cb, x);
     if (!x->c) {
