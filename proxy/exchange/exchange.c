@@ -119,13 +119,6 @@ static enum px_ex_end end_of(int status)
                            : PX_EX_END_BACKEND_ERROR;
 }
 
-/* True once a final head went to the client (the request can only be
- * reset from here on). */
-static bool head_sent(const struct px_exchange *ex)
-{
-    return ex->status != 0;
-}
-
 /* Ends ex with status (no head sent yet) or a reset with code rst, as end;
  * logged at warn (a backend's fault), info (a client's), or not at all (a
  * state that was logged once already: no healthy server). */
@@ -134,7 +127,7 @@ static void fail_as(struct px_exchange *ex, int status, const char *reason, int 
 {
     struct px_fconn *fc = ex->fc;
     char what[32];
-    bool sent = head_sent(ex);
+    bool sent = px_ex_head_sent(ex);
     if (sent)
         snprintf(what, sizeof what, "RST_STREAM %s", h2_error_name(rst));
     else
@@ -349,7 +342,7 @@ int px_ex_pump_request(struct px_exchange *ex)
     return rc;
 }
 
-static void write_failed(struct px_exchange *ex, int err)
+void px_ex_write_failed(struct px_exchange *ex, int err)
 {
     char reason[96];
     snprintf(reason, sizeof reason, "failed (%s)", strerror(err));
@@ -371,7 +364,7 @@ static void start_io(struct px_exchange *ex, struct px_bconn *c)
     ex->rec.t_connected = hb_time_now_ns();
     h1_parser_reset(&ex->parser);
     if (px_ex_pump_request(ex) != 0)
-        write_failed(ex, errno);
+        px_ex_write_failed(ex, errno);
 }
 
 static void on_ready(void *owner, struct px_bconn *c)
@@ -400,128 +393,12 @@ static const char *fail_reason(int err)
     }
 }
 
-/* The retry budget (upstreams.*.retry_budget), per worker and upstream:
- * retries in flight at most min_retries + percent of the active requests,
- * so that retries cannot multiply the load of an outage. */
-static bool budget_allows(const struct px_upstream *up)
-{
-    const struct cfg_upstream *u = up->cfg;
-    uint64_t cap = u->retry_budget.min_retries +
-                   (uint64_t)up->active * u->retry_budget.percent / 100u;
-    return up->retrying < cap;
-}
-
-/* Whether ex may be retried after failure cond (CFG_RETRY_*): cond is in
- * retry_on, retries are left, and the budget has room (counted from here on
- * until the retried request gets its head or ends). A connect failure may be
- * retried for any request (nothing was sent, so connect_failure is safe for
- * every method), the rest only for an idempotent request with no body byte
- * gone and no head sent to the client. A refused connect is outside the
- * budget: it cost the backend nothing, and when a server dies every request
- * under way to it fails at once (a burst the budget would turn into 502s). */
-static bool may_retry(struct px_exchange *ex, unsigned cond)
-{
-    struct px_upstream *up = ex->up;
-    const struct cfg_upstream *u = up->cfg;
-    if (!(u->retry_on & cond) || ex->tries > u->retries || up->npools == 0)
-        return false;
-    if (cond == CFG_RETRY_CONNECT ? ex->tries >= up->npools
-                                  : (!ex->idempotent || ex->body_written || head_sent(ex)))
-        return false;
-    if (!ex->budgeted && cond != CFG_RETRY_CONNECT) {
-        if (!budget_allows(up)) {
-            px_ctr *st = up->st && ex->server < up->npools ? up->st[ex->server] : NULL;
-            if (st)
-                px_ctr_add(&st[PX_SS_RETRY_BUDGET], 1);
-            hb_debug("client %s stream %u: retry budget of upstream %s exhausted (%u retries "
-                     "in flight, %u requests)",
-                     ex->fc->peer, ex->sid, u->name.s, (unsigned)up->retrying,
-                     (unsigned)up->active);
-            return false;
-        }
-        ex->budgeted = true;
-        up->retrying++;
-    }
-    return true;
-}
-
-/* The retried request got its head (or ended): it leaves the budget. */
-void px_ex_budget_release(struct px_exchange *ex)
-{
-    if (ex->budgeted) {
-        ex->budgeted = false;
-        ex->up->retrying--;
-    }
-}
-
-/* Moves to the next healthy server (load[].healthy as refreshed at the
- * pick; in panic mode all are), else simply the next one. */
-static void move_server(struct px_exchange *ex)
-{
-    struct px_upstream *up = ex->up;
-    if (ex->has_key) {
-        /* consistent_hash: the key's next server in its Maglev order, the
-         * one it moves to once this one is ejected, in every worker. */
-        ptrdiff_t i = hb_maglev_lookup_nth(up->bal.maglev, ex->hash_key, up->load, up->npools,
-                                           ex->tries);
-        if (i >= 0 && (size_t)i != ex->server) {
-            ex->server = (size_t)i;
-            ex->tries++;
-            return;
-        }
-    }
-    size_t next = (ex->server + 1) % up->npools;
-    for (size_t k = 1; k < up->npools; k++) {
-        size_t i = (ex->server + k) % up->npools;
-        if (up->load[i].healthy) {
-            next = i;
-            break;
-        }
-    }
-    ex->server = next;
-    ex->tries++;
-}
-
-/* After a failed connect: the next server, when retry_on allows. */
-static bool next_server(struct px_exchange *ex)
-{
-    if (!may_retry(ex, CFG_RETRY_CONNECT))
-        return false;
-    move_server(ex);
-    return true;
-}
-
-bool px_ex_retry_other(struct px_exchange *ex, unsigned cond, const char *what)
-{
-    if (!may_retry(ex, cond))
-        return false;
-    hb_info("client %s stream %u backend %s: %s, retrying on another server (try %u)",
-            ex->fc->peer, ex->sid, px_ex_backend_name(ex), what, ex->tries + 1);
-    px_ex_drop_backend(ex, false);
-    ex->head_off = 0;
-    ex->got_byte = false;
-    ex->rec.t_first_byte = 0;
-    hb_buf_consume(&ex->rin, hb_buf_len(&ex->rin));
-    move_server(ex);
-    px_ex_connect(ex, false);
-    return true;
-}
-
-uint32_t px_ex_try_timeout(const struct px_exchange *ex)
-{
-    const struct cfg_upstream *u = ex->up->cfg;
-    if (ex->state == PX_EX_WAIT_HEAD && !ex->got_byte && u->per_try_timeout_ms &&
-        u->per_try_timeout_ms < u->read_timeout_ms)
-        return u->per_try_timeout_ms;
-    return u->read_timeout_ms;
-}
-
 static void on_fail(void *owner, int err)
 {
     struct px_exchange *ex = owner;
     if (err == HB_EIO || err == HB_ETIMEOUT || err == HB_EPROTO)
         px_ex_observe(ex, HB_OUTCOME_CONNECT_FAILURE);
-    if ((err == HB_EIO || err == HB_EPROTO) && next_server(ex)) {
+    if ((err == HB_EIO || err == HB_EPROTO) && px_ex_next_server(ex)) {
         px_ex_connect(ex, false);
         return;
     }
@@ -567,7 +444,7 @@ void px_ex_connect(struct px_exchange *ex, bool fresh)
         }
         if (rc == HB_EIO)
             px_ex_observe(ex, HB_OUTCOME_CONNECT_FAILURE);
-        if (rc == HB_EIO && next_server(ex))
+        if (rc == HB_EIO && px_ex_next_server(ex))
             continue;
         if (rc == HB_ELIMIT && px_pool_group_full(&ex->up->group)) {
             /* The upstream-wide pending cap: 503 at once (counted by the pool). */
@@ -583,7 +460,7 @@ static void on_writable(void *owner, struct px_bconn *c)
 {
     struct px_exchange *ex = owner;
     if (px_ex_pump_request(ex) != 0)
-        write_failed(ex, errno);
+        px_ex_write_failed(ex, errno);
 }
 
 static void on_readable(void *owner, struct px_bconn *c)
@@ -974,103 +851,6 @@ struct px_exchange *px_exchange_start_pushed(struct px_fconn *fc, uint32_t sid,
                                              const struct hb_msg *req, uint32_t pushed_by)
 {
     return start_exchange(fc, sid, req, true, pushed_by);
-}
-
-/* ---- request body ------------------------------------------------------------ */
-
-static int append_chunk(struct px_exchange *ex, const uint8_t *data, size_t len)
-{
-    char hdr[H1_CHUNK_HEADER_MAX];
-    ptrdiff_t hl = h1_write_chunk_header(len, hdr, sizeof hdr);
-    if (hl < 0)
-        return HB_EINVAL;
-    int rc = hb_buf_reserve(&ex->reqbuf, (size_t)hl + len + 2);
-    if (rc == 0) {
-        hb_buf_append(&ex->reqbuf, hdr, (size_t)hl);
-        hb_buf_append(&ex->reqbuf, data, len);
-        hb_buf_append(&ex->reqbuf, H1_CRLF, 2);
-    }
-    return rc;
-}
-
-static void body_appended(struct px_exchange *ex, int rc)
-{
-    if (rc != 0) {
-        px_ex_fail(ex, 502, rc == HB_ENOMEM ? "out of memory for the request body"
-                                            : "request body over the buffer limit");
-        return;
-    }
-    if (ex->bc && px_ex_pump_request(ex) != 0)
-        write_failed(ex, errno);
-}
-
-void px_exchange_on_data(struct px_exchange *ex, const uint8_t *data, size_t len, bool end)
-{
-    if (px_ex_over(ex) || ex->state == PX_EX_BODY_DONE) {
-        /* Nobody will read it: give the window back at once. */
-        if (len)
-            px_front_consumed(ex->fc, ex->sid, len);
-        return;
-    }
-    if (ex->tun_eof) { /* a tunnel whose backend side is gone */
-        if (len)
-            px_front_consumed(ex->fc, ex->sid, len);
-        return;
-    }
-    /* A body without Content-Length is capped as it arrives (the HTTP/1.1
-     * frontend checks its own before; this catches HTTP/2). Tunnel bytes
-     * are not a body. */
-    ex->body_total += len;
-    if (!ex->tun_kind && px_admit_body_over(&ex->fc->w->cfg->limits, ex->body_total)) {
-        if (len)
-            px_front_consumed(ex->fc, ex->sid, len);
-        px_ex_fail(ex, 413, "request body over limits.max_request_body_size");
-        return;
-    }
-    int rc = 0;
-    ex->uncredited += len;
-    if (end)
-        ex->req_end = true;
-    if (len)
-        rc = ex->chunked ? append_chunk(ex, data, len) : hb_buf_append(&ex->reqbuf, data, len);
-    if (rc == 0 && end && ex->chunked)
-        rc = hb_buf_append(&ex->reqbuf, "0\r\n\r\n", 5);
-    if (rc != 0) {
-        body_appended(ex, rc);
-        return;
-    }
-    /* Written when this pass of the event loop is done, not now: one TLS
-     * read brings several DATA frames (up to 16 KiB each), and their bytes
-     * then leave in one sendmsg() instead of one per frame. The copy into
-     * reqbuf costs less than the system calls it saves. */
-    if (ex->bc)
-        px_ex_be(ex)->kick_write(ex->bc);
-}
-
-void px_exchange_on_trailers(struct px_exchange *ex, const struct hb_msg *trailers)
-{
-    ex->req_end = true;
-    if (px_ex_over(ex) || ex->state == PX_EX_BODY_DONE)
-        return;
-    if (!ex->chunked) { /* Content-Length framing has no place for them */
-        hb_debug("client %s stream %u: request trailers dropped (Content-Length body)",
-                 ex->fc->peer, ex->sid);
-        return;
-    }
-    size_t cap = 5 + 2;
-    for (uint32_t i = 0; i < trailers->nfields; i++)
-        cap += trailers->fields[i].name_len + trailers->fields[i].value_len + 4;
-    int rc = hb_buf_reserve(&ex->reqbuf, cap);
-    if (rc == 0) {
-        ptrdiff_t n = h1_write_last_chunk(trailers->fields, trailers->nfields,
-                                          px_front_name_case(ex->up->cfg->header_case),
-                                          (char *)hb_buf_wptr(&ex->reqbuf), cap);
-        if (n < 0)
-            rc = HB_EINVAL;
-        else
-            hb_buf_commit(&ex->reqbuf, (size_t)n);
-    }
-    body_appended(ex, rc);
 }
 
 /* Why an exchange ends when the front closes it (error_code) or the client

@@ -188,6 +188,9 @@ void px_ex_drop_backend(struct px_exchange *ex, bool reusable);
  * logs "<what>, retrying on another server", drops the connection and
  * connects to the next healthy server. Returns whether it did. */
 bool px_ex_retry_other(struct px_exchange *ex, unsigned cond, const char *what);
+/* After a failed connect: moves ex to the next server and returns true,
+ * when retry_on (connect_failure), the retry count and the servers allow. */
+bool px_ex_next_server(struct px_exchange *ex);
 /* The retried request got its final head or ended: off the budget. */
 void px_ex_budget_release(struct px_exchange *ex);
 /* The timer for the current wait on the backend: per_try_timeout while no
@@ -198,6 +201,15 @@ uint32_t px_ex_try_timeout(const struct px_exchange *ex);
  * ejection once, in this worker. */
 void px_ex_observe(struct px_exchange *ex, enum hb_outcome o);
 int px_ex_pump_request(struct px_exchange *ex);
+/* Writing the request to the backend failed with errno err: a retry (on
+ * another server when allowed) or a 502 with a log line. */
+void px_ex_write_failed(struct px_exchange *ex, int err);
+/* True once a final head went to the client (the request can only be
+ * reset from here on). */
+static inline bool px_ex_head_sent(const struct px_exchange *ex)
+{
+    return ex->status != 0;
+}
 void px_ex_connect(struct px_exchange *ex, bool fresh);
 const char *px_ex_backend_name(const struct px_exchange *ex);
 bool px_ex_can_retry(const struct px_exchange *ex);

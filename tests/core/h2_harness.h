@@ -156,7 +156,6 @@ static const struct h2_callbacks hx_cb = {hx_on_request,       hx_on_data,   hx_
                                           hx_on_close,         hx_on_goaway, hx_read_data,
                                           hx_on_protocol_error};
 
-/* Creates the server engine only (nothing fed). */
 /* One freed harness kept for the next hx_new_raw: a struct hx is over
  * 1 MiB, and under ASan every calloc of it is fresh pages, faulted in and
  * zeroed; tests that make one per split offset (test_h2_robust) spent 80 s
@@ -176,6 +175,7 @@ static inline struct hx *hx_alloc(void)
     return x;
 }
 
+/* Creates the server engine only (nothing fed). */
 static inline struct hx *hx_new_raw(const struct h2_config *cfg)
 {
     struct hx *x = hx_alloc();
@@ -205,8 +205,7 @@ static inline void hx_del(struct hx *x)
     h2_conn_del(x->c);
     hpack_encoder_del(x->enc);
     hpack_decoder_del(x->dec);
-    if (hx_spare)
-        free(hx_spare);
+    free(hx_spare);
     hx_spare = x;
 }
 
