@@ -458,6 +458,8 @@ enum cfg_path_match {
 #define CFG_EH_MAX_LINKS 32
 struct cfg_early_hints {
     bool learn; /* remember the Link rel=preload/preconnect of a path's last 2xx; default false */
+    unsigned learn_as; /* HB_LINK_AS_* (core/link_hdr.h): the preloads learned, by their "as";
+                        * 0 (the default): every preload. Preconnects are always kept. */
     struct cfg_string *links; /* Link values sent for every GET on the route (checked RFC 8288) */
     size_t n_links;
     uint32_t max_entries;    /* learned paths kept per worker for this route; default 1024 */

@@ -260,8 +260,43 @@ static void eh_links(struct sctx *c, const struct cfg_node *n, void *field)
     }
 }
 
+/* early_hints.learn_as: the destinations (a preload's "as") a learned 103
+ * keeps, as HB_LINK_AS_* bits; not given, every preload is kept. */
+static void eh_learn_as(struct sctx *c, const struct cfg_node *n, void *field)
+{
+    unsigned *mask = field;
+    if (!sc_seq_of(c, n, 16, "request destinations"))
+        return;
+    unsigned m = 0;
+    for (size_t i = 0; i < n->n; i++) {
+        const struct cfg_node *it = n->items[i];
+        unsigned bit = it->kind == CFG_NODE_SCALAR
+                           ? hb_link_as_bit(hb_str_make(it->text, it->len))
+                           : 0;
+        /* Lower case only, as written in the docs: "Font" in a file is
+         * more likely a typo than a wish for case-insensitive YAML. */
+        if (bit && strcmp(it->text, hb_link_as_name(bit)) != 0)
+            bit = 0;
+        if (!bit) {
+            size_t old = sc_path_index(c, i);
+            sc_expected(c, it, "a request destination (audio, document, embed, fetch, font, "
+                               "image, object, script, style, track, video, worker)");
+            sc_path_pop(c, old);
+            return;
+        }
+        m |= bit;
+    }
+    if (!m) {
+        sc_expected(c, n, "at least one request destination (leave learn_as out to keep "
+                          "every preload)");
+        return;
+    }
+    *mask = m;
+}
+
 static const struct sc_field early_hints_fields[] = {
     SCF_BOOL("learn", struct cfg_early_hints, learn),
+    SCF_FUNC("learn_as", struct cfg_early_hints, learn_as, eh_learn_as),
     SCF_WHOLE("links", eh_links),
     SCF_U32("max_entries", struct cfg_early_hints, max_entries, 1, 1u << 20),
     SCF_SIZE("max_entry_size", struct cfg_early_hints, max_entry_size, 64, 16384),
@@ -272,7 +307,7 @@ static void early_hints(struct sctx *c, const struct cfg_node *n, void *field)
 {
     struct cfg_early_hints *eh = field;
     if (sc_apply_map(c, n, early_hints_fields, eh,
-                     "a mapping (learn, links, max_entries, max_entry_size)"))
+                     "a mapping (learn, learn_as, links, max_entries, max_entry_size)"))
         eh->on = eh->learn || eh->n_links > 0;
 }
 

@@ -88,6 +88,29 @@ static unsigned rel_bits(const char *p, size_t n, bool quoted)
     return bits;
 }
 
+static const char *const as_names[] = {
+    "audio", "document", "embed", "fetch", "font", "image",
+    "object", "script", "style", "track", "video", "worker",
+};
+
+unsigned hb_link_as_bit(struct hb_str s)
+{
+    for (unsigned i = 0; i < sizeof as_names / sizeof as_names[0]; i++)
+        if (hb_str_eq_lower(s, hb_str_make(as_names[i], strlen(as_names[i]))))
+            return 1u << i;
+    return 0;
+}
+
+const char *hb_link_as_name(unsigned bit)
+{
+    if (bit == HB_LINK_AS_OTHER)
+        return "other";
+    for (unsigned i = 0; i < sizeof as_names / sizeof as_names[0]; i++)
+        if (bit == 1u << i)
+            return as_names[i];
+    return NULL;
+}
+
 int hb_link_next(const char *v, size_t len, size_t *pos, struct hb_link *out)
 {
     size_t i = *pos;
@@ -113,7 +136,7 @@ int hb_link_next(const char *v, size_t len, size_t *pos, struct hb_link *out)
         goto bad;
     out->uri = hb_str_make(v + u, i - u);
     size_t end = ++i; /* end of the value so far (no trailing OWS) */
-    bool seen_rel = false;
+    bool seen_rel = false, seen_as = false;
     for (;;) {
         i = skip_ows(v, len, i);
         if (i >= len || v[i] == ',')
@@ -167,6 +190,12 @@ int hb_link_next(const char *v, size_t len, size_t *pos, struct hb_link *out)
             if (!seen_rel) /* §3.3: occurrences after the first are ignored */
                 out->rel = rel_bits(val.p, val.len, quoted);
             seen_rel = true;
+        } else if (hb_str_eq_lower(name, HB_STR_LIT("as"))) {
+            if (!seen_as) { /* an escape in a quoted value names nothing we know */
+                unsigned bit = quoted && memchr(val.p, '\\', val.len) ? 0 : hb_link_as_bit(val);
+                out->as = bit ? bit : HB_LINK_AS_OTHER;
+            }
+            seen_as = true;
         } else if (hb_str_eq_lower(name, HB_STR_LIT("nopush"))) {
             out->nopush = true;
         }

@@ -68,13 +68,17 @@ render() {
 }
 
 # make_cert DIR — one self-signed ECDSA P-256 certificate for every proxy:
-# DIR/cert.pem, DIR/key.pem and DIR/combined.pem (cert+key, for HAProxy).
+# DIR/cert.pem, DIR/key.pem and DIR/combined.pem (cert+key, for HAProxy),
+# and DIR/spki.txt, the base64 SHA-256 of its public key, which Chromium
+# is told to trust (bench/pageload/chrome.py: H2B_CHROME_SPKI).
 make_cert() {
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
         -nodes -days 30 -subj /CN=localhost \
         -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
         -keyout "$1/key.pem" -out "$1/cert.pem" 2>/dev/null || die "openssl req failed"
     cat "$1/cert.pem" "$1/key.pem" >"$1/combined.pem"
+    openssl x509 -in "$1/cert.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+        openssl dgst -sha256 -binary | base64 >"$1/spki.txt" || die "openssl: no SPKI hash"
 }
 
 # http_ok URL SIZE — true when an h2 GET of URL over TLS answers 200 with

@@ -65,6 +65,18 @@ def netlog_flags():
     return ["--log-net-log=" + path, "--net-log-capture-mode=Everything"]
 
 
+def cert_flag():
+    """H2B_CHROME_SPKI=HASH (base64 SHA-256 of the proxies' public key, from
+    bench/lib/common.sh make_cert): Chromium trusts that key as if a CA had
+    signed it. Without it, certificate errors are ignored, and Chromium then
+    keeps nothing in its HTTP cache (a response with a certificate error is
+    never stored): every 103 Early Hints preload is fetched a second time."""
+    spki = os.environ.get("H2B_CHROME_SPKI")
+    if spki:
+        return "--ignore-certificate-errors-spki-list=" + spki
+    return "--ignore-certificate-errors"
+
+
 class Chrome:
     def __init__(self):
         self.profile = tempfile.mkdtemp(prefix="h2b-chrome-")
@@ -72,7 +84,7 @@ class Chrome:
             [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--no-default-browser-check", "--disable-extensions", "--disable-sync",
              "--disable-background-networking", "--disable-component-update",
-             "--ignore-certificate-errors", "--window-size=1280,800",
+             cert_flag(), "--window-size=1280,800",
              "--user-data-dir=" + self.profile, "--remote-debugging-port=0"] + netlog_flags()
             + ["about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

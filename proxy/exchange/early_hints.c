@@ -230,16 +230,31 @@ void px_eh_on_request(struct px_exchange *ex, const struct hb_msg *req)
                  hb_err_name(rc));
 }
 
-/* Appends each preload/preconnect link-value of value v to out (joined
+/* Whether link-value l belongs in a learned 103: a preconnect always, a
+ * preload when learn_as (HB_LINK_AS_* bits, 0 for all) names its "as". A
+ * narrow link is shared by the hinted fetches and then the HTML: a large
+ * font or image preload can delay the render-blocking CSS and script it
+ * runs beside (docs/early-hints.md). */
+static bool keep(const struct hb_link *l, unsigned learn_as)
+{
+    if (l->rel & HB_LINK_REL_PRECONNECT)
+        return true;
+    if (!(l->rel & HB_LINK_REL_PRELOAD))
+        return false; /* other relations are not hints */
+    return learn_as == 0 || (l->as & learn_as) != 0;
+}
+
+/* Appends each link-value of value v that keep() takes to out (joined
  * with ", "), as long as it fits in cap. Returns the new length. */
-static size_t collect(const char *v, size_t vlen, char *out, size_t len, size_t cap)
+static size_t collect(const char *v, size_t vlen, unsigned learn_as, char *out, size_t len,
+                      size_t cap)
 {
     size_t pos = 0;
     struct hb_link l;
     int rc;
     while ((rc = hb_link_next(v, vlen, &pos, &l)) != 0) {
-        if (rc != 1 || !(l.rel & (HB_LINK_REL_PRELOAD | HB_LINK_REL_PRECONNECT)))
-            continue; /* malformed elements and other relations are not hints */
+        if (rc != 1 || !keep(&l, learn_as))
+            continue; /* malformed elements are skipped, the rest still count */
         size_t need = l.raw.len + (len ? 2 : 0);
         if (len + need > cap)
             continue; /* a later, shorter one may still fit */
@@ -264,7 +279,7 @@ void px_eh_on_final(struct px_exchange *ex, const struct hb_msg *m)
     for (uint32_t i = 0; i < m->nfields; i++) {
         const struct hpack_field *f = &m->fields[i];
         if (hb_str_eq_lower(hb_str_make(f->name, f->name_len), HB_STR_LIT("link")))
-            len = collect(f->value, f->value_len, buf, len, cap);
+            len = collect(f->value, f->value_len, eh->learn_as, buf, len, cap);
     }
     struct px_worker *w = ex->fc->w;
     struct eh_cache *c = cache_of(w, route_index(ex), len > 0);

@@ -3,8 +3,9 @@
  *
  * On a route with early_hints, a GET gets a 103 at once, before its backend
  * is even leased: the route's configured Link values, plus the Link values
- * with rel=preload or rel=preconnect that the last 2xx response for the
- * same authority and path (query left out) carried. That memory is a
+ * with rel=preload (of the kinds learn_as names, all when it is not set)
+ * or rel=preconnect that the last 2xx response for the same authority and
+ * path (query left out) carried. That memory is a
  * per-worker cache per route: no lock, O(1) lookup, insert and removal (a
  * hash table with an LRU list), at most max_entries paths and
  * max_entry_size bytes of Link values per path; a 2xx without such links

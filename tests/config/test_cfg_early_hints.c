@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "config/cfg.h"
+#include "core/link_hdr.h"
 
 #define BASE                                                                                       \
     "listeners:\n  - address: \"127.0.0.1:8080\"\nupstreams:\n  u: {servers: [\"h:1\"]}\n"     \
@@ -32,6 +33,7 @@ static void test_defaults(void **st)
         assert_false(eh->on); /* off: the exchange's hooks never run */
         assert_false(eh->learn);
         assert_int_equal(eh->n_links, 0);
+        assert_int_equal(eh->learn_as, 0); /* every preload */
         assert_int_equal(eh->max_entries, 1024);
         assert_int_equal(eh->max_entry_size, 2048);
     }
@@ -47,6 +49,7 @@ static void test_values(void **st)
                               "    path: /a\n"
                               "    early_hints:\n"
                               "      learn: true\n"
+                              "      learn_as: [style, script, image]\n"
                               "      max_entries: 10\n"
                               "      max_entry_size: 4KiB\n"
                               "  - upstream: u\n"
@@ -60,10 +63,12 @@ static void test_values(void **st)
     const struct cfg_early_hints *a = &c->routes[0].early_hints, *b = &c->routes[1].early_hints;
     assert_true(a->on);
     assert_true(a->learn);
+    assert_int_equal(a->learn_as, HB_LINK_AS_STYLE | HB_LINK_AS_SCRIPT | HB_LINK_AS_IMAGE);
     assert_int_equal(a->max_entries, 10);
     assert_int_equal(a->max_entry_size, 4096);
     assert_true(b->on);
     assert_false(b->learn);
+    assert_int_equal(b->learn_as, 0);
     assert_int_equal(b->n_links, 2);
     assert_string_equal(b->links[0].s, "</a.css>; rel=preload; as=style");
     assert_string_equal(b->links[1].s,
@@ -102,7 +107,7 @@ static void test_errors(void **st)
     expect_error(BASE "  - {upstream: u, early_hints: {lern: true}}\n",
                  "t.yaml:6:33: expected a known key in routes[0].early_hints (did you mean \"learn\"?), found \"lern\"");
     expect_error(BASE "  - {upstream: u, early_hints: true}\n",
-                 "t.yaml:6:32: expected a mapping (learn, links, max_entries, max_entry_size) "
+                 "t.yaml:6:32: expected a mapping (learn, learn_as, links, max_entries, max_entry_size) "
                  "for routes[0].early_hints");
     expect_error(BASE "  - {upstream: u, early_hints: {links: \"</a>; rel=preload\"}}\n",
                  "t.yaml:6:40: expected a sequence of Link values for routes[0].early_hints.links");
@@ -110,6 +115,17 @@ static void test_errors(void **st)
                  "t.yaml:6:49: expected a Link value (RFC 8288: \"</style.css>; rel=preload; "
                  "as=style\", up to 2048 bytes) for routes[0].early_hints.links[1], found "
                  "\"/b.css; rel=preload\"");
+    expect_error(BASE "  - {upstream: u, early_hints: {learn: true, learn_as: [style, fonts]}}\n",
+                 "t.yaml:6:64: expected a request destination (audio, document, embed, fetch, "
+                 "font, image, object, script, style, track, video, worker) for "
+                 "routes[0].early_hints.learn_as[1], found \"fonts\"");
+    expect_error(BASE "  - {upstream: u, early_hints: {learn: true, learn_as: [Font]}}\n",
+                 "for routes[0].early_hints.learn_as[0], found \"Font\"");
+    expect_error(BASE "  - {upstream: u, early_hints: {learn: true, learn_as: []}}\n",
+                 "t.yaml:6:56: expected at least one request destination");
+    expect_error(BASE "  - {upstream: u, early_hints: {learn_as: style}}\n",
+                 "t.yaml:6:43: expected a sequence of request destinations for "
+                 "routes[0].early_hints.learn_as");
     expect_error(BASE "  - {upstream: u, early_hints: {links: [\"\"]}}\n",
                  "for routes[0].early_hints.links[0], found");
 }

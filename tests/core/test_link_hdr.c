@@ -26,8 +26,49 @@ static void one_preload(void **state)
     assert_true(view_is(l.uri, "/style.css"));
     assert_true(view_is(l.raw, v));
     assert_int_equal(l.rel, HB_LINK_REL_PRELOAD);
+    assert_int_equal(l.as, HB_LINK_AS_STYLE);
     assert_false(l.nopush);
     assert_int_equal(hb_link_next(v, strlen(v), &pos, &l), 0);
+}
+
+/* The "as" parameter: the first one counts, case is ignored, a quoted
+ * value is read inside its quotes, an unknown or escaped value is OTHER,
+ * a link without it has 0. */
+static void as_destination(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *v;
+        unsigned as;
+    } cases[] = {
+        {"</f.ttf>; rel=preload; as=font; crossorigin", HB_LINK_AS_FONT},
+        {"</a.js>; as=\"Script\"; rel=preload", HB_LINK_AS_SCRIPT},
+        {"</h.png>; rel=preload; as = image ; as=font", HB_LINK_AS_IMAGE},
+        {"</x>; rel=preload; as=hologram", HB_LINK_AS_OTHER},
+        {"</x>; rel=preload; as=\"s\\tyle\"", HB_LINK_AS_OTHER},
+        {"</x>; rel=preload; as", HB_LINK_AS_OTHER},
+        {"</x>; rel=preload", 0},
+        {"<https://cdn.test>; rel=preconnect", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t pos = 0;
+        struct hb_link l;
+        assert_int_equal(hb_link_next(cases[i].v, strlen(cases[i].v), &pos, &l), 1);
+        if (l.as != cases[i].as)
+            fprintf(stderr, "%s: as %#x, want %#x\n", cases[i].v, l.as, cases[i].as);
+        assert_int_equal(l.as, cases[i].as);
+    }
+    /* Names and bits round-trip; unknown names have no bit. */
+    for (unsigned b = 1; b < HB_LINK_AS_OTHER; b <<= 1) {
+        const char *n = hb_link_as_name(b);
+        assert_non_null(n);
+        assert_int_equal(hb_link_as_bit(hb_str_make(n, strlen(n))), b);
+    }
+    assert_string_equal(hb_link_as_name(HB_LINK_AS_OTHER), "other");
+    assert_null(hb_link_as_name(HB_LINK_AS_OTHER << 1));
+    assert_int_equal(hb_link_as_bit(HB_STR_LIT("other")), 0);
+    assert_int_equal(hb_link_as_bit(HB_STR_LIT("FONT")), HB_LINK_AS_FONT);
+    assert_int_equal(hb_link_as_bit(HB_STR_LIT("")), 0);
 }
 
 static void several_with_quotes(void **state)
@@ -121,6 +162,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_preload),
+        cmocka_unit_test(as_destination),
         cmocka_unit_test(several_with_quotes),
         cmocka_unit_test(first_rel_counts),
         cmocka_unit_test(malformed_skipped),

@@ -7,6 +7,9 @@ and /plain/ its 200 carries Link: a preload, a preconnect and a stylesheet
 - /h/ learns: the first GET of a path gets no 103, the second gets a 103
   with the preload and preconnect (not the stylesheet), well before the
   final response; a 2xx without Link removes the entry; max_entries holds;
+- /as/ learns with learn_as [style, image]: its 103 keeps the style and
+  image preloads and the preconnect, not the font, the script, a preload
+  without "as" or the stylesheet;
 - /cfg/ has configured links: a 103 on the first request;
 - the catch-all route has no early_hints: never a 103;
 - an HTTP/1.1 client gets the 103 too, an HTTP/1.0 client does not."""
@@ -25,6 +28,11 @@ DELAY = 0.3
 LINKS = ("</style.css>; rel=preload; as=style, </print.css>; rel=stylesheet, "
          "<https://cdn.test>; rel=preconnect")
 LEARNED = "</style.css>; rel=preload; as=style, <https://cdn.test>; rel=preconnect"
+AS_LINKS = ("</style.css>; rel=preload; as=style, </f.ttf>; rel=preload; as=font; crossorigin, "
+            "</a.js>; rel=preload; as=\"Script\", </hero.png>; rel=preload; as=IMAGE, "
+            "</bare>; rel=preload, </print.css>; rel=stylesheet, <https://cdn.test>; rel=preconnect")
+AS_LEARNED = ("</style.css>; rel=preload; as=style, </hero.png>; rel=preload; as=IMAGE, "
+              "<https://cdn.test>; rel=preconnect")
 
 
 def serve_conn(s):
@@ -43,6 +51,8 @@ def serve_conn(s):
             extra = ""
             if "nolink" not in path and (path.startswith("/h/") or path.startswith("/plain/")):
                 extra = "Link: %s\r\n" % LINKS
+            elif path.startswith("/as/"):
+                extra = "Link: %s\r\n" % AS_LINKS
             s.sendall(("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n%s\r\n"
                        % (len(body), extra)).encode() + body)
     except OSError:
@@ -119,6 +129,9 @@ def main():
                 "  - path_prefix: /h/\n"
                 "    upstream: web\n"
                 "    early_hints: {learn: true, max_entries: 4}\n"
+                "  - path_prefix: /as/\n"
+                "    upstream: web\n"
+                "    early_hints: {learn: true, learn_as: [style, image]}\n"
                 "  - path_prefix: /cfg/\n"
                 "    upstream: web\n"
                 "    early_hints:\n"
@@ -144,6 +157,13 @@ def main():
                      % r.t_final)
             ck.check(t + DELAY / 2 < r.t_final,
                      "103 at %.3f s, well before the final head at %.3f s" % (t, r.t_final))
+
+        # learn_as: only the named destinations (case ignored in the Link,
+        # as HTML does), preconnects always, preloads without "as" never.
+        c.get("/as/page")
+        r = c.get("/as/page")
+        ck.eq([h[1] for h in r.hints], [[AS_LEARNED]],
+              "learn_as [style, image]: style, image and preconnect kept")
 
         # A route without early_hints never sends one, whatever the backend says.
         c.get("/plain/page")

@@ -1,6 +1,7 @@
 /* libFuzzer target: the Link field parser (core/link_hdr.h). Every call
  * makes progress and stays inside the input; every returned view lies
- * inside it; the raw text of a link-value parses back to the same link.
+ * inside it; "as" is at most one destination bit; the raw text of a
+ * link-value parses back to the same link.
  * Each target also goes through push's resolver (core/link_target.h): an
  * accepted one fits its bound, starts with '/', holds only 0x21..0x7e and
  * no fragment, and resolving it again (as an absolute path) gives it back. */
@@ -69,8 +70,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             size_t p2 = 0;
             struct hb_link again;
+            /* "as" is one bit: a known destination or OTHER. */
+            if (l.as & (l.as - 1) || l.as > HB_LINK_AS_OTHER)
+                abort();
             if (hb_link_next(l.raw.p, l.raw.len, &p2, &again) != 1 || again.rel != l.rel ||
-                again.nopush != l.nopush || !hb_str_eq(again.uri, l.uri) ||
+                again.as != l.as || again.nopush != l.nopush || !hb_str_eq(again.uri, l.uri) ||
                 again.raw.len != l.raw.len)
                 abort();
         }
