@@ -9,6 +9,7 @@ const struct px_backend_ops px_backend_pool_ops = {
     .reused = px_bconn_reused,
     .send = px_bconn_send,
     .recv = px_bconn_recv,
+    .readable = px_bconn_readable,
     .want_write = px_bconn_want_write,
     .kick_write = px_bconn_kick_write,
     .want_read = px_bconn_want_read,

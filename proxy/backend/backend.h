@@ -31,6 +31,10 @@ struct px_backend_ops {
     bool (*reused)(const struct px_bconn *c);
     ssize_t (*send)(struct px_bconn *c, const struct iovec *iov, int iovcnt);
     ssize_t (*recv)(struct px_bconn *c, void *buf, size_t len);
+    /* Bytes a recv() of at most that many returns at once, never EOF or an
+     * error: what the socket holds (FIONREAD). 0 when none, or not known
+     * (TLS: a record may be partial, or a close_notify). NULL: never known. */
+    size_t (*readable)(struct px_bconn *c);
     void (*want_write)(struct px_bconn *c, bool on);
     void (*kick_write)(struct px_bconn *c);
     void (*want_read)(struct px_bconn *c, bool on);

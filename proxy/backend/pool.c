@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -738,6 +739,14 @@ ssize_t px_bconn_recv(struct px_bconn *c, void *buf, size_t len)
     if (n > 0 && c->reading && px_btls_pending(c->tls))
         event_active(c->ev_read, EV_READ, 0); /* more is decrypted or read ahead already */
     return n;
+}
+
+size_t px_bconn_readable(struct px_bconn *c)
+{
+    int n = 0;
+    if (c->tls || ioctl(c->fd, FIONREAD, &n) != 0 || n < 0)
+        return 0;
+    return (size_t)n;
 }
 
 void px_bconn_shutdown_write(struct px_bconn *c)

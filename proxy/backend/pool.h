@@ -164,6 +164,10 @@ int px_bconn_fd(const struct px_bconn *c);
  * the connection stays readable. */
 ssize_t px_bconn_send(struct px_bconn *c, const struct iovec *iov, int iovcnt);
 ssize_t px_bconn_recv(struct px_bconn *c, void *buf, size_t len);
+/* Bytes waiting in a plain connection's socket (FIONREAD): a recv() of at
+ * most that many returns them at once. 0 over TLS (a record may be partial
+ * or a close_notify) and when the ioctl fails. */
+size_t px_bconn_readable(struct px_bconn *c);
 void px_bconn_shutdown_write(struct px_bconn *c);
 
 /* True when c served a response before this lease (a stale keep-alive

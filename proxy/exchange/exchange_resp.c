@@ -332,9 +332,42 @@ static int decode_step(struct px_exchange *ex)
     return (r > 0 || ev.data_len) ? 1 : 0;
 }
 
+/* The response's buffer ran dry in a pull while its backend's next bytes
+ * already wait in the socket: read them now (once per pull). Parked, the
+ * stream's turn would go to streams of lower urgency until the backend's
+ * readable event came round; on a client connection whose kernel buffers
+ * take all it is given, their bytes would then be queued ahead of the
+ * rest of this one (a stylesheet's second half behind an image). Only
+ * where the protocol pulls again by itself (pulls_while_ready), and only
+ * the bytes FIONREAD counts, so this recv meets neither EOF nor an error:
+ * those stay with the readable event. */
+static bool read_through(struct px_exchange *ex)
+{
+    const struct px_backend_ops *be = px_ex_be(ex);
+    if (!ex->bc || ex->state != PX_EX_BODY || ex->be_eof || !be->readable ||
+        !ex->fc->ops || !ex->fc->ops->pulls_while_ready)
+        return false;
+    size_t want = room(ex);
+    size_t avail = want ? be->readable(ex->bc) : 0;
+    if (avail == 0)
+        return false;
+    if (avail < want)
+        want = avail;
+    if (hb_buf_reserve(&ex->rin, want) != 0)
+        return false; /* the readable event will try again */
+    ssize_t n = be->recv(ex->bc, hb_buf_wptr(&ex->rin), want);
+    if (n <= 0)
+        return false;
+    hb_buf_commit(&ex->rin, (size_t)n);
+    be->set_timeout(ex->bc, ex->body_wait ? ex->fc->w->cfg->limits.request_body_timeout_ms
+                                          : ex->up->cfg->read_timeout_ms);
+    return true;
+}
+
 ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max, bool *eof)
 {
     size_t n = 0;
+    bool read_once = false;
     *eof = false;
     if (px_ex_over(ex))
         return -1;
@@ -370,6 +403,10 @@ ptrdiff_t px_exchange_read_data(struct px_exchange *ex, uint8_t *dst, size_t max
                 body_eof(ex);
                 if (px_ex_over(ex))
                     return -1;
+                continue;
+            }
+            if (!read_once && read_through(ex)) {
+                read_once = true;
                 continue;
             }
             break;

@@ -82,6 +82,13 @@ struct px_fconn;
  * client schedules the write itself (px_fconn_kick): no caller kicks. */
 struct px_front_ops {
     const char *name; /* "h2", "http/1.1" */
+    /* The protocol pulls a response again for as long as the last pull
+     * gave bytes (h2: a stream with data stays scheduled), not only when
+     * px_front_resume_data() kicks it. Only then may px_exchange_read_data
+     * read its backend within a pull: bytes it leaves in the buffer are
+     * taken at the next pull, where HTTP/1.1 would wait for an event that
+     * an idle backend never sends. */
+    bool pulls_while_ready;
     int (*submit_response)(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
                            bool end);
     int (*submit_trailers)(struct px_fconn *fc, uint32_t sid, const struct hb_msg *trailers);

@@ -417,6 +417,7 @@ static void op_wire(const struct px_fconn *fc, uint32_t sid, uint64_t *in, uint6
 
 const struct px_front_ops px_h2_front_ops = {
     .name = "h2",
+    .pulls_while_ready = true, /* a stream with data stays scheduled */
     .submit_response = op_submit_response,
     .submit_trailers = op_submit_trailers,
     .resume = op_resume,

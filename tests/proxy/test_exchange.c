@@ -49,6 +49,7 @@ struct px_bconn { /* this binary's own: the pool's is never created here */
     char sent[8192];
     size_t sent_len;
     bool want_read, want_write;
+    bool fionread; /* readable() reports the bytes queued in `in` */
     int kicks, closed, released, shut;
 };
 
@@ -152,6 +153,11 @@ static ssize_t fb_recv(struct px_bconn *c, void *buf, size_t len)
     return -1;
 }
 
+static size_t fb_readable(struct px_bconn *c)
+{
+    return c->fionread ? c->in_len - c->in_off : 0;
+}
+
 static void fb_want_write(struct px_bconn *c, bool on)
 {
     c->want_write = on;
@@ -195,6 +201,7 @@ static const struct px_backend_ops fake_backend = {
     .reused = fb_reused,
     .send = fb_send,
     .recv = fb_recv,
+    .readable = fb_readable,
     .want_write = fb_want_write,
     .kick_write = fb_kick_write,
     .want_read = fb_want_read,
@@ -290,6 +297,22 @@ static void ff_free(struct px_fconn *fc)
 
 static const struct px_front_ops fake_front = {
     .name = "fake",
+    .submit_response = ff_submit_response,
+    .submit_trailers = ff_submit_trailers,
+    .resume = ff_resume,
+    .consumed = ff_consumed,
+    .reset = ff_reset,
+    .bind = ff_bind,
+    .drain = ff_drain,
+    .run = ff_run,
+    .free = ff_free,
+};
+
+/* The same front as a protocol that pulls again while a stream has data
+ * (h2): the exchange may read its backend within a pull. */
+static const struct px_front_ops fake_front_eager = {
+    .name = "fake-eager",
+    .pulls_while_ready = true,
     .submit_response = ff_submit_response,
     .submit_trailers = ff_submit_trailers,
     .resume = ff_resume,
@@ -631,6 +654,55 @@ static void test_backpressure_front_slow(void **st)
     assert_one_record(PX_EX_END_CLIENT_RESET, 200);
 }
 
+/* Read-through: the buffer runs dry in a pull while the backend's next
+ * bytes already wait in its socket (no readable event yet). A protocol
+ * that pulls again (h2) gets them in the same pull, so the stream keeps
+ * its turn; HTTP/1.1, or a socket that reports nothing, waits for the
+ * event as before. */
+static void read_through_case(struct world *x, const struct px_front_ops *front, bool fionread,
+                              size_t want_first)
+{
+    x->fc.ops = front;
+    struct px_exchange *ex = start(x, "GET", true);
+    struct px_bconn *c = &B.conns[0];
+    c->fionread = fionread;
+    backend_says(c, "HTTP/1.1 200 OK\r\ncontent-length: 6000\r\n\r\n");
+    memset(c->in + c->in_len, 'x', 6000);
+    c->in_len += 6000;
+    B.ops->on_readable(B.owner, c); /* 4 KiB into the buffer, 1904 B left in the socket */
+    uint8_t buf[8192];
+    bool eof = false;
+    int resumes = F.resumes;
+    assert_int_equal(px_exchange_read_data(ex, buf, sizeof buf, &eof), want_first);
+    assert_int_equal(eof, want_first == 6000);
+    assert_int_equal(F.resumes, resumes); /* nothing kicked: the pull itself read */
+    if (want_first < 6000) {
+        assert_true(c->want_read); /* room: the readable event will bring the rest */
+        B.ops->on_readable(B.owner, c);
+        size_t rest = pull(ex, &eof);
+        assert_int_equal(want_first + rest, 6000);
+        assert_true(eof);
+    }
+    px_exchange_on_close(ex, H2_NO_ERROR);
+    assert_one_record(PX_EX_END_COMPLETE, 200);
+    assert_int_equal(last_record.resp_body_bytes, 6000);
+}
+
+static void test_read_through_h2(void **st)
+{
+    read_through_case(*st, &fake_front_eager, true, 6000);
+}
+
+static void test_no_read_through_h1(void **st)
+{
+    read_through_case(*st, &fake_front, true, 4096);
+}
+
+static void test_no_read_through_unknown(void **st)
+{
+    read_through_case(*st, &fake_front_eager, false, 4096);
+}
+
 /* Backend not writable: request body bytes wait in the exchange and the
  * client is not credited; once written, it is. */
 static void test_backpressure_backend_slow(void **st)
@@ -704,6 +776,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backpressure_front_slow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backpressure_backend_slow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_over_limit_413, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_through_h2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_read_through_h1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_read_through_unknown, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
