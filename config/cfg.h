@@ -225,6 +225,10 @@ struct cfg_listener {
      * empty (default): nobody may send one. */
     struct cfg_networks proxy_protocol;
     enum cfg_header_case header_case; /* responses to HTTP/1.1 clients; default lower */
+    /* TCP_NOTSENT_LOWAT on accepted connections: bytes the kernel may hold
+     * unsent per connection before it stops taking more, so HTTP/2's
+     * scheduler decides what goes next; 0 (default): the kernel's own. */
+    uint32_t notsent_lowat;
 };
 
 /* RFC 9113 §6.5.2 settings we announce, and the flood budgets (per

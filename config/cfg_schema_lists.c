@@ -293,6 +293,7 @@ static const struct sc_field listener_fields[] = {
     SCF_BOOL("websocket", struct cfg_listener, websocket),
     SCF_FUNC("proxy_protocol", struct cfg_listener, proxy_protocol, sc_networks),
     SCF_FUNC("header_case", struct cfg_listener, header_case, header_case),
+    SCF_SIZE("tcp_notsent_lowat", struct cfg_listener, notsent_lowat, 0, 64 * 1024 * 1024),
     SCF_END,
 };
 

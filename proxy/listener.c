@@ -104,6 +104,9 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        uint32_t lowat = l->cfg->notsent_lowat; /* 0: leave the kernel's default */
+        if (lowat && setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat) != 0)
+            hb_debug("listener %s: TCP_NOTSENT_LOWAT: %s", l->label, strerror(errno));
         px_fconn_accept(l, fd, (struct sockaddr *)&peer, plen);
     }
 }

@@ -753,6 +753,35 @@ static bool want_read(const struct px_h1 *h)
            (!h->close_after || (h->busy && (h->rs == RS_BODY || h->rs == RS_TUNNEL)));
 }
 
+/* The pull of a pass is cut short while output still waits; when the
+ * write then takes all of it, the bytes left in the exchange would wait
+ * for an event that does not come: a backend whose response (or tunnel
+ * data) is all read already sends none, and with the output empty no
+ * writable event is asked for. So pull and write again while the output
+ * empties and the pull still moves bytes. Returns as advance(): 0, 1 when
+ * the connection switched protocols, -1 to close. */
+static int refill(struct px_fconn *fc, struct px_h1 *h)
+{
+    for (int round = 0; round < 16; round++) {
+        if (hb_buf_len(&h->out) || px_fconn_unsent(&fc->io) || !h->busy || !h->resp_started ||
+            h->resp_end || h->aborted)
+            return 0;
+        uint64_t before = h->wire_out;
+        if (pull_body(fc, h) != 0)
+            return -1;
+        if (h->wire_out == before && !h->resp_end)
+            return 0; /* nothing was waiting: px_front_resume_data() kicks us */
+        if (h->resp_end) { /* the response ended in this pull: its end, the next request */
+            int a = advance(fc, h);
+            if (a != 0)
+                return a;
+        }
+        if (write_out(fc, h) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int op_run(struct px_fconn *fc, enum px_fconn_event ev)
 {
     struct px_h1 *h = fc->h1;
@@ -768,6 +797,9 @@ static int op_run(struct px_fconn *fc, enum px_fconn_event ev)
         advance(fc, h); /* a timeout answer */
     if (write_out(fc, h) != 0)
         return -1;
+    a = refill(fc, h);
+    if (a != 0)
+        return a > 0 ? 0 : -1;
     /* Every response is out and nothing more will be served: close (RFC 9112
      * §9.6). After the client's EOF, bytes left in the input after advance()
      * are an incomplete head that can never complete. */

@@ -384,6 +384,21 @@ static void test_priority_tracked_streams(void **state)
     }
 }
 
+/* listeners[].tcp_notsent_lowat: 0 (the kernel's own) unless set; a size. */
+static void test_notsent_lowat(void **state)
+{
+    (void)state;
+    struct cfg *c = load_ok("listeners:\n"
+                            "  - {address: \":1\"}\n"
+                            "  - {address: \":2\", tcp_notsent_lowat: 16KiB}\n"
+                            "  - {address: \":3\", tcp_notsent_lowat: 0}\n"
+                            "upstreams: {u: {servers: [\"127.0.0.1:3\"]}}\nroutes: [{upstream: u}]\n");
+    assert_int_equal(c->listeners[0].notsent_lowat, 0);
+    assert_int_equal(c->listeners[1].notsent_lowat, 16384);
+    assert_int_equal(c->listeners[2].notsent_lowat, 0);
+    cfg_unref(c);
+}
+
 /* listeners[].tls record sizing: defaults, and both keys set. */
 static void test_tls_small_records(void **state)
 {
@@ -742,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_tls_small_records), cmocka_unit_test(test_tls_early_data_ocsp),
         cmocka_unit_test(test_admin_limits),
         cmocka_unit_test(test_priority_tracked_streams),
+        cmocka_unit_test(test_notsent_lowat),
         cmocka_unit_test(test_anchors_and_merge), cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_proxy_protocol_networks),
         cmocka_unit_test(test_user_group),

@@ -14,6 +14,10 @@ proxy to a real WebSocket server (python3-websockets, tests/e2e/ws_backend.py).
 - Records and metrics: tunnels_total, tunnels_open, the tunnels' bytes each
   way in the request/response body byte counters; the access log (json) has
   each tunnel once with its kind, bytes each way, status and duration.
+- A listener with tcp_notsent_lowat (writes to the client often partial):
+  ten 1 MiB echoes over HTTP/1.1 each come back whole (a pass whose pull
+  was cut short by output still waiting and whose write then took it all
+  used to leave the last bytes in the proxy until tunnels.idle_timeout).
 - tunnels.idle_timeout ends an idle tunnel; tunnels.max_per_connection
   answers 503; on SIGTERM a tunnel works on while the proxy drains and is
   closed after limits.shutdown_timeout.
@@ -45,13 +49,15 @@ MIB = 1024 * 1024
 
 def write_config(env, ports, ws_port, admin_port, log):
     """Listeners: [0] TLS h2+http/1.1 with websocket, [1] TLS http/1.1 only
-    with websocket, [2] TLS without websocket. Route /nows/ has websocket:
+    with websocket, [2] TLS without websocket, [3] as [1] with
+    tcp_notsent_lowat. Route /nows/ has websocket:
     false. A tunnel holds its backend connection: the server allows more
     than the default (keepalive, 32) per worker."""
     yaml = ("listeners:\n"
             "  - {address: \"127.0.0.1:%d\", websocket: true, tls: {certificates: [{cert: %s, key: %s}]}}\n"
             "  - {address: \"127.0.0.1:%d\", websocket: true, protocols: [http/1.1], tls: {certificates: [{cert: %s, key: %s}]}}\n"
             "  - {address: \"127.0.0.1:%d\", tls: {certificates: [{cert: %s, key: %s}]}}\n"
+            "  - {address: \"127.0.0.1:%d\", websocket: true, protocols: [http/1.1], tcp_notsent_lowat: 16KiB, tls: {certificates: [{cert: %s, key: %s}]}}\n"
             "upstreams:\n  ws: {servers: [{address: \"127.0.0.1:%d\", max_connections: 200}]}\n"
             "routes:\n"
             "  - {path_prefix: /nows/, rewrite_prefix: /, upstream: ws, websocket: false}\n"
@@ -61,7 +67,7 @@ def write_config(env, ports, ws_port, admin_port, log):
             "logging: {access_log: %s, access_log_format: json}\n"
             "admin: {address: \"127.0.0.1:%d\"}\n"
             % (ports[0], env.cert, env.key, ports[1], env.cert, env.key, ports[2], env.cert,
-               env.key, ws_port, log, admin_port))
+               env.key, ports[3], env.cert, env.key, ws_port, log, admin_port))
     path = os.path.join(env.dir, "ws.yaml")
     with open(path, "w") as f:
         f.write(yaml)
@@ -112,6 +118,23 @@ async def h1_checks(c, port, port_nows):
                 c.check(False, "h1 %s: upgraded" % what)
         except websockets.exceptions.InvalidStatusCode as e:
             c.eq(e.status_code, want, "h1 %s: status" % what)
+
+
+async def lowat_checks(c, port):
+    """Partial writes to the client, 1 MiB each way, ten times over."""
+    url = "wss://localhost:%d/echo" % port
+    async with websockets.client.connect(url, ssl=client_ctx(), max_size=None,
+                                         compression=None, ping_interval=None) as ws:
+        whole = 0
+        for i in range(10):
+            msg = pl.pattern(MIB + i)
+            await ws.send(msg)
+            try:
+                got = await asyncio.wait_for(ws.recv(), 10)
+            except (asyncio.TimeoutError, websockets.exceptions.ConnectionClosed):
+                break
+            whole += got == msg
+        c.eq(whole, 10, "tcp_notsent_lowat listener: ten 1 MiB echoes come back whole")
 
 
 # ---- HTTP/2: RFC 8441 with python3-h2 ----------------------------------------------
@@ -375,7 +398,7 @@ def main():
         ws = env.spawn(["/usr/bin/python3", os.path.join(HERE, "ws_backend.py"), str(ws_port)],
                        "ws-backend")
         pl.wait_port(ws_port, ws)
-        ports = [pl.free_port() for _ in range(3)]
+        ports = [pl.free_port() for _ in range(4)]
         env.admin_port = pl.free_port()
         log = os.path.join(env.dir, "access.log")
         path = write_config(env, ports, ws_port, env.admin_port, log)
@@ -384,6 +407,7 @@ def main():
             pl.wait_port(p, proxy, timeout=20)
         asyncio.run(h1_checks(c, ports[0], ports[2]))
         asyncio.run(h1_checks(c, ports[1], ports[2]))
+        asyncio.run(lowat_checks(c, ports[3]))
         h2_checks(c, env, proxy, ports[0], ports[2])
         m = metrics(env)
         c.check(m.get("h2bridge_tunnels_total", 0) >= 100, "metrics: tunnels_total %s"
@@ -410,8 +434,8 @@ def main():
         c.check(len(big) == 1 and big[0]["status"] == 200 and big[0]["duration"] > 0,
                 "access log: the h2 echo tunnel with > 1 MiB each way, 200, its duration")
         up = [r for r in recs if r.get("tunnel") == "upgrade" and r["request_body_bytes"] > MIB]
-        c.check(len(up) == 2 and all(r["status"] == 101 for r in up),
-                "access log: the HTTP/1.1 echo tunnels with status 101")
+        c.check(len(up) == 3 and all(r["status"] == 101 for r in up),
+                "access log: the three HTTP/1.1 echo tunnels with status 101 (%d)" % len(up))
         idle = [r for r in recs if r.get("tunnel") and r["end_reason"] == "TIMEOUT"]
         c.check(len(idle) >= 1, "access log: the idle tunnel ended TIMEOUT")
         if c.failed:
