@@ -88,7 +88,9 @@ static inline bool h1t_not_forwarded(const struct hb_msg *m, const struct hpack_
 {
     struct hb_str n = hb_str_make(f->name, f->name_len);
     return h1_field_is_hop(m, f) || hb_str_eq(n, HB_STR_LIT("te")) ||
-           hb_str_eq(n, HB_STR_LIT("content-length")) || hb_str_eq(n, HB_STR_LIT("host"));
+           hb_str_eq(n, HB_STR_LIT("content-length")) || hb_str_eq(n, HB_STR_LIT("host")) ||
+           /* the writer's Connection: close nominates a field named close */
+           ((m->flags & HB_MSG_CLOSE) && hb_str_eq_nocase(n, HB_STR_LIT("close")));
 }
 
 /* What must survive parse → write → parse: method, path, authority, the

@@ -156,6 +156,16 @@ static void test_response(void **state)
     m = (struct hb_msg){.status = 599};
     o = (struct h1_write_opts){.close = true};
     expect_head(&m, &o, NULL, 0, true, "HTTP/1.1 599 \r\nconnection: close\r\n\r\n");
+    /* A field named close next to the Connection: close we add would be
+     * one that line nominates (RFC 9110 §7.6.1): not written. Without the
+     * close it is an ordinary field. */
+    struct hpack_field cf[] = {F("Close", "a=b"), F("x-a", "1")};
+    m = (struct hb_msg){.status = 200, .fields = cf, .nfields = 2};
+    expect_head(&m, &o, NULL, 0, true, "HTTP/1.1 200 OK\r\nx-a: 1\r\nconnection: close\r\n\r\n");
+    struct h1_write_opts keep = {.framing = H1_FRAME_LENGTH, .content_length = 0};
+    expect_head(&m, &keep, NULL, 0, true,
+                "HTTP/1.1 200 OK\r\nClose: a=b\r\nx-a: 1\r\ncontent-length: 0\r\n\r\n");
+    m = (struct hb_msg){.status = 599};
     m.status = 99;
     char buf[64];
     assert_int_equal(h1_write_response_head(&m, &o, NULL, 0, buf, sizeof buf), H1_EWMSG);

@@ -102,8 +102,10 @@ static void response_roundtrip(char *in, size_t size, enum h1_name_case nc)
         abort();
     char d1[8192], d2[8192];
     m1.version = m2.version = 0;
-    m1.flags &= HB_MSG_HAS_CL | HB_MSG_CHUNKED | HB_MSG_END_STREAM;
-    m2.flags &= HB_MSG_HAS_CL | HB_MSG_CHUNKED | HB_MSG_END_STREAM;
+    /* CLOSE stays: both sides have it (the writer adds Connection: close),
+     * and the comparison leaves out a field named close then. */
+    m1.flags &= HB_MSG_HAS_CL | HB_MSG_CHUNKED | HB_MSG_END_STREAM | HB_MSG_CLOSE;
+    m2.flags &= HB_MSG_HAS_CL | HB_MSG_CHUNKED | HB_MSG_END_STREAM | HB_MSG_CLOSE;
     h1t_dump(&m1, d1, sizeof d1, h1t_not_forwarded);
     h1t_dump(&m2, d2, sizeof d2, h1t_not_forwarded);
     if (strcmp(d1, d2) != 0)
