@@ -206,6 +206,15 @@ static size_t room(const struct px_exchange *ex)
     return (body || cap - len < READ_CHUNK) ? cap - len : READ_CHUNK;
 }
 
+/* Bytes came from the backend: its wait starts again. While the client
+ * owes body bytes, the wait after this is the client's own. */
+static void read_again(struct px_exchange *ex)
+{
+    px_ex_be(ex)->set_timeout(ex->bc, ex->body_wait
+                                          ? ex->fc->w->cfg->limits.request_body_timeout_ms
+                                          : ex->up->cfg->read_timeout_ms);
+}
+
 void px_ex_on_readable(struct px_exchange *ex)
 {
     if (ex->state == PX_EX_TUNNEL) {
@@ -253,10 +262,7 @@ void px_ex_on_readable(struct px_exchange *ex)
         ex->rec.t_first_byte = hb_time_now_ns();
     ex->got_byte = true;
     hb_buf_commit(&ex->rin, (size_t)n);
-    /* While the client owes body bytes, the wait after this is its own. */
-    px_ex_be(ex)->set_timeout(ex->bc, ex->body_wait
-                                          ? ex->fc->w->cfg->limits.request_body_timeout_ms
-                                          : ex->up->cfg->read_timeout_ms);
+    read_again(ex);
     if (ex->state == PX_EX_WAIT_HEAD) {
         parse_head(ex);
     } else {
@@ -359,8 +365,7 @@ static bool read_through(struct px_exchange *ex)
     if (n <= 0)
         return false;
     hb_buf_commit(&ex->rin, (size_t)n);
-    be->set_timeout(ex->bc, ex->body_wait ? ex->fc->w->cfg->limits.request_body_timeout_ms
-                                          : ex->up->cfg->read_timeout_ms);
+    read_again(ex);
     return true;
 }
 

@@ -82,12 +82,12 @@ struct px_fconn;
  * client schedules the write itself (px_fconn_kick): no caller kicks. */
 struct px_front_ops {
     const char *name; /* "h2", "http/1.1" */
-    /* The protocol pulls a response again for as long as the last pull
-     * gave bytes (h2: a stream with data stays scheduled), not only when
-     * px_front_resume_data() kicks it. Only then may px_exchange_read_data
-     * read its backend within a pull: bytes it leaves in the buffer are
-     * taken at the next pull, where HTTP/1.1 would wait for an event that
-     * an idle backend never sends. */
+    /* The protocol chooses among several responses and pulls one again for
+     * as long as its last pull gave bytes (h2: a stream with data stays
+     * scheduled). Only then does px_exchange_read_data read its backend
+     * within a pull, so that a dry buffer does not hand the stream's turn
+     * to another; HTTP/1.1 serves one response at a time and has no turn
+     * to lose. */
     bool pulls_while_ready;
     int (*submit_response)(struct px_fconn *fc, uint32_t sid, const struct hb_msg *resp,
                            bool end);
